@@ -1,0 +1,5 @@
+package main
+
+import "strings"
+
+func upper(s string) string { return strings.ToUpper(s) }

@@ -1,0 +1,354 @@
+// Package consumer runs durable JetStream pull consumers with explicit acks. Each
+// delivery runs in a PostgreSQL transaction that first claims the event in the inbox, so
+// a redelivered event is acknowledged and skipped. Errors are classified by apperr kind:
+// "already applied" is acknowledged, permanent failures go to the dead-letter stream at
+// once, transient ones are retried with NakWithDelay and a growing delay, and the last
+// attempt goes to the dead-letter stream too, always with the reason, the original
+// subject, the stream sequence and the delivery count, followed by TermWithReason.
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/events/inbox"
+	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/pg"
+)
+
+// Handler applies one event inside tx. It may append follow-up events to the outbox in
+// the same tx. Use AfterCommit for effects that must wait for the commit.
+type Handler func(ctx context.Context, tx pgx.Tx, env events.Envelope) error
+
+// Spec describes one durable consumer.
+type Spec struct {
+	Name          string   // durable name: <service>-<purpose>, no dots
+	Stream        string   // events.Stream* name
+	Subjects      []string // filter subjects; empty means the whole stream
+	Handle        Handler
+	MaxDeliver    int           // default 8
+	AckWait       time.Duration // default 30s
+	MaxAckPending int           // default 256; 1 gives strict order
+	// StartTime, when set, creates the consumer to deliver from that time (replays).
+	StartTime *time.Time
+	// InactiveThreshold, when set, lets the server delete the consumer after it is idle.
+	InactiveThreshold time.Duration
+}
+
+// Headers on dead letters.
+const (
+	HdrReason     = "Dlq-Reason"
+	HdrSubject    = "Dlq-Original-Subject"
+	HdrStream     = "Dlq-Original-Stream"
+	HdrStreamSeq  = "Dlq-Stream-Seq"
+	HdrDeliveries = "Dlq-Deliveries"
+	HdrConsumer   = "Dlq-Consumer"
+	HdrEventID    = "Dlq-Event-Id"
+)
+
+// Metrics is what the runner reports; nil functions are skipped.
+type Metrics struct {
+	Handled     func(consumer, outcome string)
+	Redelivered func(consumer string)
+	DeadLetter  func(consumer string)
+	Lag         func(consumer string, pending float64)
+	Latency     func(consumer string, seconds float64)
+}
+
+// Runner runs a set of consumers against one service schema.
+type Runner struct {
+	Pool    *pgxpool.Pool
+	JS      jetstream.JetStream
+	Log     *slog.Logger
+	Metrics Metrics
+	Specs   []Spec
+	// Backoff gives the delay before delivery n+1 after an explicit failure of delivery n.
+	Backoff func(n uint64) time.Duration
+	Now     func() time.Time
+
+	mu       sync.Mutex
+	contexts []jetstream.ConsumeContext
+}
+
+// DefaultBackoff grows 250ms, 500ms, 1s … up to 1 minute.
+func DefaultBackoff(n uint64) time.Duration {
+	d := 250 * time.Millisecond
+	for i := uint64(1); i < n && d < time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, time.Minute)
+}
+
+type afterKey struct{}
+
+// AfterCommit registers fn to run after the handler's transaction commits (realtime
+// pushes, in-process signals). Outside a runner-managed context it runs fn at once.
+func AfterCommit(ctx context.Context, fn func()) {
+	if list, ok := ctx.Value(afterKey{}).(*[]func()); ok {
+		*list = append(*list, fn)
+		return
+	}
+	fn()
+}
+
+// WithAfterCommit returns a context that collects AfterCommit functions, and a function
+// that runs them. HTTP handlers use it around their own transactions.
+func WithAfterCommit(ctx context.Context) (context.Context, func()) {
+	var list []func()
+	return context.WithValue(ctx, afterKey{}, &list), func() {
+		for _, fn := range list {
+			fn()
+		}
+	}
+}
+
+// Ensure creates or updates the durable consumer of spec.
+func Ensure(ctx context.Context, js jetstream.JetStream, s Spec) (jetstream.Consumer, error) {
+	s = s.withDefaults()
+	cfg := jetstream.ConsumerConfig{
+		Durable:           s.Name,
+		AckPolicy:         jetstream.AckExplicitPolicy,
+		AckWait:           s.AckWait,
+		MaxDeliver:        s.MaxDeliver,
+		MaxAckPending:     s.MaxAckPending,
+		InactiveThreshold: s.InactiveThreshold,
+		// Crashes and AckWait expiries (no explicit answer) back off on the server.
+		BackOff: backoffSchedule(s.AckWait, s.MaxDeliver),
+	}
+	if s.StartTime != nil {
+		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+		cfg.OptStartTime = s.StartTime
+	}
+	switch len(s.Subjects) {
+	case 0:
+	case 1:
+		cfg.FilterSubject = s.Subjects[0]
+	default:
+		cfg.FilterSubjects = s.Subjects
+	}
+	c, err := js.CreateOrUpdateConsumer(ctx, s.Stream, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("ensure consumer %s on %s: %w", s.Name, s.Stream, err)
+	}
+	return c, nil
+}
+
+func backoffSchedule(ackWait time.Duration, maxDeliver int) []time.Duration {
+	out := []time.Duration{ackWait, 2 * ackWait, 4 * ackWait}
+	if len(out) > maxDeliver {
+		out = out[:maxDeliver]
+	}
+	return out
+}
+
+func (s Spec) withDefaults() Spec {
+	if s.MaxDeliver == 0 {
+		s.MaxDeliver = 8
+	}
+	if s.AckWait == 0 {
+		s.AckWait = 30 * time.Second
+	}
+	if s.MaxAckPending == 0 {
+		s.MaxAckPending = 256
+	}
+	return s
+}
+
+// Start ensures every consumer and starts consuming. It returns once all are running.
+func (r *Runner) Start(ctx context.Context) error {
+	if r.Backoff == nil {
+		r.Backoff = DefaultBackoff
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	for _, s := range r.Specs {
+		s = s.withDefaults()
+		c, err := Ensure(ctx, r.JS, s)
+		if err != nil {
+			return err
+		}
+		spec := s
+		cc, err := c.Consume(func(m jetstream.Msg) { r.handle(ctx, spec, m) },
+			jetstream.PullMaxMessages(min(spec.MaxAckPending, 256)),
+			jetstream.PullExpiry(5*time.Second),
+			jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+				if ctx.Err() == nil && !errors.Is(err, nats.ErrConnectionClosed) {
+					r.Log.Debug("consume", "consumer", spec.Name, "err", err)
+				}
+			}))
+		if err != nil {
+			return fmt.Errorf("consume %s: %w", spec.Name, err)
+		}
+		r.mu.Lock()
+		r.contexts = append(r.contexts, cc)
+		r.mu.Unlock()
+		if r.Metrics.Lag != nil {
+			go r.watchLag(ctx, c, spec.Name)
+		}
+	}
+	return nil
+}
+
+// Stop drains every consumer: no new messages, in-flight handlers finish.
+func (r *Runner) Stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, cc := range r.contexts {
+		cc.Drain()
+	}
+	for _, cc := range r.contexts {
+		select {
+		case <-cc.Closed():
+		case <-time.After(10 * time.Second):
+		}
+	}
+	r.contexts = nil
+}
+
+var errDuplicate = errors.New("duplicate delivery")
+
+func (r *Runner) handle(ctx context.Context, s Spec, m jetstream.Msg) {
+	meta, err := m.Metadata()
+	if err != nil {
+		r.Log.Error("message without metadata", "consumer", s.Name, "err", err)
+		_ = m.Term()
+		return
+	}
+	if meta.NumDelivered > 1 && r.Metrics.Redelivered != nil {
+		r.Metrics.Redelivered(s.Name)
+	}
+	env, err := events.Parse(m.Data())
+	if err != nil {
+		r.deadLetter(ctx, s, m, meta, "undecodable envelope: "+err.Error())
+		return
+	}
+	// Long handlers keep the message from being redelivered while they work.
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(s.AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				_ = m.InProgress()
+			}
+		}
+	}()
+	hctx, runAfter := WithAfterCommit(ctx)
+	err = pg.WithTx(hctx, r.Pool, func(tx pgx.Tx) error {
+		fresh, err := inbox.Claim(hctx, tx, s.Name, env.ID)
+		if err != nil {
+			return pg.Translate(err)
+		}
+		if !fresh {
+			return errDuplicate
+		}
+		return s.Handle(hctx, tx, env)
+	})
+	close(stop)
+	log := r.Log.With("consumer", s.Name, "event_id", env.ID, "type", env.Type, "delivery", meta.NumDelivered)
+	switch {
+	case err == nil:
+		runAfter()
+		r.ack(m, s.Name, "ok")
+		if r.Metrics.Latency != nil {
+			r.Metrics.Latency(s.Name, r.Now().Sub(env.OccurredAt).Seconds())
+		}
+	case errors.Is(err, errDuplicate):
+		r.ack(m, s.Name, "duplicate")
+	case isPermanent(err):
+		log.Warn("event can never succeed; dead-lettering", "err", err)
+		r.deadLetter(ctx, s, m, meta, err.Error())
+	case apperr.KindOf(err) == apperr.KindConflict:
+		// Someone else already made this change (a unique key held): nothing left to do.
+		r.ack(m, s.Name, "already_applied")
+	case int(meta.NumDelivered) >= s.MaxDeliver:
+		log.Error("event failed on its last attempt; dead-lettering", "err", err)
+		r.deadLetter(ctx, s, m, meta, fmt.Sprintf("failed after %d attempts: %v", meta.NumDelivered, err))
+	default:
+		log.Warn("event failed; retrying", "err", err)
+		if r.Metrics.Handled != nil {
+			r.Metrics.Handled(s.Name, "retry")
+		}
+		_ = m.NakWithDelay(r.Backoff(meta.NumDelivered))
+	}
+}
+
+func isPermanent(err error) bool {
+	switch apperr.KindOf(err) {
+	case apperr.KindPermanent, apperr.KindInvalid, apperr.KindValidation, apperr.KindForbidden:
+		return true
+	}
+	return errors.Is(err, events.ErrWrongType)
+}
+
+func (r *Runner) ack(m jetstream.Msg, consumer, outcome string) {
+	if err := m.Ack(); err != nil {
+		r.Log.Warn("ack failed; the inbox will absorb the redelivery", "consumer", consumer, "err", err)
+	}
+	if r.Metrics.Handled != nil {
+		r.Metrics.Handled(consumer, outcome)
+	}
+}
+
+// deadLetter publishes the message to dlq.<consumer> with its metadata, then terminates
+// it. If the DLQ publish fails the message is left to redeliver, so nothing is lost.
+func (r *Runner) deadLetter(ctx context.Context, s Spec, m jetstream.Msg, meta *jetstream.MsgMetadata, reason string) {
+	if len(reason) > 1000 {
+		reason = reason[:1000]
+	}
+	dl := &nats.Msg{Subject: events.DLQSubject(s.Name), Data: m.Data(), Header: nats.Header{}}
+	dl.Header.Set(HdrReason, reason)
+	dl.Header.Set(HdrSubject, m.Subject())
+	dl.Header.Set(HdrStream, meta.Stream)
+	dl.Header.Set(HdrStreamSeq, strconv.FormatUint(meta.Sequence.Stream, 10))
+	dl.Header.Set(HdrDeliveries, strconv.FormatUint(meta.NumDelivered, 10))
+	dl.Header.Set(HdrConsumer, s.Name)
+	if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" {
+		dl.Header.Set(HdrEventID, id)
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	msgID := s.Name + ":" + strconv.FormatUint(meta.Sequence.Stream, 10)
+	if _, err := r.JS.PublishMsg(pctx, dl, jetstream.WithMsgID(msgID)); err != nil {
+		r.Log.Error("dead-letter publish failed; leaving the message for redelivery", "consumer", s.Name, "err", err)
+		_ = m.NakWithDelay(r.Backoff(meta.NumDelivered))
+		return
+	}
+	if r.Metrics.DeadLetter != nil {
+		r.Metrics.DeadLetter(s.Name)
+	}
+	if r.Metrics.Handled != nil {
+		r.Metrics.Handled(s.Name, "dead_letter")
+	}
+	_ = m.TermWithReason(reason)
+}
+
+func (r *Runner) watchLag(ctx context.Context, c jetstream.Consumer, name string) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if info, err := c.Info(ctx); err == nil {
+				r.Metrics.Lag(name, float64(info.NumPending+uint64(info.NumAckPending)))
+			}
+		}
+	}
+}

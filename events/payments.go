@@ -1,0 +1,146 @@
+package events
+
+// Subjects of the payments context.
+const (
+	SubjPaymentCheckoutCreated = "payments.checkout.created"
+	SubjPaymentCheckoutFailed  = "payments.checkout.failed"
+	SubjPaymentApproved        = "payments.payment.approved"
+	SubjPaymentRejected        = "payments.payment.rejected"
+	SubjPaymentRefunded        = "payments.payment.refunded"
+	SubjPaymentChargedBack     = "payments.payment.charged_back"
+	SubjEscrowHeld             = "payments.escrow.held"
+	SubjEscrowReleased         = "payments.escrow.released"
+	SubjPayoutSent             = "payments.payout.sent"
+	SubjPayoutFailed           = "payments.payout.failed"
+	SubjRefundIssued           = "payments.refund.issued"
+)
+
+// PaymentCheckoutCreatedV1 answers OfferAccepted: the client can pay at PaymentURL.
+type PaymentCheckoutCreatedV1 struct {
+	TrabajoID    string `json:"trabajo_id"`
+	OfertaID     string `json:"oferta_id,omitempty"`
+	PreferenceID string `json:"preference_id"`
+	PaymentURL   string `json:"payment_url"`
+}
+
+func (PaymentCheckoutCreatedV1) EventType() string { return "PaymentCheckoutCreated" }
+func (PaymentCheckoutCreatedV1) EventVersion() int { return 1 }
+func (PaymentCheckoutCreatedV1) Subject() string   { return SubjPaymentCheckoutCreated }
+
+// PaymentCheckoutFailedV1 answers OfferAccepted when no checkout could be created after
+// retries; marketplace compensates (offer back to OFERTADO, job cancelled).
+type PaymentCheckoutFailedV1 struct {
+	TrabajoID string `json:"trabajo_id"`
+	OfertaID  string `json:"oferta_id,omitempty"`
+	Motivo    string `json:"motivo"`
+}
+
+func (PaymentCheckoutFailedV1) EventType() string { return "PaymentCheckoutFailed" }
+func (PaymentCheckoutFailedV1) EventVersion() int { return 1 }
+func (PaymentCheckoutFailedV1) Subject() string   { return SubjPaymentCheckoutFailed }
+
+// PaymentStatusV1 is the payload shared by the payment status events.
+type PaymentStatusV1 struct {
+	TrabajoID     string `json:"trabajo_id"`
+	PaymentID     string `json:"payment_id"`
+	Status        string `json:"status"`
+	StatusDetail  string `json:"status_detail,omitempty"`
+	MontoCentavos int64  `json:"monto_centavos"`
+	ClienteID     string `json:"cliente_id,omitempty"`
+	ProfesionalID string `json:"profesional_id,omitempty"`
+}
+
+// PaymentApprovedV1 is published once when MercadoPago reports the payment approved.
+type PaymentApprovedV1 PaymentStatusV1
+
+func (PaymentApprovedV1) EventType() string { return "PaymentApproved" }
+func (PaymentApprovedV1) EventVersion() int { return 1 }
+func (PaymentApprovedV1) Subject() string   { return SubjPaymentApproved }
+
+// PaymentRejectedV1 is published when a payment attempt is rejected; the client may retry.
+type PaymentRejectedV1 PaymentStatusV1
+
+func (PaymentRejectedV1) EventType() string { return "PaymentRejected" }
+func (PaymentRejectedV1) EventVersion() int { return 1 }
+func (PaymentRejectedV1) Subject() string   { return SubjPaymentRejected }
+
+// PaymentRefundedV1 is published when MercadoPago reports a refund or cancellation.
+type PaymentRefundedV1 PaymentStatusV1
+
+func (PaymentRefundedV1) EventType() string { return "PaymentRefunded" }
+func (PaymentRefundedV1) EventVersion() int { return 1 }
+func (PaymentRefundedV1) Subject() string   { return SubjPaymentRefunded }
+
+// PaymentChargedBackV1 is published when the card holder disputes the charge.
+type PaymentChargedBackV1 PaymentStatusV1
+
+func (PaymentChargedBackV1) EventType() string { return "PaymentChargedBack" }
+func (PaymentChargedBackV1) EventVersion() int { return 1 }
+func (PaymentChargedBackV1) Subject() string   { return SubjPaymentChargedBack }
+
+// EscrowHeldV1 is published when the ledger holds a job's money.
+type EscrowHeldV1 struct {
+	TrabajoID     string `json:"trabajo_id"`
+	PaymentID     string `json:"payment_id"`
+	MontoCentavos int64  `json:"monto_centavos"`
+	ClienteID     string `json:"cliente_id,omitempty"`
+	ProfesionalID string `json:"profesional_id,omitempty"`
+}
+
+func (EscrowHeldV1) EventType() string { return "EscrowHeld" }
+func (EscrowHeldV1) EventVersion() int { return 1 }
+func (EscrowHeldV1) Subject() string   { return SubjEscrowHeld }
+
+// EscrowReleasedV1 answers JobCompleted with the amounts the ledger recorded.
+type EscrowReleasedV1 struct {
+	TrabajoID           string `json:"trabajo_id"`
+	ProfesionalID       string `json:"profesional_id"`
+	PrecioCentavos      int64  `json:"precio_centavos"`
+	ComisionCentavos    int64  `json:"comision_centavos"`
+	LiberadoCentavos    int64  `json:"liberado_centavos"`
+	TasaComisionBasisPt int    `json:"tasa_comision_bp"` // 2000 = 20 %
+	PayoutID            string `json:"payout_id"`
+}
+
+func (EscrowReleasedV1) EventType() string { return "EscrowReleased" }
+func (EscrowReleasedV1) EventVersion() int { return 1 }
+func (EscrowReleasedV1) Subject() string   { return SubjEscrowReleased }
+
+// PayoutSentV1 is published when the professional's transfer succeeded.
+type PayoutSentV1 struct {
+	PayoutID      string `json:"payout_id"`
+	TrabajoID     string `json:"trabajo_id"`
+	ProfesionalID string `json:"profesional_id"`
+	MontoCentavos int64  `json:"monto_centavos"`
+	ExternalID    string `json:"external_id"`
+}
+
+func (PayoutSentV1) EventType() string { return "PayoutSent" }
+func (PayoutSentV1) EventVersion() int { return 1 }
+func (PayoutSentV1) Subject() string   { return SubjPayoutSent }
+
+// PayoutFailedV1 is published when a transfer attempt failed; it will be retried.
+type PayoutFailedV1 struct {
+	PayoutID      string `json:"payout_id"`
+	TrabajoID     string `json:"trabajo_id"`
+	ProfesionalID string `json:"profesional_id"`
+	MontoCentavos int64  `json:"monto_centavos"`
+	Motivo        string `json:"motivo"`
+	Intentos      int    `json:"intentos"`
+}
+
+func (PayoutFailedV1) EventType() string { return "PayoutFailed" }
+func (PayoutFailedV1) EventVersion() int { return 1 }
+func (PayoutFailedV1) Subject() string   { return SubjPayoutFailed }
+
+// RefundIssuedV1 answers JobCancelled (paid) or a dispute resolved for the client.
+type RefundIssuedV1 struct {
+	RefundID      string `json:"refund_id"`
+	TrabajoID     string `json:"trabajo_id"`
+	ClienteID     string `json:"cliente_id"`
+	MontoCentavos int64  `json:"monto_centavos"`
+}
+
+func (RefundIssuedV1) EventType() string { return "RefundIssued" }
+func (RefundIssuedV1) EventVersion() int { return 1 }
+func (RefundIssuedV1) Subject() string   { return SubjRefundIssued }

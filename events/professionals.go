@@ -1,0 +1,60 @@
+package events
+
+// Subjects of the professionals context.
+const (
+	SubjProfessionalProfileUpdated = "professionals.profile.updated"
+	SubjKYCSubmitted               = "professionals.kyc.submitted"
+	SubjKYCApproved                = "professionals.kyc.approved"
+	SubjKYCRejected                = "professionals.kyc.rejected"
+)
+
+// ProfessionalProfileUpdatedV1 is published when a professional's public data changes,
+// including the payout account that payments needs for releases.
+type ProfessionalProfileUpdatedV1 struct {
+	ProfesionalID      string   `json:"profesional_id"`
+	UsuarioID          string   `json:"usuario_id"`
+	EstadoVerificacion string   `json:"estado_verificacion"`
+	OficioIDs          []string `json:"oficio_ids"`
+	TarifaPorHora      float64  `json:"tarifa_por_hora"`
+	RadioCoberturaKm   int      `json:"radio_cobertura_km"`
+	AceptaInstant      bool     `json:"acepta_instant"`
+	PayoutAccount      string   `json:"payout_account,omitempty"`
+}
+
+func (ProfessionalProfileUpdatedV1) EventType() string { return "ProfessionalProfileUpdated" }
+func (ProfessionalProfileUpdatedV1) EventVersion() int { return 1 }
+func (ProfessionalProfileUpdatedV1) Subject() string   { return SubjProfessionalProfileUpdated }
+
+// KYCSubmittedV1 is published when a professional sends documents for review.
+type KYCSubmittedV1 struct {
+	ProfesionalID string `json:"profesional_id"`
+	UsuarioID     string `json:"usuario_id"`
+	Documentos    int    `json:"documentos"`
+}
+
+func (KYCSubmittedV1) EventType() string { return "KYCSubmitted" }
+func (KYCSubmittedV1) EventVersion() int { return 1 }
+func (KYCSubmittedV1) Subject() string   { return SubjKYCSubmitted }
+
+// KYCApprovedV1 is published when an admin approves a professional.
+type KYCApprovedV1 struct {
+	ProfesionalID string `json:"profesional_id"`
+	UsuarioID     string `json:"usuario_id"`
+	AdminID       string `json:"admin_id"`
+}
+
+func (KYCApprovedV1) EventType() string { return "KYCApproved" }
+func (KYCApprovedV1) EventVersion() int { return 1 }
+func (KYCApprovedV1) Subject() string   { return SubjKYCApproved }
+
+// KYCRejectedV1 is published when an admin rejects a professional's documents.
+type KYCRejectedV1 struct {
+	ProfesionalID string `json:"profesional_id"`
+	UsuarioID     string `json:"usuario_id"`
+	AdminID       string `json:"admin_id"`
+	Motivo        string `json:"motivo"`
+}
+
+func (KYCRejectedV1) EventType() string { return "KYCRejected" }
+func (KYCRejectedV1) EventVersion() int { return 1 }
+func (KYCRejectedV1) Subject() string   { return SubjKYCRejected }

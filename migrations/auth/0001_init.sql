@@ -1,0 +1,2 @@
+-- auth schema: tables are added by the auth capability.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- marketplace schema: tables are added by the marketplace capability.
+SELECT 1;

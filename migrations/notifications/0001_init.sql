@@ -1,0 +1,2 @@
+-- notifications schema: tables are added by the notifications capability.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- payments schema: tables are added by the payments capability.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- professionals schema: tables are added by the professionals capability.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- users schema: tables are added by the users capability.
+SELECT 1;

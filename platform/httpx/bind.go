@@ -1,0 +1,105 @@
+package httpx
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/conectarpro/conectar/platform/apperr"
+)
+
+// MaxJSONBody is the SPEC's limit for JSON bodies.
+const MaxJSONBody = 1 << 20
+
+// BindJSON decodes the request body into dst. It refuses a non-JSON content type (415), a
+// body over 1 MiB (413), malformed JSON and fields of the wrong type (422), and trailing
+// data. Unknown fields are ignored, as the earlier API did.
+func BindJSON(c *fiber.Ctx, dst any) error {
+	ct := c.Get(fiber.HeaderContentType)
+	if ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != fiber.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
+			return apperr.New(apperr.KindUnsupported, "unsupported_media_type", "Se esperaba un cuerpo application/json")
+		}
+	}
+	body := c.Body()
+	if len(body) > MaxJSONBody {
+		return apperr.New(apperr.KindTooLarge, "body_too_large", "El cuerpo JSON supera 1 MiB")
+	}
+	return DecodeJSON(body, dst)
+}
+
+// DecodeJSON decodes one JSON value into dst with the same error mapping as BindJSON.
+func DecodeJSON(body []byte, dst any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return apperr.Validation(apperr.FieldError{Field: "body", Msg: "el cuerpo está vacío"})
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return apperr.Validation(apperr.FieldError{Field: "body", Msg: "datos extra después del JSON"})
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return apperr.Validation(apperr.FieldError{Field: field, Msg: fmt.Sprintf("tipo inválido, se esperaba %s", typeErr.Type)})
+	}
+	var fe *apperr.Error
+	if errors.As(err, &fe) {
+		return fe
+	}
+	var me interface{ FieldName() string }
+	if errors.As(err, &me) {
+		return apperr.Validation(apperr.FieldError{Field: me.FieldName(), Msg: err.Error()})
+	}
+	return apperr.Validation(apperr.FieldError{Field: "body", Msg: "JSON inválido"})
+}
+
+// Page is a parsed skip/limit or page/limit pair.
+type Page struct {
+	Skip  int
+	Limit int
+	Page  int
+}
+
+// Paging reads skip/limit or page/limit (limit 1..100, default def). page wins over skip.
+func Paging(c *fiber.Ctx, def int) (Page, error) {
+	p := Page{Limit: def, Page: 1}
+	var ck apperr.Checker
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		ck.Add(err != nil || n < 1 || n > 100, "limit", "debe ser un entero entre 1 y 100")
+		p.Limit = n
+	}
+	if v := c.Query("skip"); v != "" {
+		n, err := strconv.Atoi(v)
+		ck.Add(err != nil || n < 0, "skip", "debe ser un entero ≥ 0")
+		p.Skip = n
+	}
+	if v := c.Query("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		ck.Add(err != nil || n < 1, "page", "debe ser un entero ≥ 1")
+		p.Page = n
+		p.Skip = (n - 1) * p.Limit
+	} else if p.Limit > 0 {
+		p.Page = p.Skip/p.Limit + 1
+	}
+	return p, ck.Err()
+}

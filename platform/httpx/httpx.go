@@ -1,0 +1,171 @@
+// Package httpx builds the Fiber apps of the gateway and the services: one error handler
+// that maps apperr kinds to the SPEC error shape, request ids, panic recovery, body
+// limits, request metrics and strict JSON decoding.
+package httpx
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/google/uuid"
+
+	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/metrics"
+)
+
+// HeaderRequestID carries the request id across hops.
+const HeaderRequestID = "X-Request-Id"
+
+// Config sets up an app.
+type Config struct {
+	Name      string
+	BodyLimit int // bytes; 0 means 11 MiB (uploads are checked per file by handlers)
+	Logger    *slog.Logger
+	Metrics   *metrics.Registry // may be nil
+}
+
+// ErrorBody is the SPEC §2 error shape.
+type ErrorBody struct {
+	Detail string              `json:"detail"`
+	Code   string              `json:"code"`
+	Errors []apperr.FieldError `json:"errors,omitempty"`
+}
+
+// NewApp returns a Fiber app with the shared error handler and middleware.
+func NewApp(cfg Config) *fiber.App {
+	if cfg.BodyLimit == 0 {
+		cfg.BodyLimit = 11 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               cfg.Name,
+		BodyLimit:             cfg.BodyLimit,
+		DisableStartupMessage: true,
+		ErrorHandler:          ErrorHandler(cfg.Logger),
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+		StreamRequestBody:     true,
+	})
+	app.Use(recover.New())
+	app.Use(RequestID())
+	if cfg.Metrics != nil {
+		app.Use(cfg.Metrics.FiberMiddleware())
+	}
+	return app
+}
+
+// RequestID reuses the caller's X-Request-Id or makes one, and echoes it.
+func RequestID() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id := c.Get(HeaderRequestID)
+		if id == "" || len(id) > 128 {
+			id = uuid.NewString()
+			c.Request().Header.Set(HeaderRequestID, id)
+		}
+		c.Set(HeaderRequestID, id)
+		c.Locals(HeaderRequestID, id)
+		return c.Next()
+	}
+}
+
+// Status maps a kind to its HTTP status.
+func Status(k apperr.Kind) int {
+	switch k {
+	case apperr.KindInvalid:
+		return http.StatusBadRequest
+	case apperr.KindValidation:
+		return http.StatusUnprocessableEntity
+	case apperr.KindUnauthorized:
+		return http.StatusUnauthorized
+	case apperr.KindForbidden:
+		return http.StatusForbidden
+	case apperr.KindNotFound:
+		return http.StatusNotFound
+	case apperr.KindConflict:
+		return http.StatusConflict
+	case apperr.KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case apperr.KindUnsupported:
+		return http.StatusUnsupportedMediaType
+	case apperr.KindRateLimited:
+		return http.StatusTooManyRequests
+	case apperr.KindUnavailable:
+		return http.StatusServiceUnavailable
+	case apperr.KindBadGateway:
+		return http.StatusBadGateway
+	case apperr.KindAccepted:
+		return http.StatusAccepted
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// ErrorHandler is the one place where errors become HTTP answers.
+func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		if e, ok := apperr.As(err); ok {
+			status := Status(e.Kind)
+			if e.Kind == apperr.KindAccepted {
+				return c.Status(status).JSON(e.Body)
+			}
+			if status >= 500 {
+				log.Error("request failed", "path", c.Path(), "code", e.Code, "err", err, "request_id", c.Locals(HeaderRequestID))
+			}
+			return c.Status(status).JSON(ErrorBody{Detail: e.Msg, Code: e.Code, Errors: e.Fields})
+		}
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			return c.Status(fe.Code).JSON(ErrorBody{Detail: fiberMessage(fe), Code: fiberCode(fe.Code)})
+		}
+		log.Error("request failed", "path", c.Path(), "err", err, "request_id", c.Locals(HeaderRequestID))
+		return c.Status(http.StatusInternalServerError).JSON(ErrorBody{Detail: "Error interno del servidor", Code: "internal_error"})
+	}
+}
+
+func fiberMessage(fe *fiber.Error) string {
+	switch fe.Code {
+	case http.StatusNotFound:
+		return "Recurso no encontrado"
+	case http.StatusMethodNotAllowed:
+		return "Método no permitido"
+	case http.StatusRequestEntityTooLarge:
+		return "El cuerpo de la solicitud es demasiado grande"
+	case http.StatusUnsupportedMediaType:
+		return "Tipo de contenido no soportado"
+	case http.StatusBadRequest:
+		return "Solicitud inválida"
+	case http.StatusTooManyRequests:
+		return "Demasiadas solicitudes, intentá más tarde"
+	}
+	return fe.Message
+}
+
+func fiberCode(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "body_too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	case http.StatusBadRequest:
+		return "bad_request"
+	}
+	return "http_error"
+}
+
+// NotFound is the catch-all handler for unknown routes.
+func NotFound(c *fiber.Ctx) error {
+	return apperr.NotFound("route_not_found", "Ruta no encontrada")
+}

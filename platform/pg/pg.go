@@ -1,0 +1,141 @@
+// Package pg opens a service's PostgreSQL pool (its own role, its own schema on the
+// search_path), runs functions in transactions and translates driver errors into apperr
+// kinds.
+package pg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/conectarpro/conectar/platform/apperr"
+)
+
+// Open connects to dsn with search_path set to schema (then public, where extensions
+// such as PostGIS live) and checks the connection.
+func Open(ctx context.Context, dsn, schema string, maxConns int32) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if schema != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = schema + ",public"
+	}
+	// JIT planning costs more than the short queries it would speed up (see
+	// performance-baselines: it added milliseconds to every search).
+	cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open pool: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("ping database as %s: %w", cfg.ConnConfig.User, err)
+	}
+	return pool, nil
+}
+
+// WithUser returns dsn with its user (and password, when given) replaced.
+func WithUser(dsn, user, password string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("parse database url: %w", err)
+	}
+	if password != "" {
+		u.User = url.UserPassword(user, password)
+	} else {
+		u.User = url.User(user)
+	}
+	return u.String(), nil
+}
+
+// WithDatabase returns dsn pointing at another database on the same server.
+func WithDatabase(dsn, db string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("parse database url: %w", err)
+	}
+	u.Path = "/" + db
+	return u.String(), nil
+}
+
+// Beginner is what WithTx needs: a pool or a connection.
+type Beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// WithTx runs fn in a transaction, committing when it returns nil and rolling back
+// otherwise (and on panic).
+func WithTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) (err error) {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return Translate(fmt.Errorf("begin: %w", err))
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(ctx); err != nil {
+		return Translate(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// Translate maps driver errors to apperr kinds: unique violations become Conflict,
+// serialization failures and connection loss become Unavailable (retryable), no rows
+// becomes NotFound. Other errors pass unchanged.
+func Translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &apperr.Error{Kind: apperr.KindNotFound, Code: "not_found", Msg: "Recurso no encontrado", Wrapped: err}
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505":
+			return &apperr.Error{Kind: apperr.KindConflict, Code: "conflict", Msg: "El recurso ya existe", Wrapped: err}
+		case "40001", "40P01", "55P03", "57P01", "57014":
+			return &apperr.Error{Kind: apperr.KindUnavailable, Code: "db_retry", Msg: "Servicio ocupado, reintentá", Wrapped: err}
+		case "23503", "23514", "22P02", "22001", "22003":
+			return &apperr.Error{Kind: apperr.KindInvalid, Code: "invalid_data", Msg: "Datos inválidos", Wrapped: err}
+		}
+		return err
+	}
+	if pgconn.SafeToRetry(err) || errors.Is(err, context.DeadlineExceeded) {
+		return &apperr.Error{Kind: apperr.KindUnavailable, Code: "db_unavailable", Msg: "Base de datos no disponible", Wrapped: err}
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return &apperr.Error{Kind: apperr.KindUnavailable, Code: "db_unavailable", Msg: "Base de datos no disponible", Wrapped: err}
+	}
+	return err
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation, optionally of
+// the named constraint.
+func IsUniqueViolation(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && (constraint == "" || pgErr.ConstraintName == constraint)
+}

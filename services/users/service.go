@@ -1,0 +1,20 @@
+// Package users owns profiles (names, avatar) and chat-strike counters.
+package users
+
+import (
+	"context"
+
+	"github.com/conectarpro/conectar/platform/kit"
+)
+
+// Name is the service's name, schema and role suffix.
+const Name = "users"
+
+// New is the service's composition root.
+func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
+	s, err := kit.New(Name, Name, d)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
