@@ -16,16 +16,16 @@ import (
 
 // Registry is one component's metrics.
 type Registry struct {
-	Reg            *prometheus.Registry
-	HTTPDuration   *prometheus.HistogramVec
-	OutboxBacklog  *prometheus.GaugeVec
+	Reg             *prometheus.Registry
+	HTTPDuration    *prometheus.HistogramVec
+	OutboxBacklog   *prometheus.GaugeVec
 	OutboxPublished *prometheus.CounterVec
-	ConsumerLag    *prometheus.GaugeVec
-	Handled        *prometheus.CounterVec
-	Redeliveries   *prometheus.CounterVec
-	DeadLetters    *prometheus.CounterVec
-	EventLatency   *prometheus.HistogramVec
-	Business       *prometheus.CounterVec
+	ConsumerLag     *prometheus.GaugeVec
+	Handled         *prometheus.CounterVec
+	Redeliveries    *prometheus.CounterVec
+	DeadLetters     *prometheus.CounterVec
+	EventLatency    *prometheus.HistogramVec
+	Business        *prometheus.CounterVec
 }
 
 // New creates a registry whose metrics carry the constant label service=name.
