@@ -54,6 +54,8 @@ type PasswordResetRequestedV1 struct {
 	Nombre    string `json:"nombre"`
 	Token     string `json:"token"`
 	ExpiresAt string `json:"expires_at"`
+	// ResetURL is the frontend link with the token (FRONTEND_URL/reset-password?token=…).
+	ResetURL string `json:"reset_url,omitempty"`
 }
 
 func (PasswordResetRequestedV1) EventType() string { return "PasswordResetRequested" }

@@ -1,0 +1,75 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"github.com/alexedwards/argon2id"
+)
+
+// Hasher hashes and checks passwords with argon2id. A semaphore bounds how many hashes
+// run at once, so a burst of logins cannot exhaust memory (each hash takes
+// Argon2MemoryKiB).
+type Hasher struct {
+	params *argon2id.Params
+	sem    chan struct{}
+	// dummy is a hash of a random password with the same parameters: checking it when
+	// the account does not exist makes both answers cost the same time.
+	dummy string
+}
+
+// NewHasher builds a Hasher from the config.
+func NewHasher(c Config) (*Hasher, error) {
+	h := &Hasher{
+		params: &argon2id.Params{Memory: c.Argon2MemoryKiB, Iterations: c.Argon2Iterations,
+			Parallelism: c.Argon2Parallelism, SaltLength: 16, KeyLength: 32},
+		sem: make(chan struct{}, max(2, runtime.NumCPU()*2)),
+	}
+	d, err := argon2id.CreateHash(randomToken(16), h.params)
+	if err != nil {
+		return nil, fmt.Errorf("dummy hash: %w", err)
+	}
+	h.dummy = d
+	return h, nil
+}
+
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for hasher: %w", ctx.Err())
+	}
+}
+
+// Hash returns the encoded argon2id hash of password.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-h.sem }()
+	s, err := argon2id.CreateHash(password, h.params)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return s, nil
+}
+
+// Check reports whether password matches hash. An empty hash (unknown account) is
+// checked against the dummy hash so the caller's timing does not reveal it.
+func (h *Hasher) Check(ctx context.Context, password, hash string) (bool, error) {
+	if err := h.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer func() { <-h.sem }()
+	if hash == "" {
+		_, _ = argon2id.ComparePasswordAndHash(password, h.dummy)
+		return false, nil
+	}
+	ok, err := argon2id.ComparePasswordAndHash(password, hash)
+	if err != nil {
+		return false, fmt.Errorf("check password: %w", err)
+	}
+	return ok, nil
+}
