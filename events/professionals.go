@@ -19,6 +19,12 @@ type ProfessionalProfileUpdatedV1 struct {
 	RadioCoberturaKm   int      `json:"radio_cobertura_km"`
 	AceptaInstant      bool     `json:"acepta_instant"`
 	PayoutAccount      string   `json:"payout_account,omitempty"`
+	// Added fields (v1 stays compatible): the rate in centavos (null when unset), the
+	// level and commission, and whether the profile is visible (approved and active).
+	TarifaPorHoraCentavos *int64 `json:"tarifa_por_hora_centavos"`
+	Nivel                 string `json:"nivel,omitempty"`
+	TasaComisionBP        int    `json:"tasa_comision_bp,omitempty"`
+	IsActive              bool   `json:"is_active"`
 }
 
 func (ProfessionalProfileUpdatedV1) EventType() string { return "ProfessionalProfileUpdated" }

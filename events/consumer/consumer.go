@@ -9,8 +9,10 @@ package consumer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -33,7 +35,11 @@ type Handler func(ctx context.Context, tx pgx.Tx, env events.Envelope) error
 
 // Spec describes one durable consumer.
 type Spec struct {
-	Name          string   // durable name: <service>-<purpose>, no dots
+	Name string // durable name: <service>-<purpose>, no dots
+	// InboxName is the name events are claimed under in the inbox; empty means Name. A
+	// replay durable keeps its handler's inbox name to be a no-op, or takes a new one to
+	// reprocess (read-model rebuilds).
+	InboxName     string
 	Stream        string   // events.Stream* name
 	Subjects      []string // filter subjects; empty means the whole stream
 	Handle        Handler
@@ -44,6 +50,9 @@ type Spec struct {
 	StartTime *time.Time
 	// InactiveThreshold, when set, lets the server delete the consumer after it is idle.
 	InactiveThreshold time.Duration
+	// Workers is how many events are handled concurrently (default 8). Events of one
+	// aggregate always go to the same worker, so they are applied in stream order.
+	Workers int
 }
 
 // Headers on dead letters.
@@ -79,6 +88,8 @@ type Runner struct {
 
 	mu       sync.Mutex
 	contexts []jetstream.ConsumeContext
+	queues   []chan jetstream.Msg
+	workers  sync.WaitGroup
 }
 
 // DefaultBackoff grows 250ms, 500ms, 1s … up to 1 minute.
@@ -152,6 +163,13 @@ func backoffSchedule(ackWait time.Duration, maxDeliver int) []time.Duration {
 	return out
 }
 
+func (s Spec) inboxName() string {
+	if s.InboxName != "" {
+		return s.InboxName
+	}
+	return s.Name
+}
+
 func (s Spec) withDefaults() Spec {
 	if s.MaxDeliver == 0 {
 		s.MaxDeliver = 8
@@ -161,6 +179,9 @@ func (s Spec) withDefaults() Spec {
 	}
 	if s.MaxAckPending == 0 {
 		s.MaxAckPending = 256
+	}
+	if s.Workers == 0 {
+		s.Workers = 8
 	}
 	return s
 }
@@ -180,7 +201,8 @@ func (r *Runner) Start(ctx context.Context) error {
 			return err
 		}
 		spec := s
-		cc, err := c.Consume(func(m jetstream.Msg) { r.handle(ctx, spec, m) },
+		dispatch := r.startWorkers(ctx, spec)
+		cc, err := c.Consume(dispatch,
 			jetstream.PullMaxMessages(min(spec.MaxAckPending, 256)),
 			jetstream.PullExpiry(5*time.Second),
 			jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -214,7 +236,46 @@ func (r *Runner) Stop() {
 		case <-time.After(10 * time.Second):
 		}
 	}
-	r.contexts = nil
+	for _, q := range r.queues {
+		close(q)
+	}
+	r.workers.Wait()
+	r.contexts, r.queues = nil, nil
+}
+
+// startWorkers starts spec's workers and returns the Consume callback that routes each
+// message to the worker owning its aggregate. Routing reads only the aggregate id, so
+// an undecodable message still reaches a worker, which dead-letters it.
+func (r *Runner) startWorkers(ctx context.Context, s Spec) func(jetstream.Msg) {
+	qs := make([]chan jetstream.Msg, s.Workers)
+	for i := range qs {
+		q := make(chan jetstream.Msg, 64)
+		qs[i] = q
+		r.workers.Add(1)
+		go func() {
+			defer r.workers.Done()
+			for m := range q {
+				r.handle(ctx, s, m)
+			}
+		}()
+	}
+	r.mu.Lock()
+	r.queues = append(r.queues, qs...)
+	r.mu.Unlock()
+	return func(m jetstream.Msg) {
+		qs[partition(m.Data(), len(qs))] <- m
+	}
+}
+
+// partition hashes the envelope's aggregate id without decoding the whole envelope.
+func partition(data []byte, n int) int {
+	var probe struct {
+		AggregateID string `json:"aggregate_id"`
+	}
+	_ = json.Unmarshal(data, &probe)
+	h := fnv.New32a()
+	h.Write([]byte(probe.AggregateID))
+	return int(h.Sum32() % uint32(n))
 }
 
 var errDuplicate = errors.New("duplicate delivery")
@@ -250,7 +311,7 @@ func (r *Runner) handle(ctx context.Context, s Spec, m jetstream.Msg) {
 	}()
 	hctx, runAfter := WithAfterCommit(ctx)
 	err = pg.WithTx(hctx, r.Pool, func(tx pgx.Tx) error {
-		fresh, err := inbox.Claim(hctx, tx, s.Name, env.ID)
+		fresh, err := inbox.Claim(hctx, tx, s.inboxName(), env.ID)
 		if err != nil {
 			return pg.Translate(err)
 		}
