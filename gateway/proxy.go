@@ -1,0 +1,309 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sony/gobreaker/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/conectarpro/conectar/platform/apperr"
+)
+
+// upstream is one service behind the gateway: a pooled keep-alive client and a circuit
+// breaker that fails fast while the service is down, so a dead service costs its callers
+// nothing and leaves the other services' capacity alone.
+type upstream struct {
+	name    string
+	base    string
+	client  *fasthttp.HostClient
+	breaker *gobreaker.CircuitBreaker[struct{}]
+}
+
+// Errors a client sees when a service cannot answer. Every breaker-open and transport
+// failure answers the same body so clients handle one shape.
+func errUnavailable(cause error) error {
+	return apperr.Unavailable("service_unavailable", "Servicio no disponible", cause)
+}
+
+func errUpstreamTimeout(cause error) error {
+	return apperr.Unavailable("upstream_timeout", "El servicio no respondió a tiempo", cause)
+}
+
+var errBodyTooLarge = apperr.New(apperr.KindTooLarge, "body_too_large", "El cuerpo de la solicitud es demasiado grande")
+
+// clientSideError marks failures caused by the caller (a body over the limit, a client
+// that hung up mid-upload): they must not count against the service's breaker.
+type clientSideError struct{ err error }
+
+func (e *clientSideError) Error() string { return "client side: " + e.err.Error() }
+func (e *clientSideError) Unwrap() error { return e.err }
+
+func newUpstream(name, rawURL string, s settings, m *gwMetrics) (*upstream, error) {
+	addr, tls, base, err := serviceBase(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	u := &upstream{name: name, base: base}
+	u.client = &fasthttp.HostClient{
+		Addr:                   addr,
+		IsTLS:                  tls,
+		Name:                   "conectar-gateway",
+		MaxConns:               s.MaxConnsPerHost,
+		MaxIdleConnDuration:    30 * time.Second,
+		MaxResponseBodySize:    64 << 20,
+		DisablePathNormalizing: true, // the gateway already normalized the path it matched
+		// One retry on a stale keep-alive connection for idempotent requests; streamed
+		// bodies are never retried by fasthttp.
+		MaxIdemponentCallAttempts: 2,
+		// Services answer full bodies; header sizes above 8 KiB only come from tokens + cookies.
+		ReadBufferSize:  16 << 10,
+		WriteBufferSize: 16 << 10,
+	}
+	u.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        name,
+		MaxRequests: 1,
+		Timeout:     s.BreakerOpen,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(s.BreakerFailures) },
+		IsExcluded: func(err error) bool {
+			var ce *clientSideError
+			return errors.As(err, &ce)
+		},
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			m.breakerChanges.WithLabelValues(name, to.String()).Inc()
+		},
+	})
+	return u, nil
+}
+
+// limitedReader reads the client's body for the upstream, refusing more than max bytes
+// and remembering whether the failure was the client's.
+type limitedReader struct {
+	r       io.Reader
+	left    int64
+	tooBig  bool
+	readErr error
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// Probe one byte: a body of exactly max bytes is fine.
+		var one [1]byte
+		n, err := l.r.Read(one[:])
+		if n > 0 {
+			l.tooBig = true
+			return 0, errBodyTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	if err != nil && err != io.EOF {
+		l.readErr = err
+	}
+	return n, err
+}
+
+// hopHeaders are per-connection headers never forwarded (RFC 9110 §7.6.1), plus the
+// internal key: only services send it to each other, a client must never smuggle it in.
+var hopHeaders = []string{
+	fiber.HeaderConnection, fiber.HeaderKeepAlive, fiber.HeaderProxyAuthorization, "Proxy-Connection",
+	fiber.HeaderTE, fiber.HeaderTrailer, fiber.HeaderUpgrade, "X-Internal-Key",
+}
+
+// forward sends the request in c to u and writes u's answer into c. The body is streamed
+// from the client to the service (never buffered whole), so large multipart uploads cost
+// the gateway a small buffer, not their size.
+func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
+	in := c.Request()
+	cl := in.Header.ContentLength()
+	if cl > g.cfg.MaxBody {
+		return errBodyTooLarge
+	}
+
+	out := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(out)
+	in.Header.CopyTo(&out.Header)
+	out.SetRequestURI(u.base + string(in.URI().RequestURI()))
+	for _, h := range hopHeaders {
+		out.Header.Del(h)
+	}
+	out.Header.Set(fiber.HeaderXForwardedHost, string(in.Header.Host()))
+	out.Header.Set(fiber.HeaderXForwardedProto, c.Protocol())
+	ip := g.clientIP(c)
+	if prior := string(in.Header.Peek(fiber.HeaderXForwardedFor)); prior != "" && g.cfg.ClientIPHeader != "" {
+		// Only a trusted proxy's chain is kept; otherwise the peer address starts it.
+		out.Header.Set(fiber.HeaderXForwardedFor, prior+", "+c.Context().RemoteIP().String())
+	} else {
+		out.Header.Set(fiber.HeaderXForwardedFor, ip)
+	}
+	out.Header.Set("X-Real-Ip", ip)
+	if len(in.Header.Peek("Traceparent")) == 0 {
+		out.Header.Set("Traceparent", newTraceparent())
+	}
+
+	timeout := g.cfg.UpstreamTimeout
+	var body *limitedReader
+	if cl != 0 && !in.Header.IsGet() && !in.Header.IsHead() {
+		if stream := c.Context().RequestBodyStream(); stream != nil {
+			body = &limitedReader{r: stream, left: int64(g.cfg.MaxBody)}
+			out.SetBodyStream(body, cl)
+		} else {
+			out.SetBodyRaw(in.Body())
+		}
+		if cl < 0 || cl > 1<<20 || strings.HasPrefix(string(in.Header.ContentType()), fiber.MIMEMultipartForm) {
+			timeout = g.cfg.UploadTimeout
+		}
+	}
+
+	// The CORS and request-id headers already on the response would be wiped by the
+	// client's response reset: keep them and put them back after.
+	saved := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(saved)
+	c.Response().Header.CopyTo(&saved.Header)
+
+	resp := c.Response()
+	start := time.Now()
+	_, err := u.breaker.Execute(func() (struct{}, error) {
+		err := u.client.DoTimeout(out, resp, timeout)
+		if err != nil && body != nil && (body.tooBig || body.readErr != nil) {
+			return struct{}{}, &clientSideError{err: err}
+		}
+		return struct{}{}, err
+	})
+	g.metrics.observeUpstream(u.name, resp.StatusCode(), err, time.Since(start))
+	if err != nil {
+		resp.Reset()
+		restoreHeaders(resp, &saved.Header)
+		var ce *clientSideError
+		switch {
+		case errors.As(err, &ce) && body != nil && body.tooBig:
+			return errBodyTooLarge
+		case errors.As(err, &ce):
+			return apperr.Invalid("body_read_failed", "No se pudo leer el cuerpo de la solicitud")
+		case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+			return errUnavailable(err)
+		case isTimeout(err):
+			return errUpstreamTimeout(err)
+		default:
+			return errUnavailable(err)
+		}
+	}
+	// The gateway owns CORS and the connection to its client.
+	var drop []string
+	resp.Header.VisitAll(func(k, _ []byte) {
+		if len(k) > 15 && strings.EqualFold(string(k[:15]), "access-control-") {
+			drop = append(drop, string(k))
+		}
+	})
+	drop = append(drop, fiber.HeaderKeepAlive, fiber.HeaderTrailer, fiber.HeaderUpgrade, "Proxy-Connection")
+	for _, h := range drop {
+		resp.Header.Del(h)
+	}
+	if !in.Header.ConnectionClose() {
+		resp.Header.ResetConnectionClose()
+	}
+	restoreHeaders(resp, &saved.Header)
+	return nil
+}
+
+// restoreHeaders puts back the gateway's own headers (CORS, X-Request-Id) after the
+// upstream's answer replaced the response.
+func restoreHeaders(resp *fasthttp.Response, saved *fasthttp.ResponseHeader) {
+	saved.VisitAll(func(k, v []byte) {
+		switch strings.ToLower(string(k)) {
+		case "content-type", "content-length", "server", "date", "set-cookie":
+			return
+		}
+		resp.Header.SetBytesKV(k, v)
+	})
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// newTraceparent starts a W3C trace when the client sent none, so every hop logs the
+// same trace id.
+func newTraceparent() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return "00-" + hex.EncodeToString(b[:16]) + "-" + hex.EncodeToString(b[16:]) + "-01"
+}
+
+// gwMetrics are the gateway's own series on top of the shared HTTP histogram.
+type gwMetrics struct {
+	upstreamDuration *prometheus.HistogramVec
+	breakerChanges   *prometheus.CounterVec
+	edgeRejections   *prometheus.CounterVec
+	wsConnections    prometheus.Gauge
+	wsPushes         prometheus.Counter
+}
+
+func newGWMetrics(reg prometheus.Registerer) *gwMetrics {
+	m := &gwMetrics{
+		upstreamDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "gateway_upstream_duration_seconds", Help: "Time to get a service's answer, by service and outcome.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 15},
+		}, []string{"upstream", "outcome"}),
+		breakerChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_breaker_transitions_total", Help: "Circuit breaker state changes, by service and new state.",
+		}, []string{"upstream", "to"}),
+		edgeRejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_edge_rejections_total", Help: "Requests refused at the edge, by reason.",
+		}, []string{"reason"}),
+		wsConnections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gateway_ws_connections", Help: "Open authenticated WebSocket connections.",
+		}),
+		wsPushes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_ws_pushes_total", Help: "Realtime pushes written to WebSocket connections.",
+		}),
+	}
+	reg.MustRegister(m.upstreamDuration, m.breakerChanges, m.edgeRejections, m.wsConnections, m.wsPushes)
+	return m
+}
+
+// registerBreakerGauges exposes each breaker's state (0 closed, 1 half-open, 2 open),
+// read at scrape time so an open breaker that timed out shows as half-open.
+func registerBreakerGauges(reg prometheus.Registerer, ups map[string]*upstream) {
+	for name, u := range ups {
+		cb := u.breaker
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gateway_breaker_state", Help: "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
+			ConstLabels: prometheus.Labels{"upstream": name},
+		}, func() float64 { return float64(cb.State()) }))
+	}
+}
+
+func (m *gwMetrics) observeUpstream(name string, status int, err error, d time.Duration) {
+	outcome := "error"
+	switch {
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		outcome = "breaker_open"
+	case err != nil && isTimeout(err):
+		outcome = "timeout"
+	case err != nil:
+		outcome = "error"
+	case status >= 500:
+		outcome = "5xx"
+	case status >= 400:
+		outcome = "4xx"
+	default:
+		outcome = "ok"
+	}
+	m.upstreamDuration.WithLabelValues(name, outcome).Observe(d.Seconds())
+}
