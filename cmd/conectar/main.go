@@ -42,6 +42,7 @@ commands:
   events <subcommand>           streams, consumers, tail, replay, dlq (see 'conectar events help')
   mpsim                         run the MercadoPago simulator
   payments check-ledger         verify that the escrow ledger balances
+  probe <url>                   exit 0 when url answers 2xx (container health checks)
 `
 
 var errUsage = errors.New("see 'conectar help'")
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMPSim(ctx, rest, getenv, stdout)
 	case "payments":
 		return runPayments(ctx, rest, getenv, stdout)
+	case "probe":
+		return runProbe(ctx, rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
