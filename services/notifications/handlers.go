@@ -1,0 +1,444 @@
+package notifications
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/events/consumer"
+	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/services/notifications/gamification"
+)
+
+// Consumer names. Notifications and gamification use separate durables (and so
+// separate inbox claims): a slow email path never delays XP, and each applies once.
+const (
+	consumerNotifyAuth          = "notifications-notify-auth"
+	consumerNotifyUsers         = "notifications-notify-users"
+	consumerNotifyProfessionals = "notifications-notify-professionals"
+	consumerNotifyMarketplace   = "notifications-notify-marketplace"
+	consumerNotifyPayments      = "notifications-notify-payments"
+	consumerNotifyEngagement    = "notifications-notify-engagement"
+	consumerGamifyMarketplace   = "notifications-gamify-marketplace"
+	consumerGamifyPayments      = "notifications-gamify-payments"
+	consumerGamifyProfessionals = "notifications-gamify-professionals"
+)
+
+func (s *svc) consumers() []consumer.Spec {
+	return []consumer.Spec{
+		{Name: consumerNotifyAuth, Stream: events.StreamAuth, Handle: s.onAuth, Subjects: []string{
+			events.SubjUserRegistered, events.SubjPasswordResetRequested, events.SubjUserBanned, events.SubjUserUnbanned}},
+		{Name: consumerNotifyUsers, Stream: events.StreamUsers, Handle: s.onUsers, Subjects: []string{
+			events.SubjUserProfileUpdated}},
+		{Name: consumerNotifyProfessionals, Stream: events.StreamProfessionals, Handle: s.onProfessionals, Subjects: []string{
+			events.SubjKYCApproved, events.SubjKYCRejected}},
+		{Name: consumerNotifyMarketplace, Stream: events.StreamMarketplace, Handle: s.onMarketplace, Subjects: []string{
+			events.SubjOfferCreated, events.SubjOfferAccepted, events.SubjOfferRejected, events.SubjJobStarted,
+			events.SubjJobDelivered, events.SubjJobCompleted, events.SubjJobCancelled, events.SubjReviewPosted,
+			events.SubjMessageSent}},
+		{Name: consumerNotifyPayments, Stream: events.StreamPayments, Handle: s.onPayments, Subjects: []string{
+			events.SubjPaymentApproved, events.SubjPayoutSent}},
+		{Name: consumerNotifyEngagement, Stream: events.StreamEngagement, Handle: s.onEngagement, Subjects: []string{
+			events.SubjLevelChanged, events.SubjMedalAwarded}},
+		{Name: consumerGamifyPayments, Stream: events.StreamPayments, Handle: s.gamifyPayments, Subjects: []string{
+			events.SubjEscrowReleased}, MaxAckPending: 1},
+		{Name: consumerGamifyMarketplace, Stream: events.StreamMarketplace, Handle: s.gamifyMarketplace, Subjects: []string{
+			events.SubjReviewPosted}, MaxAckPending: 1},
+		{Name: consumerGamifyProfessionals, Stream: events.StreamProfessionals, Handle: s.gamifyProfessionals, Subjects: []string{
+			events.SubjKYCApproved}, MaxAckPending: 1},
+	}
+}
+
+// decode wraps events.Decode so a malformed payload is dead-lettered at once.
+func decode[T events.Event](env events.Envelope) (T, error) {
+	v, err := events.Decode[T](env)
+	if err != nil {
+		return v, apperr.Permanent("bad_payload", "payload inválido", err)
+	}
+	return v, nil
+}
+
+func (s *svc) onAuth(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+	switch env.Type {
+	case events.UserRegisteredV1{}.EventType():
+		e, err := decode[events.UserRegisteredV1](env)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO contacts (user_id, email, nombre, apellido, rol, names_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, rol = EXCLUDED.rol,
+				nombre = CASE WHEN EXCLUDED.names_at > contacts.names_at THEN EXCLUDED.nombre ELSE contacts.nombre END,
+				apellido = CASE WHEN EXCLUDED.names_at > contacts.names_at THEN EXCLUDED.apellido ELSE contacts.apellido END,
+				names_at = GREATEST(contacts.names_at, EXCLUDED.names_at), updated_at = now()`,
+			e.UserID, e.Email, e.Nombre, e.Apellido, e.Rol, env.OccurredAt); err != nil {
+			return fmt.Errorf("store contact %s: %w", e.UserID, err)
+		}
+		return s.deliver(ctx, tx, consumerNotifyAuth, env, welcomeNotice(s, e))
+	case events.PasswordResetRequestedV1{}.EventType():
+		e, err := decode[events.PasswordResetRequestedV1](env)
+		if err != nil {
+			return err
+		}
+		return s.deliver(ctx, tx, consumerNotifyAuth, env, resetNotice(s, e))
+	case events.UserBannedV1{}.EventType(), events.UserUnbannedV1{}.EventType():
+		var userID string
+		active := env.Type == events.UserUnbannedV1{}.EventType()
+		if active {
+			e, err := decode[events.UserUnbannedV1](env)
+			if err != nil {
+				return err
+			}
+			userID = e.UserID
+		} else {
+			e, err := decode[events.UserBannedV1](env)
+			if err != nil {
+				return err
+			}
+			userID = e.UserID
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO contacts (user_id, is_active) VALUES ($1, $2)
+			ON CONFLICT (user_id) DO UPDATE SET is_active = EXCLUDED.is_active, updated_at = now()`, userID, active); err != nil {
+			return fmt.Errorf("store ban of %s: %w", userID, err)
+		}
+	}
+	return nil
+}
+
+func (s *svc) onUsers(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+	if env.Type != (events.UserProfileUpdatedV1{}).EventType() {
+		return nil
+	}
+	e, err := decode[events.UserProfileUpdatedV1](env)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO contacts (user_id, nombre, apellido, names_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (user_id) DO UPDATE SET
+			nombre = CASE WHEN EXCLUDED.names_at > contacts.names_at THEN EXCLUDED.nombre ELSE contacts.nombre END,
+			apellido = CASE WHEN EXCLUDED.names_at > contacts.names_at THEN EXCLUDED.apellido ELSE contacts.apellido END,
+			names_at = GREATEST(contacts.names_at, EXCLUDED.names_at), updated_at = now()`,
+		e.UserID, e.Nombre, e.Apellido, env.OccurredAt); err != nil {
+		return fmt.Errorf("update contact %s: %w", e.UserID, err)
+	}
+	return nil
+}
+
+func (s *svc) onProfessionals(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+	switch env.Type {
+	case events.KYCApprovedV1{}.EventType():
+		e, err := decode[events.KYCApprovedV1](env)
+		if err != nil {
+			return err
+		}
+		return s.deliver(ctx, tx, consumerNotifyProfessionals, env, notice{UserID: e.UsuarioID, Tipo: TipoSistema, Evento: "kyc_aprobado",
+			Titulo:  "Verificación aprobada",
+			Mensaje: "Tu identidad fue verificada. Ya podés enviar ofertas y aparecer en las búsquedas de clientes.",
+			Link:    "/dashboard/profesional", InApp: true, Email: emailByPreference, Push: true})
+	case events.KYCRejectedV1{}.EventType():
+		e, err := decode[events.KYCRejectedV1](env)
+		if err != nil {
+			return err
+		}
+		msg := "No pudimos verificar tu identidad. Podés subir tus documentos de nuevo."
+		if m := strings.TrimSpace(e.Motivo); m != "" {
+			msg = "No pudimos verificar tu identidad. Motivo: " + truncate(m, 300) + ". Podés subir tus documentos de nuevo."
+		}
+		return s.deliver(ctx, tx, consumerNotifyProfessionals, env, notice{UserID: e.UsuarioID, Tipo: TipoSistema, Evento: "kyc_rechazado",
+			Titulo: "Verificación rechazada", Mensaje: msg, Link: "/dashboard/profesional/verificacion",
+			Data: map[string]any{"motivo": e.Motivo}, InApp: true, Email: emailByPreference, Push: true})
+	}
+	return nil
+}
+
+func (s *svc) onMarketplace(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+	const c = consumerNotifyMarketplace
+	switch env.Type {
+	case events.OfferCreatedV1{}.EventType():
+		e, err := decode[events.OfferCreatedV1](env)
+		if err != nil {
+			return err
+		}
+		prof := s.displayName(ctx, tx, e.ProfesionalID, "Un profesional")
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ClienteID, Tipo: TipoOferta, Evento: "oferta_recibida",
+			Titulo:  "Nueva oferta recibida",
+			Mensaje: fmt.Sprintf("%s te envió una oferta de %s: %s", prof, formatARS(e.PrecioCentavos), truncate(e.Descripcion, 140)),
+			Link:    "/chat/" + e.ChatID, Data: map[string]any{"oferta_id": e.OfertaID, "chat_id": e.ChatID},
+			InApp:   true, Email: emailByPreference, Push: true})
+	case events.OfferAcceptedV1{}.EventType():
+		e, err := decode[events.OfferAcceptedV1](env)
+		if err != nil {
+			return err
+		}
+		cli := s.displayName(ctx, tx, e.ClienteID, "El cliente")
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoOferta, Evento: "oferta_aceptada",
+			Titulo:  "Tu oferta fue aceptada",
+			Mensaje: fmt.Sprintf("%s aceptó tu oferta de %s. Te avisamos cuando el pago esté confirmado.", cli, formatARS(e.PrecioCentavos)),
+			Link:    "/trabajos/" + e.TrabajoID, Data: map[string]any{"oferta_id": e.OfertaID, "trabajo_id": e.TrabajoID},
+			InApp:   true, Email: emailByPreference, Push: true})
+	case events.OfferRejectedV1{}.EventType():
+		e, err := decode[events.OfferRejectedV1](env)
+		if err != nil {
+			return err
+		}
+		cli := s.displayName(ctx, tx, e.ClienteID, "El cliente")
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoOferta, Evento: "oferta_rechazada",
+			Titulo: "Tu oferta fue rechazada", Mensaje: cli + " rechazó tu oferta.",
+			Link: "/chat/" + e.ChatID, Data: map[string]any{"oferta_id": e.OfertaID, "chat_id": e.ChatID},
+			InApp: true, Email: emailByPreference, Push: true})
+	case events.JobStartedV1{}.EventType():
+		e, err := decode[events.JobStartedV1](env)
+		if err != nil {
+			return err
+		}
+		prof := s.displayName(ctx, tx, e.ProfesionalID, "El profesional")
+		return s.deliver(ctx, tx, c, env, jobNotice(e.ClienteID, e.TrabajoID, "trabajo_iniciado",
+			"Tu trabajo comenzó", prof+" comenzó a trabajar en tu pedido."))
+	case events.JobDeliveredV1{}.EventType():
+		e, err := decode[events.JobDeliveredV1](env)
+		if err != nil {
+			return err
+		}
+		prof := s.displayName(ctx, tx, e.ProfesionalID, "El profesional")
+		return s.deliver(ctx, tx, c, env, jobNotice(e.ClienteID, e.TrabajoID, "trabajo_entregado",
+			"Trabajo terminado: falta tu aprobación",
+			prof+" marcó el trabajo como terminado. Revisalo y aprobalo para liberar el pago; si no respondés en 72 horas se aprueba automáticamente."))
+	case events.JobCompletedV1{}.EventType():
+		e, err := decode[events.JobCompletedV1](env)
+		if err != nil {
+			return err
+		}
+		msg := "El cliente aprobó el trabajo. Estamos liberando tu pago."
+		switch e.Motivo {
+		case "automatico":
+			msg = "El trabajo se aprobó automáticamente al cumplirse el plazo. Estamos liberando tu pago."
+		case "disputa":
+			msg = "La disputa se resolvió a tu favor y el trabajo quedó aprobado. Estamos liberando tu pago."
+		}
+		return s.deliver(ctx, tx, c, env, jobNotice(e.ProfesionalID, e.TrabajoID, "trabajo_aprobado", "Trabajo aprobado", msg))
+	case events.JobCancelledV1{}.EventType():
+		e, err := decode[events.JobCancelledV1](env)
+		if err != nil {
+			return err
+		}
+		motivo := ""
+		if m := strings.TrimSpace(e.Motivo); m != "" {
+			motivo = " Motivo: " + truncate(m, 300) + "."
+		}
+		if e.By != e.ClienteID {
+			msg := "El trabajo fue cancelado." + motivo
+			if e.Paid {
+				msg += fmt.Sprintf(" Te reembolsaremos el total de %s.", formatARS(e.PrecioCentavos))
+			}
+			if err := s.deliver(ctx, tx, c, env, jobNotice(e.ClienteID, e.TrabajoID, "trabajo_cancelado", "Trabajo cancelado", msg)); err != nil {
+				return err
+			}
+		}
+		if e.By != e.ProfesionalID {
+			return s.deliver(ctx, tx, c, env, jobNotice(e.ProfesionalID, e.TrabajoID, "trabajo_cancelado", "Trabajo cancelado",
+				"El trabajo fue cancelado."+motivo))
+		}
+	case events.ReviewPostedV1{}.EventType():
+		e, err := decode[events.ReviewPostedV1](env)
+		if err != nil {
+			return err
+		}
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoResena, Evento: "resena_recibida",
+			Titulo:  "Nueva reseña recibida",
+			Mensaje: fmt.Sprintf("Recibiste una reseña de %d %s. Tu calificación promedio es %.1f.", e.Rating, plural(e.Rating, "estrella", "estrellas"), e.RatingPromedio),
+			Link:    "/trabajos/" + e.TrabajoID, Data: map[string]any{"resena_id": e.ResenaID, "trabajo_id": e.TrabajoID, "rating": e.Rating},
+			InApp:   true, Email: emailByPreference, Push: true})
+	case events.MessageSentV1{}.EventType():
+		e, err := decode[events.MessageSentV1](env)
+		if err != nil {
+			return err
+		}
+		if e.Tipo != "" && e.Tipo != "text" {
+			return nil // offers and info lines have their own notifications
+		}
+		sender := s.displayName(ctx, tx, e.SenderID, "Alguien")
+		// Push only (no in-app row, no email), and only for users who turned it on.
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.RecipientID, Tipo: TipoMensaje, Evento: "mensaje_nuevo",
+			Titulo: "Nuevo mensaje de " + sender, Mensaje: truncate(e.Text, 100), Link: "/chat/" + e.ChatID,
+			Data: map[string]any{"chat_id": e.ChatID, "message_id": e.MessageID}, Push: true})
+	}
+	return nil
+}
+
+func jobNotice(userID, trabajoID, evento, titulo, msg string) notice {
+	return notice{UserID: userID, Tipo: TipoTrabajo, Evento: evento, Titulo: titulo, Mensaje: msg,
+		Link: "/trabajos/" + trabajoID, Data: map[string]any{"trabajo_id": trabajoID},
+		InApp: true, Email: emailByPreference, Push: true}
+}
+
+// trabajoParties is the part of marketplace's TrabajoRead this service needs.
+type trabajoParties struct {
+	ClienteID     string `json:"cliente_id"`
+	ProfesionalID string `json:"profesional_id"`
+}
+
+func (s *svc) onPayments(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+	const c = consumerNotifyPayments
+	switch env.Type {
+	case events.PaymentApprovedV1{}.EventType():
+		e, err := decode[events.PaymentApprovedV1](env)
+		if err != nil {
+			return err
+		}
+		if e.ClienteID == "" || e.ProfesionalID == "" {
+			// Older payloads may lack the parties: ask marketplace once.
+			var t trabajoParties
+			if err := s.internalGet(ctx, "marketplace", "/internal/trabajos/"+url.PathEscape(e.TrabajoID), &t); err != nil {
+				if apperr.KindOf(err) == apperr.KindNotFound {
+					return apperr.Permanent("unknown_job", "trabajo desconocido", err)
+				}
+				return err
+			}
+			e.ClienteID, e.ProfesionalID = t.ClienteID, t.ProfesionalID
+		}
+		monto := formatARS(e.MontoCentavos)
+		if err := s.deliver(ctx, tx, c, env, notice{UserID: e.ClienteID, Tipo: TipoPago, Evento: "pago_aprobado",
+			Titulo:  "Pago aprobado",
+			Mensaje: fmt.Sprintf("Recibimos tu pago de %s. El dinero queda protegido hasta que apruebes el trabajo.", monto),
+			Link:    "/trabajos/" + e.TrabajoID, Data: map[string]any{"trabajo_id": e.TrabajoID, "payment_id": e.PaymentID},
+			InApp:   true, Email: emailByPreference, Push: true}); err != nil {
+			return err
+		}
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoPago, Evento: "pago_confirmado",
+			Titulo:  "El cliente pagó el trabajo",
+			Mensaje: fmt.Sprintf("El cliente pagó %s. Ya podés comenzar el trabajo.", monto),
+			Link:    "/trabajos/" + e.TrabajoID, Data: map[string]any{"trabajo_id": e.TrabajoID},
+			InApp:   true, Email: emailByPreference, Push: true})
+	case events.PayoutSentV1{}.EventType():
+		e, err := decode[events.PayoutSentV1](env)
+		if err != nil {
+			return err
+		}
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoPago, Evento: "pago_enviado",
+			Titulo:  "Te enviamos tu pago",
+			Mensaje: fmt.Sprintf("Transferimos %s a tu cuenta por el trabajo aprobado.", formatARS(e.MontoCentavos)),
+			Link:    "/dashboard/profesional/pagos", Data: map[string]any{"trabajo_id": e.TrabajoID, "payout_id": e.PayoutID},
+			InApp:   true, Email: emailByPreference, Push: true})
+	}
+	return nil
+}
+
+func (s *svc) onEngagement(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+	const c = consumerNotifyEngagement
+	switch env.Type {
+	case events.LevelChangedV1{}.EventType():
+		e, err := decode[events.LevelChangedV1](env)
+		if err != nil {
+			return err
+		}
+		l, ok := gamification.LevelByName(e.Nivel)
+		if !ok {
+			return apperr.Permanent("unknown_level", "nivel desconocido", fmt.Errorf("level %q", e.Nivel))
+		}
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.UsuarioID, Tipo: TipoSistema, Evento: "nivel_subido",
+			Titulo: "¡Subiste de nivel!",
+			Mensaje: fmt.Sprintf("Ahora sos nivel %s. Tu comisión pasa a ser del %s.", levelLabel(l.Nombre),
+				percent(e.TasaComisionBP)),
+			Link: "/dashboard/profesional", Data: map[string]any{"nivel": e.Nivel, "nivel_anterior": e.NivelAnterior},
+			InApp: true, Email: emailByPreference, Push: true})
+	case events.MedalAwardedV1{}.EventType():
+		e, err := decode[events.MedalAwardedV1](env)
+		if err != nil {
+			return err
+		}
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.UsuarioID, Tipo: TipoSistema, Evento: "medalla_ganada",
+			Titulo: "¡Ganaste una medalla!", Mensaje: "Conseguiste la medalla «" + e.Nombre + "».",
+			Link: "/dashboard/profesional", Data: map[string]any{"medalla": e.Medalla},
+			InApp: true, Email: emailByPreference, Push: true})
+	}
+	return nil
+}
+
+func welcomeNotice(s *svc, e events.UserRegisteredV1) notice {
+	parrafos := []string{"Tu cuenta ya está lista."}
+	link := "/explorar"
+	if e.Rol == "PROFESIONAL" {
+		parrafos = append(parrafos, "Completá tu perfil y enviá tus documentos para verificar tu identidad: así vas a aparecer en las búsquedas y podrás enviar ofertas.")
+		link = "/dashboard/profesional"
+	} else {
+		parrafos = append(parrafos, "Buscá profesionales cerca tuyo, chateá con ellos y pagá de forma protegida: el dinero se libera recién cuando apruebes el trabajo.")
+	}
+	titulo := "¡Bienvenido a ConectarProfesionales!"
+	text, html := s.tmpl.render(emailView{Nombre: e.Nombre, Titulo: titulo, Parrafos: parrafos, Accion: "Empezar", Link: s.link(link)})
+	return notice{UserID: e.UserID, Tipo: TipoSistema, Evento: "bienvenida", Titulo: titulo, Mensaje: strings.Join(parrafos, " "),
+		Link: link, InApp: true, Email: emailAlways, EmailTo: e.Email, EmailName: joinName(e.Nombre, e.Apellido),
+		EmailSubject: titulo, EmailText: text, EmailHTML: html}
+}
+
+func resetNotice(s *svc, e events.PasswordResetRequestedV1) notice {
+	link := s.link("/reset-password?token=" + url.QueryEscape(e.Token))
+	titulo := "Recuperación de contraseña"
+	text, html := s.tmpl.render(emailView{Nombre: firstWord(e.Nombre), Titulo: titulo,
+		Parrafos: []string{"Recibimos un pedido para restablecer la contraseña de tu cuenta.", "Para elegir una nueva contraseña, usá el siguiente enlace."},
+		Accion:   "Restablecer contraseña", Link: link,
+		Nota:     "Este enlace expira en 1 hora y se puede usar una sola vez. Si no pediste el cambio, ignorá este correo: tu contraseña sigue siendo la misma."})
+	// Email only: a reset is not an in-app notification, and it ignores preferences.
+	return notice{UserID: e.UserID, Tipo: TipoSistema, Evento: "recuperar_contrasena", Titulo: titulo,
+		Email: emailAlways, EmailTo: e.Email, EmailName: e.Nombre, EmailSubject: titulo, EmailText: text, EmailHTML: html}
+}
+
+// displayName is a person's name from the replica, or fallback. It never calls out:
+// names are decoration, not worth delaying a notification for.
+func (s *svc) displayName(ctx context.Context, q pgxQuerier, userID, fallback string) string {
+	var nombre, apellido string
+	err := q.QueryRow(ctx, `SELECT nombre, apellido FROM contacts WHERE user_id = $1`, userID).Scan(&nombre, &apellido)
+	if err != nil {
+		if !errors.Is(err, pgx.ErrNoRows) {
+			s.log.Debug("display name", "user_id", userID, "err", err)
+		}
+		return fallback
+	}
+	if n := joinName(nombre, apellido); n != "" {
+		return n
+	}
+	return fallback
+}
+
+func truncate(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:n])) + "…"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func levelLabel(nivel string) string {
+	switch nivel {
+	case "BRONCE":
+		return "Bronce"
+	case "PLATA":
+		return "Plata"
+	case "ORO":
+		return "Oro"
+	case "DIAMANTE":
+		return "Diamante"
+	}
+	return nivel
+}
+
+// percent renders basis points as "18 %" (or "12,5 %").
+func percent(bp int) string {
+	if bp%100 == 0 {
+		return fmt.Sprintf("%d %%", bp/100)
+	}
+	return strings.Replace(fmt.Sprintf("%.2f %%", float64(bp)/100), ".", ",", 1)
+}
