@@ -1,0 +1,379 @@
+package professionals
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/httpx"
+	"github.com/conectarpro/conectar/platform/money"
+	"github.com/conectarpro/conectar/platform/pg"
+)
+
+// AnyOficio is the trade id of the search rows that stand for "any trade".
+const AnyOficio = "00000000-0000-0000-0000-000000000000"
+
+// Search shapes.
+const (
+	// ShapeCoverage: the client's point lies inside the professional's own coverage
+	// circle (radio_cobertura_km around base_location).
+	ShapeCoverage = "coverage"
+	// ShapeRadius: the professional's base lies within RadioM of the client's point.
+	ShapeRadius = "radius"
+)
+
+// Sort orders. Every order ends with the professional id, so pages are deterministic.
+const (
+	SortRating    = "rating"
+	SortPrecio    = "precio"
+	SortDistancia = "distancia"
+	SortNivel     = "nivel"
+)
+
+// SearchParams is one search, already validated. Distances are great-circle distances
+// on the sphere (what the KNN operator <-> orders by), so the radius filter, the order
+// and distancia_km agree with each other.
+type SearchParams struct {
+	Shape         string
+	OficioIDs     []string // nil: any trade; several: any of them
+	Lat, Lng      *float64
+	RadioM        float64 // ShapeRadius
+	Q             string
+	RatingMin     *float64
+	PrecioMin     *int64
+	PrecioMax     *int64
+	Nivel         string
+	AceptaInstant *bool
+	Sort          string
+	Skip, Limit   int
+}
+
+// BuildSearch returns the page and count SQL of p and their shared arguments. Both run
+// on the busqueda table, whose rows are only the visible (approved, active)
+// professionals, one per trade plus one under AnyOficio; the trade is the first column
+// of both GiST indexes, so each shape is one index scan.
+func BuildSearch(p SearchParams) (pageSQL, countSQL string, args []any) {
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	var where []string
+	oficio := AnyOficio
+	if len(p.OficioIDs) == 1 {
+		oficio = p.OficioIDs[0]
+	}
+	where = append(where, "b.oficio_id = "+arg(oficio)+"::uuid")
+	if len(p.OficioIDs) > 1 {
+		where = append(where, "EXISTS (SELECT 1 FROM profesional_oficios po WHERE po.profesional_id = b.profesional_id AND po.oficio_id = ANY ("+arg(p.OficioIDs)+"::uuid[]))")
+	}
+	geo, pt := "", ""
+	if p.Lat != nil && p.Lng != nil {
+		lng, lat := arg(*p.Lng), arg(*p.Lat)
+		pt = "ST_SetSRID(ST_MakePoint(" + lng + "::float8, " + lat + "::float8), 4326)"
+		geo = pt + "::geography"
+		switch p.Shape {
+		case ShapeCoverage:
+			// The bounding-box test on the slightly larger coverage polygon is what the
+			// GiST answers; ST_DWithin on the few candidates is the exact definition.
+			where = append(where, "b.coverage_geom ~ "+pt,
+				"ST_DWithin(b.base_location, "+geo+", b.radio_cobertura_km * 1000.0, false)")
+		default:
+			where = append(where, "ST_DWithin(b.base_location, "+geo+", "+arg(p.RadioM)+"::float8, false)")
+		}
+	}
+	if p.Q != "" {
+		where = append(where, "b.texto LIKE '%' || norm("+arg(escapeLike(p.Q))+"::text) || '%'")
+	}
+	if p.RatingMin != nil {
+		where = append(where, "b.rating_promedio >= "+arg(*p.RatingMin)+"::float8")
+	}
+	if p.PrecioMin != nil {
+		where = append(where, "b.tarifa_por_hora >= "+arg(*p.PrecioMin)+"::bigint")
+	}
+	if p.PrecioMax != nil {
+		where = append(where, "b.tarifa_por_hora <= "+arg(*p.PrecioMax)+"::bigint")
+	}
+	if p.Nivel != "" {
+		where = append(where, "b.nivel = "+arg(p.Nivel)+"::text")
+	}
+	if p.AceptaInstant != nil {
+		where = append(where, "b.acepta_instant = "+arg(*p.AceptaInstant)+"::bool")
+	}
+	cond := strings.Join(where, " AND ")
+	dist := "NULL::float8"
+	if geo != "" {
+		dist = "b.base_location <-> " + geo
+	}
+	var order string
+	switch {
+	case p.Sort == SortDistancia && geo != "":
+		order = "b.base_location <-> " + geo + ", b.profesional_id"
+	case p.Sort == SortPrecio:
+		order = "b.tarifa_por_hora ASC NULLS LAST, b.profesional_id"
+	case p.Sort == SortNivel:
+		order = "b.nivel_rank DESC, b.puntos_experiencia DESC, b.profesional_id"
+	default:
+		order = "b.rating_promedio DESC, b.total_resenas DESC, b.profesional_id"
+	}
+	pageSQL = `SELECT b.profesional_id::text, b.nombre, b.apellido, b.oficio_nombre, b.oficios, b.tarifa_por_hora,
+		b.rating_promedio::float8, b.total_resenas, ` + dist + `, b.nivel, b.puntos_experiencia, b.avatar_url
+		FROM busqueda b WHERE ` + cond + ` ORDER BY ` + order + ` OFFSET ` + arg(p.Skip) + `::int LIMIT ` + arg(p.Limit) + `::int`
+	countSQL = `SELECT count(*) FROM busqueda b WHERE ` + cond
+	return pageSQL, countSQL, args
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// SearchResult is one professional in a search answer.
+type SearchResult struct {
+	ID                   string          `json:"id"`
+	Nombre               string          `json:"nombre"`
+	Apellido             string          `json:"apellido"`
+	Oficio               string          `json:"oficio"`
+	Oficios              []string        `json:"oficios"`
+	TarifaPorHora        *money.Centavos `json:"tarifa_por_hora"`
+	CalificacionPromedio float64         `json:"calificacion_promedio"`
+	CantidadResenas      int             `json:"cantidad_resenas"`
+	DistanciaKm          *float64        `json:"distancia_km"`
+	NivelProfesional     string          `json:"nivel_profesional"`
+	PuntosExperiencia    int             `json:"puntos_experiencia"`
+	AvatarURL            *string         `json:"avatar_url"`
+}
+
+// Search runs p: one round trip with the page and the total.
+func Search(ctx context.Context, db interface {
+	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
+}, p SearchParams) ([]SearchResult, int, error) {
+	pageSQL, countSQL, args := BuildSearch(p)
+	b := &pgx.Batch{}
+	b.Queue(pageSQL, args...)
+	// The count ignores OFFSET/LIMIT, the last two arguments; pgx needs the same count
+	// of arguments as placeholders, so they are dropped.
+	b.Queue(countSQL, args[:len(args)-2]...)
+	br := db.SendBatch(ctx, b)
+	defer br.Close()
+	rows, err := br.Query()
+	if err != nil {
+		return nil, 0, fmt.Errorf("search page: %w", pg.Translate(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SearchResult, error) {
+		var x SearchResult
+		var tarifa *int64
+		var dist *float64
+		err := r.Scan(&x.ID, &x.Nombre, &x.Apellido, &x.Oficio, &x.Oficios, &tarifa, &x.CalificacionPromedio,
+			&x.CantidadResenas, &dist, &x.NivelProfesional, &x.PuntosExperiencia, &x.AvatarURL)
+		x.TarifaPorHora = centavosPtr(tarifa)
+		if dist != nil {
+			km := math.Round(*dist) / 1000 // metres → km with 3 decimals
+			x.DistanciaKm = &km
+		}
+		return x, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("search page: %w", pg.Translate(err))
+	}
+	var total int
+	if err := br.QueryRow().Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("search count: %w", pg.Translate(err))
+	}
+	return out, total, nil
+}
+
+type searchBody struct {
+	Oficio               *string         `json:"oficio"`
+	OficioID             *string         `json:"oficio_id"`
+	Q                    *string         `json:"q"`
+	Latitude             *float64        `json:"latitude"`
+	Longitude            *float64        `json:"longitude"`
+	RadioKm              *float64        `json:"radio_km"`
+	RatingMinimo         *float64        `json:"rating_minimo"`
+	PrecioMinimo         *money.Centavos `json:"precio_minimo"`
+	PrecioMaximo         *money.Centavos `json:"precio_maximo"`
+	Nivel                *string         `json:"nivel"`
+	AceptaInstant        *bool           `json:"acepta_instant"`
+	Disponible           *bool           `json:"disponible"`
+	SoloDisponiblesAhora *bool           `json:"solo_disponibles_ahora"`
+	OrdenarPor           *string         `json:"ordenar_por"`
+	Skip                 *int            `json:"skip"`
+	Limit                *int            `json:"limit"`
+}
+
+// DefaultLimit is the page size when none is asked for.
+const DefaultLimit = 20
+
+func validSort(s string) bool {
+	return s == SortRating || s == SortPrecio || s == SortDistancia || s == SortNivel
+}
+
+// resolveOficio maps a trade name to ids, accent- and case-insensitively: an exact name
+// first, else every trade whose name contains it. ok is false when nothing matches.
+func (s *svc) resolveOficio(ctx context.Context, name string) ([]string, bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id::text FROM oficios WHERE norm(nombre) = norm($1)
+		UNION ALL SELECT id::text FROM oficios WHERE NOT EXISTS (SELECT 1 FROM oficios WHERE norm(nombre) = norm($1))
+			AND norm(nombre) LIKE '%' || norm($2) || '%' ORDER BY 1`, name, escapeLike(name))
+	if err != nil {
+		return nil, false, fmt.Errorf("resolve oficio: %w", pg.Translate(err))
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, false, fmt.Errorf("resolve oficio: %w", err)
+	}
+	return ids, len(ids) > 0, nil
+}
+
+// searchRadius answers POST /search and POST /search/.
+func (s *svc) searchRadius(c *fiber.Ctx) error {
+	var in searchBody
+	if len(strings.TrimSpace(string(c.Body()))) > 0 {
+		if err := httpx.BindJSON(c, &in); err != nil {
+			return err
+		}
+	}
+	p := SearchParams{Shape: ShapeRadius, Sort: SortRating, Limit: DefaultLimit, RadioM: 10_000}
+	var ck apperr.Checker
+	ck.Add((in.Latitude == nil) != (in.Longitude == nil), "latitude", "latitude y longitude van juntas")
+	if in.Latitude != nil && in.Longitude != nil {
+		ck.Add(*in.Latitude < -90 || *in.Latitude > 90, "latitude", "debe estar entre -90 y 90")
+		ck.Add(*in.Longitude < -180 || *in.Longitude > 180, "longitude", "debe estar entre -180 y 180")
+		p.Lat, p.Lng = in.Latitude, in.Longitude
+	}
+	if in.RadioKm != nil {
+		ck.Add(*in.RadioKm < 1 || *in.RadioKm > 500, "radio_km", "debe estar entre 1 y 500")
+		p.RadioM = *in.RadioKm * 1000
+	}
+	if in.RatingMinimo != nil {
+		ck.Add(*in.RatingMinimo < 0 || *in.RatingMinimo > 5, "rating_minimo", "debe estar entre 0 y 5")
+		p.RatingMin = in.RatingMinimo
+	}
+	if in.PrecioMinimo != nil {
+		ck.Add(*in.PrecioMinimo < 0, "precio_minimo", "debe ser mayor o igual a 0")
+		v := int64(*in.PrecioMinimo)
+		p.PrecioMin = &v
+	}
+	if in.PrecioMaximo != nil {
+		ck.Add(*in.PrecioMaximo < 0, "precio_maximo", "debe ser mayor o igual a 0")
+		v := int64(*in.PrecioMaximo)
+		p.PrecioMax = &v
+	}
+	ck.Add(p.PrecioMin != nil && p.PrecioMax != nil && *p.PrecioMin > *p.PrecioMax, "precio_minimo", "no puede superar a precio_maximo")
+	if in.Nivel != nil && *in.Nivel != "" {
+		ck.Add(!validNivel(*in.Nivel), "nivel", "debe ser BRONCE, PLATA, ORO o DIAMANTE")
+		p.Nivel = *in.Nivel
+	}
+	p.AceptaInstant = in.AceptaInstant
+	// The frontend's "available now" filter means "takes instant jobs".
+	for _, b := range []*bool{in.Disponible, in.SoloDisponiblesAhora} {
+		if p.AceptaInstant == nil && b != nil && *b {
+			p.AceptaInstant = b
+		}
+	}
+	if in.OrdenarPor != nil && *in.OrdenarPor != "" {
+		ck.Add(!validSort(*in.OrdenarPor), "ordenar_por", "debe ser rating, precio, distancia o nivel")
+		p.Sort = *in.OrdenarPor
+	}
+	if in.Skip != nil {
+		ck.Add(*in.Skip < 0, "skip", "debe ser mayor o igual a 0")
+		p.Skip = *in.Skip
+	}
+	if in.Limit != nil {
+		ck.Add(*in.Limit < 1 || *in.Limit > 100, "limit", "debe estar entre 1 y 100")
+		p.Limit = *in.Limit
+	}
+	if in.Q != nil {
+		p.Q = strings.TrimSpace(*in.Q)
+		ck.Len("q", p.Q, 0, 100)
+	}
+	if in.OficioID != nil && *in.OficioID != "" {
+		ck.Add(!isUUID(*in.OficioID), "oficio_id", "debe ser un UUID")
+		p.OficioIDs = []string{strings.ToLower(*in.OficioID)}
+	}
+	if err := ck.Err(); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	if p.OficioIDs == nil && in.Oficio != nil && strings.TrimSpace(*in.Oficio) != "" {
+		ids, ok, err := s.resolveOficio(ctx, strings.TrimSpace(*in.Oficio))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return c.JSON(searchPage(nil, 0, p))
+		}
+		p.OficioIDs = ids
+	}
+	res, total, err := Search(ctx, s.pool, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(searchPage(res, total, p))
+}
+
+type searchPageRead struct {
+	Total        int            `json:"total"`
+	Pagina       int            `json:"pagina"`
+	TotalPaginas int            `json:"total_paginas"`
+	Limit        int            `json:"limit"`
+	Skip         int            `json:"skip"`
+	Resultados   []SearchResult `json:"resultados"`
+}
+
+func searchPage(res []SearchResult, total int, p SearchParams) searchPageRead {
+	if res == nil {
+		res = []SearchResult{}
+	}
+	return searchPageRead{Total: total, Pagina: p.Skip/p.Limit + 1, TotalPaginas: (total + p.Limit - 1) / p.Limit,
+		Limit: p.Limit, Skip: p.Skip, Resultados: res}
+}
+
+// searchCoverage answers GET /search/professionals?oficio_id&lat&lng[&nivel]
+// [&acepta_instant][&sort_by][&skip&limit]: professionals whose coverage circle contains
+// the point, as a list (X-Total-Count carries the total).
+func (s *svc) searchCoverage(c *fiber.Ctx) error {
+	page, err := httpx.Paging(c, DefaultLimit)
+	if err != nil {
+		return err
+	}
+	p := SearchParams{Shape: ShapeCoverage, Sort: SortNivel, Skip: page.Skip, Limit: page.Limit}
+	var ck apperr.Checker
+	oficio := c.Query("oficio_id")
+	ck.Add(!isUUID(oficio), "oficio_id", "es obligatorio y debe ser un UUID")
+	p.OficioIDs = []string{strings.ToLower(oficio)}
+	lat, errLat := strconv.ParseFloat(c.Query("lat"), 64)
+	lng, errLng := strconv.ParseFloat(c.Query("lng"), 64)
+	ck.Add(errLat != nil || lat < -90 || lat > 90 || math.IsNaN(lat), "lat", "es obligatoria, entre -90 y 90")
+	ck.Add(errLng != nil || lng < -180 || lng > 180 || math.IsNaN(lng), "lng", "es obligatoria, entre -180 y 180")
+	p.Lat, p.Lng = &lat, &lng
+	if v := c.Query("nivel"); v != "" {
+		ck.Add(!validNivel(v), "nivel", "debe ser BRONCE, PLATA, ORO o DIAMANTE")
+		p.Nivel = v
+	}
+	if v := c.Query("acepta_instant"); v != "" {
+		b, err := strconv.ParseBool(v)
+		ck.Add(err != nil, "acepta_instant", "debe ser true o false")
+		p.AceptaInstant = &b
+	}
+	if v := c.Query("sort_by"); v != "" {
+		ck.Add(!validSort(v), "sort_by", "debe ser rating, precio, distancia o nivel")
+		p.Sort = v
+	}
+	if err := ck.Err(); err != nil {
+		return err
+	}
+	res, total, err := Search(c.UserContext(), s.pool, p)
+	if err != nil {
+		return err
+	}
+	if res == nil {
+		res = []SearchResult{}
+	}
+	c.Set("X-Total-Count", strconv.Itoa(total))
+	return c.JSON(res)
+}
