@@ -1,14 +1,37 @@
-// Package users owns profiles (names, avatar) and chat-strike counters.
+// Package users owns profiles (names, avatar) and chat-strike counters. Profiles are
+// born from auth's UserRegistered; on a miss (the event still in flight) the profile is
+// read once from auth's internal API and stored, so a client that registers and reads
+// /users/me at once sees its own write. Avatars live in a public NATS Object Store
+// bucket and are served back by this service.
 package users
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/conectarpro/conectar/platform/kit"
+	"github.com/conectarpro/conectar/platform/objstore"
 )
 
 // Name is the service's name, schema and role suffix.
 const Name = "users"
+
+// AvatarBucket is the public object-store bucket of avatars.
+const AvatarBucket = "avatars"
+
+// AvatarPath is the public path prefix avatars are served under. avatar_url is this
+// path plus the object name: relative to the public API base, so it works behind any
+// host the gateway is reached at.
+const AvatarPath = "/api/v1/users/avatars/"
+
+// ChatStrikeLimit is the number of chat infractions that bans a user from chatting.
+const ChatStrikeLimit = 3
+
+// Users is the service's state shared by handlers and consumers.
+type Users struct {
+	svc     *kit.Service
+	avatars *objstore.Store
+}
 
 // New is the service's composition root.
 func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
@@ -16,5 +39,24 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	avatars, err := objstore.Open(ctx, d.JS, AvatarBucket)
+	if err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+	u := &Users{svc: s, avatars: avatars}
+	s.Consume(u.consumers()...)
+	u.routes()
 	return s, nil
+}
+
+func (u *Users) routes() {
+	app := u.svc.App
+	// Public: avatar names carry a fresh id, so they are cached for a year.
+	app.Get(AvatarPath+":name", u.serveAvatar)
+	auth := u.svc.Auth()
+	app.Get("/api/v1/users/me", auth, u.getMe)
+	app.Put("/api/v1/users/me", auth, u.updateMe)
+	app.Post("/api/v1/users/me/avatar", auth, u.uploadAvatar)
+	app.Get("/api/v1/users/search", auth, u.search)
+	app.Get("/internal/users/:id", u.svc.Internal(), u.internalUser)
 }

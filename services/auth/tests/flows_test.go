@@ -1,0 +1,189 @@
+package tests
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/conectarpro/conectar/events"
+)
+
+func TestRegisterShapeRulesAndEvent(t *testing.T) {
+	h := start(t, nil)
+	r := h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "  Ana.Perez@Example.COM ", "password": "secreto123",
+		"nombre": "Ana", "apellido": "Pérez"})
+	expect(t, r, 201, "register")
+	m := r.JSON(t)
+	if m["email"] != "ana.perez@example.com" || m["rol"] != "CLIENTE" || m["is_active"] != true || m["es_cliente"] != true ||
+		m["es_admin"] != false || m["es_profesional"] != false || m["infracciones_chat"] != float64(0) ||
+		m["is_chat_banned"] != false || m["nombre"] != "Ana" || m["apellido"] != "Pérez" {
+		t.Fatalf("UserRead: %s", r.Raw)
+	}
+	for _, k := range []string{"id", "fecha_creacion", "avatar_url"} {
+		if _, ok := m[k]; !ok {
+			t.Fatalf("UserRead lacks %s: %s", k, r.Raw)
+		}
+	}
+	if _, ok := m["password_hash"]; ok {
+		t.Fatal("hash leaked")
+	}
+
+	// Same email in another case: the SPEC's message.
+	r = h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ANA.PEREZ@example.com", "password": "secreto123",
+		"nombre": "Ana", "apellido": "Otra"})
+	if e := expectError(t, r, 400, "duplicate"); e["detail"] != "El email ya está registrado" {
+		t.Fatalf("duplicate message: %s", r.Raw)
+	}
+	// ADMIN is never self-registered.
+	r = h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "root@example.com", "password": "secreto123",
+		"nombre": "R", "apellido": "R", "rol": "ADMIN"})
+	expectError(t, r, 403, "admin self-registration")
+	// Field rules.
+	for name, body := range map[string]map[string]any{
+		"short password": {"email": "a@example.com", "password": "1234567", "nombre": "A", "apellido": "B"},
+		"bad email":      {"email": "not-an-email", "password": "secreto123", "nombre": "A", "apellido": "B"},
+		"empty nombre":   {"email": "b@example.com", "password": "secreto123", "nombre": " ", "apellido": "B"},
+		"long apellido":  {"email": "c@example.com", "password": "secreto123", "nombre": "A", "apellido": strings.Repeat("x", 101)},
+		"unknown rol":    {"email": "d@example.com", "password": "secreto123", "nombre": "A", "apellido": "B", "rol": "JEFE"},
+		"bad oficio":     {"email": "e@example.com", "password": "secreto123", "nombre": "A", "apellido": "B", "rol": "PROFESIONAL", "oficio_id": "x"},
+	} {
+		expectError(t, h.do("POST", "/api/v1/auth/register", "", body), 422, name)
+	}
+
+	// A PROFESIONAL's trade travels in UserRegistered.
+	oficio := "6f1c2d3e-4b5a-4c6d-8e7f-001122334455"
+	r = h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "pro@example.com", "password": "secreto123",
+		"nombre": "Pro", "apellido": "Fesional", "rol": "PROFESIONAL", "oficio_id": oficio})
+	expect(t, r, 201, "register pro")
+	pro := r.JSON(t)
+	if pro["es_profesional"] != true {
+		t.Fatalf("pro: %s", r.Raw)
+	}
+	evs := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserRegistered, 2, 5*time.Second)
+	if len(evs) != 2 {
+		t.Fatalf("UserRegistered events: %d, want 2", len(evs))
+	}
+	e, err := events.Decode[events.UserRegisteredV1](evs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.UserID != pro["id"] || e.Rol != "PROFESIONAL" || e.OficioID != oficio || e.Email != "pro@example.com" || e.Nombre != "Pro" {
+		t.Fatalf("event: %+v", e)
+	}
+
+	// The internal read API.
+	r = h.do("GET", "/internal/accounts/"+e.UserID, "", nil)
+	expectError(t, r, 401, "internal without key")
+	req := internalGet(t, h.base+"/internal/accounts/"+e.UserID)
+	expect(t, req, 200, "internal account")
+	ia := req.JSON(t)
+	if ia["id"] != e.UserID || ia["oficio_id"] != oficio || ia["rol"] != "PROFESIONAL" || ia["is_active"] != true || ia["fecha_creacion"] == nil {
+		t.Fatalf("internal account: %s", req.Raw)
+	}
+	expectError(t, internalGet(t, h.base+"/internal/accounts/6f1c2d3e-4b5a-4c6d-8e7f-001122334400"), 404, "internal unknown")
+}
+
+func decodeSegment(t *testing.T, s string) map[string]any {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestLoginTokensRefreshLogout(t *testing.T) {
+	h := start(t, nil)
+	u := h.register("Juan@Example.com", "secreto123", "CLIENTE")
+
+	// OAuth2 password form, as the frontend sends it (email in another case).
+	r := do(t, "POST", h.base+"/api/v1/auth/login", "", "application/x-www-form-urlencoded",
+		form(map[string]string{"username": "JUAN@example.com", "password": "secreto123"}))
+	expect(t, r, 200, "form login")
+	m := r.JSON(t)
+	if m["token_type"] != "bearer" || m["expires_in"].(float64) < 900 || m["expires_in"].(float64) > 3600 {
+		t.Fatalf("login answer: %s", r.Raw)
+	}
+	access, refresh := m["access_token"].(string), m["refresh_token"].(string)
+	parts := strings.Split(access, ".")
+	if len(parts) != 3 {
+		t.Fatal("not a JWT")
+	}
+	hdr, cl := decodeSegment(t, parts[0]), decodeSegment(t, parts[1])
+	if hdr["alg"] != "EdDSA" || hdr["kid"] == "" || hdr["kid"] == nil {
+		t.Fatalf("header: %v", hdr)
+	}
+	if cl["sub"] != u.ID || cl["rol"] != "CLIENTE" || cl["email"] != "juan@example.com" || cl["jti"] == nil {
+		t.Fatalf("claims: %v", cl)
+	}
+	life := cl["exp"].(float64) - cl["iat"].(float64)
+	if life < 15*60 || life > 60*60 {
+		t.Fatalf("token lifetime %vs", life)
+	}
+	// The kid is published.
+	jr := h.do("GET", "/api/v1/auth/.well-known/jwks.json", "", nil)
+	expect(t, jr, 200, "jwks")
+	if !strings.Contains(string(jr.Raw), hdr["kid"].(string)) || strings.Contains(string(jr.Raw), `"d"`) {
+		t.Fatalf("jwks: %s", jr.Raw)
+	}
+	expect(t, h.do("GET", "/auth/.well-known/jwks.json", "", nil), 200, "jwks without prefix")
+
+	// JSON login and multipart form login work too.
+	a2, _ := h.login("juan@example.com", "secreto123")
+	if a2 == access {
+		t.Fatal("tokens must differ (jti)")
+	}
+	mp := "--XX\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\njuan@example.com\r\n--XX\r\n" +
+		"Content-Disposition: form-data; name=\"password\"\r\n\r\nsecreto123\r\n--XX--\r\n"
+	expect(t, do(t, "POST", h.base+"/api/v1/auth/login", "", "multipart/form-data; boundary=XX", mp), 200, "multipart login")
+
+	// validate-token.
+	r = h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": access})
+	expect(t, r, 200, "validate")
+	if v := r.JSON(t); v["user_id"] != u.ID || v["rol"] != "CLIENTE" || v["email"] != "juan@example.com" {
+		t.Fatalf("validate: %s", r.Raw)
+	}
+	expect(t, h.do("POST", "/api/v1/auth/validate-token", access, nil), 200, "validate by header")
+	expectError(t, h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": "garbage"}), 401, "validate garbage")
+
+	// Bad credentials: same answer for a wrong password and an unknown email.
+	r1 := h.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "juan@example.com", "password": "wrongpass"})
+	r2 := h.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "nadie@example.com", "password": "wrongpass"})
+	e1, e2 := expectError(t, r1, 401, "wrong password"), expectError(t, r2, 401, "unknown email")
+	if e1["detail"] != "Email o contraseña incorrectos" || string(r1.Raw) != string(r2.Raw) {
+		t.Fatalf("answers differ: %s vs %s", r1.Raw, r2.Raw)
+	}
+	_ = e2
+
+	// Refresh rotates.
+	r = h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": refresh})
+	expect(t, r, 200, "refresh")
+	m = r.JSON(t)
+	refresh2 := m["refresh_token"].(string)
+	if refresh2 == refresh || m["access_token"] == "" {
+		t.Fatalf("refresh did not rotate: %s", r.Raw)
+	}
+	expect(t, h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": m["access_token"].(string)}), 200, "refreshed access")
+	// Reusing the rotated token revokes the family: the successor dies too.
+	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": refresh}), 401, "reuse")
+	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": refresh2}), 401, "successor after reuse")
+	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": "nope"}), 401, "unknown refresh")
+
+	// Logout revokes the session's refresh token; other sessions live on.
+	_, ra := h.login("juan@example.com", "secreto123")
+	_, rb := h.login("juan@example.com", "secreto123")
+	expect(t, h.do("POST", "/api/v1/auth/logout", "", map[string]string{"refresh_token": ra}), 200, "logout")
+	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": ra}), 401, "refresh after logout")
+	expect(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": rb}), 200, "other session")
+
+	// Refresh tokens expire.
+	_, rc := h.login("juan@example.com", "secreto123")
+	h.clock.Advance(31 * 24 * time.Hour)
+	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": rc}), 401, "expired refresh")
+}
