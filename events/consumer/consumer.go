@@ -27,6 +27,7 @@ import (
 	"github.com/conectarpro/conectar/events/inbox"
 	"github.com/conectarpro/conectar/platform/apperr"
 	"github.com/conectarpro/conectar/platform/pg"
+	"github.com/conectarpro/conectar/platform/trace"
 )
 
 // Handler applies one event inside tx. It may append follow-up events to the outbox in
@@ -310,6 +311,9 @@ func (r *Runner) handle(ctx context.Context, s Spec, m jetstream.Msg) {
 		}
 	}()
 	hctx, runAfter := WithAfterCommit(ctx)
+	if tp := env.Trace[trace.Header]; tp != "" {
+		hctx = trace.With(hctx, tp)
+	}
 	err = pg.WithTx(hctx, r.Pool, func(tx pgx.Tx) error {
 		fresh, err := inbox.Claim(hctx, tx, s.inboxName(), env.ID)
 		if err != nil {
@@ -321,7 +325,8 @@ func (r *Runner) handle(ctx context.Context, s Spec, m jetstream.Msg) {
 		return s.Handle(hctx, tx, env)
 	})
 	close(stop)
-	log := r.Log.With("consumer", s.Name, "event_id", env.ID, "type", env.Type, "delivery", meta.NumDelivered)
+	log := r.Log.With("consumer", s.Name, "event_id", env.ID, "type", env.Type, "delivery", meta.NumDelivered,
+		"trace_id", trace.ID(env.Trace[trace.Header]))
 	switch {
 	case err == nil:
 		runAfter()

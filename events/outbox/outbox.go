@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/trace"
 )
 
 // Channel is the LISTEN/NOTIFY channel of schema's outbox.
@@ -31,7 +32,12 @@ func Append(ctx context.Context, tx pgx.Tx, envs ...events.Envelope) error {
 		return nil
 	}
 	rows := make([][]any, 0, len(envs))
+	tp := trace.From(ctx)
 	for _, env := range envs {
+		// Events inherit the trace of the request or event that caused them.
+		if tp != "" && env.Trace == nil {
+			env.Trace = map[string]string{trace.Header: tp}
+		}
 		payload, err := json.Marshal(env)
 		if err != nil {
 			return fmt.Errorf("outbox: marshal %s: %w", env.Type, err)
@@ -220,8 +226,7 @@ func (r *Relay) publish(ctx context.Context, batch []row) int {
 	futures := make([]jetstream.PubAckFuture, len(batch))
 	sent := 0
 	for i, x := range batch {
-		msg := &nats.Msg{Subject: x.subject, Data: x.payload, Header: nats.Header{}}
-		msg.Header.Set(jetstream.MsgIDHeader, x.eventID)
+		msg := &nats.Msg{Subject: x.subject, Data: x.payload}
 		f, err := r.JS.PublishMsgAsync(msg, jetstream.WithMsgID(x.eventID))
 		if err != nil {
 			r.Log.Warn("outbox relay: publish", "subject", x.subject, "err", err)

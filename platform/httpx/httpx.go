@@ -15,6 +15,7 @@ import (
 
 	"github.com/conectarpro/conectar/platform/apperr"
 	"github.com/conectarpro/conectar/platform/metrics"
+	"github.com/conectarpro/conectar/platform/trace"
 )
 
 // HeaderRequestID carries the request id across hops.
@@ -55,6 +56,7 @@ func NewApp(cfg Config) *fiber.App {
 	})
 	app.Use(recover.New())
 	app.Use(RequestID())
+	app.Use(trace.Middleware())
 	if cfg.Metrics != nil {
 		app.Use(cfg.Metrics.FiberMiddleware())
 	}
@@ -116,7 +118,8 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 				return c.Status(status).JSON(e.Body)
 			}
 			if status >= 500 {
-				log.Error("request failed", "path", c.Path(), "code", e.Code, "err", err, "request_id", c.Locals(HeaderRequestID))
+				log.Error("request failed", "path", c.Path(), "code", e.Code, "err", err, "request_id", c.Locals(HeaderRequestID),
+					"trace_id", trace.ID(c.Get(trace.Header)))
 			}
 			return c.Status(status).JSON(ErrorBody{Detail: e.Msg, Code: e.Code, Errors: e.Fields})
 		}
@@ -124,7 +127,8 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 		if errors.As(err, &fe) {
 			return c.Status(fe.Code).JSON(ErrorBody{Detail: fiberMessage(fe), Code: fiberCode(fe.Code)})
 		}
-		log.Error("request failed", "path", c.Path(), "err", err, "request_id", c.Locals(HeaderRequestID))
+		log.Error("request failed", "path", c.Path(), "err", err, "request_id", c.Locals(HeaderRequestID),
+			"trace_id", trace.ID(c.Get(trace.Header)))
 		return c.Status(http.StatusInternalServerError).JSON(ErrorBody{Detail: "Error interno del servidor", Code: "internal_error"})
 	}
 }

@@ -1,0 +1,61 @@
+// Package trace carries W3C trace context (the traceparent header) from an HTTP request
+// into the events it causes and from a consumed event into the events its handler
+// publishes, so one trace id follows a flow across services and NATS.
+package trace
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"regexp"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Header is the W3C trace context header.
+const Header = "traceparent"
+
+type ctxKey struct{}
+
+var valid = regexp.MustCompile(`^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
+
+// New returns a fresh traceparent.
+func New() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return "00-" + hex.EncodeToString(b[:16]) + "-" + hex.EncodeToString(b[16:]) + "-01"
+}
+
+// With stores traceparent in ctx.
+func With(ctx context.Context, traceparent string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, traceparent)
+}
+
+// From returns the traceparent stored in ctx, or "".
+func From(ctx context.Context) string {
+	s, _ := ctx.Value(ctxKey{}).(string)
+	return s
+}
+
+// ID returns the trace id part of a traceparent, for logs.
+func ID(traceparent string) string {
+	if len(traceparent) < 35 {
+		return ""
+	}
+	return traceparent[3:35]
+}
+
+// Middleware reads (or starts) the request's trace, stores it in the user context and
+// echoes it, so handlers pass it on through ctx.
+func Middleware() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		tp := c.Get(Header)
+		if !valid.MatchString(tp) {
+			tp = New()
+			c.Request().Header.Set(Header, tp)
+		}
+		c.SetUserContext(With(c.UserContext(), tp))
+		c.Set(Header, tp)
+		return c.Next()
+	}
+}
