@@ -170,7 +170,7 @@ func (s *svc) onMarketplace(ctx context.Context, tx pgx.Tx, env events.Envelope)
 			Titulo:  "Nueva oferta recibida",
 			Mensaje: fmt.Sprintf("%s te envió una oferta de %s: %s", prof, formatARS(e.PrecioCentavos), truncate(e.Descripcion, 140)),
 			Link:    "/chat/" + e.ChatID, Data: map[string]any{"oferta_id": e.OfertaID, "chat_id": e.ChatID},
-			InApp:   true, Email: emailByPreference, Push: true})
+			InApp: true, Email: emailByPreference, Push: true})
 	case events.OfferAcceptedV1{}.EventType():
 		e, err := decode[events.OfferAcceptedV1](env)
 		if err != nil {
@@ -181,7 +181,7 @@ func (s *svc) onMarketplace(ctx context.Context, tx pgx.Tx, env events.Envelope)
 			Titulo:  "Tu oferta fue aceptada",
 			Mensaje: fmt.Sprintf("%s aceptó tu oferta de %s. Te avisamos cuando el pago esté confirmado.", cli, formatARS(e.PrecioCentavos)),
 			Link:    "/trabajos/" + e.TrabajoID, Data: map[string]any{"oferta_id": e.OfertaID, "trabajo_id": e.TrabajoID},
-			InApp:   true, Email: emailByPreference, Push: true})
+			InApp: true, Email: emailByPreference, Push: true})
 	case events.OfferRejectedV1{}.EventType():
 		e, err := decode[events.OfferRejectedV1](env)
 		if err != nil {
@@ -253,7 +253,7 @@ func (s *svc) onMarketplace(ctx context.Context, tx pgx.Tx, env events.Envelope)
 			Titulo:  "Nueva reseña recibida",
 			Mensaje: fmt.Sprintf("Recibiste una reseña de %d %s. Tu calificación promedio es %.1f.", e.Rating, plural(e.Rating, "estrella", "estrellas"), e.RatingPromedio),
 			Link:    "/trabajos/" + e.TrabajoID, Data: map[string]any{"resena_id": e.ResenaID, "trabajo_id": e.TrabajoID, "rating": e.Rating},
-			InApp:   true, Email: emailByPreference, Push: true})
+			InApp: true, Email: emailByPreference, Push: true})
 	case events.MessageSentV1{}.EventType():
 		e, err := decode[events.MessageSentV1](env)
 		if err != nil {
@@ -307,14 +307,14 @@ func (s *svc) onPayments(ctx context.Context, tx pgx.Tx, env events.Envelope) er
 			Titulo:  "Pago aprobado",
 			Mensaje: fmt.Sprintf("Recibimos tu pago de %s. El dinero queda protegido hasta que apruebes el trabajo.", monto),
 			Link:    "/trabajos/" + e.TrabajoID, Data: map[string]any{"trabajo_id": e.TrabajoID, "payment_id": e.PaymentID},
-			InApp:   true, Email: emailByPreference, Push: true}); err != nil {
+			InApp: true, Email: emailByPreference, Push: true}); err != nil {
 			return err
 		}
 		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoPago, Evento: "pago_confirmado",
 			Titulo:  "El cliente pagó el trabajo",
 			Mensaje: fmt.Sprintf("El cliente pagó %s. Ya podés comenzar el trabajo.", monto),
 			Link:    "/trabajos/" + e.TrabajoID, Data: map[string]any{"trabajo_id": e.TrabajoID},
-			InApp:   true, Email: emailByPreference, Push: true})
+			InApp: true, Email: emailByPreference, Push: true})
 	case events.PayoutSentV1{}.EventType():
 		e, err := decode[events.PayoutSentV1](env)
 		if err != nil {
@@ -324,7 +324,7 @@ func (s *svc) onPayments(ctx context.Context, tx pgx.Tx, env events.Envelope) er
 			Titulo:  "Te enviamos tu pago",
 			Mensaje: fmt.Sprintf("Transferimos %s a tu cuenta por el trabajo aprobado.", formatARS(e.MontoCentavos)),
 			Link:    "/dashboard/profesional/pagos", Data: map[string]any{"trabajo_id": e.TrabajoID, "payout_id": e.PayoutID},
-			InApp:   true, Email: emailByPreference, Push: true})
+			InApp: true, Email: emailByPreference, Push: true})
 	}
 	return nil
 }
@@ -382,7 +382,7 @@ func resetNotice(s *svc, e events.PasswordResetRequestedV1) notice {
 	text, html := s.tmpl.render(emailView{Nombre: firstWord(e.Nombre), Titulo: titulo,
 		Parrafos: []string{"Recibimos un pedido para restablecer la contraseña de tu cuenta.", "Para elegir una nueva contraseña, usá el siguiente enlace."},
 		Accion:   "Restablecer contraseña", Link: link,
-		Nota:     "Este enlace expira en 1 hora y se puede usar una sola vez. Si no pediste el cambio, ignorá este correo: tu contraseña sigue siendo la misma."})
+		Nota: "Este enlace expira en 1 hora y se puede usar una sola vez. Si no pediste el cambio, ignorá este correo: tu contraseña sigue siendo la misma."})
 	// Email only: a reset is not an in-app notification, and it ignores preferences.
 	return notice{UserID: e.UserID, Tipo: TipoSistema, Evento: "recuperar_contrasena", Titulo: titulo,
 		Email: emailAlways, EmailTo: e.Email, EmailName: e.Nombre, EmailSubject: titulo, EmailText: text, EmailHTML: html}
