@@ -8,18 +8,21 @@ replace github.com/conectarpro/conectar/platform => ../../platform
 
 replace github.com/conectarpro/conectar/migrations => ../../migrations
 
-require github.com/conectarpro/conectar/platform v0.0.0-00010101000000-000000000000
+require (
+	github.com/conectarpro/conectar/events v0.0.0-00010101000000-000000000000
+	github.com/conectarpro/conectar/platform v0.0.0-00010101000000-000000000000
+	github.com/gofiber/fiber/v2 v2.52.15
+	github.com/google/uuid v1.6.0
+	github.com/jackc/pgx/v5 v5.13.0
+	github.com/mercadopago/sdk-go v1.8.0
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/conectarpro/conectar/events v0.0.0-00010101000000-000000000000 // indirect
-	github.com/gofiber/fiber/v2 v2.52.15 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
-	github.com/google/uuid v1.6.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
-	github.com/jackc/pgx/v5 v5.13.0 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/mattn/go-colorable v0.1.13 // indirect

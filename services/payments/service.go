@@ -1,14 +1,81 @@
-// Package payments owns payments, the escrow ledger, payouts and refunds, and talks to MercadoPago.
+// Package payments owns payments, the escrow ledger, payouts and refunds, and talks to
+// MercadoPago (or its local simulator, package mpsim). It reacts to the marketplace's
+// events (OfferAccepted → checkout; JobCompleted → release and payout; JobCancelled →
+// refund; disputes freeze), learns payments from signed webhooks and a reconciliation
+// loop, and records every money move in a double-entry ledger (package ledger).
 package payments
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"time"
 
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/events/consumer"
+	"github.com/conectarpro/conectar/platform/config"
 	"github.com/conectarpro/conectar/platform/kit"
+	"github.com/conectarpro/conectar/services/payments/mp"
 )
 
 // Name is the service's name, schema and role suffix.
 const Name = "payments"
+
+// Settings are the service's environment settings.
+type Settings struct {
+	AccessToken       string        // MP_ACCESS_TOKEN
+	BaseURL           string        // MP_BASE_URL (the simulator); empty = api.mercadopago.com
+	WebhookSecret     string        // MP_WEBHOOK_SECRET
+	NotificationURL   string        // MP_NOTIFICATION_URL; default PUBLIC_URL + /api/v1/webhook/mercadopago
+	FrontendURL       string        // FRONTEND_URL for back_urls
+	Sandbox           bool          // MP_SANDBOX: enables simular-pago
+	WebhookTolerance  time.Duration // MP_WEBHOOK_TOLERANCE: max age of x-signature ts
+	ReconcileInterval time.Duration // MP_RECONCILE_INTERVAL
+	ReconcileMinAge   time.Duration // MP_RECONCILE_MIN_AGE: only jobs waiting longer than this
+	PayoutRetryBase   time.Duration // MP_PAYOUT_RETRY_BASE: first retry delay of failed payouts/refunds
+	WebhookWorkers    int           // MP_WEBHOOK_WORKERS
+	CheckoutTimeout   time.Duration // MP_CHECKOUT_TIMEOUT: bound of the checkout creation (with retries)
+}
+
+func loadSettings(getenv config.Getenv, publicURL string) (Settings, error) {
+	r := config.NewReader(getenv)
+	s := Settings{
+		AccessToken:       r.String("MP_ACCESS_TOKEN", ""),
+		BaseURL:           strings.TrimRight(r.String("MP_BASE_URL", ""), "/"),
+		WebhookSecret:     r.String("MP_WEBHOOK_SECRET", ""),
+		NotificationURL:   r.String("MP_NOTIFICATION_URL", ""),
+		FrontendURL:       strings.TrimRight(r.String("FRONTEND_URL", "http://localhost:3000"), "/"),
+		Sandbox:           r.Bool("MP_SANDBOX", false),
+		WebhookTolerance:  r.Duration("MP_WEBHOOK_TOLERANCE", 10*time.Minute),
+		ReconcileInterval: r.Duration("MP_RECONCILE_INTERVAL", time.Minute),
+		ReconcileMinAge:   r.Duration("MP_RECONCILE_MIN_AGE", 2*time.Minute),
+		PayoutRetryBase:   r.Duration("MP_PAYOUT_RETRY_BASE", 5*time.Second),
+		WebhookWorkers:    r.Int("MP_WEBHOOK_WORKERS", 4),
+		CheckoutTimeout:   r.Duration("MP_CHECKOUT_TIMEOUT", 2*time.Second),
+	}
+	if err := r.Err(); err != nil {
+		return s, err
+	}
+	if s.NotificationURL == "" && publicURL != "" {
+		s.NotificationURL = strings.TrimRight(publicURL, "/") + "/api/v1/webhook/mercadopago"
+	}
+	if s.WebhookWorkers < 1 {
+		s.WebhookWorkers = 1
+	}
+	return s, nil
+}
+
+// App is the payments application: its dependencies and use cases.
+type App struct {
+	svc *kit.Service
+	cfg Settings
+	mp  *mp.Client // nil when no access token is configured
+
+	webhookWake chan struct{}
+	payoutWake  chan struct{}
+}
+
+func (a *App) now() time.Time { return a.svc.Deps.Now() }
 
 // New is the service's composition root.
 func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
@@ -16,5 +83,42 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg, err := loadSettings(d.Env, d.PublicURL)
+	if err != nil {
+		return nil, fmt.Errorf("payments: settings: %w", err)
+	}
+	a := &App{svc: s, cfg: cfg, webhookWake: make(chan struct{}, 1), payoutWake: make(chan struct{}, 1)}
+	if cfg.AccessToken != "" {
+		a.mp, err = mp.New(mp.Config{AccessToken: cfg.AccessToken, BaseURL: cfg.BaseURL})
+		if err != nil {
+			return nil, fmt.Errorf("payments: %w", err)
+		}
+	} else {
+		d.Log.Warn("payments: MP_ACCESS_TOKEN not set; checkouts will fail until it is configured")
+	}
+	a.routes()
+	s.Consume(
+		consumer.Spec{Name: "payments-marketplace", Stream: events.StreamMarketplace,
+			Subjects: []string{events.SubjOfferAccepted, events.SubjJobCompleted, events.SubjJobCancelled,
+				events.SubjDisputeOpened, events.SubjDisputeResolved},
+			// One at a time keeps a job's events in order (accept before complete…).
+			MaxAckPending: 1, Handle: a.handleMarketplace},
+		consumer.Spec{Name: "payments-levels", Stream: events.StreamEngagement,
+			Subjects: []string{events.SubjLevelChanged}, Handle: a.handleLevelChanged},
+		consumer.Spec{Name: "payments-professionals", Stream: events.StreamProfessionals,
+			Subjects: []string{events.SubjProfessionalProfileUpdated}, Handle: a.handleProfileUpdated},
+	)
+	for i := 0; i < cfg.WebhookWorkers; i++ {
+		s.Background = append(s.Background, a.webhookWorker)
+	}
+	s.Background = append(s.Background, a.reconcileLoop, a.payoutLoop)
 	return s, nil
+}
+
+// wake signals a worker without blocking.
+func wake(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
 }

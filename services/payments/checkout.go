@@ -1,0 +1,110 @@
+package payments
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/services/payments/mp"
+)
+
+// handleMarketplace dispatches the marketplace's events.
+func (a *App) handleMarketplace(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+	bad := func(err error) error { return apperr.Permanent("bad_event", "evento inválido", err) }
+	switch env.Type {
+	case events.OfferAcceptedV1{}.EventType():
+		e, err := events.Decode[events.OfferAcceptedV1](env)
+		if err != nil {
+			return bad(err)
+		}
+		return a.onOfferAccepted(ctx, tx, env, e)
+	case events.JobCompletedV1{}.EventType():
+		e, err := events.Decode[events.JobCompletedV1](env)
+		if err != nil {
+			return bad(err)
+		}
+		return a.onJobCompleted(ctx, tx, env.Caused(), e.TrabajoID)
+	case events.JobCancelledV1{}.EventType():
+		e, err := events.Decode[events.JobCancelledV1](env)
+		if err != nil {
+			return bad(err)
+		}
+		return a.onJobCancelled(ctx, tx, env.Caused(), e.TrabajoID, e.Motivo)
+	case events.DisputeOpenedV1{}.EventType():
+		e, err := events.Decode[events.DisputeOpenedV1](env)
+		if err != nil {
+			return bad(err)
+		}
+		return a.onDisputeOpened(ctx, tx, e)
+	case events.DisputeResolvedV1{}.EventType():
+		e, err := events.Decode[events.DisputeResolvedV1](env)
+		if err != nil {
+			return bad(err)
+		}
+		return a.onDisputeResolved(ctx, tx, env.Caused(), e)
+	}
+	return nil
+}
+
+// onOfferAccepted stores the job replica and creates its checkout, publishing
+// PaymentCheckoutCreated or, when MercadoPago cannot be reached within the bound,
+// PaymentCheckoutFailed (the marketplace waits for one of them to answer the client).
+func (a *App) onOfferAccepted(ctx context.Context, tx pgx.Tx, env events.Envelope, e events.OfferAcceptedV1) error {
+	if e.TrabajoID == "" || e.ClienteID == "" || e.ProfesionalID == "" || e.PrecioCentavos <= 0 {
+		return apperr.Permanent("bad_event", "OfferAccepted incompleto", fmt.Errorf("offer accepted %+v", e))
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO trabajos (trabajo_id, oferta_id, cliente_id, cliente_email, profesional_id, descripcion, precio_centavos)
+		VALUES ($1, NULLIF($2,''), $3, $4, $5, $6, $7) ON CONFLICT (trabajo_id) DO NOTHING`,
+		e.TrabajoID, e.OfertaID, e.ClienteID, e.ClienteEmail, e.ProfesionalID, e.Descripcion, e.PrecioCentavos)
+	if err != nil {
+		return fmt.Errorf("store job %s: %w", e.TrabajoID, err)
+	}
+	j, _, err := getJob(ctx, tx, e.TrabajoID, true)
+	if err != nil {
+		return err
+	}
+	if j.Checkout == CheckoutCreado {
+		return nil // a redelivery or a second accept event: the job keeps its one preference
+	}
+	return a.createCheckout(ctx, tx, j, env.Caused())
+}
+
+// createCheckout creates the preference of job j (locked in tx) and records the outcome.
+func (a *App) createCheckout(ctx context.Context, tx pgx.Tx, j job, meta events.Meta) error {
+	pref, err := a.createPreference(ctx, j)
+	if err != nil {
+		a.svc.Deps.Log.Warn("checkout creation failed", "trabajo", j.ID, "err", err)
+		if _, err2 := tx.Exec(ctx, `UPDATE trabajos SET checkout_estado=$2, checkout_error=$3, updated_at=now() WHERE trabajo_id=$1`,
+			j.ID, CheckoutFallido, err.Error()); err2 != nil {
+			return fmt.Errorf("record checkout failure of %s: %w", j.ID, err2)
+		}
+		return a.emit(ctx, tx, j.ID, meta, events.PaymentCheckoutFailedV1{TrabajoID: j.ID, OfertaID: j.OfertaID,
+			Motivo: "No se pudo generar el link de pago de MercadoPago"})
+	}
+	url := pref.InitPoint
+	if _, err := tx.Exec(ctx, `UPDATE trabajos SET checkout_estado=$2, preference_id=$3, payment_url=$4, sandbox_url=$5,
+		checkout_error=NULL, updated_at=now() WHERE trabajo_id=$1`, j.ID, CheckoutCreado, pref.ID, url, pref.SandboxInitPoint); err != nil {
+		return fmt.Errorf("record checkout of %s: %w", j.ID, err)
+	}
+	return a.emit(ctx, tx, j.ID, meta, events.PaymentCheckoutCreatedV1{TrabajoID: j.ID, OfertaID: j.OfertaID,
+		PreferenceID: pref.ID, PaymentURL: url})
+}
+
+// createPreference calls MercadoPago within CheckoutTimeout (the requester retries 5xx
+// and transport errors inside that bound, with the job-derived idempotency key).
+func (a *App) createPreference(ctx context.Context, j job) (mp.Preference, error) {
+	if a.mp == nil {
+		return mp.Preference{}, fmt.Errorf("create preference for %s: MercadoPago is not configured", j.ID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.CheckoutTimeout)
+	defer cancel()
+	fe := a.cfg.FrontendURL
+	return a.mp.CreatePreference(ctx, mp.PreferenceInput{
+		TrabajoID: j.ID, Descripcion: j.Descripcion, PrecioCentavos: j.Precio, PayerEmail: j.ClienteEmail,
+		SuccessURL: fe + "/payment/success", FailureURL: fe + "/payment/failure", PendingURL: fe + "/payment/pending",
+		NotificationURL: a.cfg.NotificationURL,
+	})
+}

@@ -1,0 +1,474 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/events/consumer"
+	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/pg"
+	"github.com/conectarpro/conectar/services/payments/ledger"
+	"github.com/conectarpro/conectar/services/payments/mp"
+)
+
+// errJobUnknown is retried: the job's OfferAccepted may still be on its way.
+var errJobUnknown = errors.New("job not known yet")
+
+func (a *App) lockJob(ctx context.Context, tx pgx.Tx, id string) (job, error) {
+	j, ok, err := getJob(ctx, tx, id, true)
+	if err != nil {
+		return j, err
+	}
+	if !ok {
+		return j, fmt.Errorf("job %s: %w", id, errJobUnknown)
+	}
+	return j, nil
+}
+
+// onJobCompleted releases the escrow (or marks the release as pending while the job is
+// frozen or not yet funded).
+func (a *App) onJobCompleted(ctx context.Context, tx pgx.Tx, meta events.Meta, id string) error {
+	j, err := a.lockJob(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case j.Estado == EstadoEnEscrow && !j.Congelado:
+		return a.release(ctx, tx, j, meta)
+	case j.Estado == EstadoEnEscrow || j.Estado == EstadoPendientePago:
+		_, err := tx.Exec(ctx, `UPDATE trabajos SET liberacion_pendiente = true, updated_at = now() WHERE trabajo_id = $1`, j.ID)
+		return err
+	}
+	a.svc.Deps.Log.Info("job completed with nothing to release", "trabajo", j.ID, "estado", j.Estado)
+	return nil
+}
+
+// commissionRate is the professional's rate at release time: the LevelChanged replica,
+// else the professionals service's answer, else BRONCE.
+func (a *App) commissionRate(ctx context.Context, tx pgx.Tx, usuarioID string) (int, string, error) {
+	var bp *int
+	var account *string
+	err := tx.QueryRow(ctx, `SELECT tasa_comision_bp, payout_account FROM profesionales WHERE usuario_id = $1`, usuarioID).Scan(&bp, &account)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, "", fmt.Errorf("read professional %s: %w", usuarioID, err)
+	}
+	acc := ""
+	if account != nil {
+		acc = *account
+	}
+	if bp != nil && acc != "" {
+		return *bp, acc, nil
+	}
+	remote, rerr := a.professional(ctx, usuarioID)
+	if rerr == nil {
+		if acc == "" {
+			acc = remote.PayoutAccount
+		}
+		if bp == nil && remote.TasaComisionBP > 0 {
+			bp = &remote.TasaComisionBP
+		}
+	} else {
+		a.svc.Deps.Log.Info("professional lookup failed; using replica/defaults", "usuario", usuarioID, "err", rerr)
+	}
+	if bp == nil {
+		d := ledger.DefaultBP
+		bp = &d
+	}
+	return *bp, acc, nil
+}
+
+type professionalRead struct {
+	ID             string `json:"id"`
+	UsuarioID      string `json:"usuario_id"`
+	Nivel          string `json:"nivel"`
+	TasaComisionBP int    `json:"tasa_comision_bp"`
+	PayoutAccount  string `json:"payout_account"`
+}
+
+func (a *App) professional(ctx context.Context, usuarioID string) (professionalRead, error) {
+	var p professionalRead
+	if _, ok := a.svc.Deps.ServiceURLs["professionals"]; !ok {
+		return p, errors.New("professionals URL not configured")
+	}
+	err := a.svc.InternalGet(ctx, "professionals", "/internal/professionals/by-user/"+usuarioID, &p)
+	return p, err
+}
+
+// release splits the held price into commission and the professional's share, records it
+// and queues the payout.
+func (a *App) release(ctx context.Context, tx pgx.Tx, j job, meta events.Meta) error {
+	bp, account, err := a.commissionRate(ctx, tx, j.ProfesionalID)
+	if err != nil {
+		return err
+	}
+	s, err := ledger.Commission(j.Precio, bp)
+	if err != nil {
+		return apperr.Permanent("bad_commission", "comisión inválida", err)
+	}
+	done, err := post(ctx, tx, j.ID, ledger.KindRelease, "", map[string]string{ledger.ProfessionalPayable: j.ProfesionalID}, ledger.Release(s))
+	if err != nil || !done {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = $2, tasa_comision_bp = $3, comision_centavos = $4, liberado_centavos = $5,
+		liberacion_pendiente = false, liberado_at = now(), updated_at = now() WHERE trabajo_id = $1`,
+		j.ID, EstadoLiberado, s.RateBP, s.Commission, s.Net); err != nil {
+		return fmt.Errorf("release job %s: %w", j.ID, err)
+	}
+	payoutID := uuid.Must(uuid.NewV7())
+	if s.Net > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO payouts (id, trabajo_id, profesional_id, cuenta_destino, monto_centavos, idempotency_key)
+			VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (trabajo_id) DO NOTHING`,
+			payoutID, j.ID, j.ProfesionalID, account, s.Net, "payout-"+j.ID); err != nil {
+			return fmt.Errorf("queue payout of %s: %w", j.ID, err)
+		}
+		consumer.AfterCommit(ctx, func() { wake(a.payoutWake) })
+	}
+	return a.emit(ctx, tx, j.ID, meta, events.EscrowReleasedV1{TrabajoID: j.ID, ProfesionalID: j.ProfesionalID,
+		PrecioCentavos: s.Price, ComisionCentavos: s.Commission, LiberadoCentavos: s.Net, TasaComisionBasisPt: s.RateBP,
+		PayoutID: payoutID.String()})
+}
+
+// onJobCancelled: before payment the job is simply cancelled; once held, the money goes
+// back in full through the refunds API.
+func (a *App) onJobCancelled(ctx context.Context, tx pgx.Tx, meta events.Meta, id, motivo string) error {
+	j, err := a.lockJob(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	switch j.Estado {
+	case EstadoPendientePago:
+		_, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = $2, updated_at = now() WHERE trabajo_id = $1`, j.ID, EstadoCancelado)
+		return err
+	case EstadoEnEscrow:
+		return a.startRefund(ctx, tx, j, motivo)
+	}
+	a.svc.Deps.Log.Info("job cancelled with nothing to refund", "trabajo", j.ID, "estado", j.Estado)
+	return nil
+}
+
+// startRefund freezes the job and queues its full refund; the payout loop calls the API.
+func (a *App) startRefund(ctx context.Context, tx pgx.Tx, j job, motivo string) error {
+	if _, err := tx.Exec(ctx, `UPDATE trabajos SET congelado = true, liberacion_pendiente = false, updated_at = now() WHERE trabajo_id = $1`, j.ID); err != nil {
+		return fmt.Errorf("freeze job %s: %w", j.ID, err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO refunds (id, trabajo_id, payment_id, cliente_id, monto_centavos, motivo)
+		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (trabajo_id) DO NOTHING`,
+		uuid.Must(uuid.NewV7()), j.ID, j.PaymentID, j.ClienteID, j.Precio, motivo); err != nil {
+		return fmt.Errorf("queue refund of %s: %w", j.ID, err)
+	}
+	consumer.AfterCommit(ctx, func() { wake(a.payoutWake) })
+	return nil
+}
+
+// completeRefund records that the job's money went back to the client (idempotent: the
+// refunds API answer and the "refunded" webhook may both arrive, in any order).
+func (a *App) completeRefund(ctx context.Context, tx pgx.Tx, j job, externalID string, meta events.Meta) error {
+	if _, err := post(ctx, tx, j.ID, ledger.KindRefund, externalID, map[string]string{ledger.Escrow: j.ClienteID}, ledger.Refund(j.Precio)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = $2, liberacion_pendiente = false, reembolsado_at = COALESCE(reembolsado_at, now()),
+		updated_at = now() WHERE trabajo_id = $1 AND estado_escrow = $3`, j.ID, EstadoReembolsado, EstadoEnEscrow); err != nil {
+		return fmt.Errorf("refund job %s: %w", j.ID, err)
+	}
+	// The refund row (absent when refunded from MercadoPago's panel) is created on demand
+	// so every refund is visible and announced once.
+	var refundID uuid.UUID
+	err := tx.QueryRow(ctx, `INSERT INTO refunds (id, trabajo_id, payment_id, cliente_id, monto_centavos, estado, external_id, motivo)
+		VALUES ($1,$2,$3,$4,$5,'EMITIDO',NULLIF($6,''),'reembolso en MercadoPago')
+		ON CONFLICT (trabajo_id) DO UPDATE SET estado = 'EMITIDO', external_id = COALESCE(refunds.external_id, EXCLUDED.external_id),
+			ultimo_error = NULL, updated_at = now()
+		WHERE refunds.estado <> 'EMITIDO'
+		RETURNING id`, uuid.Must(uuid.NewV7()), j.ID, j.PaymentID, j.ClienteID, j.Precio, externalID).Scan(&refundID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if externalID != "" {
+			_, err = tx.Exec(ctx, `UPDATE refunds SET external_id = COALESCE(external_id, $2) WHERE trabajo_id = $1`, j.ID, externalID)
+		} else {
+			err = nil
+		}
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("record refund of %s: %w", j.ID, err)
+	}
+	return a.emit(ctx, tx, j.ID, meta, events.RefundIssuedV1{RefundID: refundID.String(), TrabajoID: j.ID,
+		ClienteID: j.ClienteID, MontoCentavos: j.Precio})
+}
+
+func (a *App) onDisputeOpened(ctx context.Context, tx pgx.Tx, e events.DisputeOpenedV1) error {
+	j, err := a.lockJob(ctx, tx, e.TrabajoID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE trabajos SET congelado = true, disputa_id = $2, updated_at = now() WHERE trabajo_id = $1`, j.ID, e.DisputaID)
+	return err
+}
+
+func (a *App) onDisputeResolved(ctx context.Context, tx pgx.Tx, meta events.Meta, e events.DisputeResolvedV1) error {
+	j, err := a.lockJob(ctx, tx, e.TrabajoID)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE trabajos SET congelado = false, updated_at = now() WHERE trabajo_id = $1`, j.ID); err != nil {
+		return err
+	}
+	j.Congelado = false
+	switch e.AFavor {
+	case "cliente":
+		if j.Estado == EstadoEnEscrow {
+			return a.startRefund(ctx, tx, j, "disputa resuelta a favor del cliente")
+		}
+		if j.Estado == EstadoPendientePago {
+			_, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = $2, updated_at = now() WHERE trabajo_id = $1`, j.ID, EstadoCancelado)
+			return err
+		}
+	case "profesional":
+		if j.Estado == EstadoEnEscrow {
+			return a.release(ctx, tx, j, meta)
+		}
+		if j.Estado == EstadoPendientePago {
+			_, err := tx.Exec(ctx, `UPDATE trabajos SET liberacion_pendiente = true, updated_at = now() WHERE trabajo_id = $1`, j.ID)
+			return err
+		}
+	default:
+		return apperr.Permanent("bad_event", "a_favor inválido", fmt.Errorf("dispute %s: a_favor %q", e.DisputaID, e.AFavor))
+	}
+	return nil
+}
+
+// --- payouts and refunds: API calls outside transactions, retried with backoff ---------
+
+func (a *App) payoutLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		n1 := a.processPayouts(ctx)
+		n2 := a.processRefunds(ctx)
+		if n1+n2 > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.payoutWake:
+		case <-t.C:
+		}
+	}
+}
+
+func (a *App) retryDelay(attempts int) time.Duration {
+	d := a.cfg.PayoutRetryBase
+	for i := 1; i < attempts && d < 30*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 30*time.Minute)
+}
+
+type payoutRow struct {
+	ID            uuid.UUID
+	TrabajoID     string
+	ProfesionalID string
+	Cuenta        string
+	Monto         int64
+	Key           string
+	Intentos      int
+}
+
+// processPayouts claims due payouts (lease of one minute), calls the Money Out API with
+// the job-derived idempotency key, and records the outcome.
+func (a *App) processPayouts(ctx context.Context) int {
+	rows, err := a.svc.Deps.Pool.Query(ctx, `UPDATE payouts SET next_attempt_at = now() + interval '1 minute', intentos = intentos + 1, updated_at = now()
+		WHERE id IN (SELECT id FROM payouts WHERE estado <> 'ENVIADO' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 8 FOR UPDATE SKIP LOCKED)
+		RETURNING id, trabajo_id, profesional_id, cuenta_destino, monto_centavos, idempotency_key, intentos`)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.svc.Deps.Log.Warn("claim payouts", "err", err)
+		}
+		return 0
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (payoutRow, error) {
+		var p payoutRow
+		return p, r.Scan(&p.ID, &p.TrabajoID, &p.ProfesionalID, &p.Cuenta, &p.Monto, &p.Key, &p.Intentos)
+	})
+	if err != nil {
+		a.svc.Deps.Log.Warn("claim payouts", "err", err)
+		return 0
+	}
+	for _, p := range items {
+		a.sendPayout(ctx, p)
+	}
+	return len(items)
+}
+
+func (a *App) sendPayout(ctx context.Context, p payoutRow) {
+	var extID string
+	var err error
+	switch {
+	case p.Cuenta == "":
+		// Ask once more: the professional may have set the account since the release.
+		if acc, lerr := a.professional(ctx, p.ProfesionalID); lerr == nil && acc.PayoutAccount != "" {
+			p.Cuenta = acc.PayoutAccount
+			_, _ = a.svc.Deps.Pool.Exec(ctx, `UPDATE payouts SET cuenta_destino = $2 WHERE id = $1`, p.ID, p.Cuenta)
+		} else {
+			err = errors.New("el profesional no configuró su cuenta de cobro")
+		}
+	case a.mp == nil:
+		err = errors.New("MercadoPago no está configurado")
+	}
+	if err == nil {
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		extID, err = a.mp.Payout(cctx, mp.PayoutInput{Key: p.Key, Reference: "payout-" + p.TrabajoID, Destination: p.Cuenta, AmountCentavos: p.Monto})
+		cancel()
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	ctx, after := a.svc.AfterCommit(ctx)
+	txErr := pg.WithTx(ctx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
+		if err != nil {
+			if _, e := tx.Exec(ctx, `UPDATE payouts SET estado = 'FALLIDO', ultimo_error = $2, next_attempt_at = now() + $3::interval, updated_at = now() WHERE id = $1`,
+				p.ID, err.Error(), a.retryDelay(p.Intentos).String()); e != nil {
+				return e
+			}
+			return a.emit(ctx, tx, p.TrabajoID, events.Meta{}, events.PayoutFailedV1{PayoutID: p.ID.String(), TrabajoID: p.TrabajoID,
+				ProfesionalID: p.ProfesionalID, MontoCentavos: p.Monto, Motivo: err.Error(), Intentos: p.Intentos})
+		}
+		tag, e := tx.Exec(ctx, `UPDATE payouts SET estado = 'ENVIADO', external_id = $2, ultimo_error = NULL, sent_at = now(), updated_at = now()
+			WHERE id = $1 AND estado <> 'ENVIADO'`, p.ID, extID)
+		if e != nil || tag.RowsAffected() == 0 {
+			return e
+		}
+		if _, e := post(ctx, tx, p.TrabajoID, ledger.KindPayout, extID, map[string]string{ledger.ProfessionalPayable: p.ProfesionalID}, ledger.Payout(p.Monto)); e != nil {
+			return e
+		}
+		return a.emit(ctx, tx, p.TrabajoID, events.Meta{}, events.PayoutSentV1{PayoutID: p.ID.String(), TrabajoID: p.TrabajoID,
+			ProfesionalID: p.ProfesionalID, MontoCentavos: p.Monto, ExternalID: extID})
+	})
+	if txErr != nil {
+		a.svc.Deps.Log.Warn("record payout", "trabajo", p.TrabajoID, "err", txErr)
+		return
+	}
+	after()
+	if err != nil {
+		a.svc.Deps.Log.Warn("payout failed; will retry", "trabajo", p.TrabajoID, "intentos", p.Intentos, "err", err)
+	}
+}
+
+type refundRow struct {
+	ID        uuid.UUID
+	TrabajoID string
+	PaymentID string
+	Intentos  int
+}
+
+func (a *App) processRefunds(ctx context.Context) int {
+	rows, err := a.svc.Deps.Pool.Query(ctx, `UPDATE refunds SET next_attempt_at = now() + interval '1 minute', intentos = intentos + 1, updated_at = now()
+		WHERE id IN (SELECT id FROM refunds WHERE estado <> 'EMITIDO' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 8 FOR UPDATE SKIP LOCKED)
+		RETURNING id, trabajo_id, payment_id, intentos`)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.svc.Deps.Log.Warn("claim refunds", "err", err)
+		}
+		return 0
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (refundRow, error) {
+		var p refundRow
+		return p, r.Scan(&p.ID, &p.TrabajoID, &p.PaymentID, &p.Intentos)
+	})
+	if err != nil {
+		a.svc.Deps.Log.Warn("claim refunds", "err", err)
+		return 0
+	}
+	for _, r := range items {
+		a.sendRefund(ctx, r)
+	}
+	return len(items)
+}
+
+func (a *App) sendRefund(ctx context.Context, r refundRow) {
+	var extID string
+	err := errors.New("MercadoPago no está configurado")
+	if a.mp != nil {
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		extID, err = a.mp.Refund(cctx, r.PaymentID, "refund-"+r.TrabajoID)
+		cancel()
+		if err != nil {
+			// Already refunded (for example from MercadoPago's panel): read the payment and
+			// let the normal path record it.
+			if p, gerr := a.mp.GetPayment(ctx, r.PaymentID); gerr == nil && p.Status == "refunded" {
+				err = nil
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	ctx, after := a.svc.AfterCommit(ctx)
+	txErr := pg.WithTx(ctx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
+		if err != nil {
+			_, e := tx.Exec(ctx, `UPDATE refunds SET estado = 'FALLIDO', ultimo_error = $2, next_attempt_at = now() + $3::interval, updated_at = now() WHERE id = $1`,
+				r.ID, err.Error(), a.retryDelay(r.Intentos).String())
+			return e
+		}
+		j, err := a.lockJob(ctx, tx, r.TrabajoID)
+		if err != nil {
+			return err
+		}
+		return a.completeRefund(ctx, tx, j, extID, events.Meta{})
+	})
+	if txErr != nil {
+		a.svc.Deps.Log.Warn("record refund", "trabajo", r.TrabajoID, "err", txErr)
+		return
+	}
+	after()
+	if err != nil {
+		a.svc.Deps.Log.Warn("refund failed; will retry", "trabajo", r.TrabajoID, "intentos", r.Intentos, "err", err)
+	}
+}
+
+// --- replicas ---------------------------------------------------------------------------
+
+func (a *App) handleLevelChanged(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+	e, err := events.Decode[events.LevelChangedV1](env)
+	if err != nil {
+		return apperr.Permanent("bad_event", "evento inválido", err)
+	}
+	bp := e.TasaComisionBP
+	if bp <= 0 || bp > 10000 {
+		bp = ledger.LevelBP(e.Nivel)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO profesionales (usuario_id, nivel, tasa_comision_bp) VALUES ($1,$2,$3)
+		ON CONFLICT (usuario_id) DO UPDATE SET nivel = EXCLUDED.nivel, tasa_comision_bp = EXCLUDED.tasa_comision_bp, updated_at = now()`,
+		e.UsuarioID, e.Nivel, bp)
+	return err
+}
+
+func (a *App) handleProfileUpdated(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+	e, err := events.Decode[events.ProfessionalProfileUpdatedV1](env)
+	if err != nil {
+		return apperr.Permanent("bad_event", "evento inválido", err)
+	}
+	if _, err = tx.Exec(ctx, `INSERT INTO profesionales (usuario_id, profesional_id, payout_account) VALUES ($1,$2,NULLIF($3,''))
+		ON CONFLICT (usuario_id) DO UPDATE SET profesional_id = EXCLUDED.profesional_id,
+			payout_account = COALESCE(EXCLUDED.payout_account, profesionales.payout_account), updated_at = now()`,
+		e.UsuarioID, e.ProfesionalID, e.PayoutAccount); err != nil {
+		return err
+	}
+	if e.PayoutAccount != "" {
+		// Payouts waiting for an account go out now.
+		tag, err := tx.Exec(ctx, `UPDATE payouts SET cuenta_destino = $2, next_attempt_at = now() WHERE profesional_id = $1 AND estado <> 'ENVIADO' AND cuenta_destino = ''`,
+			e.UsuarioID, e.PayoutAccount)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() > 0 {
+			consumer.AfterCommit(ctx, func() { wake(a.payoutWake) })
+		}
+	}
+	return nil
+}

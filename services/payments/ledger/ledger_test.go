@@ -1,0 +1,63 @@
+package ledger
+
+import "testing"
+
+func TestCommissionLevelsAndRounding(t *testing.T) {
+	cases := []struct {
+		nivel      string
+		price      int64
+		commission int64
+	}{
+		{"BRONCE", 100000, 20000},   // $1000.00 × 20 %
+		{"PLATA", 100000, 18000},    // × 18 %
+		{"ORO", 100000, 15000},      // × 15 %
+		{"DIAMANTE", 100000, 10000}, // × 10 %
+		{"BRONCE", 333, 67},         // 66.6 → 67
+		{"PLATA", 12345, 2222},      // 2222.1 → 2222
+		{"ORO", 10, 2},              // 1.5 → 2 (half away from zero)
+		{"DIAMANTE", 5, 1},          // 0.5 → 1
+		{"DIAMANTE", 4, 0},          // 0.4 → 0
+		{"ORO", 123457, 18519},      // 18518.55 → 18519
+		{"desconocido", 1000, 200},  // default BRONCE
+	}
+	for _, c := range cases {
+		s, err := Commission(c.price, LevelBP(c.nivel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Commission != c.commission || s.Net != c.price-c.commission {
+			t.Errorf("%s %d: got %+v, want commission %d", c.nivel, c.price, s, c.commission)
+		}
+		if err := Check(Release(s)); err != nil && s.Price != 0 {
+			t.Errorf("release unbalanced: %v", err)
+		}
+	}
+}
+
+func TestCommissionRejects(t *testing.T) {
+	if _, err := Commission(0, 2000); err == nil {
+		t.Fatal("zero price accepted")
+	}
+	if _, err := Commission(100, 10001); err == nil {
+		t.Fatal("rate > 100 % accepted")
+	}
+}
+
+func TestTransactionsBalance(t *testing.T) {
+	for name, ps := range map[string][]Posting{
+		"hold": Hold(5000), "payout": Payout(4000), "refund": Refund(5000),
+		"chargeback held": Chargeback(5000, true), "chargeback released": Chargeback(5000, false),
+	} {
+		if err := Check(ps); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := Check([]Posting{{Escrow, 1}, {MPBalance, -2}}); err == nil {
+		t.Fatal("unbalanced accepted")
+	}
+	// A full-commission release has no payable line but still balances.
+	s, _ := Commission(100, 10000)
+	if err := Check(Release(s)); err != nil {
+		t.Fatal(err)
+	}
+}

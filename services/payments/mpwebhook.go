@@ -1,0 +1,393 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/pg"
+	"github.com/conectarpro/conectar/services/payments/ledger"
+	"github.com/conectarpro/conectar/services/payments/mp"
+	"github.com/conectarpro/conectar/services/payments/webhook"
+)
+
+// postWebhook authenticates a MercadoPago notification, stores it and answers 200 at
+// once; workers fetch the payment from the API and apply it. Nothing in the body is
+// trusted beyond "payment X changed".
+func (a *App) postWebhook(c *fiber.Ctx) error {
+	q, err := url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return apperr.Unauthorized("invalid_signature", "Firma inválida")
+	}
+	reqID := c.Get("X-Request-Id")
+	if err := webhook.Verify(a.cfg.WebhookSecret, c.Get("X-Signature"), q.Get("data.id"), reqID, a.now(), a.cfg.WebhookTolerance); err != nil {
+		a.svc.Deps.Log.Warn("webhook refused", "err", err, "ip", c.IP())
+		return apperr.Unauthorized("invalid_signature", "Firma de MercadoPago inválida o vencida")
+	}
+	n, err := webhook.Parse(q, reqID, c.Body())
+	if err != nil {
+		return apperr.Invalid("invalid_notification", "Notificación inválida")
+	}
+	if n.Type != "payment" {
+		return c.JSON(fiber.Map{"status": "ok", "message": "Topic '" + n.Type + "' ignored"})
+	}
+	if _, err := a.svc.Deps.Pool.Exec(c.Context(), `INSERT INTO webhook_inbox (request_id, topic, data_id, action) VALUES ($1,$2,$3,$4)`,
+		n.RequestID, n.Type, n.DataID, n.Action); err != nil {
+		// Not stored: answer 5xx so MercadoPago delivers it again.
+		return apperr.Unavailable("unavailable", "Servicio no disponible", fmt.Errorf("store webhook: %w", err))
+	}
+	wake(a.webhookWake)
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+type inboxItem struct {
+	ID       int64
+	DataID   string
+	Attempts int
+}
+
+// webhookWorker processes stored notifications: fetch the payment, apply it.
+func (a *App) webhookWorker(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		n, err := a.processWebhooks(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.svc.Deps.Log.Warn("webhook worker", "err", err)
+		}
+		if n > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.webhookWake:
+		case <-tick.C:
+		}
+	}
+}
+
+// processWebhooks claims a batch (a lease: a crashed worker's rows come back after 30s)
+// and handles it; it returns how many rows it claimed.
+func (a *App) processWebhooks(ctx context.Context) (int, error) {
+	rows, err := a.svc.Deps.Pool.Query(ctx, `UPDATE webhook_inbox SET attempts = attempts + 1, next_attempt_at = now() + interval '30 seconds'
+		WHERE id IN (SELECT id FROM webhook_inbox WHERE processed_at IS NULL AND next_attempt_at <= now()
+		             ORDER BY id LIMIT 16 FOR UPDATE SKIP LOCKED)
+		RETURNING id, data_id, attempts`)
+	if err != nil {
+		return 0, fmt.Errorf("claim webhooks: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (inboxItem, error) {
+		var it inboxItem
+		return it, r.Scan(&it.ID, &it.DataID, &it.Attempts)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("claim webhooks: %w", err)
+	}
+	// Duplicates of one payment in a batch need one read.
+	fetched := map[string]error{}
+	for _, it := range items {
+		err, seen := fetched[it.DataID]
+		if !seen {
+			err = a.syncPayment(ctx, it.DataID)
+			fetched[it.DataID] = err
+		}
+		a.finishInbox(ctx, it, err)
+	}
+	return len(items), nil
+}
+
+func (a *App) finishInbox(ctx context.Context, it inboxItem, err error) {
+	var q string
+	var args []any
+	switch {
+	case err == nil:
+		q, args = `UPDATE webhook_inbox SET processed_at = now(), last_error = NULL WHERE id = $1`, []any{it.ID}
+	case mp.IsPermanent(err) || it.Attempts >= 20:
+		// A payment the API does not know (or refuses) will not appear by retrying.
+		q, args = `UPDATE webhook_inbox SET processed_at = now(), last_error = $2 WHERE id = $1`, []any{it.ID, err.Error()}
+		a.svc.Deps.Log.Warn("webhook given up", "payment", it.DataID, "err", err)
+	default:
+		delay := min(time.Duration(1<<min(it.Attempts, 10))*250*time.Millisecond, 5*time.Minute)
+		q, args = `UPDATE webhook_inbox SET next_attempt_at = now() + $2::interval, last_error = $3 WHERE id = $1`,
+			[]any{it.ID, delay.String(), err.Error()}
+	}
+	if _, e := a.svc.Deps.Pool.Exec(ctx, q, args...); e != nil && ctx.Err() == nil {
+		a.svc.Deps.Log.Warn("webhook inbox update", "err", e)
+	}
+}
+
+// syncPayment reads payment id from the API and applies it.
+func (a *App) syncPayment(ctx context.Context, id string) error {
+	if a.mp == nil {
+		return errors.New("MercadoPago is not configured")
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	p, err := a.mp.GetPayment(cctx, id)
+	cancel()
+	if err != nil {
+		return err
+	}
+	return a.applyPaymentTx(ctx, p)
+}
+
+func (a *App) applyPaymentTx(ctx context.Context, p mp.Payment) error {
+	ctx, after := a.svc.AfterCommit(ctx)
+	err := pg.WithTx(ctx, a.svc.Deps.Pool, func(tx pgx.Tx) error { return a.applyPayment(ctx, tx, p, events.Meta{}) })
+	if err != nil {
+		return err
+	}
+	after()
+	return nil
+}
+
+// statusRank orders payment statuses so a late notification never moves a payment
+// backwards: pending < rejected/cancelled < approved < in_mediation < refunded/charged_back.
+func statusRank(s string) int {
+	switch s {
+	case "pending", "in_process", "authorized":
+		return 1
+	case "rejected", "cancelled":
+		return 2
+	case "approved":
+		return 3
+	case "in_mediation":
+		return 4
+	case "refunded", "charged_back":
+		return 5
+	}
+	return 0
+}
+
+// applyPayment records payment p (as just read from the API) and moves the job's money
+// accordingly. The job row lock serializes everything that touches one job's money, and
+// every move is guarded twice: by the job's state and by the ledger's one transaction per
+// (job, kind). Events go out once per real change of a payment's status.
+func (a *App) applyPayment(ctx context.Context, tx pgx.Tx, p mp.Payment, meta events.Meta) error {
+	log := a.svc.Deps.Log.With("payment", p.ID, "trabajo", p.ExternalReference, "status", p.Status)
+	j, found, err := getJob(ctx, tx, p.ExternalReference, true)
+	if err != nil {
+		return err
+	}
+	var prev string
+	err = tx.QueryRow(ctx, `SELECT status FROM pagos_mp WHERE payment_id = $1 FOR UPDATE`, p.ID).Scan(&prev)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("read payment %s: %w", p.ID, err)
+	}
+	if prev != "" && statusRank(p.Status) < statusRank(prev) {
+		log.Info("stale payment status ignored", "known", prev)
+		return nil
+	}
+	alerta := ""
+	switch {
+	case !found:
+		alerta = "trabajo_desconocido"
+	case p.Currency != "ARS":
+		alerta = "moneda_no_coincide"
+	case p.AmountCentavos != j.Precio:
+		alerta = "monto_no_coincide"
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO pagos_mp (payment_id, trabajo_id, status, status_detail, monto_centavos, reembolsado_centavos, moneda, alerta, date_last_updated)
+		VALUES ($1, NULLIF($2,''), $3, $4, $5, $6, $7, NULLIF($8,''), $9)
+		ON CONFLICT (payment_id) DO UPDATE SET status = EXCLUDED.status, status_detail = EXCLUDED.status_detail,
+			monto_centavos = EXCLUDED.monto_centavos, reembolsado_centavos = EXCLUDED.reembolsado_centavos,
+			moneda = EXCLUDED.moneda, alerta = COALESCE(EXCLUDED.alerta, pagos_mp.alerta),
+			date_last_updated = EXCLUDED.date_last_updated, updated_at = now()`,
+		p.ID, p.ExternalReference, p.Status, p.StatusDetail, p.AmountCentavos, p.RefundedCentavos, p.Currency, alerta, nullTime(p.DateLastUpdated))
+	if err != nil {
+		return fmt.Errorf("record payment %s: %w", p.ID, err)
+	}
+	if alerta != "" {
+		log.Warn("payment does not match its job; not applied", "alerta", alerta)
+		if found {
+			if _, err := tx.Exec(ctx, `UPDATE trabajos SET alerta = $2, updated_at = now() WHERE trabajo_id = $1`, j.ID, alerta+":"+p.ID); err != nil {
+				return fmt.Errorf("flag job %s: %w", j.ID, err)
+			}
+		}
+		return nil
+	}
+	changed := prev != p.Status
+	st := events.PaymentStatusV1{TrabajoID: j.ID, PaymentID: p.ID, Status: p.Status, StatusDetail: p.StatusDetail,
+		MontoCentavos: p.AmountCentavos, ClienteID: j.ClienteID, ProfesionalID: j.ProfesionalID}
+	switch p.Status {
+	case "approved":
+		return a.onApproved(ctx, tx, j, p, st, changed, meta)
+	case "rejected", "cancelled":
+		if changed && (prev == "" || statusRank(prev) < statusRank(p.Status)) && j.PaymentID != p.ID {
+			return a.emit(ctx, tx, j.ID, meta, events.PaymentRejectedV1(st))
+		}
+	case "refunded":
+		return a.onRefunded(ctx, tx, j, p, st, changed, meta)
+	case "charged_back":
+		return a.onChargedBack(ctx, tx, j, p, st, changed, meta)
+	case "in_mediation":
+		if changed && j.PaymentID == p.ID {
+			if _, err := tx.Exec(ctx, `UPDATE trabajos SET congelado = true, alerta = $2, updated_at = now() WHERE trabajo_id = $1`,
+				j.ID, "en_mediacion:"+p.ID); err != nil {
+				return fmt.Errorf("freeze job %s: %w", j.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func (a *App) onApproved(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, st events.PaymentStatusV1, changed bool, meta events.Meta) error {
+	if j.PaymentID != "" && j.PaymentID != p.ID {
+		// A second approved payment for a job already paid: keep the first, flag the second.
+		if changed {
+			a.svc.Deps.Log.Warn("second approved payment for a paid job", "trabajo", j.ID, "payment", p.ID, "funding", j.PaymentID)
+			if _, err := tx.Exec(ctx, `UPDATE trabajos SET alerta = $2, updated_at = now() WHERE trabajo_id = $1`, j.ID, "pago_duplicado:"+p.ID); err != nil {
+				return fmt.Errorf("flag job %s: %w", j.ID, err)
+			}
+		}
+		return nil
+	}
+	if j.Estado != EstadoPendientePago && j.Estado != EstadoCancelado {
+		return nil // already held, released or refunded: an approval never moves money again
+	}
+	held, err := post(ctx, tx, j.ID, ledger.KindHold, p.ID, map[string]string{ledger.Escrow: j.ClienteID}, ledger.Hold(j.Precio))
+	if err != nil || !held {
+		return err
+	}
+	wasCancelled := j.Estado == EstadoCancelado
+	if _, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = $2, payment_id = $3, pagado_at = now(), updated_at = now() WHERE trabajo_id = $1`,
+		j.ID, EstadoEnEscrow, p.ID); err != nil {
+		return fmt.Errorf("hold job %s: %w", j.ID, err)
+	}
+	j.Estado, j.PaymentID = EstadoEnEscrow, p.ID
+	if err := a.emit(ctx, tx, j.ID, meta, events.PaymentApprovedV1(st), events.EscrowHeldV1{TrabajoID: j.ID, PaymentID: p.ID,
+		MontoCentavos: j.Precio, ClienteID: j.ClienteID, ProfesionalID: j.ProfesionalID}); err != nil {
+		return err
+	}
+	switch {
+	case wasCancelled:
+		// Paid after the job was cancelled (an old link): give the money back.
+		return a.startRefund(ctx, tx, j, "pago recibido tras la cancelación")
+	case j.LiberacionPendiente && !j.Congelado:
+		return a.release(ctx, tx, j, meta)
+	}
+	return nil
+}
+
+func (a *App) onRefunded(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, st events.PaymentStatusV1, changed bool, meta events.Meta) error {
+	if j.PaymentID != p.ID {
+		if changed {
+			return a.emit(ctx, tx, j.ID, meta, events.PaymentRefundedV1(st))
+		}
+		return nil
+	}
+	switch j.Estado {
+	case EstadoEnEscrow:
+		// Refunded at MercadoPago (by us or from its panel): the escrow goes back.
+		if err := a.completeRefund(ctx, tx, j, "", meta); err != nil {
+			return err
+		}
+	case EstadoLiberado:
+		if changed {
+			a.svc.Deps.Log.Warn("payment refunded after release", "trabajo", j.ID, "payment", p.ID)
+			if _, err := tx.Exec(ctx, `UPDATE trabajos SET alerta = $2, updated_at = now() WHERE trabajo_id = $1`, j.ID, "reembolso_tras_liberacion:"+p.ID); err != nil {
+				return fmt.Errorf("flag job %s: %w", j.ID, err)
+			}
+		}
+	}
+	if changed {
+		return a.emit(ctx, tx, j.ID, meta, events.PaymentRefundedV1(st))
+	}
+	return nil
+}
+
+func (a *App) onChargedBack(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, st events.PaymentStatusV1, changed bool, meta events.Meta) error {
+	if !changed {
+		return nil
+	}
+	if j.PaymentID == p.ID {
+		held := j.Estado == EstadoEnEscrow
+		if held || j.Estado == EstadoLiberado {
+			if _, err := post(ctx, tx, j.ID, ledger.KindChargeback, p.ID, nil, ledger.Chargeback(j.Precio, held)); err != nil {
+				return err
+			}
+		}
+		estado := j.Estado
+		if held {
+			estado = EstadoReembolsado
+		}
+		if _, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = $2, congelado = true, alerta = $3, updated_at = now() WHERE trabajo_id = $1`,
+			j.ID, estado, "contracargo:"+p.ID); err != nil {
+			return fmt.Errorf("charge back job %s: %w", j.ID, err)
+		}
+	}
+	a.svc.Deps.Log.Warn("payment charged back", "trabajo", j.ID, "payment", p.ID)
+	return a.emit(ctx, tx, j.ID, meta, events.PaymentChargedBackV1(st))
+}
+
+// reconcileLoop searches MercadoPago by external_reference for jobs still waiting for a
+// payment, so a lost webhook never strands one.
+func (a *App) reconcileLoop(ctx context.Context) {
+	if a.cfg.ReconcileInterval <= 0 {
+		return
+	}
+	t := time.NewTicker(a.cfg.ReconcileInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			a.svc.Deps.Log.Warn("reconciliation", "err", err)
+		}
+	}
+}
+
+// Reconcile runs one reconciliation pass.
+func (a *App) Reconcile(ctx context.Context) error {
+	if a.mp == nil {
+		return nil
+	}
+	rows, err := a.svc.Deps.Pool.Query(ctx, `SELECT trabajo_id FROM trabajos
+		WHERE estado_escrow = $1 AND checkout_estado = $2 AND created_at < now() - $3::interval AND created_at > now() - interval '35 days'
+		ORDER BY updated_at LIMIT 200`, EstadoPendientePago, CheckoutCreado, a.cfg.ReconcileMinAge.String())
+	if err != nil {
+		return fmt.Errorf("reconcile: list jobs: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("reconcile: list jobs: %w", err)
+	}
+	for _, id := range ids {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		pays, err := a.mp.SearchByExternalReference(cctx, id)
+		cancel()
+		if err != nil {
+			a.svc.Deps.Log.Warn("reconcile: search", "trabajo", id, "err", err)
+			continue
+		}
+		for _, p := range pays {
+			if p.ExternalReference != id {
+				continue
+			}
+			if err := a.applyPaymentTx(ctx, p); err != nil {
+				a.svc.Deps.Log.Warn("reconcile: apply", "trabajo", id, "payment", p.ID, "err", err)
+			}
+		}
+		if _, err := a.svc.Deps.Pool.Exec(ctx, `UPDATE trabajos SET updated_at = now() WHERE trabajo_id = $1`, id); err != nil {
+			return fmt.Errorf("reconcile: touch %s: %w", id, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,235 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/events/outbox"
+	"github.com/conectarpro/conectar/services/payments/ledger"
+)
+
+// Escrow states (trabajos.estado_escrow).
+const (
+	EstadoPendientePago = "PENDIENTE_PAGO"
+	EstadoEnEscrow      = "PAGADO_EN_ESCROW"
+	EstadoLiberado      = "LIBERADO"
+	EstadoReembolsado   = "CANCELADO_REEMBOLSADO"
+	EstadoCancelado     = "CANCELADO"
+)
+
+// Checkout states (trabajos.checkout_estado).
+const (
+	CheckoutPendiente = "PENDIENTE"
+	CheckoutCreado    = "CREADO"
+	CheckoutFallido   = "FALLIDO"
+)
+
+// job is payments' row for a trabajo.
+type job struct {
+	ID                  string
+	OfertaID            string
+	ClienteID           string
+	ClienteEmail        string
+	ProfesionalID       string
+	Descripcion         string
+	Precio              int64
+	Estado              string
+	Checkout            string
+	PreferenceID        string
+	PaymentURL          string
+	SandboxURL          string
+	PaymentID           string
+	Congelado           bool
+	LiberacionPendiente bool
+	Alerta              string
+	TasaBP              *int
+	Comision            *int64
+	Liberado            *int64
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+const jobCols = `trabajo_id, COALESCE(oferta_id,''), cliente_id, cliente_email, profesional_id, descripcion,
+	precio_centavos, estado_escrow, checkout_estado, COALESCE(preference_id,''), COALESCE(payment_url,''),
+	COALESCE(sandbox_url,''), COALESCE(payment_id,''), congelado, liberacion_pendiente, COALESCE(alerta,''),
+	tasa_comision_bp, comision_centavos, liberado_centavos, created_at, updated_at`
+
+func scanJob(row pgx.Row) (job, error) {
+	var j job
+	err := row.Scan(&j.ID, &j.OfertaID, &j.ClienteID, &j.ClienteEmail, &j.ProfesionalID, &j.Descripcion,
+		&j.Precio, &j.Estado, &j.Checkout, &j.PreferenceID, &j.PaymentURL, &j.SandboxURL, &j.PaymentID,
+		&j.Congelado, &j.LiberacionPendiente, &j.Alerta, &j.TasaBP, &j.Comision, &j.Liberado, &j.CreatedAt, &j.UpdatedAt)
+	return j, err
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// getJob reads a job; lock takes the row lock that serializes every money move of a job.
+func getJob(ctx context.Context, q querier, id string, lock bool) (job, bool, error) {
+	sql := "SELECT " + jobCols + " FROM trabajos WHERE trabajo_id = $1"
+	if lock {
+		sql += " FOR UPDATE"
+	}
+	j, err := scanJob(q.QueryRow(ctx, sql, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return j, false, nil
+	}
+	if err != nil {
+		return j, false, fmt.Errorf("read job %s: %w", id, err)
+	}
+	return j, true, nil
+}
+
+// post writes one ledger transaction of kind for the job, unless the job already has one
+// of that kind (then it returns false and writes nothing).
+func post(ctx context.Context, tx pgx.Tx, trabajoID, kind, ref string, userOf map[string]string, ps []ledger.Posting) (bool, error) {
+	if err := ledger.Check(ps); err != nil {
+		return false, fmt.Errorf("post %s for %s: %w", kind, trabajoID, err)
+	}
+	id := uuid.Must(uuid.NewV7())
+	tag, err := tx.Exec(ctx, `INSERT INTO ledger_txns (id, trabajo_id, tipo, referencia) VALUES ($1,$2,$3,NULLIF($4,''))
+		ON CONFLICT (trabajo_id, tipo) DO NOTHING`, id, trabajoID, kind, ref)
+	if err != nil {
+		return false, fmt.Errorf("post %s for %s: %w", kind, trabajoID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	rows := make([][]any, 0, len(ps))
+	for _, p := range ps {
+		var user any
+		if u := userOf[p.Account]; u != "" {
+			user = u
+		}
+		rows = append(rows, []any{id, trabajoID, p.Account, user, p.Amount})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ledger_entries"},
+		[]string{"txn_id", "trabajo_id", "cuenta", "usuario_id", "monto_centavos"}, pgx.CopyFromRows(rows)); err != nil {
+		return false, fmt.Errorf("post %s entries for %s: %w", kind, trabajoID, err)
+	}
+	return true, nil
+}
+
+func hasTxn(ctx context.Context, q querier, trabajoID, kind string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM ledger_txns WHERE trabajo_id=$1 AND tipo=$2)", trabajoID, kind).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("read ledger of %s: %w", trabajoID, err)
+	}
+	return ok, nil
+}
+
+// emit appends events to the outbox in tx.
+func (a *App) emit(ctx context.Context, tx pgx.Tx, aggregate string, meta events.Meta, evs ...events.Event) error {
+	envs := make([]events.Envelope, 0, len(evs))
+	for _, e := range evs {
+		env, err := events.New(Name, aggregate, e, meta, a.now())
+		if err != nil {
+			return err
+		}
+		envs = append(envs, env)
+	}
+	return outbox.Append(ctx, tx, envs...)
+}
+
+// LedgerReport is the result of CheckLedger.
+type LedgerReport struct {
+	Transactions int64            `json:"transacciones"`
+	Entries      int64            `json:"asientos"`
+	Balances     map[string]int64 `json:"saldos"`
+	Problems     []string         `json:"problemas"`
+}
+
+// CheckLedger verifies the ledger: every transaction balances, the whole ledger sums to
+// zero, no liability is overdrawn, and each job's escrow matches its state.
+func CheckLedger(ctx context.Context, q interface {
+	querier
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}) (LedgerReport, error) {
+	r := LedgerReport{Balances: map[string]int64{}, Problems: []string{}}
+	if err := q.QueryRow(ctx, "SELECT count(*) FROM ledger_txns").Scan(&r.Transactions); err != nil {
+		return r, fmt.Errorf("check ledger: %w", err)
+	}
+	if err := q.QueryRow(ctx, "SELECT count(*) FROM ledger_entries").Scan(&r.Entries); err != nil {
+		return r, fmt.Errorf("check ledger: %w", err)
+	}
+	collect := func(sql string, f func(rows pgx.Rows) error) error {
+		rows, err := q.Query(ctx, sql)
+		if err != nil {
+			return fmt.Errorf("check ledger: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := f(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	err := collect("SELECT cuenta, sum(monto_centavos)::bigint FROM ledger_entries GROUP BY cuenta", func(rows pgx.Rows) error {
+		var c string
+		var s int64
+		if err := rows.Scan(&c, &s); err != nil {
+			return err
+		}
+		r.Balances[c] = s
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	var total int64
+	for _, v := range r.Balances {
+		total += v
+	}
+	if total != 0 {
+		r.Problems = append(r.Problems, fmt.Sprintf("el libro no suma cero: %d", total))
+	}
+	for _, liab := range []string{ledger.Escrow, ledger.ProfessionalPayable} {
+		if r.Balances[liab] > 0 {
+			r.Problems = append(r.Problems, fmt.Sprintf("cuenta %s con saldo deudor %d", liab, r.Balances[liab]))
+		}
+	}
+	err = collect(`SELECT t.id::text, sum(e.monto_centavos)::bigint, count(e.id) FROM ledger_txns t
+		LEFT JOIN ledger_entries e ON e.txn_id = t.id GROUP BY t.id HAVING COALESCE(sum(e.monto_centavos),0) <> 0 OR count(e.id) < 2`,
+		func(rows pgx.Rows) error {
+			var id string
+			var s *int64
+			var n int64
+			if err := rows.Scan(&id, &s, &n); err != nil {
+				return err
+			}
+			r.Problems = append(r.Problems, fmt.Sprintf("transacción %s desbalanceada (%d asientos)", id, n))
+			return nil
+		})
+	if err != nil {
+		return r, err
+	}
+	// Per job: money in escrow only while PAGADO_EN_ESCROW, and then exactly the price.
+	err = collect(`SELECT t.trabajo_id, t.estado_escrow, t.precio_centavos,
+			COALESCE((SELECT -sum(e.monto_centavos) FROM ledger_entries e WHERE e.trabajo_id = t.trabajo_id AND e.cuenta = 'escrow'),0)::bigint
+		FROM trabajos t`, func(rows pgx.Rows) error {
+		var id, estado string
+		var precio, held int64
+		if err := rows.Scan(&id, &estado, &precio, &held); err != nil {
+			return err
+		}
+		want := int64(0)
+		if estado == EstadoEnEscrow {
+			want = precio
+		}
+		if held != want {
+			r.Problems = append(r.Problems, fmt.Sprintf("trabajo %s en %s tiene %d en escrow (esperado %d)", id, estado, held, want))
+		}
+		return nil
+	})
+	return r, err
+}
