@@ -231,16 +231,22 @@ func (r *Runner) Stop() {
 	for _, cc := range r.contexts {
 		cc.Drain()
 	}
+	drained := true
 	for _, cc := range r.contexts {
 		select {
 		case <-cc.Closed():
 		case <-time.After(10 * time.Second):
+			drained = false
 		}
 	}
-	for _, q := range r.queues {
-		close(q)
+	// Closing a queue that a still-running consume callback may write to would panic;
+	// after a drain timeout the workers are left to end with the process instead.
+	if drained {
+		for _, q := range r.queues {
+			close(q)
+		}
+		r.workers.Wait()
 	}
-	r.workers.Wait()
 	r.contexts, r.queues = nil, nil
 }
 
