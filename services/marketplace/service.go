@@ -1,14 +1,66 @@
-// Package marketplace owns conversations, messages, offers, jobs (trabajos), reviews and disputes.
+// Package marketplace owns conversations, messages, offers, jobs (trabajos), reviews and
+// disputes. Chat lives in PostgreSQL and is pushed live over core NATS (rt.user.<id>);
+// the checkout, the release and the refund are sagas with a synchronous face: the
+// handler commits its change with the event, then waits a bounded time for payments'
+// reply event, which a PAYMENTS consumer records.
 package marketplace
 
 import (
 	"context"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/conectarpro/conectar/platform/config"
 	"github.com/conectarpro/conectar/platform/kit"
 )
 
 // Name is the service's name, schema and role suffix.
 const Name = "marketplace"
+
+// DefaultChatWebhookKey is the development value of CHAT_WEBHOOK_API_KEY, as the kit
+// does for INTERNAL_API_KEY; production sets its own.
+const DefaultChatWebhookKey = "dev-chat-webhook-key"
+
+// Config are the service's settings.
+type Config struct {
+	// SagaWait bounds how long accept, finalizar and cancel wait for payments' reply.
+	SagaWait time.Duration
+	// OfferTTL is how long an offer stays open; 0 means offers never expire.
+	OfferTTL time.Duration
+	// AutoApproveAfter is how long after delivery (COMPLETADO) a job is approved alone.
+	AutoApproveAfter time.Duration
+	// ScanEvery is the period of the expiry and auto-approval loops.
+	ScanEvery time.Duration
+	// WebhookKey authenticates POST /webhook/chat/infraction.
+	WebhookKey string
+}
+
+// LoadConfig reads the settings from the environment.
+func LoadConfig(get config.Getenv) (Config, error) {
+	r := config.NewReader(get)
+	c := Config{
+		SagaWait:         r.Duration("SAGA_WAIT", 5*time.Second),
+		OfferTTL:         r.Duration("OFFER_TTL", 7*24*time.Hour),
+		AutoApproveAfter: r.Duration("AUTO_APPROVE_AFTER", 72*time.Hour),
+		ScanEvery:        r.Duration("MARKETPLACE_SCAN_INTERVAL", 15*time.Second),
+		WebhookKey:       r.String("CHAT_WEBHOOK_API_KEY", DefaultChatWebhookKey),
+	}
+	r.Check(c.SagaWait <= 0, "SAGA_WAIT must be positive")
+	r.Check(c.OfferTTL < 0, "OFFER_TTL must not be negative")
+	r.Check(c.AutoApproveAfter <= 0, "AUTO_APPROVE_AFTER must be positive")
+	r.Check(c.ScanEvery <= 0, "MARKETPLACE_SCAN_INTERVAL must be positive")
+	return c, r.Err()
+}
+
+// Market is the service's state shared by handlers, consumers and loops.
+type Market struct {
+	s       *kit.Service
+	pool    *pgxpool.Pool
+	cfg     Config
+	waiters *waiters
+	now     func() time.Time
+}
 
 // New is the service's composition root.
 func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
@@ -16,5 +68,13 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg, err := LoadConfig(s.Deps.Env)
+	if err != nil {
+		return nil, err
+	}
+	m := &Market{s: s, pool: s.Deps.Pool, cfg: cfg, waiters: newWaiters(), now: s.Deps.Now}
+	m.routes()
+	s.Consume(m.consumers()...)
+	s.Background = append(s.Background, m.expireOffersLoop, m.autoApproveLoop)
 	return s, nil
 }

@@ -1,0 +1,298 @@
+package marketplace
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/httpx"
+	"github.com/conectarpro/conectar/platform/money"
+	"github.com/conectarpro/conectar/services/marketplace/domain"
+)
+
+type createOfferReq struct {
+	ClienteID   string         `json:"cliente_id"`
+	ChatID      string         `json:"chat_id"`
+	Descripcion string         `json:"descripcion"`
+	PrecioFinal money.Centavos `json:"precio_final"`
+}
+
+// createOffer serves POST /ofertas and POST /professional/ofertas.
+func (m *Market) createOffer(c *fiber.Ctx) error {
+	a, _, err := actorOf(c)
+	if err != nil {
+		return err
+	}
+	if a.Rol != authn.RoleProfesional {
+		return apperr.Forbidden("solo_profesional", "Solo los profesionales pueden enviar ofertas")
+	}
+	var req createOfferReq
+	if err := httpx.BindJSON(c, &req); err != nil {
+		return err
+	}
+	var ck apperr.Checker
+	ck.Add(req.ClienteID == "", "cliente_id", "es obligatorio")
+	ck.Add(req.ChatID == "", "chat_id", "es obligatorio")
+	if err := ck.Err(); err != nil {
+		return err
+	}
+	cli, err := parseUUID("cliente_id", req.ClienteID)
+	if err != nil {
+		return err
+	}
+	chatID, err := parseUUID("chat_id", req.ChatID)
+	if err != nil {
+		return err
+	}
+	if err := domain.ValidateOffer(req.Descripcion, req.PrecioFinal); err != nil {
+		return err
+	}
+	if cli == a.ID {
+		return apperr.Invalid("oferta_a_si_mismo", "No podés enviarte una oferta a vos mismo")
+	}
+	ctx := c.UserContext()
+	pro, err := m.professional(ctx, a.ID)
+	if err != nil {
+		if apperr.KindOf(err) == apperr.KindNotFound {
+			return apperr.Forbidden("kyc_no_aprobado", "Tu perfil profesional debe estar verificado (KYC aprobado) para enviar ofertas")
+		}
+		return err
+	}
+	if pro.EstadoVerificacion != "APROBADO" {
+		return apperr.Forbidden("kyc_no_aprobado", "Tu perfil profesional debe estar verificado (KYC aprobado) para enviar ofertas")
+	}
+	cv, err := m.participantConv(ctx, chatID, a.ID)
+	if err != nil {
+		return err
+	}
+	if cv.ProfesionalID != a.ID || cv.ClienteID != cli {
+		return apperr.Invalid("chat_no_corresponde", "La conversación no es entre vos y ese cliente")
+	}
+	var o Oferta
+	err = m.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		o, err = m.insertOffer(ctx, tx, cv, req.Descripcion, req.PrecioFinal, "")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(o)
+}
+
+// insertOffer stores an open offer, its chat message and OfferCreated.
+func (m *Market) insertOffer(ctx context.Context, tx pgx.Tx, cv conv, descripcion string, precio money.Centavos, servicioID string) (Oferta, error) {
+	id := newID()
+	now := m.now().UTC()
+	var expires *time.Time
+	if m.cfg.OfferTTL > 0 {
+		e := now.Add(m.cfg.OfferTTL)
+		expires = &e
+	}
+	o, err := scanOferta(tx.QueryRow(ctx, `INSERT INTO ofertas (id, profesional_id, cliente_id, chat_id, servicio_id, descripcion, precio_centavos, expires_at, fecha_creacion, fecha_actualizacion)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$9) RETURNING `+ofertaCols,
+		id, cv.ProfesionalID, cv.ClienteID, cv.ID, sp(servicioID), descripcion, int64(precio), expires, now))
+	if err != nil {
+		return o, fmt.Errorf("insert offer: %w", err)
+	}
+	if _, err := m.storeMessage(ctx, tx, newMessage{chat: cv, senderID: cv.ProfesionalID, recipientID: cv.ClienteID, tipo: "oferta",
+		text: o.Descripcion, ofertaID: o.ID, oferta: &o}); err != nil {
+		return o, err
+	}
+	exp := ""
+	if expires != nil {
+		exp = expires.Format(time.RFC3339)
+	}
+	if err := m.emit(ctx, tx, o.ID, events.OfferCreatedV1{OfertaID: o.ID, ChatID: cv.ID, ClienteID: cv.ClienteID, ProfesionalID: cv.ProfesionalID,
+		Descripcion: o.Descripcion, PrecioCentavos: int64(precio), ExpiresAt: exp}, events.Meta{}); err != nil {
+		return o, err
+	}
+	m.push(ctx, "oferta", o, o.ClienteID, o.ProfesionalID)
+	return o, nil
+}
+
+// listOffers serves GET /ofertas (mine, either side), /cliente/ofertas and
+// /professional/ofertas.
+func (m *Market) listOffersHandler(side string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		a, _, err := actorOf(c)
+		if err != nil {
+			return err
+		}
+		p, err := httpx.Paging(c, 50)
+		if err != nil {
+			return err
+		}
+		where, args := "(cliente_id = $1 OR profesional_id = $1)", []any{a.ID}
+		switch side {
+		case "cliente":
+			where = "cliente_id = $1"
+		case "profesional":
+			if a.Rol != authn.RoleProfesional {
+				return apperr.Forbidden("solo_profesional", "No tenés permisos de profesional")
+			}
+			where = "profesional_id = $1"
+		}
+		if e := c.Query("estado"); e != "" {
+			where += " AND estado = $2"
+			args = append(args, e)
+		}
+		out, err := m.listOffers(c.UserContext(), where, args, p.Skip, p.Limit)
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	}
+}
+
+// getOfferHandler serves GET /cliente/ofertas/{id} and /ofertas/{id}.
+func (m *Market) getOfferHandler(c *fiber.Ctx) error {
+	a, _, err := actorOf(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "id", "oferta")
+	if err != nil {
+		return err
+	}
+	o, err := m.getOffer(c.UserContext(), m.pool, id, false)
+	if err != nil {
+		return err
+	}
+	if a.ID != o.ClienteID && a.ID != o.ProfesionalID && a.Rol != authn.RoleAdmin {
+		return apperr.Forbidden("oferta_ajena", "Esta oferta no te pertenece")
+	}
+	return c.JSON(o)
+}
+
+// rejectOffer serves POST /cliente/ofertas/{id}/reject and /ofertas/{id}/reject.
+func (m *Market) rejectOffer(c *fiber.Ctx) error {
+	a, _, err := actorOf(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "id", "oferta")
+	if err != nil {
+		return err
+	}
+	var o Oferta
+	err = m.inTx(c.UserContext(), func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		if o, err = m.getOffer(ctx, tx, id, true); err != nil {
+			return err
+		}
+		if err := domain.CanAnswer(o.rules(), a.ID, "rechazar", m.now()); err != nil {
+			return err
+		}
+		if o, err = m.setOfferState(ctx, tx, o.ID, domain.OfertaRechazado); err != nil {
+			return err
+		}
+		if err := m.info(ctx, tx, &o.ChatID, "❌ La oferta fue rechazada"); err != nil {
+			return err
+		}
+		return m.emit(ctx, tx, o.ID, events.OfferRejectedV1{OfertaID: o.ID, ChatID: o.ChatID, ClienteID: o.ClienteID, ProfesionalID: o.ProfesionalID}, events.Meta{})
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(o)
+}
+
+// withdrawOffer serves POST /ofertas/{id}/retirar (and aliases): the professional takes
+// an open offer back.
+func (m *Market) withdrawOffer(c *fiber.Ctx) error {
+	a, _, err := actorOf(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "id", "oferta")
+	if err != nil {
+		return err
+	}
+	var o Oferta
+	err = m.inTx(c.UserContext(), func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		if o, err = m.getOffer(ctx, tx, id, true); err != nil {
+			return err
+		}
+		if err := domain.CanWithdraw(o.rules(), a.ID); err != nil {
+			return err
+		}
+		if o, err = m.setOfferState(ctx, tx, o.ID, domain.OfertaRetirado); err != nil {
+			return err
+		}
+		if err := m.info(ctx, tx, &o.ChatID, "↩️ El profesional retiró la oferta"); err != nil {
+			return err
+		}
+		return m.emit(ctx, tx, o.ID, events.OfferWithdrawnV1{OfertaID: o.ID, ClienteID: o.ClienteID, ProfesionalID: o.ProfesionalID}, events.Meta{})
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(o)
+}
+
+func (m *Market) setOfferState(ctx context.Context, tx pgx.Tx, id, estado string) (Oferta, error) {
+	o, err := scanOferta(tx.QueryRow(ctx, `UPDATE ofertas SET estado = $2, fecha_actualizacion = $3 WHERE id = $1 RETURNING `+ofertaCols, id, estado, m.now().UTC()))
+	if err != nil {
+		return o, fmt.Errorf("set offer %s %s: %w", id, estado, err)
+	}
+	m.push(ctx, "oferta", o, o.ClienteID, o.ProfesionalID)
+	return o, nil
+}
+
+// expireOffersLoop moves open offers past their expiry to EXPIRADO. Several replicas may
+// run it: SKIP LOCKED splits the work.
+func (m *Market) expireOffersLoop(ctx context.Context) {
+	t := time.NewTicker(m.cfg.ScanEvery)
+	defer t.Stop()
+	for {
+		if err := m.expireOffers(ctx); err != nil && ctx.Err() == nil {
+			m.s.Deps.Log.Warn("expire offers", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (m *Market) expireOffers(ctx context.Context) error {
+	for {
+		n := 0
+		err := m.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT id::text FROM ofertas WHERE estado = 'OFERTADO' AND expires_at <= $1 ORDER BY expires_at LIMIT 100 FOR UPDATE SKIP LOCKED`, m.now())
+			if err != nil {
+				return err
+			}
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			n = len(ids)
+			for _, id := range ids {
+				o, err := m.setOfferState(ctx, tx, id, domain.OfertaExpirado)
+				if err != nil {
+					return err
+				}
+				if err := m.info(ctx, tx, &o.ChatID, "⌛ La oferta expiró"); err != nil {
+					return err
+				}
+				if err := m.emit(ctx, tx, o.ID, events.OfferExpiredV1{OfertaID: o.ID, ClienteID: o.ClienteID, ProfesionalID: o.ProfesionalID}, events.Meta{}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || n < 100 {
+			return err
+		}
+	}
+}
