@@ -257,7 +257,7 @@ type PayoutInput struct {
 func (c *Client) Payout(ctx context.Context, in PayoutInput) (string, error) {
 	amt := toAmount(in.AmountCentavos)
 	body := map[string]any{
-		"external_reference": in.Reference,
+		"external_reference":   in.Reference,
 		"point_of_interaction": map[string]any{"type": "PSP_TRANSFER"},
 		"transaction": map[string]any{
 			"from":         map[string]any{"accounts": []any{map[string]any{"amount": amt}}},
