@@ -1,0 +1,310 @@
+// Package tests drives the notifications service's real composition root over HTTP,
+// with events published into an in-process JetStream, a real PostgreSQL database, and
+// emails caught by the in-process SMTP catcher over real SMTP.
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/testkit"
+	"github.com/conectarpro/conectar/services/notifications"
+	"github.com/conectarpro/conectar/services/notifications/smtpcatch"
+)
+
+const frontend = "https://app.conectar.test"
+
+type harness struct {
+	t       *testing.T
+	env     *testkit.Env
+	base    string
+	catcher *smtpcatch.Catcher
+	db      *pgxpool.Pool
+	users   *fakeUsers
+}
+
+// fakeUsers answers users' /internal/users/{id} for contact misses.
+type fakeUsers struct {
+	mu    sync.Mutex
+	users map[string]map[string]any
+	hits  int
+}
+
+func (f *fakeUsers) add(id, email, nombre string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.users[id] = map[string]any{"id": id, "email": email, "nombre": nombre, "apellido": "Test", "rol": "CLIENTE", "is_active": true}
+}
+
+func (f *fakeUsers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hits++
+	if r.Header.Get("X-Internal-Key") == "" {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	id := strings.TrimPrefix(r.URL.Path, "/internal/users/")
+	u, ok := f.users[id]
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(u)
+}
+
+func start(t *testing.T, extra map[string]string) *harness {
+	t.Helper()
+	env := testkit.NewEnv(t)
+	catcher, err := smtpcatch.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = catcher.Close() })
+	settings := map[string]string{
+		"SMTP_HOST":                 catcher.Host(),
+		"SMTP_PORT":                 strconv.Itoa(catcher.Port()),
+		"SMTP_TLS":                  "none",
+		"FRONTEND_URL":              frontend,
+		"NOTIFICATIONS_SENDER_POLL": "100ms",
+		"NOTIFICATIONS_RETRY_BASE":  "100ms",
+	}
+	for k, v := range extra {
+		settings[k] = v
+	}
+	users := &fakeUsers{users: map[string]map[string]any{}}
+	usersSrv := httptest.NewServer(users)
+	t.Cleanup(usersSrv.Close)
+	d := env.Deps(t, notifications.Name, settings)
+	d.ServiceURLs = map[string]string{"users": usersSrv.URL}
+	svc, err := notifications.New(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := testkit.Serve(t, svc)
+	return &harness{t: t, env: env, base: base, catcher: catcher, db: testkit.ServicePool(t, env.DSN, notifications.Name), users: users}
+}
+
+// publish wraps e in a fresh envelope and publishes it with its id as Nats-Msg-Id.
+func (h *harness) publish(e events.Event) events.Envelope {
+	h.t.Helper()
+	env, err := events.New("test", "agg", e, events.Meta{}, time.Now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.publishEnv(env, env.ID.String())
+	return env
+}
+
+// publishEnv publishes env with msgID; a different msgID for the same envelope is a
+// redelivery that JetStream's dedupe does not catch, so only the inbox can.
+func (h *harness) publishEnv(env events.Envelope, msgID string) {
+	h.t.Helper()
+	b, err := json.Marshal(env)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := h.env.NATS.JS.Publish(ctx, env.Subject, b, jetstream.WithMsgID(msgID)); err != nil {
+		h.t.Fatalf("publish %s: %v", env.Type, err)
+	}
+}
+
+// register publishes UserRegistered for a new user and waits until its welcome row
+// exists, so the contact replica is filled.
+func (h *harness) register(rol, nombre string) (id, email string) {
+	h.t.Helper()
+	id = uuid.NewString()
+	email = strings.ToLower(nombre) + "-" + id[:8] + "@example.com"
+	h.publish(events.UserRegisteredV1{UserID: id, Email: email, Nombre: nombre, Apellido: "Pérez", Rol: rol})
+	testkit.Eventually(h.t, 10*time.Second, "welcome notification for "+nombre, func() bool {
+		return h.count(`SELECT count(*) FROM notifications WHERE user_id = $1`, id) == 1
+	})
+	return id, email
+}
+
+func (h *harness) count(sql string, args ...any) int {
+	h.t.Helper()
+	var n int
+	if err := h.db.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		h.t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// settle waits until no delivery is pending, then a little more, so "exactly one"
+// assertions are not racing the sender.
+func (h *harness) settle() {
+	h.t.Helper()
+	testkit.Eventually(h.t, 15*time.Second, "deliveries settled", func() bool {
+		return h.count(`SELECT count(*) FROM deliveries WHERE status = 'pending'`) == 0
+	})
+	time.Sleep(300 * time.Millisecond)
+}
+
+func (h *harness) token(userID, rol string) string {
+	return h.env.Keys.Token(userID, rol, userID[:8]+"@example.com")
+}
+
+type resp struct {
+	status int
+	body   []byte
+}
+
+func (r resp) json(t *testing.T, dst any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, dst); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+func (h *harness) do(method, path, token string, body any) resp {
+	h.t.Helper()
+	var rd io.Reader
+	ct := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd, ct = strings.NewReader(b), "application/json"
+	case []byte:
+		rd, ct = bytes.NewReader(b), "text/plain"
+	default:
+		j, _ := json.Marshal(b)
+		rd, ct = bytes.NewReader(j), "application/json"
+	}
+	req, err := http.NewRequest(method, h.base+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return resp{status: res.StatusCode, body: b}
+}
+
+func (h *harness) expect(r resp, status int) resp {
+	h.t.Helper()
+	if r.status != status {
+		h.t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	return r
+}
+
+type notification struct {
+	ID        string         `json:"id"`
+	Tipo      string         `json:"tipo"`
+	Titulo    string         `json:"titulo"`
+	Mensaje   string         `json:"mensaje"`
+	Leida     bool           `json:"leida"`
+	CreatedAt time.Time      `json:"created_at"`
+	Data      map[string]any `json:"data"`
+}
+
+type notificationList struct {
+	Notificaciones []notification `json:"notificaciones"`
+	Total          int            `json:"total"`
+	NoLeidas       int            `json:"no_leidas"`
+}
+
+func (h *harness) list(userID, rol, query string) notificationList {
+	h.t.Helper()
+	var out notificationList
+	h.expect(h.do("GET", "/api/v1/notificaciones"+query, h.token(userID, rol), nil), 200).json(h.t, &out)
+	return out
+}
+
+// withEvento returns the user's notifications whose data.evento is evento.
+func (h *harness) withEvento(userID, evento string) []notification {
+	h.t.Helper()
+	var out []notification
+	for _, n := range h.list(userID, "CLIENTE", "?limit=100").Notificaciones {
+		if n.Data["evento"] == evento {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// engagementEvents reads every message of the ENGAGEMENT stream.
+func (h *harness) engagementEvents() []events.Envelope {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := h.env.NATS.JS.Stream(ctx, events.StreamEngagement)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []events.Envelope
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			continue
+		}
+		env, err := events.Parse(m.Data)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		out = append(out, env)
+	}
+	return out
+}
+
+// realtime subscribes to a user's rt.user.<id> subject and collects what arrives.
+type realtimeSub struct {
+	mu   sync.Mutex
+	msgs []map[string]any
+}
+
+func (h *harness) subscribeRealtime(userID string) *realtimeSub {
+	h.t.Helper()
+	rs := &realtimeSub{}
+	sub, err := h.env.NATS.NC.Subscribe(events.RealtimeSubject(userID), func(m *nats.Msg) {
+		var v map[string]any
+		if json.Unmarshal(m.Data, &v) == nil {
+			rs.mu.Lock()
+			rs.msgs = append(rs.msgs, v)
+			rs.mu.Unlock()
+		}
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { _ = sub.Unsubscribe() })
+	_ = h.env.NATS.NC.Flush()
+	return rs
+}
+
+func (rs *realtimeSub) all() []map[string]any {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return append([]map[string]any(nil), rs.msgs...)
+}
