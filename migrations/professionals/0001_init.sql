@@ -190,6 +190,9 @@ CREATE INDEX busqueda_cobertura_gix ON busqueda USING gist (oficio_id, coverage_
 CREATE INDEX busqueda_ubicacion_gix ON busqueda USING gist (oficio_id, base_location);
 CREATE INDEX busqueda_rating ON busqueda (oficio_id, rating_promedio DESC, profesional_id);
 CREATE INDEX busqueda_texto_trgm ON busqueda USING gin (texto gin_trgm_ops);
+-- Searches touch a few thousand rows through the GiST; a parallel Gather only adds
+-- start-up cost (performance-baselines §1.4), so never plan one on this table.
+ALTER TABLE busqueda SET (parallel_workers = 0);
 
 CREATE FUNCTION nivel_rank(n text) RETURNS smallint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE

@@ -82,7 +82,7 @@ func BuildSearch(p SearchParams) (pageSQL, countSQL string, args []any) {
 			// The bounding-box test on the slightly larger coverage polygon is what the
 			// GiST answers; ST_DWithin on the few candidates is the exact definition.
 			where = append(where, "b.coverage_geom ~ "+pt,
-				"ST_DWithin(b.base_location, "+geo+", b.radio_cobertura_km * 1000.0, false)")
+				"ST_DWithin(b.base_location, "+geo+", b.radio_cobertura_km * 1000.0::float8, false)")
 		default:
 			where = append(where, "ST_DWithin(b.base_location, "+geo+", "+arg(p.RadioM)+"::float8, false)")
 		}

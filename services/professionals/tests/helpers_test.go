@@ -1,0 +1,294 @@
+// Package tests drives the professionals service's real composition root over HTTP,
+// against a fresh PostgreSQL database and an in-process JetStream server.
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/kit"
+	"github.com/conectarpro/conectar/platform/testkit"
+	"github.com/conectarpro/conectar/services/professionals"
+)
+
+// fakeAuth stands in for auth's internal read API (GET /internal/accounts/{id}), which
+// the service only uses on a read-your-writes miss.
+type fakeAuth struct {
+	mu       sync.Mutex
+	accounts map[string]map[string]any
+	calls    int
+}
+
+func (f *fakeAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get(kit.HeaderInternalKey) != kit.DefaultInternalKey {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	id := strings.TrimPrefix(r.URL.Path, "/internal/accounts/")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	a, ok := f.accounts[id]
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(a)
+}
+
+type harness struct {
+	t    *testing.T
+	env  *testkit.Env
+	base string
+	auth *fakeAuth
+	db   *pgx.Conn // superuser connection to the test database, search_path professionals
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	env := testkit.NewEnv(t)
+	fa := &fakeAuth{accounts: map[string]map[string]any{}}
+	authSrv := httptest.NewServer(fa)
+	t.Cleanup(authSrv.Close)
+	deps := env.Deps(t, professionals.Name, nil)
+	deps.ServiceURLs = map[string]string{"auth": authSrv.URL}
+	svc, err := professionals.New(context.Background(), deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := testkit.Serve(t, svc)
+	db, err := pgx.Connect(context.Background(), env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(context.Background()) })
+	if _, err := db.Exec(context.Background(), "SET search_path = professionals, public"); err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, env: env, base: base, auth: fa, db: db}
+}
+
+type resp struct {
+	status int
+	body   []byte
+	header http.Header
+}
+
+func (r resp) json(t *testing.T, dst any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, dst); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+func (r resp) m(t *testing.T) map[string]any {
+	var out map[string]any
+	r.json(t, &out)
+	return out
+}
+
+func (h *harness) do(method, path, token string, body any) resp {
+	h.t.Helper()
+	var rd io.Reader
+	ct := ""
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd, ct = bytes.NewReader(b), "application/json"
+	case string:
+		rd, ct = strings.NewReader(b), "application/json"
+	default:
+		data, _ := json.Marshal(b)
+		rd, ct = bytes.NewReader(data), "application/json"
+	}
+	return h.raw(method, path, token, ct, rd)
+}
+
+func (h *harness) raw(method, path, token, ct string, body io.Reader) resp {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.base+path, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return resp{status: res.StatusCode, body: data, header: res.Header}
+}
+
+type part struct {
+	field, name string
+	data        []byte
+}
+
+func (h *harness) upload(path, token string, parts ...part) resp {
+	h.t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		fw, err := w.CreateFormFile(p.field, p.name)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		_, _ = fw.Write(p.data)
+	}
+	_ = w.Close()
+	return h.raw(http.MethodPost, path, token, w.FormDataContentType(), &buf)
+}
+
+func expect(t *testing.T, r resp, status int, what string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("%s: status %d, want %d; body %s", what, r.status, status, r.body)
+	}
+}
+
+// publish sends e as if its producer's outbox relay had, with a fresh Nats-Msg-Id.
+func (h *harness) publish(e events.Event, at time.Time) events.Envelope {
+	h.t.Helper()
+	env, err := events.New("test", "agg", e, events.Meta{}, at)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.publishEnv(env)
+	return env
+}
+
+// publishEnv publishes env again under a new Nats-Msg-Id (a redelivery the stream does
+// not deduplicate, so only the consumer's inbox can).
+func (h *harness) publishEnv(env events.Envelope) {
+	h.t.Helper()
+	data, _ := json.Marshal(env)
+	msg := nats.NewMsg(env.Subject)
+	msg.Data = data
+	msg.Header.Set(jetstream.MsgIDHeader, uuid.NewString())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := h.env.NATS.JS.PublishMsg(ctx, msg); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// published returns the envelopes of the PROFESSIONALS stream with type typ.
+func (h *harness) published(typ string) []events.Envelope {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := h.env.NATS.JS.OrderedConsumer(ctx, events.StreamProfessionals, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []events.Envelope
+	for {
+		batch, err := c.FetchNoWait(100)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			env, err := events.Parse(m.Data())
+			if err == nil && env.Type == typ {
+				out = append(out, env)
+			}
+		}
+		if n == 0 {
+			return out
+		}
+	}
+}
+
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	testkit.Eventually(h.t, 10*time.Second, what, cond)
+}
+
+func (h *harness) token(id, rol string) string {
+	return h.env.Keys.Token(id, rol, id[:8]+"@example.com")
+}
+
+func (h *harness) adminToken() string { return h.token(uuid.NewString(), authn.RoleAdmin) }
+
+func (h *harness) oficioID(nombre string) string {
+	h.t.Helper()
+	var id string
+	if err := h.db.QueryRow(context.Background(), `SELECT id::text FROM oficios WHERE nombre = $1`, nombre).Scan(&id); err != nil {
+		h.t.Fatalf("oficio %s: %v", nombre, err)
+	}
+	return id
+}
+
+// pro is a professional created through the real paths.
+type pro struct {
+	userID, profID, token string
+}
+
+// register publishes UserRegistered for a new professional and waits for the profile.
+func (h *harness) register(nombre, apellido, oficio string) pro {
+	h.t.Helper()
+	id := uuid.NewString()
+	h.publish(events.UserRegisteredV1{UserID: id, Email: id[:8] + "@example.com", Nombre: nombre, Apellido: apellido,
+		Rol: authn.RoleProfesional, OficioID: oficio}, time.Now())
+	var profID string
+	h.eventually("profile created from UserRegistered", func() bool {
+		return h.db.QueryRow(context.Background(), `SELECT id::text FROM profesionales WHERE usuario_id = $1`, id).Scan(&profID) == nil
+	})
+	return pro{userID: id, profID: profID, token: h.token(id, authn.RoleProfesional)}
+}
+
+var pdfDoc = []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+
+var pngImg = []byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xde}
+
+// approved registers a professional, places them, uploads a document and has an admin
+// approve them.
+func (h *harness) approved(nombre, apellido, oficio string, lat, lng float64, radio int) pro {
+	h.t.Helper()
+	p := h.register(nombre, apellido, oficio)
+	expect(h.t, h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": lat, "longitude": lng}), 200, "location")
+	expect(h.t, h.do("PUT", "/api/v1/professional/profile", p.token, map[string]any{"radio_cobertura_km": radio, "tarifa_por_hora": 5000}), 200, "profile")
+	expect(h.t, h.upload("/api/v1/professional/kyc/upload", p.token, part{"files", "dni.pdf", pdfDoc}), 200, "kyc upload")
+	expect(h.t, h.do("POST", "/api/v1/admin/kyc/approve/"+p.profID, h.adminToken(), nil), 200, "approve")
+	return p
+}
+
+func str(v any) string { return fmt.Sprint(v) }
+
+func newRequest(method, url string) (*http.Request, error) { return http.NewRequest(method, url, nil) }
+
+func doReq(t *testing.T, req *http.Request) resp {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return resp{status: res.StatusCode, body: data, header: res.Header}
+}

@@ -1,0 +1,223 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/authn"
+)
+
+func TestRegistrationCreatesProfileOnceWithTrade(t *testing.T) {
+	h := newHarness(t)
+	plom := h.oficioID("Plomería")
+	id := uuid.NewString()
+	env := h.publish(events.UserRegisteredV1{UserID: id, Email: "ana@example.com", Nombre: "Ana", Apellido: "Paz",
+		Rol: authn.RoleProfesional, OficioID: plom}, time.Now())
+	h.publishEnv(env) // redelivery: applied once
+	h.publish(events.UserRegisteredV1{UserID: uuid.NewString(), Email: "c@example.com", Nombre: "C", Apellido: "C", Rol: authn.RoleCliente}, time.Now())
+	tok := h.token(id, authn.RoleProfesional)
+	var me map[string]any
+	h.eventually("profile", func() bool {
+		r := h.do("GET", "/api/v1/professional/me", tok, nil)
+		if r.status != 200 {
+			return false
+		}
+		me = r.m(t)
+		return true
+	})
+	if h.auth.calls != 0 {
+		// The consumer may race the first GET; only a miss asks auth, and the fake has
+		// no account, so a miss would have been a 404.
+		t.Logf("auth asked %d times", h.auth.calls)
+	}
+	if me["nombre"] != "Ana" || me["email"] != "ana@example.com" || me["estado_verificacion"] != "PENDIENTE" || me["nivel"] != "BRONCE" {
+		t.Fatalf("profile %v", me)
+	}
+	ofs := me["oficios"].([]any)
+	if len(ofs) != 1 || ofs[0].(map[string]any)["id"] != plom {
+		t.Fatalf("oficios %v", ofs)
+	}
+	var n int
+	_ = h.db.QueryRow(context.Background(), `SELECT count(*) FROM profesionales`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d profiles, want 1 (client gets none, redelivery creates none)", n)
+	}
+	if got := h.published("ProfessionalProfileUpdated"); len(got) != 1 {
+		t.Fatalf("%d ProfessionalProfileUpdated, want 1", len(got))
+	}
+}
+
+func TestMeReadsItsWritesByAskingAuthOnAMiss(t *testing.T) {
+	h := newHarness(t)
+	id := uuid.NewString()
+	elec := h.oficioID("Electricidad")
+	h.auth.accounts[id] = map[string]any{"id": id, "email": "leo@example.com", "nombre": "Leo", "apellido": "Gil",
+		"rol": "PROFESIONAL", "is_active": true, "oficio_id": elec, "fecha_creacion": time.Now().UTC().Format(time.RFC3339Nano)}
+	tok := h.token(id, authn.RoleProfesional)
+	r := h.do("GET", "/api/v1/professional/me", tok, nil)
+	expect(t, r, 200, "me on a miss")
+	me := r.m(t)
+	if me["nombre"] != "Leo" || len(me["oficios"].([]any)) != 1 {
+		t.Fatalf("me %v", me)
+	}
+	// The registration event arriving later finds the same row.
+	h.publish(events.UserRegisteredV1{UserID: id, Email: "leo@example.com", Nombre: "Leo", Apellido: "Gil", Rol: "PROFESIONAL", OficioID: elec}, time.Now().Add(-time.Second))
+	time.Sleep(300 * time.Millisecond)
+	var n int
+	_ = h.db.QueryRow(context.Background(), `SELECT count(*) FROM profesionales WHERE usuario_id = $1`, id).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d profiles", n)
+	}
+	// A user auth does not know (or a client) has no profile.
+	expect(t, h.do("GET", "/api/v1/professional/me", h.token(uuid.NewString(), authn.RoleProfesional), nil), 404, "unknown account")
+}
+
+func TestProfileRulesAndEvents(t *testing.T) {
+	h := newHarness(t)
+	p := h.register("Bea", "Sol", "")
+	for _, bad := range []map[string]any{
+		{"radio_cobertura_km": 0}, {"radio_cobertura_km": 501}, {"tarifa_por_hora": -1}, {"tarifa_por_hora": 10.123},
+		{"radio_cobertura_km": "diez"},
+	} {
+		expect(t, h.do("PUT", "/api/v1/professional/profile", p.token, bad), 422, "bad profile update")
+	}
+	expect(t, h.do("PUT", "/api/v1/professional/me", p.token, "{"), 422, "malformed json")
+	expect(t, h.raw("PUT", "/api/v1/professional/me", p.token, "text/plain", strings.NewReader("x")), 415, "wrong content type")
+	r := h.do("PUT", "/api/v1/professional/me", p.token, map[string]any{"radio_cobertura_km": 500, "tarifa_por_hora": 0, "acepta_instant": true, "descripcion": "Hago de todo"})
+	expect(t, r, 200, "update")
+	me := r.m(t)
+	if me["radio_cobertura_km"] != 500.0 || me["tarifa_por_hora"] != 0.0 || me["acepta_instant"] != true {
+		t.Fatalf("after update %v", me)
+	}
+	// Partial: only the rate changes.
+	r = h.do("PUT", "/api/v1/professional/profile", p.token, map[string]any{"tarifa_por_hora": 1234.5})
+	if me = r.m(t); me["radio_cobertura_km"] != 500.0 || me["tarifa_por_hora"] != 1234.5 {
+		t.Fatalf("partial update %v", me)
+	}
+	expect(t, h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": 91, "longitude": 0}), 422, "lat range")
+	expect(t, h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": 10}), 422, "lng missing")
+	r = h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": -34.6, "longitude": -58.4})
+	if me = r.m(t); me["latitude"] != -34.6 || me["longitude"] != -58.4 {
+		t.Fatalf("location %v", me)
+	}
+	// Trades: replaced as a set; unknown ids 404 and nothing changes.
+	plom, gas := h.oficioID("Plomería"), h.oficioID("Gasista")
+	r = h.do("PUT", "/api/v1/professional/profile/oficios", p.token, map[string]any{"oficio_ids": []string{plom, gas, plom}})
+	expect(t, r, 200, "oficios")
+	var ofs []map[string]any
+	r.json(t, &ofs)
+	if len(ofs) != 2 {
+		t.Fatalf("oficios %v", ofs)
+	}
+	expect(t, h.do("PUT", "/api/v1/professional/profile/oficios", p.token, map[string]any{"oficio_ids": []string{uuid.NewString()}}), 404, "unknown oficio")
+	expect(t, h.do("PUT", "/api/v1/professional/profile/oficios", p.token, map[string]any{"oficio_ids": []string{"x"}}), 422, "bad uuid")
+	if me = h.do("GET", "/api/v1/professional/me", p.token, nil).m(t); len(me["oficios"].([]any)) != 2 {
+		t.Fatalf("set changed by a failed update: %v", me["oficios"])
+	}
+	// Instant services.
+	adm := h.adminToken()
+	r = h.do("POST", "/api/v1/admin/servicios-instant", adm, map[string]any{"nombre": "Destapar cañería", "oficio_id": plom})
+	expect(t, r, 201, "create instant service")
+	sid := str(r.m(t)["id"])
+	expect(t, h.do("POST", "/api/v1/admin/servicios-instant", adm, map[string]any{"nombre": "X", "oficio_id": uuid.NewString()}), 404, "instant for unknown oficio")
+	r = h.do("PUT", "/api/v1/professional/profile/servicios-instant", p.token, map[string]any{"servicio_ids": []string{sid}})
+	expect(t, r, 200, "servicios instant")
+	expect(t, h.do("PUT", "/api/v1/professional/profile/servicios-instant", p.token, map[string]any{"servicio_ids": []string{uuid.NewString()}}), 404, "unknown servicio")
+	r = h.do("GET", "/api/v1/admin/oficios/"+plom+"/servicios-instant", p.token, nil)
+	if expect(t, r, 200, "list instant"); !bytes.Contains(r.body, []byte("Destapar")) {
+		t.Fatalf("list instant %s", r.body)
+	}
+	// Payout: CBU with valid check digits or an alias.
+	for _, bad := range []string{"2850590940090418135202", "123", "alias con espacios", "un_alias_invalido"} {
+		expect(t, h.do("PUT", "/api/v1/professional/payout-info", p.token, map[string]any{"payout_account": bad}), 422, "bad payout "+bad)
+	}
+	expect(t, h.do("PUT", "/api/v1/professional/payout", p.token, map[string]any{}), 422, "payout missing")
+	r = h.do("PUT", "/api/v1/professional/payout", p.token, map[string]any{"payout_account": "2850590940090418135201"})
+	expect(t, r, 200, "payout cbu")
+	r = h.do("PUT", "/api/v1/professional/payout-info", p.token, map[string]any{"payout_account": "Bea.Sol.MP"})
+	if expect(t, r, 200, "payout alias"); r.m(t)["payout_account"] != "bea.sol.mp" {
+		t.Fatalf("payout %s", r.body)
+	}
+	h.eventually("ProfessionalProfileUpdated with the payout account", func() bool {
+		for _, env := range h.published("ProfessionalProfileUpdated") {
+			e, _ := events.Decode[events.ProfessionalProfileUpdatedV1](env)
+			if e.PayoutAccount == "bea.sol.mp" && e.UsuarioID == p.userID && len(e.OficioIDs) == 2 && e.RadioCoberturaKm == 500 &&
+				e.TarifaPorHoraCentavos != nil && *e.TarifaPorHoraCentavos == 123450 {
+				return true
+			}
+		}
+		return false
+	})
+	// Internal read for payments.
+	r = h.do("GET", "/internal/professionals/by-user/"+p.userID, "", nil)
+	expect(t, r, 401, "internal without key")
+	req := h.rawInternal("/internal/professionals/by-user/" + p.userID)
+	if expect(t, req, 200, "internal by user"); req.m(t)["payout_account"] != "bea.sol.mp" || req.m(t)["tasa_comision_bp"] != 2000.0 {
+		t.Fatalf("internal %s", req.body)
+	}
+	expect(t, h.rawInternal("/internal/professionals/by-user/"+uuid.NewString()), 404, "internal unknown")
+}
+
+func TestRoleMatrixAndCatalogue(t *testing.T) {
+	h := newHarness(t)
+	cli := h.token(uuid.NewString(), authn.RoleCliente)
+	pr := h.register("Pro", "Uno", "")
+	adm := h.adminToken()
+	for _, path := range []string{"/api/v1/professional/me", "/api/v1/professional/portfolio", "/api/v1/profesional/servicios/me", "/api/v1/professional/kyc/status"} {
+		expect(t, h.do("GET", path, "", nil), 401, "no token "+path)
+		expect(t, h.do("GET", path, cli, nil), 403, "client "+path)
+		expect(t, h.do("GET", path, adm, nil), 403, "admin "+path)
+	}
+	expect(t, h.do("GET", "/api/v1/professional/me", "garbage", nil), 401, "bad token")
+	for _, path := range []string{"/api/v1/admin/kyc/pendientes", "/api/v1/admin/kyc/pending"} {
+		expect(t, h.do("GET", path, pr.token, nil), 403, "pro on admin "+path)
+		expect(t, h.do("GET", path, cli, nil), 403, "client on admin "+path)
+		expect(t, h.do("GET", path, adm, nil), 200, "admin "+path)
+	}
+	expect(t, h.do("POST", "/api/v1/admin/kyc/approve/"+pr.profID, pr.token, nil), 403, "pro approves")
+	expect(t, h.do("POST", "/api/v1/admin/oficios", pr.token, map[string]any{"nombre": "Techista"}), 403, "pro creates oficio")
+	// Catalogue: 12 seeded trades, public and to any authenticated user, by name.
+	r := h.do("GET", "/api/v1/public/oficios", "", nil)
+	var ofs []map[string]any
+	r.json(t, &ofs)
+	if len(ofs) != 12 || ofs[0]["nombre"] != "Albañilería" {
+		t.Fatalf("catalogue %s", r.body)
+	}
+	expect(t, h.do("GET", "/api/v1/admin/oficios", "", nil), 401, "admin oficios without token")
+	expect(t, h.do("GET", "/api/v1/admin/oficios", cli, nil), 200, "admin oficios as client")
+	r = h.do("POST", "/api/v1/admin/oficios", adm, map[string]any{"nombre": "Techista", "descripcion": "Techos"})
+	expect(t, r, 201, "create oficio")
+	expect(t, h.do("POST", "/api/v1/admin/oficios", adm, map[string]any{"nombre": "techísta"}), 400, "duplicate oficio (accents, case)")
+	expect(t, h.do("POST", "/api/v1/admin/oficios", adm, map[string]any{"nombre": "PLOMERIA"}), 400, "duplicate seeded oficio")
+	expect(t, h.do("POST", "/api/v1/admin/oficios", adm, map[string]any{"nombre": "ab"}), 422, "short name")
+	expect(t, h.do("GET", "/api/v1/admin/oficios/"+uuid.NewString()+"/servicios-instant", cli, nil), 404, "instant of unknown oficio")
+}
+
+func (h *harness) rawInternal(path string) resp {
+	h.t.Helper()
+	req, _ := h.newReq("GET", path)
+	return req
+}
+
+func (h *harness) newReq(method, path string) (resp, error) {
+	r := h.rawWithHeader(method, path, map[string]string{"X-Internal-Key": "dev-internal-key"})
+	return r, nil
+}
+
+func (h *harness) rawWithHeader(method, path string, hdr map[string]string) resp {
+	h.t.Helper()
+	req, _ := newRequest(method, h.base+path)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	return doReq(h.t, req)
+}
+
+var _ = json.Marshal
