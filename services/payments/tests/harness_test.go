@@ -149,7 +149,9 @@ func (h *harness) accept(precio int64, profesional string) (trabajoID, cliente, 
 	h.publish(events.OfferAcceptedV1{OfertaID: uuid.NewString(), TrabajoID: trabajoID, ChatID: uuid.NewString(),
 		ClienteID: cliente, ClienteEmail: "cliente@example.com", ProfesionalID: profesional,
 		Descripcion: "Cambio de cañería de la cocina", PrecioCentavos: precio}, trabajoID)
+	start := time.Now()
 	ev := h.waitEvent("PaymentCheckoutCreated", trabajoID)
+	h.t.Logf("checkout created in %s", time.Since(start))
 	p, err := events.Decode[events.PaymentCheckoutCreatedV1](ev)
 	if err != nil {
 		h.t.Fatal(err)
