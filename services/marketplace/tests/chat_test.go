@@ -36,9 +36,7 @@ func TestChatConversationsMessagesAndRealtime(t *testing.T) {
 			t.Fatalf("%s: chat %v, want %s", c.path, got, chat)
 		}
 	}
-	if h.count(events.StreamMarketplace, events.SubjConversationStarted) != 1 {
-		t.Fatal("ConversationStarted must be published once")
-	}
+	h.waitCount(events.StreamMarketplace, events.SubjConversationStarted, 1)
 	// Refusals.
 	h.want(403, "POST", "/api/v1/chat/create", stranger.Token, map[string]any{"cliente_id": cli.ID, "profesional_id": pro.ID})
 	h.want(400, "POST", "/api/v1/chat/conversations", cli.Token, map[string]any{"profesional_id": stranger.ID}) // not a professional
@@ -141,6 +139,8 @@ func TestChatModerationStrikesAndBan(t *testing.T) {
 	if hash != moderation.Hash(raw) || stored != 0 {
 		t.Fatalf("hash %q stored-originals %d", hash, stored)
 	}
+	h.waitCount(events.StreamMarketplace, events.SubjChatInfractionDetected, 1)
+	h.waitCount(events.StreamMarketplace, events.SubjMessageSent, 2)
 	inf := lastEvent[events.ChatInfractionDetectedV1](h, events.StreamMarketplace)
 	if inf.UserID != cli.ID || inf.ChatID != chat || inf.Motivo != "phone" {
 		t.Fatalf("infraction: %+v", inf)
@@ -170,9 +170,7 @@ func TestChatModerationStrikesAndBan(t *testing.T) {
 	if r := doAt(t, h.base, "POST", "/api/v1/webhook/chat/infraction", "", map[string]any{"user_id": "6f1c8c57-3c59-4c42-9a0c-3d6f5f0e2b11"}, hdr("test-webhook-key")); r.Status != 404 {
 		t.Fatalf("unknown user: %d", r.Status)
 	}
-	if n := h.count(events.StreamMarketplace, events.SubjChatInfractionDetected); n != 2 {
-		t.Fatalf("infractions %d, want 2", n)
-	}
+	h.waitCount(events.StreamMarketplace, events.SubjChatInfractionDetected, 2)
 
 	// users bans at 3 strikes: UserChatBanned → sending is refused with 403; reading works.
 	h.publish("users", cli.ID, events.UserChatBannedV1{UserID: cli.ID, Infracciones: 3})

@@ -244,6 +244,16 @@ func (h *harness) count(stream, subject string) int {
 	return int(info.State.Subjects[subject])
 }
 
+// waitCount waits until the stream holds n events of subject (the relay publishes
+// right after commit, not inside it).
+func (h *harness) waitCount(stream, subject string, n int) {
+	h.t.Helper()
+	h.eventually(fmt.Sprintf("%d events on %s", n, subject), func() bool { return h.count(stream, subject) >= n })
+	if got := h.count(stream, subject); got != n {
+		h.t.Fatalf("%d events on %s, want %d", got, subject, n)
+	}
+}
+
 // lastEvent decodes the last event of subject.
 func lastEvent[T events.Event](h *harness, stream string) T {
 	h.t.Helper()
@@ -436,4 +446,3 @@ func (r *responder) lastAccepted() events.OfferAcceptedV1 {
 	return r.accepted[len(r.accepted)-1]
 }
 
-var _ = fmt.Sprintf
