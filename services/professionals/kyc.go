@@ -164,8 +164,8 @@ func (s *svc) submitKYC(c *fiber.Ctx, files []upload.File) error {
 				return err
 			}
 			stored = append(stored, name)
-			if _, err := tx.Exec(ctx, `INSERT INTO kyc_documentos (id, profesional_id, ronda, objeto, nombre_archivo, content_type, tamano)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, p.ID, ronda, name, truncate(f.Name, 255), f.ContentType, len(f.Data)); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO kyc_documentos (id, profesional_id, ronda, objeto, nombre_archivo, content_type, tamano, fecha_creacion)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp())`, id, p.ID, ronda, name, truncate(f.Name, 255), f.ContentType, len(f.Data)); err != nil {
 				return fmt.Errorf("record kyc document: %w", err)
 			}
 		}

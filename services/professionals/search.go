@@ -54,16 +54,17 @@ type SearchParams struct {
 	Skip, Limit   int
 }
 
-// BuildSearch returns the page and count SQL of p and their shared arguments. Both run
-// on the busqueda table, whose rows are only the visible (approved, active)
-// professionals, one per trade plus one under AnyOficio; the trade is the first column
-// of both GiST indexes, so each shape is one index scan.
-func BuildSearch(p SearchParams) (pageSQL, countSQL string, args []any) {
+// BuildSearch returns the page and count SQL of p and their arguments. Both run on the
+// busqueda table, whose rows are only the visible (approved, active) professionals, one
+// per trade plus one under AnyOficio; the trade is the first column of both GiST
+// indexes, so each shape is one index scan.
+func BuildSearch(p SearchParams) (pageSQL string, pageArgs []any, countSQL string, countArgs []any) {
+	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	var where []string
+	var where, geoWhere []string
 	oficio := AnyOficio
 	if len(p.OficioIDs) == 1 {
 		oficio = p.OficioIDs[0]
@@ -81,10 +82,10 @@ func BuildSearch(p SearchParams) (pageSQL, countSQL string, args []any) {
 		case ShapeCoverage:
 			// The bounding-box test on the slightly larger coverage polygon is what the
 			// GiST answers; ST_DWithin on the few candidates is the exact definition.
-			where = append(where, "b.coverage_geom ~ "+pt,
+			geoWhere = append(geoWhere, "b.coverage_geom ~ "+pt,
 				"ST_DWithin(b.base_location, "+geo+", b.radio_cobertura_km * 1000.0::float8, false)")
 		default:
-			where = append(where, "ST_DWithin(b.base_location, "+geo+", "+arg(p.RadioM)+"::float8, false)")
+			geoWhere = append(geoWhere, "ST_DWithin(b.base_location, "+geo+", "+arg(p.RadioM)+"::float8, false)")
 		}
 	}
 	if p.Q != "" {
@@ -105,14 +106,29 @@ func BuildSearch(p SearchParams) (pageSQL, countSQL string, args []any) {
 	if p.AceptaInstant != nil {
 		where = append(where, "b.acepta_instant = "+arg(*p.AceptaInstant)+"::bool")
 	}
+	plain := strings.Join(where, " AND ") // every filter but the geographic ones
+	where = append(where, geoWhere...)
 	cond := strings.Join(where, " AND ")
+	countSQL, countArgs = `SELECT count(*) FROM busqueda b WHERE `+cond, append([]any(nil), args...)
+
 	dist := "NULL::float8"
 	if geo != "" {
 		dist = "b.base_location <-> " + geo
 	}
+	cols := `SELECT b.profesional_id::text, b.nombre, b.apellido, b.oficio_nombre, b.oficios, b.tarifa_por_hora,
+		b.rating_promedio::float8, b.total_resenas, ` + dist + `, b.nivel, b.puntos_experiencia, b.avatar_url FROM busqueda b`
 	var order string
 	switch {
 	case p.Sort == SortDistancia && geo != "":
+		// A KNN index scan (ORDER BY <-> alone, no radius) finds the distance of the
+		// last row of the page in a few index probes; the page is then the rows within
+		// that distance (and the radius), ordered with the id as tiebreaker. Sorting by
+		// distance and id directly makes the planner sort every candidate: the KNN order
+		// cannot feed a second key.
+		knn := arg(p.Skip + p.Limit)
+		where = append(where, "ST_DWithin(b.base_location, "+geo+", (SELECT coalesce(max(d), 0) + 0.01 FROM knn), false)")
+		cols = `WITH knn AS MATERIALIZED (SELECT b.base_location <-> ` + geo + ` AS d FROM busqueda b WHERE ` + plain +
+			` ORDER BY b.base_location <-> ` + geo + ` LIMIT ` + knn + `::int) ` + cols
 		order = "b.base_location <-> " + geo + ", b.profesional_id"
 	case p.Sort == SortPrecio:
 		order = "b.tarifa_por_hora ASC NULLS LAST, b.profesional_id"
@@ -121,11 +137,9 @@ func BuildSearch(p SearchParams) (pageSQL, countSQL string, args []any) {
 	default:
 		order = "b.rating_promedio DESC, b.total_resenas DESC, b.profesional_id"
 	}
-	pageSQL = `SELECT b.profesional_id::text, b.nombre, b.apellido, b.oficio_nombre, b.oficios, b.tarifa_por_hora,
-		b.rating_promedio::float8, b.total_resenas, ` + dist + `, b.nivel, b.puntos_experiencia, b.avatar_url
-		FROM busqueda b WHERE ` + cond + ` ORDER BY ` + order + ` OFFSET ` + arg(p.Skip) + `::int LIMIT ` + arg(p.Limit) + `::int`
-	countSQL = `SELECT count(*) FROM busqueda b WHERE ` + cond
-	return pageSQL, countSQL, args
+	pageSQL = cols + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + order +
+		` OFFSET ` + arg(p.Skip) + `::int LIMIT ` + arg(p.Limit) + `::int`
+	return pageSQL, args, countSQL, countArgs
 }
 
 func escapeLike(s string) string {
@@ -152,12 +166,10 @@ type SearchResult struct {
 func Search(ctx context.Context, db interface {
 	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
 }, p SearchParams) ([]SearchResult, int, error) {
-	pageSQL, countSQL, args := BuildSearch(p)
+	pageSQL, pageArgs, countSQL, countArgs := BuildSearch(p)
 	b := &pgx.Batch{}
-	b.Queue(pageSQL, args...)
-	// The count ignores OFFSET/LIMIT, the last two arguments; pgx needs the same count
-	// of arguments as placeholders, so they are dropped.
-	b.Queue(countSQL, args[:len(args)-2]...)
+	b.Queue(pageSQL, pageArgs...)
+	b.Queue(countSQL, countArgs...)
 	br := db.SendBatch(ctx, b)
 	defer br.Close()
 	rows, err := br.Query()

@@ -59,6 +59,7 @@ type config struct {
 	seed     uint64
 	baseDSN  string
 	poolSize int
+	reuse    string
 }
 
 func run() error {
@@ -71,6 +72,7 @@ func run() error {
 	flag.StringVar(&cfg.gateway, "gateway", "", "also measure the HTTP forms through this gateway base URL")
 	flag.Uint64Var(&cfg.seed, "seed", 42, "data seed")
 	flag.IntVar(&cfg.poolSize, "pool", 16, "service pool size")
+	flag.StringVar(&cfg.reuse, "db", "", "reuse this already seeded database (superuser DSN) instead of creating one")
 	flag.Parse()
 	cfg.baseDSN = os.Getenv("DATABASE_URL")
 	if cfg.baseDSN == "" {
@@ -78,16 +80,20 @@ func run() error {
 	}
 	ctx := context.Background()
 
-	dsn, drop, err := freshDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	if !cfg.keep {
-		defer drop()
-	}
-	fmt.Printf("database %s\n", dsn)
-	if err := seed(ctx, dsn, cfg); err != nil {
-		return err
+	dsn := cfg.reuse
+	if dsn == "" {
+		fresh, drop, err := freshDB(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		if !cfg.keep {
+			defer drop()
+		}
+		fmt.Printf("database %s\n", fresh)
+		if err := seed(ctx, fresh, cfg); err != nil {
+			return err
+		}
+		dsn = fresh
 	}
 	roleDSN, err := pg.WithUser(dsn, migrations.Role(professionals.Name), "")
 	if err != nil {
@@ -376,11 +382,11 @@ func explain(ctx context.Context, pool *pgxpool.Pool, oficio string) error {
 		if shape == professionals.ShapeRadius {
 			p.Sort = professionals.SortDistancia
 		}
-		page, count, args := professionals.BuildSearch(p)
+		page, pageArgs, count, countArgs := professionals.BuildSearch(p)
 		for i, q := range []string{page, count} {
-			a := args
+			a := pageArgs
 			if i == 1 {
-				a = args[:len(args)-2]
+				a = countArgs
 			}
 			conn, err := pool.Acquire(ctx)
 			if err != nil {

@@ -1,0 +1,112 @@
+package tests
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/authn"
+)
+
+func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
+	h := newHarness(t)
+	p := h.register("Kay", "Ci", "")
+	other := h.register("Otro", "Pro", "")
+	adm := h.adminToken()
+	cli := h.token(uuid.NewString(), authn.RoleCliente)
+	up := "/api/v1/professional/kyc/upload"
+
+	expect(t, h.upload(up, p.token, part{"files", "a.exe", []byte("MZ\x90\x00 not a document")}), 415, "wrong type")
+	expect(t, h.upload(up, p.token, part{"files", "a.pdf", []byte("plain text pretending to be pdf")}), 415, "type is sniffed, not trusted")
+	expect(t, h.upload(up, p.token, part{"files", "empty.pdf", nil}), 422, "empty file")
+	big := append(append([]byte{}, pdfDoc...), bytes.Repeat([]byte("0"), 10<<20)...)
+	if r := h.upload(up, p.token, part{"files", "big.pdf", big}); r.status != 413 {
+		t.Fatalf("too large: %d %s", r.status, r.body)
+	}
+	six := []part{}
+	for i := 0; i < 6; i++ {
+		six = append(six, part{"files", "d.pdf", pdfDoc})
+	}
+	expect(t, h.upload(up, p.token, six...), 422, "six files")
+	expect(t, h.upload(up, p.token), 422, "no files")
+	expect(t, h.do("POST", up, p.token, map[string]any{}), 415, "json to upload")
+	expect(t, h.do("POST", "/api/v1/professional/kyc/submit", p.token, nil), 400, "submit without documents")
+	if st := h.do("GET", "/api/v1/professional/kyc/status", p.token, nil).m(t); st["estado_verificacion"] != "PENDIENTE" {
+		t.Fatalf("state changed by refused uploads: %v", st)
+	}
+	if len(h.published("KYCSubmitted")) != 0 {
+		t.Fatal("KYCSubmitted after refused uploads")
+	}
+
+	r := h.upload(up, p.token, part{"files", "dni.pdf", pdfDoc}, part{"files", "selfie.png", pngImg})
+	expect(t, r, 200, "upload")
+	st := r.m(t)
+	docs := st["documentos"].([]any)
+	if st["estado_verificacion"] != "EN_REVISION" || len(docs) != 2 {
+		t.Fatalf("after upload %v", st)
+	}
+	docURL := str(docs[0].(map[string]any)["url"])
+	// Documents: owner and admins only; others cannot tell it exists.
+	if r := h.do("GET", docURL, p.token, nil); r.status != 200 || !bytes.Equal(r.body, pdfDoc) || r.header.Get("Cache-Control") != "private, no-store" {
+		t.Fatalf("owner reads document: %d %q", r.status, r.header.Get("Cache-Control"))
+	}
+	expect(t, h.do("GET", docURL, adm, nil), 200, "admin reads document")
+	expect(t, h.do("GET", docURL, other.token, nil), 404, "other professional")
+	expect(t, h.do("GET", docURL, cli, nil), 404, "client")
+	expect(t, h.do("GET", docURL, "", nil), 401, "anonymous")
+
+	// Admin queue: in review, oldest first, with links.
+	h.upload(up, other.token, part{"files", "x.pdf", pdfDoc})
+	var queue []map[string]any
+	h.do("GET", "/api/v1/admin/kyc/pendientes", adm, nil).json(t, &queue)
+	if len(queue) != 2 || queue[0]["id"] != p.profID || queue[1]["id"] != other.profID || len(queue[0]["documentos"].([]any)) != 2 {
+		t.Fatalf("queue %v", queue)
+	}
+	if !strings.HasPrefix(str(queue[0]["documentos"].([]any)[0].(map[string]any)["url"]), "/api/v1/professional/kyc/documentos/") {
+		t.Fatalf("links %v", queue[0]["documentos"])
+	}
+
+	// Reject needs a reason; then approve is refused (not in review); re-upload starts a
+	// new round with only the new documents.
+	expect(t, h.do("POST", "/api/v1/admin/kyc/reject/"+other.profID, adm, map[string]any{}), 422, "reject without reason")
+	r = h.do("PUT", "/api/v1/admin/kyc/"+other.profID+"/reject", adm, map[string]any{"reason": "DNI ilegible"})
+	if expect(t, r, 200, "reject"); r.m(t)["status"] != "rechazado" {
+		t.Fatalf("reject %s", r.body)
+	}
+	expect(t, h.do("POST", "/api/v1/admin/kyc/approve/"+other.profID, adm, nil), 400, "approve a rejected profile")
+	if st := h.do("GET", "/api/v1/professional/kyc/status", other.token, nil).m(t); st["estado_verificacion"] != "RECHAZADO" || st["motivo_rechazo"] != "DNI ilegible" {
+		t.Fatalf("rejected status %v", st)
+	}
+	r = h.upload("/api/v1/professional/kyc/submit", other.token, part{"files", "nuevo.png", pngImg})
+	if st := r.m(t); st["estado_verificacion"] != "EN_REVISION" || len(st["documentos"].([]any)) != 1 {
+		t.Fatalf("resubmit %v", st)
+	}
+
+	r = h.do("POST", "/api/v1/admin/kyc/approve/"+p.profID, adm, nil)
+	if expect(t, r, 200, "approve"); r.m(t)["status"] != "aprobado" {
+		t.Fatalf("approve %s", r.body)
+	}
+	expect(t, h.do("PUT", "/api/v1/admin/kyc/"+p.profID+"/approve", adm, nil), 400, "approve twice")
+	expect(t, h.upload(up, p.token, part{"files", "d.pdf", pdfDoc}), 400, "upload after approval")
+	expect(t, h.do("POST", "/api/v1/admin/kyc/approve/"+uuid.NewString(), adm, nil), 404, "approve unknown")
+
+	h.eventually("KYC events", func() bool {
+		return len(h.published("KYCSubmitted")) == 3 && len(h.published("KYCApproved")) == 1 && len(h.published("KYCRejected")) == 1
+	})
+	rej, _ := events.Decode[events.KYCRejectedV1](h.published("KYCRejected")[0])
+	if rej.Motivo != "DNI ilegible" || rej.ProfesionalID != other.profID {
+		t.Fatalf("KYCRejected %+v", rej)
+	}
+	h.eventually("profile update with the new state", func() bool {
+		for _, env := range h.published("ProfessionalProfileUpdated") {
+			e, _ := events.Decode[events.ProfessionalProfileUpdatedV1](env)
+			if e.ProfesionalID == p.profID && e.EstadoVerificacion == "APROBADO" {
+				return true
+			}
+		}
+		return false
+	})
+}
