@@ -25,7 +25,7 @@ type querier interface {
 // userRow is the local replica of a user.
 type userRow struct {
 	ID, Email, Nombre, Apellido, Rol string
-	IsActive, ChatBanned            bool
+	IsActive, ChatBanned             bool
 }
 
 func (u userRow) nombreCompleto() string { return strings.TrimSpace(u.Nombre + " " + u.Apellido) }

@@ -445,4 +445,3 @@ func (r *responder) lastAccepted() events.OfferAcceptedV1 {
 	}
 	return r.accepted[len(r.accepted)-1]
 }
-

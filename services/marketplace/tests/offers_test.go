@@ -29,9 +29,9 @@ func TestOfferCreationRules(t *testing.T) {
 	h.want(403, "POST", "/api/v1/ofertas", cli.Token, ok) // a client cannot offer
 	h.want(403, "POST", "/api/v1/ofertas", unverified.Token, map[string]any{"cliente_id": cli.ID, "chat_id": uChat,
 		"descripcion": "Cambio de cañería completa", "precio_final": 1000})
-	h.want(400, "POST", "/api/v1/ofertas", pro.Token, with("cliente_id", pro.ID))     // to self
-	h.want(400, "POST", "/api/v1/ofertas", pro.Token, with("chat_id", otherChat))     // chat of another client
-	h.want(403, "POST", "/api/v1/ofertas", pro.Token, with("chat_id", uChat))         // not a participant
+	h.want(400, "POST", "/api/v1/ofertas", pro.Token, with("cliente_id", pro.ID)) // to self
+	h.want(400, "POST", "/api/v1/ofertas", pro.Token, with("chat_id", otherChat)) // chat of another client
+	h.want(403, "POST", "/api/v1/ofertas", pro.Token, with("chat_id", uChat))     // not a participant
 	h.want(404, "POST", "/api/v1/ofertas", pro.Token, with("chat_id", "6f1c8c57-3c59-4c42-9a0c-3d6f5f0e2b11"))
 	h.want(422, "POST", "/api/v1/ofertas", pro.Token, with("descripcion", "corto"))
 	h.want(422, "POST", "/api/v1/ofertas", pro.Token, with("precio_final", 0))
