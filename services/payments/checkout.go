@@ -66,8 +66,8 @@ func (a *App) onOfferAccepted(ctx context.Context, tx pgx.Tx, env events.Envelop
 	if err != nil {
 		return err
 	}
-	if j.Checkout == CheckoutCreado {
-		return nil // a redelivery or a second accept event: the job keeps its one preference
+	if j.Checkout == CheckoutCreado || j.Estado != EstadoPendientePago {
+		return nil // a second accept event: the job keeps its one preference (or is over)
 	}
 	return a.createCheckout(ctx, tx, j, env.Caused())
 }

@@ -453,3 +453,28 @@ func TestSimulatePaymentOffOutsideSandbox(t *testing.T) {
 		t.Fatalf("simular-pago outside sandbox %d", st)
 	}
 }
+
+// The database itself refuses unbalanced transactions and edits of the ledger.
+func TestLedgerGuardsInDatabase(t *testing.T) {
+	h := newHarness(t, nil)
+	id, _, _ := h.accept(10000, uuid.NewString())
+	h.simPay(id, "approved", "")
+	h.waitEstado(id, "PAGADO_EN_ESCROW")
+	ctx := context.Background()
+	if _, err := h.pool.Exec(ctx, "UPDATE ledger_entries SET monto_centavos = monto_centavos * 2"); err == nil {
+		t.Fatal("ledger entry updated")
+	}
+	if _, err := h.pool.Exec(ctx, "DELETE FROM ledger_txns"); err == nil {
+		t.Fatal("ledger transaction deleted")
+	}
+	tx, err := h.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn := uuid.New()
+	_, _ = tx.Exec(ctx, "INSERT INTO ledger_txns (id, trabajo_id, tipo) VALUES ($1, $2, 'PAYOUT')", txn, id)
+	_, _ = tx.Exec(ctx, "INSERT INTO ledger_entries (txn_id, trabajo_id, cuenta, monto_centavos) VALUES ($1, $2, 'escrow', 500)", txn, id)
+	if err := tx.Commit(ctx); err == nil {
+		t.Fatal("unbalanced transaction committed")
+	}
+}
