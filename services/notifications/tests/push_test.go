@@ -109,6 +109,12 @@ func (p *pushService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(st)
 }
 
+func (p *pushService) at(i int) (*http.Request, []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.got[i], p.bodies[i]
+}
+
 func (p *pushService) count() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -140,7 +146,7 @@ func TestWebPushEncryptedToSubscriptionPerPreferences(t *testing.T) {
 	if ps.count() != 1 {
 		t.Fatalf("push service got %d requests, want 1", ps.count())
 	}
-	req, body := ps.got[0], ps.bodies[0]
+	req, body := ps.at(0)
 	if req.Header.Get("Content-Encoding") != "aes128gcm" || req.Header.Get("TTL") == "" ||
 		!strings.HasPrefix(req.Header.Get("Authorization"), "vapid t=") || !strings.Contains(req.Header.Get("Authorization"), "k="+key["public_key"]) {
 		t.Fatalf("push headers: %v", req.Header)
@@ -164,7 +170,7 @@ func TestWebPushEncryptedToSubscriptionPerPreferences(t *testing.T) {
 	msg.MessageID = uuid.NewString()
 	h.publish(msg)
 	testkit.Eventually(t, 10*time.Second, "chat push", func() bool { return ps.count() == 2 })
-	if err := json.Unmarshal(br.decrypt(t, ps.bodies[1]), &payload); err != nil {
+	if err := json.Unmarshal(br.decrypt(t, second(ps.at(1))), &payload); err != nil {
 		t.Fatal(err)
 	}
 	if payload["title"] != "Nuevo mensaje de Pablo Pérez" || payload["body"] != "¿Te viene bien el martes?" {
@@ -200,10 +206,12 @@ func TestWebPushEncryptedToSubscriptionPerPreferences(t *testing.T) {
 		t.Fatalf("admin push: %v", out)
 	}
 	testkit.Eventually(t, 10*time.Second, "admin push", func() bool { return ps.count() == 4 })
-	if err := json.Unmarshal(br.decrypt(t, ps.bodies[3]), &payload); err != nil {
+	if err := json.Unmarshal(br.decrypt(t, second(ps.at(3))), &payload); err != nil {
 		t.Fatal(err)
 	}
 	if payload["title"] != "Aviso" || payload["url"] != frontend+"/ayuda" {
 		t.Fatalf("admin push payload: %v", payload)
 	}
 }
+
+func second(_ *http.Request, b []byte) []byte { return b }
