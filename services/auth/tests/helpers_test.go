@@ -283,3 +283,21 @@ func internalGet(t *testing.T, u string) resp {
 	raw, _ := io.ReadAll(res.Body)
 	return resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
 }
+
+// eventually is testkit.Eventually.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	testkit.Eventually(t, d, what, cond)
+}
+
+// publish sends env to its subject as a producer would (relay semantics).
+func publish(t *testing.T, h *harness, env events.Envelope) {
+	t.Helper()
+	raw, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.env.NATS.JS.Publish(context.Background(), env.Subject, raw, jetstream.WithMsgID(env.ID.String())); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,168 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/services/auth"
+)
+
+func TestCreateAdminBootstrap(t *testing.T) {
+	h := start(t, nil)
+	adm := h.admin("jefe@example.com")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	getenv := func(k string) string { return fastHash[k] }
+	// Idempotent for the same admin.
+	id, created, err := auth.CreateAdmin(ctx, conn, getenv, auth.AdminInput{Email: "JEFE@example.com", Password: "adminpass1"}, time.Now())
+	if err != nil || created || id != adm.ID {
+		t.Fatalf("second create: %v %v %v", id, created, err)
+	}
+	// Refused over a non-admin account and for a weak password.
+	h.register("cliente@example.com", "secreto123", "CLIENTE")
+	if _, _, err := auth.CreateAdmin(ctx, conn, getenv, auth.AdminInput{Email: "cliente@example.com", Password: "adminpass1"}, time.Now()); err == nil {
+		t.Fatal("admin over a client account")
+	}
+	if _, _, err := auth.CreateAdmin(ctx, conn, getenv, auth.AdminInput{Email: "x@example.com", Password: "short"}, time.Now()); err == nil {
+		t.Fatal("weak admin password")
+	}
+	// The token says ADMIN and UserRegistered went out (relay of the auth outbox).
+	r := h.do("POST", "/api/v1/auth/validate-token", adm.Access, nil)
+	if m := r.JSON(t); m["rol"] != "ADMIN" {
+		t.Fatalf("admin token: %s", r.Raw)
+	}
+	evs := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserRegistered, 2, 5*time.Second)
+	found := false
+	for _, env := range evs {
+		e, _ := events.Decode[events.UserRegisteredV1](env)
+		found = found || (e.UserID == adm.ID && e.Rol == "ADMIN")
+	}
+	if !found {
+		t.Fatal("no UserRegistered for the admin")
+	}
+}
+
+func TestAdminListingSearchBanUnban(t *testing.T) {
+	h := start(t, nil)
+	adm := h.admin("admin@example.com")
+	var clientes []user
+	for i := 0; i < 12; i++ {
+		clientes = append(clientes, h.register(fmt.Sprintf("cliente%02d@example.com", i), "secreto123", "CLIENTE"))
+	}
+	victim := clientes[3]
+	victim.Access, victim.Refresh = h.login(victim.Email, "secreto123")
+
+	r := h.do("GET", "/api/v1/admin/users?page=2&limit=5", adm.Access, nil)
+	expect(t, r, 200, "list")
+	m := r.JSON(t)
+	if m["total"] != float64(13) || m["page"] != float64(2) || m["limit"] != float64(5) || m["totalPages"] != float64(3) {
+		t.Fatalf("list: %s", r.Raw)
+	}
+	users := m["users"].([]any)
+	if len(users) != 5 {
+		t.Fatalf("page size %d", len(users))
+	}
+	// Newest first: page 1 starts with the last registered.
+	first := h.do("GET", "/api/v1/admin/users", adm.Access, nil).JSON(t)
+	if first["users"].([]any)[0].(map[string]any)["email"] != "cliente11@example.com" || first["limit"] != float64(10) {
+		t.Fatalf("first page: %v", first)
+	}
+	u0 := users[0].(map[string]any)
+	for _, k := range []string{"id", "email", "nombre", "apellido", "rol", "is_active", "fecha_creacion"} {
+		if _, ok := u0[k]; !ok {
+			t.Fatalf("listing entry lacks %s: %v", k, u0)
+		}
+	}
+	// Out-of-range paging is clamped, as before.
+	if c := h.do("GET", "/api/v1/admin/users?page=0&limit=1000", adm.Access, nil).JSON(t); c["page"] != float64(1) || c["limit"] != float64(100) {
+		t.Fatalf("clamp: %v", c)
+	}
+
+	r = h.do("GET", "/api/v1/admin/users/search?email=CLIENTE0", adm.Access, nil)
+	expect(t, r, 200, "search")
+	if l := r.List(t); len(l) != 10 {
+		t.Fatalf("search results %d, want 10", len(l))
+	}
+	if l := h.do("GET", "/api/v1/admin/users/search?email=%25", adm.Access, nil); l.Status != 400 {
+		// "%" is one character: too short.
+		t.Fatalf("search %%: %d", l.Status)
+	}
+	if l := h.do("GET", "/api/v1/admin/users/search?email=%25%25", adm.Access, nil).List(t); len(l) != 0 {
+		t.Fatalf("wildcards must be literal: %d results", len(l))
+	}
+	expectError(t, h.do("GET", "/api/v1/admin/users/search?email=c", adm.Access, nil), 400, "short search")
+
+	// Ban.
+	r = h.do("POST", "/api/v1/admin/users/"+victim.ID+"/ban", adm.Access, nil)
+	expect(t, r, 200, "ban")
+	if m := r.JSON(t); m["user_id"] != victim.ID || m["is_active"] != false || m["email"] != victim.Email || m["mensaje"] == nil {
+		t.Fatalf("ban answer: %s", r.Raw)
+	}
+	expectError(t, h.do("POST", "/api/v1/admin/users/"+victim.ID+"/ban", adm.Access, nil), 400, "ban twice")
+	expectError(t, h.do("POST", "/api/v1/admin/users/"+adm.ID+"/ban", adm.Access, nil), 403, "ban an admin")
+	expectError(t, h.do("POST", "/api/v1/admin/users/6f1c2d3e-4b5a-4c6d-8e7f-001122334400/ban", adm.Access, nil), 404, "ban unknown")
+	expectError(t, h.do("POST", "/api/v1/admin/users/not-a-uuid/ban", adm.Access, nil), 404, "ban malformed id")
+
+	// The live token dies within a second (ban list), sessions are revoked, login refused.
+	t0 := time.Now()
+	eventually(t, time.Second, "ban list entry", func() bool { return h.env.Bans.IsBanned(victim.ID) })
+	t.Logf("ban list updated %s after the ban answered", time.Since(t0))
+	r = h.do("POST", "/api/v1/auth/validate-token", victim.Access, nil)
+	expectError(t, r, 401, "banned live token")
+	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": victim.Refresh}), 401, "banned refresh")
+	r = h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": victim.Email, "password": "secreto123"})
+	if m := expectError(t, r, 401, "banned login"); !strings.HasPrefix(m["detail"].(string), "Tu cuenta ha sido desactivada") {
+		t.Fatalf("banned login message: %s", r.Raw)
+	}
+	// A wrong password for a banned account is just bad credentials (reveals nothing).
+	r = h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": victim.Email, "password": "mala-clave"})
+	if m := expectError(t, r, 401, "banned wrong pw"); m["detail"] != "Email o contraseña incorrectos" {
+		t.Fatalf("message: %s", r.Raw)
+	}
+
+	// Unban.
+	r = h.do("POST", "/api/v1/admin/users/"+victim.ID+"/unban", adm.Access, nil)
+	expect(t, r, 200, "unban")
+	if m := r.JSON(t); m["is_active"] != true {
+		t.Fatalf("unban answer: %s", r.Raw)
+	}
+	expectError(t, h.do("POST", "/api/v1/admin/users/"+victim.ID+"/unban", adm.Access, nil), 400, "unban twice")
+	eventually(t, time.Second, "ban list removal", func() bool { return !h.env.Bans.IsBanned(victim.ID) })
+	h.login(victim.Email, "secreto123")
+
+	// Events: one UserBanned, one UserUnbanned, by the admin.
+	b := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserBanned, 1, 3*time.Second)
+	ub := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserUnbanned, 1, 3*time.Second)
+	if len(b) != 1 || len(ub) != 1 {
+		t.Fatalf("ban events %d, unban events %d", len(b), len(ub))
+	}
+	if e, _ := events.Decode[events.UserBannedV1](b[0]); e.UserID != victim.ID || e.By != adm.ID {
+		t.Fatalf("UserBanned: %+v", e)
+	}
+}
+
+// TestProfileNamesReplica: the admin listing shows names renamed in users.
+func TestProfileNamesReplica(t *testing.T) {
+	h := start(t, nil)
+	adm := h.admin("admin@example.com")
+	u := h.register("renombre@example.com", "secreto123", "CLIENTE")
+	env, err := events.New("users", u.ID, events.UserProfileUpdatedV1{UserID: u.ID, Nombre: "Nuevo", Apellido: "Nombre"}, events.Meta{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, h, env)
+	eventually(t, 5*time.Second, "renamed in the listing", func() bool {
+		l := h.do("GET", "/api/v1/admin/users/search?email=renombre", adm.Access, nil).List(t)
+		return len(l) == 1 && l[0].(map[string]any)["nombre"] == "Nuevo" && l[0].(map[string]any)["apellido"] == "Nombre"
+	})
+}

@@ -1,0 +1,182 @@
+package tests
+
+import (
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/conectarpro/conectar/events"
+)
+
+func resetEvents(t *testing.T, h *harness, min int) []events.PasswordResetRequestedV1 {
+	t.Helper()
+	envs := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjPasswordResetRequested, min, 5*time.Second)
+	out := make([]events.PasswordResetRequestedV1, 0, len(envs))
+	for _, env := range envs {
+		e, err := events.Decode[events.PasswordResetRequestedV1](env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestForgotAndResetPassword(t *testing.T) {
+	h := start(t, nil)
+	u := h.user("olvido@example.com", "CLIENTE")
+
+	known := h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "OLVIDO@example.com"})
+	unknown := h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "nadie@example.com"})
+	expect(t, known, 200, "forgot known")
+	expect(t, unknown, 200, "forgot unknown")
+	if string(known.Raw) != string(unknown.Raw) {
+		t.Fatalf("answers differ: %s vs %s", known.Raw, unknown.Raw)
+	}
+	if known.JSON(t)["message"] != "Si el email existe, recibirás instrucciones para resetear tu contraseña." {
+		t.Fatalf("message: %s", known.Raw)
+	}
+	expectError(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "no-es-email"}), 422, "bad email")
+
+	evs := resetEvents(t, h, 1)
+	if len(evs) != 1 {
+		t.Fatalf("PasswordResetRequested events: %d, want 1 (none for the unknown email)", len(evs))
+	}
+	e := evs[0]
+	if e.UserID != u.ID || e.Email != "olvido@example.com" || len(e.Token) < 32 || e.ExpiresAt == "" || e.ResetURL == "" {
+		t.Fatalf("event: %+v", e)
+	}
+	exp, err := time.Parse(time.RFC3339, e.ExpiresAt)
+	if err != nil || exp.Sub(time.Now()) < 59*time.Minute || exp.Sub(time.Now()) > 61*time.Minute {
+		t.Fatalf("expires_at %s is not one hour ahead", e.ExpiresAt)
+	}
+
+	// The token works once; the reset revokes every session.
+	expectError(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": e.Token, "new_password": "corto"}), 422, "short password")
+	expect(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": e.Token, "new_password": "nuevaclave1"}), 200, "reset")
+	r := h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": e.Token, "new_password": "otraclave22"})
+	if m := expectError(t, r, 400, "reuse"); m["detail"] != "Token inválido o expirado" {
+		t.Fatalf("reuse message: %s", r.Raw)
+	}
+	expectError(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": "inventado", "new_password": "otraclave22"}), 400, "unknown token")
+	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": u.Refresh}), 401, "session after reset")
+	expectError(t, h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": "secreto123"}), 401, "old password")
+	h.login(u.Email, "nuevaclave1")
+
+	// A token expires after one hour.
+	expect(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": u.Email}), 200, "forgot again")
+	evs = resetEvents(t, h, 2)
+	if len(evs) != 2 {
+		t.Fatalf("events: %d", len(evs))
+	}
+	h.clock.Advance(61 * time.Minute)
+	expectError(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": evs[1].Token, "new_password": "tardeclave1"}), 400, "expired token")
+
+	// A newer request voids the older token.
+	expect(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": u.Email}), 200, "forgot 3")
+	expect(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": u.Email}), 200, "forgot 4")
+	evs = resetEvents(t, h, 4)
+	if len(evs) != 4 {
+		t.Fatalf("events: %d", len(evs))
+	}
+	expectError(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": evs[2].Token, "new_password": "viejaclave1"}), 400, "superseded token")
+	expect(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": evs[3].Token, "new_password": "ultimaclave1"}), 200, "latest token")
+
+	changed := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjPasswordChanged, 2, 5*time.Second)
+	if len(changed) != 2 {
+		t.Fatalf("PasswordChanged events: %d, want 2", len(changed))
+	}
+}
+
+func TestChangePassword(t *testing.T) {
+	h := start(t, nil)
+	u := h.user("cambio@example.com", "PROFESIONAL")
+	_, otherRefresh := h.login(u.Email, "secreto123")
+	path := "/api/v1/users/me/change-password"
+
+	r := h.do("POST", path, u.Access, map[string]string{"current_password": "incorrecta", "new_password": "nuevaclave1"})
+	expectError(t, r, 400, "wrong current")
+	r = h.do("POST", path, u.Access, map[string]string{"current_password": "secreto123", "new_password": "secreto123"})
+	expectError(t, r, 400, "same as current")
+	expectError(t, h.do("POST", path, u.Access, map[string]string{"current_password": "secreto123", "new_password": "corta"}), 422, "short new")
+	expectError(t, h.do("POST", path, "", map[string]string{"current_password": "secreto123", "new_password": "nuevaclave1"}), 401, "anonymous")
+
+	r = h.do("POST", path, u.Access, map[string]string{"current_password": "secreto123", "new_password": "nuevaclave1"})
+	expect(t, r, 200, "change")
+	if m := r.JSON(t); m["message"] != "Contraseña actualizada exitosamente" || m["success"] != true {
+		t.Fatalf("answer: %s", r.Raw)
+	}
+	// Other sessions are revoked; the caller's own session lives on.
+	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": otherRefresh}), 401, "other session")
+	expect(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": u.Refresh}), 200, "own session")
+	expectError(t, h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": "secreto123"}), 401, "old password")
+	h.login(u.Email, "nuevaclave1")
+
+	evs := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjPasswordChanged, 1, 5*time.Second)
+	if len(evs) != 1 {
+		t.Fatalf("PasswordChanged: %d", len(evs))
+	}
+	e, _ := events.Decode[events.PasswordChangedV1](evs[0])
+	if e.UserID != u.ID || e.Reason != "change" {
+		t.Fatalf("event: %+v", e)
+	}
+}
+
+func TestRateLimitsPerAccountAndIP(t *testing.T) {
+	h := start(t, map[string]string{"LOGIN_RATE_PER_ACCOUNT": "3", "LOGIN_RATE_PER_IP": "12",
+		"FORGOT_RATE_PER_ACCOUNT": "2", "FORGOT_RATE_PER_IP": "5"})
+	u := h.user("limite@example.com", "CLIENTE") // 1 IP attempt
+	login := func(email, pw string) resp {
+		return h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": pw})
+	}
+	// Per account: three failures, then even the right password is refused for a while.
+	// An unknown email behaves exactly the same.
+	for _, email := range []string{u.Email, "fantasma@example.com"} {
+		for i := 0; i < 3; i++ {
+			expectError(t, login(email, "mala-clave"), 401, "failure")
+		}
+		r := login(email, "secreto123")
+		if m := expectError(t, r, 429, "locked "+email); m["detail"] == "" {
+			t.Fatal("no message")
+		}
+	} // 9 IP attempts so far
+	expect(t, login("otro@example.com", "x"), 401, "other account") // 10
+	expectError(t, login("otro2@example.com", "x"), 401, "other account 2") // 11
+	expectError(t, login("otro3@example.com", "x"), 401, "other account 3") // 12
+	expectError(t, login("otro4@example.com", "x"), 429, "per IP")          // 13
+
+	// The window passes.
+	h.clock.Advance(16 * time.Minute)
+	expect(t, login(u.Email, "secreto123"), 200, "after the window")
+
+	// forgot-password: per account (known or not) and per IP.
+	for _, email := range []string{u.Email, "fantasma@example.com"} {
+		expect(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": email}), 200, "forgot 1")
+		expect(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": email}), 200, "forgot 2")
+		expectError(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": email}), 429, "forgot 3 "+email)
+	} // 6 IP hits: the 6th was already over the IP limit of 5 as well
+	expectError(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "nuevo@example.com"}), 429, "forgot per IP")
+}
+
+// TestLoginTimingDoesNotRevealAccounts compares the time of a failed login for an
+// existing and an unknown email with a realistic hash cost: both pay one argon2id.
+func TestLoginTimingDoesNotRevealAccounts(t *testing.T) {
+	h := start(t, map[string]string{"ARGON2_MEMORY_KIB": "16384", "ARGON2_ITERATIONS": "2", "LOGIN_RATE_PER_ACCOUNT": "100"})
+	u := h.register("tiempo@example.com", "secreto123", "CLIENTE")
+	median := func(email string) time.Duration {
+		var ds []time.Duration
+		for i := 0; i < 7; i++ {
+			t0 := time.Now()
+			expectError(t, h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": "mala-clave"}), 401, "fail")
+			ds = append(ds, time.Since(t0))
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		return ds[len(ds)/2]
+	}
+	known, unknown := median(u.Email), median("inexistente@example.com")
+	ratio := float64(unknown) / float64(known)
+	t.Logf("median failed login: known %s, unknown %s", known, unknown)
+	if ratio < 0.5 || ratio > 2 {
+		t.Fatalf("timings differ: known %s, unknown %s", known, unknown)
+	}
+}

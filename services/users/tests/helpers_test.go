@@ -1,0 +1,262 @@
+// Package tests drives the users service's real composition root over HTTP against a
+// real PostgreSQL database and an in-process JetStream server; tests that need accounts
+// run the auth service in the same environment.
+package tests
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/kit"
+	"github.com/conectarpro/conectar/platform/testkit"
+	"github.com/conectarpro/conectar/services/auth"
+	"github.com/conectarpro/conectar/services/users"
+)
+
+var fastHash = map[string]string{"ARGON2_MEMORY_KIB": "1024", "ARGON2_ITERATIONS": "1", "ARGON2_PARALLELISM": "1",
+	"FORGOT_RATE_PER_ACCOUNT": "100", "LOGIN_RATE_PER_ACCOUNT": "100", "LOGIN_RATE_PER_IP": "1000"}
+
+type sys struct {
+	t        *testing.T
+	env      *testkit.Env
+	authURL  string
+	usersURL string
+}
+
+// chainKeys trusts auth's published keys and the test key.
+type chainKeys []authn.KeySource
+
+func (c chainKeys) Key(ctx context.Context, kid string) (ed25519.PublicKey, error) {
+	var err error = authn.ErrUnknownKey
+	for _, s := range c {
+		var k ed25519.PublicKey
+		if k, err = s.Key(ctx, kid); err == nil {
+			return k, nil
+		}
+	}
+	return nil, err
+}
+
+// startUsers runs users alone: tokens come from env.Keys, profiles from events.
+func startUsers(t *testing.T) *sys {
+	t.Helper()
+	env := testkit.NewEnv(t)
+	s := &sys{t: t, env: env}
+	d := env.Deps(t, users.Name, nil)
+	d.ServiceURLs = map[string]string{}
+	svc, err := users.New(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.usersURL = testkit.Serve(t, svc)
+	return s
+}
+
+// startBoth runs auth and users on one environment. users verifies like production
+// (auth's JWKS over HTTP) and also trusts the test key; both honour env.Bans.
+func startBoth(t *testing.T) *sys {
+	t.Helper()
+	env := testkit.NewEnv(t)
+	s := &sys{t: t, env: env}
+	ad := env.Deps(t, auth.Name, fastHash)
+	asvc, err := auth.New(context.Background(), ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.authURL = testkit.Serve(t, asvc)
+	ud := env.Deps(t, users.Name, nil)
+	ud.ServiceURLs = map[string]string{"auth": s.authURL}
+	jwks := authn.NewJWKSClient(s.authURL + "/auth/.well-known/jwks.json")
+	ud.Verifier = &authn.Verifier{Keys: chainKeys{env.Verifier().Keys, jwks}, Bans: env.Bans}
+	usvc, err := users.New(context.Background(), ud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.usersURL = testkit.Serve(t, usvc)
+	return s
+}
+
+type resp struct {
+	Status int
+	Header http.Header
+	Raw    []byte
+}
+
+func (r resp) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Raw, &m); err != nil {
+		t.Fatalf("body is not a JSON object (status %d): %.300s", r.Status, r.Raw)
+	}
+	return m
+}
+
+func (r resp) List(t *testing.T) []any {
+	t.Helper()
+	var l []any
+	if err := json.Unmarshal(r.Raw, &l); err != nil {
+		t.Fatalf("body is not a JSON list (status %d): %.300s", r.Status, r.Raw)
+	}
+	return l
+}
+
+func do(t *testing.T, method, u, token, ct string, body any, hdr ...string) resp {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = bytes.NewReader(raw)
+		if ct == "" {
+			ct = "application/json"
+		}
+	}
+	req, err := http.NewRequest(method, u, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
+}
+
+func expect(t *testing.T, r resp, status int, what string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("%s: status %d, want %d: %.300s", what, r.Status, status, r.Raw)
+	}
+}
+
+func expectError(t *testing.T, r resp, status int, what string) map[string]any {
+	t.Helper()
+	expect(t, r, status, what)
+	m := r.JSON(t)
+	if d, _ := m["detail"].(string); d == "" {
+		t.Fatalf("%s: error without detail: %s", what, r.Raw)
+	}
+	if c, _ := m["code"].(string); c == "" {
+		t.Fatalf("%s: error without code: %s", what, r.Raw)
+	}
+	return m
+}
+
+type account struct {
+	ID, Email, Rol, Access, Refresh string
+}
+
+// account registers and logs in through auth.
+func (s *sys) account(email, rol string) account {
+	s.t.Helper()
+	r := do(s.t, "POST", s.authURL+"/api/v1/auth/register", "", "", map[string]any{"email": email, "password": "secreto123",
+		"nombre": "Nom", "apellido": "Ape", "rol": rol})
+	expect(s.t, r, 201, "register")
+	a := account{ID: r.JSON(s.t)["id"].(string), Email: email, Rol: rol}
+	r = do(s.t, "POST", s.authURL+"/api/v1/auth/login", "", "application/x-www-form-urlencoded", "username="+email+"&password=secreto123")
+	expect(s.t, r, 200, "login")
+	m := r.JSON(s.t)
+	a.Access, a.Refresh = m["access_token"].(string), m["refresh_token"].(string)
+	return a
+}
+
+// admin creates an admin account with the operator function and logs it in.
+func (s *sys) admin(email string) account {
+	s.t.Helper()
+	ctx := context.Background()
+	pool := testkit.ServicePool(s.t, s.env.DSN, auth.Name)
+	id, _, err := auth.CreateAdmin(ctx, pool, func(k string) string { return fastHash[k] },
+		auth.AdminInput{Email: email, Password: "adminpass1"}, time.Now())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	r := do(s.t, "POST", s.authURL+"/api/v1/auth/login", "", "", map[string]string{"email": email, "password": "adminpass1"})
+	expect(s.t, r, 200, "admin login")
+	return account{ID: id, Email: email, Rol: "ADMIN", Access: r.JSON(s.t)["access_token"].(string)}
+}
+
+func (s *sys) get(path, token string) resp { return do(s.t, "GET", s.usersURL+path, token, "", nil) }
+
+func publish(t *testing.T, js jetstream.JetStream, e events.Event, aggregate string) events.Envelope {
+	t.Helper()
+	env, err := events.New("test", aggregate, e, events.Meta{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishEnv(t, js, env)
+	return env
+}
+
+func publishEnv(t *testing.T, js jetstream.JetStream, env events.Envelope) {
+	t.Helper()
+	raw, _ := json.Marshal(env)
+	if _, err := js.Publish(context.Background(), env.Subject, raw); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func streamEvents(t *testing.T, js jetstream.JetStream, stream, subject string, min int, wait time.Duration) []events.Envelope {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait+2*time.Second)
+	defer cancel()
+	deadline := time.Now().Add(wait)
+	for {
+		var out []events.Envelope
+		c, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := int(info.NumPending); n > 0 {
+			batch, err := c.Fetch(n, jetstream.FetchMaxWait(2*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for m := range batch.Messages() {
+				env, err := events.Parse(m.Data())
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, env)
+			}
+		}
+		if len(out) >= min || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func internalGet(t *testing.T, u string) resp {
+	return do(t, "GET", u, "", "", nil, kit.HeaderInternalKey, kit.DefaultInternalKey)
+}

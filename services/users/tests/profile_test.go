@@ -1,0 +1,289 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"mime/multipart"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/conectarpro/conectar/events"
+)
+
+func TestRegisterThenMeReadsOwnWrite(t *testing.T) {
+	s := startBoth(t)
+	a := s.account("pronto@example.com", "PROFESIONAL")
+	r := s.get("/api/v1/users/me", a.Access)
+	expect(t, r, 200, "me right after register")
+	m := r.JSON(t)
+	if m["id"] != a.ID || m["email"] != "pronto@example.com" || m["rol"] != "PROFESIONAL" || m["es_profesional"] != true ||
+		m["nombre"] != "Nom" || m["apellido"] != "Ape" || m["is_active"] != true || m["infracciones_chat"] != float64(0) ||
+		m["is_chat_banned"] != false || m["avatar_url"] != nil || m["es_admin"] != false || m["es_cliente"] != false || m["fecha_creacion"] == nil {
+		t.Fatalf("UserRead: %s", r.Raw)
+	}
+}
+
+// TestReadYourWritesWhileEventsAreStuck: with NATS down, UserRegistered cannot reach
+// users; /users/me still answers by asking auth once, and the late event changes nothing.
+func TestReadYourWritesWhileEventsAreStuck(t *testing.T) {
+	s := startBoth(t)
+	warm := s.account("warm@example.com", "CLIENTE") // JWKS fetched while NATS is up
+	expect(t, s.get("/api/v1/users/me", warm.Access), 200, "warm")
+	s.env.NATS.Stop()
+	a := s.account("atascado@example.com", "CLIENTE")
+	r := s.get("/api/v1/users/me", a.Access)
+	expect(t, r, 200, "me with events stuck")
+	if r.JSON(t)["email"] != "atascado@example.com" {
+		t.Fatalf("me: %s", r.Raw)
+	}
+	r = internalGet(t, s.usersURL+"/internal/users/"+a.ID)
+	expect(t, r, 200, "internal user")
+	if m := r.JSON(t); m["id"] != a.ID || m["rol"] != "CLIENTE" || m["is_active"] != true {
+		t.Fatalf("internal: %s", r.Raw)
+	}
+	s.env.NATS.Restart(t)
+	evs := streamEvents(t, s.env.NATS.JS, events.StreamAuth, events.SubjUserRegistered, 2, 10*time.Second)
+	if len(evs) != 2 {
+		t.Fatalf("UserRegistered after restart: %d", len(evs))
+	}
+	expect(t, s.get("/api/v1/users/me", a.Access), 200, "me after the event")
+}
+
+func TestProfileFromEventAndUpdates(t *testing.T) {
+	s := startUsers(t)
+	id := uuid.NewString()
+	publish(t, s.env.NATS.JS, events.UserRegisteredV1{UserID: id, Email: "evento@example.com", Nombre: "Eva", Apellido: "Ento", Rol: "CLIENTE"}, id)
+	tok := s.env.Keys.Token(id, "CLIENTE", "evento@example.com")
+	var m map[string]any
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		r := s.get("/api/v1/users/me", tok)
+		if r.Status == 200 {
+			m = r.JSON(t)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("profile never built from the event: %d %s", r.Status, r.Raw)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m["nombre"] != "Eva" || m["email"] != "evento@example.com" {
+		t.Fatalf("profile: %v", m)
+	}
+
+	// Partial update; trims; events.
+	r := do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", map[string]any{"nombre": "  Evangelina "})
+	expect(t, r, 200, "put nombre")
+	if m := r.JSON(t); m["nombre"] != "Evangelina" || m["apellido"] != "Ento" {
+		t.Fatalf("put: %s", r.Raw)
+	}
+	expect(t, do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", map[string]any{}), 200, "empty put")
+	expect(t, do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", map[string]any{"nombre": "Evangelina"}), 200, "same name")
+	for name, body := range map[string]any{
+		"empty nombre":  map[string]any{"nombre": ""},
+		"long apellido": map[string]any{"apellido": strings.Repeat("x", 101)},
+		"wrong type":    map[string]any{"nombre": 5},
+	} {
+		expectError(t, do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", body), 422, name)
+	}
+	if m := s.get("/api/v1/users/me", tok).JSON(t); m["nombre"] != "Evangelina" {
+		t.Fatalf("a refused update changed data: %v", m)
+	}
+	evs := streamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserProfileUpdated, 1, 5*time.Second)
+	if len(evs) != 1 {
+		t.Fatalf("UserProfileUpdated: %d, want 1 (no event without a change)", len(evs))
+	}
+	e, _ := events.Decode[events.UserProfileUpdatedV1](evs[0])
+	if e.UserID != id || e.Nombre != "Evangelina" || e.Apellido != "Ento" {
+		t.Fatalf("event: %+v", e)
+	}
+
+	// A redelivered registration (same event id) and a duplicate one change nothing.
+	publish(t, s.env.NATS.JS, events.UserRegisteredV1{UserID: id, Email: "evento@example.com", Nombre: "Eva", Apellido: "Ento", Rol: "CLIENTE"}, id)
+	time.Sleep(300 * time.Millisecond)
+	if m := s.get("/api/v1/users/me", tok).JSON(t); m["nombre"] != "Evangelina" {
+		t.Fatalf("duplicate registration overwrote the profile: %v", m)
+	}
+}
+
+func pngBytes(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	img.Set(1, 1, color.RGBA{R: 255, A: 255})
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func multipartBody(t *testing.T, field, filename string, data []byte) (string, []byte) {
+	t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	fw, err := w.CreateFormFile(field, filename)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = fw.Write(data)
+	_ = w.Close()
+	return w.FormDataContentType(), b.Bytes()
+}
+
+func TestAvatarUploadAndServe(t *testing.T) {
+	s := startBoth(t)
+	a := s.account("foto@example.com", "CLIENTE")
+	img := pngBytes(t)
+	// The file name lies about the type: the bytes decide.
+	ct, body := multipartBody(t, "file", "foto.jpg", img)
+	r := do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body)
+	expect(t, r, 200, "upload")
+	url, _ := r.JSON(t)["avatar_url"].(string)
+	if !strings.HasPrefix(url, "/api/v1/users/avatars/") || !strings.HasSuffix(url, ".png") {
+		t.Fatalf("avatar_url %q", url)
+	}
+	// Served publicly, cacheable, with the sniffed type.
+	g := do(t, "GET", s.usersURL+url, "", "", nil)
+	expect(t, g, 200, "fetch avatar")
+	if !bytes.Equal(g.Raw, img) || g.Header.Get("Content-Type") != "image/png" || !strings.Contains(g.Header.Get("Cache-Control"), "public") {
+		t.Fatalf("served avatar: %d bytes, %v", len(g.Raw), g.Header)
+	}
+	if m := s.get("/api/v1/users/me", a.Access).JSON(t); m["avatar_url"] != url {
+		t.Fatalf("me avatar_url %v", m["avatar_url"])
+	}
+	// A new avatar replaces the old one, which stops being served.
+	ct, body = multipartBody(t, "file", "otra.png", img)
+	r = do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body)
+	expect(t, r, 200, "second upload")
+	url2 := r.JSON(t)["avatar_url"].(string)
+	if url2 == url {
+		t.Fatal("avatar names must be fresh")
+	}
+	expectError(t, do(t, "GET", s.usersURL+url, "", "", nil), 404, "old avatar")
+	expectError(t, do(t, "GET", s.usersURL+"/api/v1/users/avatars/..%2f..%2fetc", "", "", nil), 404, "bad name")
+	evs := streamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserProfileUpdated, 2, 5*time.Second)
+	if e, _ := events.Decode[events.UserProfileUpdatedV1](evs[len(evs)-1]); e.AvatarURL != url2 {
+		t.Fatalf("event avatar %q", e.AvatarURL)
+	}
+
+	// Refusals.
+	ct, body = multipartBody(t, "file", "x.png", []byte("esto no es una imagen, es texto"))
+	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body), 415, "text as image")
+	ct, body = multipartBody(t, "file", "doc.pdf", []byte("%PDF-1.4 hola"))
+	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body), 415, "pdf as avatar")
+	big := append(append([]byte{}, img...), make([]byte, 10<<20)...)
+	ct, body = multipartBody(t, "file", "big.png", big)
+	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body), 413, "too large")
+	ct, body = multipartBody(t, "file", "empty.png", nil)
+	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body), 422, "empty")
+	ct, body = multipartBody(t, "otro", "x.png", img)
+	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body), 422, "missing field")
+	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, "application/json", `{"file":"x"}`), 415, "json")
+	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", "", ct, body), 401, "anonymous")
+	if m := s.get("/api/v1/users/me", a.Access).JSON(t); m["avatar_url"] != url2 {
+		t.Fatalf("refused uploads changed the avatar: %v", m["avatar_url"])
+	}
+}
+
+func TestSearchUsers(t *testing.T) {
+	s := startBoth(t)
+	adm := s.admin("admin@example.com")
+	var last account
+	for i := 0; i < 23; i++ {
+		last = s.account("buscable"+string(rune('a'+i))+"@example.com", "CLIENTE")
+	}
+	banned := s.account("buscable-baneado@example.com", "CLIENTE")
+	expect(t, do(t, "POST", s.authURL+"/api/v1/admin/users/"+banned.ID+"/ban", adm.Access, "", nil), 200, "ban")
+
+	expectError(t, s.get("/api/v1/users/search?q=b", last.Access), 400, "one char")
+	expectError(t, s.get("/api/v1/users/search?q=", last.Access), 400, "empty")
+	expectError(t, s.get("/api/v1/users/search?q=buscable", ""), 401, "anonymous")
+	// Profiles arrive by events; wait for all of them and for the ban replica.
+	var l []any
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		l = s.get("/api/v1/users/search?q=BUSCABLE", last.Access).List(t)
+		if len(l) == 20 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(l) != 20 {
+		t.Fatalf("search returned %d, want the maximum 20", len(l))
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		l = s.get("/api/v1/users/search?q=baneado", last.Access).List(t)
+		if len(l) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(l) != 0 {
+		t.Fatalf("banned user found: %v", l)
+	}
+	l = s.get("/api/v1/users/search?q=buscablew", last.Access).List(t)
+	if len(l) != 1 || l[0].(map[string]any)["email"] != "buscablew@example.com" {
+		t.Fatalf("exact search: %v", l)
+	}
+	e := l[0].(map[string]any)
+	for _, k := range []string{"id", "email", "nombre", "apellido", "rol", "is_active", "avatar_url"} {
+		if _, ok := e[k]; !ok {
+			t.Fatalf("result lacks %s", k)
+		}
+	}
+	if l := s.get("/api/v1/users/search?q=%25%25", last.Access).List(t); len(l) != 0 {
+		t.Fatalf("wildcards must be literal: %d", len(l))
+	}
+}
+
+func TestChatStrikesBanAtThree(t *testing.T) {
+	s := startUsers(t)
+	id := uuid.NewString()
+	publish(t, s.env.NATS.JS, events.UserRegisteredV1{UserID: id, Email: "charla@example.com", Nombre: "C", Apellido: "H", Rol: "CLIENTE"}, id)
+	tok := s.env.Keys.Token(id, "CLIENTE", "charla@example.com")
+	strike := func() events.Envelope {
+		return publish(t, s.env.NATS.JS, events.ChatInfractionDetectedV1{UserID: id, ChatID: uuid.NewString(), Motivo: "telefono"}, id)
+	}
+	wait := func(n int, banned bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			r := s.get("/api/v1/users/me", tok)
+			if r.Status == 200 {
+				m := r.JSON(t)
+				if m["infracciones_chat"] == float64(n) && m["is_chat_banned"] == banned {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("want %d strikes, banned=%v; got %d %s", n, banned, r.Status, r.Raw)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	first := strike()
+	wait(1, false)
+	publishEnv(t, s.env.NATS.JS, first) // redelivered: counted once
+	strike()
+	wait(2, false)
+	strike()
+	wait(3, true)
+	strike()
+	wait(4, true)
+	evs := streamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserChatBanned, 1, 3*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	evs = streamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserChatBanned, 1, time.Second)
+	if len(evs) != 1 {
+		t.Fatalf("UserChatBanned events: %d, want exactly 1", len(evs))
+	}
+	if e, _ := events.Decode[events.UserChatBannedV1](evs[0]); e.UserID != id || e.Infracciones != 3 {
+		t.Fatalf("event: %+v", e)
+	}
+	_ = context.Background()
+}
