@@ -140,7 +140,7 @@ func TestRateLimitsPerAccountAndIP(t *testing.T) {
 			t.Fatal("no message")
 		}
 	} // 9 IP attempts so far
-	expect(t, login("otro@example.com", "x"), 401, "other account") // 10
+	expect(t, login("otro@example.com", "x"), 401, "other account")         // 10
 	expectError(t, login("otro2@example.com", "x"), 401, "other account 2") // 11
 	expectError(t, login("otro3@example.com", "x"), 401, "other account 3") // 12
 	expectError(t, login("otro4@example.com", "x"), 429, "per IP")          // 13
