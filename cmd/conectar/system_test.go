@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/conectarpro/conectar/platform/logx"
+	"github.com/conectarpro/conectar/platform/testkit"
+)
+
+// system is the whole backend (`serve all` plus dev's extras) on free ports, against a
+// fresh database and an in-process JetStream server: the system tests drive it only
+// through the gateway, as the frontend does.
+type system struct {
+	t       *testing.T
+	gateway string
+	env     map[string]string
+}
+
+func startSystem(t *testing.T, extra map[string]string) *system {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("system test")
+	}
+	dsn := testkit.DB(t)
+	ns := testkit.StartNATS(t)
+	env := map[string]string{
+		"DATABASE_URL": dsn, "NATS_URL": ns.URL, "HOST": "127.0.0.1", "LOG_LEVEL": "error",
+		"ARGON2_MEMORY_KIB": "8192", "ARGON2_TIME": "1",
+	}
+	for _, n := range append(serviceNames(), "gateway") {
+		p, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		env[strings.ToUpper(n)+"_PORT"] = fmt.Sprint(p)
+	}
+	env["PUBLIC_URL"] = "http://127.0.0.1:" + env["GATEWAY_PORT"]
+	for k, v := range extra {
+		env[k] = v
+	}
+	getenv := func(k string) string { return env[k] }
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := loadSettings(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := devContext{settings: s, getenv: getenv, dataDir: t.TempDir(), stdout: io.Discard}
+	for _, x := range devExtras() {
+		if x.start == nil {
+			continue
+		}
+		o, stop, err := x.start(ctx, dc)
+		if err != nil {
+			t.Fatalf("start %s: %v", x.name, err)
+		}
+		if stop != nil {
+			t.Cleanup(stop)
+		}
+		for k, v := range o {
+			if _, set := env[k]; !set || k != "NATS_URL" {
+				env[k] = v
+			}
+		}
+	}
+	if s, err = loadSettings(getenv); err != nil {
+		t.Fatal(err)
+	}
+	dc.settings = s
+	log := logx.New(io.Discard, "system-test", "error")
+	in, err := openInfra(ctx, s, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comps, err := buildComponents(ctx, s, getenv, in, []string{"all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- runComponents(ctx, s, comps, log, func() {
+			for _, x := range devExtras() {
+				if x.afterStart != nil {
+					if err := x.afterStart(ctx, dc); err != nil {
+						t.Errorf("%s: %v", x.name, err)
+					}
+				}
+			}
+			close(ready)
+		})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("system did not start: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("system did not start in 60s")
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+		}
+		in.close()
+	})
+	return &system{t: t, gateway: "http://127.0.0.1:" + env["GATEWAY_PORT"], env: env}
+}
+
+// call sends a JSON request through the gateway and decodes the JSON answer.
+func (s *system) call(method, path, token string, body any) (int, map[string]any) {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.gateway+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := map[string]any{}
+	if len(raw) > 0 && raw[0] == '{' {
+		_ = json.Unmarshal(raw, &out)
+	} else if len(raw) > 0 && raw[0] == '[' {
+		var list []any
+		_ = json.Unmarshal(raw, &list)
+		out["items"] = list
+	}
+	if resp.StatusCode >= 500 {
+		s.t.Errorf("%s %s → %d %s", method, path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func TestSystemStartsHealthy(t *testing.T) {
+	sys := startSystem(t, nil)
+	var body map[string]any
+	testkit.Eventually(t, 20*time.Second, "all services healthy", func() bool {
+		var status int
+		status, body = sys.call(http.MethodGet, "/health", "", nil)
+		return status == 200 && body["status"] == "healthy"
+	})
+	services, _ := body["services"].(map[string]any)
+	for _, n := range []string{"autenticacion", "usuarios", "profesionales", "chat_ofertas", "pagos", "notificaciones"} {
+		if services[n] != "healthy" {
+			t.Errorf("%s = %v", n, services[n])
+		}
+	}
+	if status, body := sys.call(http.MethodGet, "/api/v1/no-such-thing", "", nil); status != 404 || body["code"] == nil {
+		t.Fatalf("unknown route → %d %v", status, body)
+	}
+}
