@@ -125,9 +125,15 @@ func BuildSearch(p SearchParams) (pageSQL string, pageArgs []any, countSQL strin
 		// that distance (and the radius), ordered with the id as tiebreaker. Sorting by
 		// distance and id directly makes the planner sort every candidate: the KNN order
 		// cannot feed a second key.
+		knnWhere := plain
+		if p.Shape == ShapeCoverage {
+			// Here the nearest rows need not cover the point, so the KNN scan keeps the
+			// coverage test and walks outwards until it has a page of covering rows.
+			knnWhere = cond
+		}
 		knn := arg(p.Skip + p.Limit)
 		where = append(where, "ST_DWithin(b.base_location, "+geo+", (SELECT coalesce(max(d), 0) + 0.01 FROM knn), false)")
-		cols = `WITH knn AS MATERIALIZED (SELECT b.base_location <-> ` + geo + ` AS d FROM busqueda b WHERE ` + plain +
+		cols = `WITH knn AS MATERIALIZED (SELECT b.base_location <-> ` + geo + ` AS d FROM busqueda b WHERE ` + knnWhere +
 			` ORDER BY b.base_location <-> ` + geo + ` LIMIT ` + knn + `::int) ` + cols
 		order = "b.base_location <-> " + geo + ", b.profesional_id"
 	case p.Sort == SortPrecio:
