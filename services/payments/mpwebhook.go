@@ -91,15 +91,27 @@ func (a *App) processWebhooks(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("claim webhooks: %w", err)
 	}
-	// Duplicates of one payment in a batch need one read.
-	fetched := map[string]error{}
+	// Duplicates of one payment in a batch need one read and one transaction, which also
+	// marks them processed (one commit per payment).
+	byID := map[string][]inboxItem{}
+	var order []string
 	for _, it := range items {
-		err, seen := fetched[it.DataID]
-		if !seen {
-			err = a.syncPayment(ctx, it.DataID)
-			fetched[it.DataID] = err
+		if _, ok := byID[it.DataID]; !ok {
+			order = append(order, it.DataID)
 		}
-		a.finishInbox(ctx, it, err)
+		byID[it.DataID] = append(byID[it.DataID], it)
+	}
+	for _, id := range order {
+		group := byID[id]
+		ids := make([]int64, len(group))
+		for i, it := range group {
+			ids[i] = it.ID
+		}
+		if err := a.syncPayment(ctx, id, ids); err != nil {
+			for _, it := range group {
+				a.finishInbox(ctx, it, err)
+			}
+		}
 	}
 	return len(items), nil
 }
@@ -108,8 +120,6 @@ func (a *App) finishInbox(ctx context.Context, it inboxItem, err error) {
 	var q string
 	var args []any
 	switch {
-	case err == nil:
-		q, args = `UPDATE webhook_inbox SET processed_at = now(), last_error = NULL WHERE id = $1`, []any{it.ID}
 	case mp.IsPermanent(err) || it.Attempts >= 20:
 		// A payment the API does not know (or refuses) will not appear by retrying.
 		q, args = `UPDATE webhook_inbox SET processed_at = now(), last_error = $2 WHERE id = $1`, []any{it.ID, err.Error()}
@@ -124,8 +134,9 @@ func (a *App) finishInbox(ctx context.Context, it inboxItem, err error) {
 	}
 }
 
-// syncPayment reads payment id from the API and applies it.
-func (a *App) syncPayment(ctx context.Context, id string) error {
+// syncPayment reads payment id from the API and applies it, marking the inbox rows
+// inboxIDs processed in the same transaction.
+func (a *App) syncPayment(ctx context.Context, id string, inboxIDs []int64) error {
 	if a.mp == nil {
 		return errors.New("MercadoPago is not configured")
 	}
@@ -135,12 +146,19 @@ func (a *App) syncPayment(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return a.applyPaymentTx(ctx, p)
+	return a.applyPaymentTx(ctx, p, inboxIDs)
 }
 
-func (a *App) applyPaymentTx(ctx context.Context, p mp.Payment) error {
+func (a *App) applyPaymentTx(ctx context.Context, p mp.Payment, inboxIDs []int64) error {
 	ctx, after := a.svc.AfterCommit(ctx)
-	err := pg.WithTx(ctx, a.svc.Deps.Pool, func(tx pgx.Tx) error { return a.applyPayment(ctx, tx, p, events.Meta{}) })
+	err := pg.WithTx(ctx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
+		if len(inboxIDs) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE webhook_inbox SET processed_at = now(), last_error = NULL WHERE id = ANY($1)`, inboxIDs); err != nil {
+				return fmt.Errorf("mark webhooks processed: %w", err)
+			}
+		}
+		return a.applyPayment(ctx, tx, p, events.Meta{})
+	})
 	if err != nil {
 		return err
 	}
@@ -199,7 +217,9 @@ func (a *App) applyPayment(ctx context.Context, tx pgx.Tx, p mp.Payment, meta ev
 		ON CONFLICT (payment_id) DO UPDATE SET status = EXCLUDED.status, status_detail = EXCLUDED.status_detail,
 			monto_centavos = EXCLUDED.monto_centavos, reembolsado_centavos = EXCLUDED.reembolsado_centavos,
 			moneda = EXCLUDED.moneda, alerta = COALESCE(EXCLUDED.alerta, pagos_mp.alerta),
-			date_last_updated = EXCLUDED.date_last_updated, updated_at = now()`,
+			date_last_updated = EXCLUDED.date_last_updated, updated_at = now()
+		WHERE (pagos_mp.status, pagos_mp.status_detail, pagos_mp.monto_centavos, pagos_mp.reembolsado_centavos, pagos_mp.moneda, pagos_mp.alerta)
+			IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.status_detail, EXCLUDED.monto_centavos, EXCLUDED.reembolsado_centavos, EXCLUDED.moneda, COALESCE(EXCLUDED.alerta, pagos_mp.alerta))`,
 		p.ID, p.ExternalReference, p.Status, p.StatusDetail, p.AmountCentavos, p.RefundedCentavos, p.Currency, alerta, nullTime(p.DateLastUpdated))
 	if err != nil {
 		return fmt.Errorf("record payment %s: %w", p.ID, err)
@@ -381,7 +401,7 @@ func (a *App) Reconcile(ctx context.Context) error {
 			if p.ExternalReference != id {
 				continue
 			}
-			if err := a.applyPaymentTx(ctx, p); err != nil {
+			if err := a.applyPaymentTx(ctx, p, nil); err != nil {
 				a.svc.Deps.Log.Warn("reconcile: apply", "trabajo", id, "payment", p.ID, "err", err)
 			}
 		}
