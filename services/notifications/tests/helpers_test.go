@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/platform/testkit"
 	"github.com/conectarpro/conectar/services/notifications"
 	"github.com/conectarpro/conectar/services/notifications/smtpcatch"
@@ -30,12 +31,15 @@ import (
 const frontend = "https://app.conectar.test"
 
 type harness struct {
-	t       *testing.T
-	env     *testkit.Env
-	base    string
-	catcher *smtpcatch.Catcher
-	db      *pgxpool.Pool
-	users   *fakeUsers
+	t        *testing.T
+	env      *testkit.Env
+	base     string
+	catcher  *smtpcatch.Catcher
+	db       *pgxpool.Pool
+	users    *fakeUsers
+	svc      *kit.Service
+	usersURL string
+	settings map[string]string
 }
 
 // fakeUsers answers users' /internal/users/{id} for contact misses.
@@ -90,14 +94,37 @@ func start(t *testing.T, extra map[string]string) *harness {
 	users := &fakeUsers{users: map[string]map[string]any{}}
 	usersSrv := httptest.NewServer(users)
 	t.Cleanup(usersSrv.Close)
-	d := env.Deps(t, notifications.Name, settings)
-	d.ServiceURLs = map[string]string{"users": usersSrv.URL}
+	h := &harness{t: t, env: env, catcher: catcher, db: testkit.ServicePool(t, env.DSN, notifications.Name), users: users,
+		usersURL: usersSrv.URL, settings: settings}
+	h.svc, h.base = h.instance(nil)
+	return h
+}
+
+// instance starts one more service instance on the same database and JetStream, with
+// the harness settings overridden by extra.
+func (h *harness) instance(extra map[string]string) (*kit.Service, string) {
+	h.t.Helper()
+	settings := map[string]string{}
+	for k, v := range h.settings {
+		settings[k] = v
+	}
+	for k, v := range extra {
+		settings[k] = v
+	}
+	d := h.env.Deps(h.t, notifications.Name, settings)
+	d.ServiceURLs = map[string]string{"users": h.usersURL}
 	svc, err := notifications.New(context.Background(), d)
 	if err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
-	base := testkit.Serve(t, svc)
-	return &harness{t: t, env: env, base: base, catcher: catcher, db: testkit.ServicePool(t, env.DSN, notifications.Name), users: users}
+	return svc, testkit.Serve(h.t, svc)
+}
+
+// stop stops the first instance (as a crash or deploy would take it away).
+func (h *harness) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h.svc.Stop(ctx)
 }
 
 // publish wraps e in a fresh envelope and publishes it with its id as Nats-Msg-Id.

@@ -368,3 +368,44 @@ func TestBannedUserGetsNoEmail(t *testing.T) {
 		t.Fatalf("banned user got %d emails, want only the welcome", n)
 	}
 }
+
+func TestQueuedEmailsSurviveRestartAndCompetingInstancesSendOnce(t *testing.T) {
+	// The first instance has no relay configured: its emails are committed to the
+	// deliveries table but cannot leave, which is the state a crash before sending
+	// leaves behind.
+	h := start(t, map[string]string{"SMTP_HOST": ""})
+	cli, email := h.register("CLIENTE", "Carla")
+	for i := 0; i < 5; i++ {
+		h.publish(events.JobStartedV1{TrabajoID: uuid.NewString(), ClienteID: cli, ProfesionalID: uuid.NewString()})
+	}
+	testkit.Eventually(t, 10*time.Second, "six queued emails", func() bool {
+		return h.count(`SELECT count(*) FROM deliveries WHERE channel = 'email' AND status = 'pending'`) == 6
+	})
+	time.Sleep(300 * time.Millisecond)
+	if n := len(h.catcher.Messages()); n != 0 {
+		t.Fatalf("%d emails left without a relay", n)
+	}
+	h.stop()
+
+	// Two new instances with the relay pick up the queue and share new work; every
+	// email leaves exactly once.
+	relay := map[string]string{"SMTP_HOST": h.catcher.Host()}
+	h.instance(relay)
+	h.instance(relay)
+	for i := 0; i < 10; i++ {
+		h.publish(events.JobStartedV1{TrabajoID: uuid.NewString(), ClienteID: cli, ProfesionalID: uuid.NewString()})
+	}
+	testkit.Eventually(t, 20*time.Second, "sixteen emails", func() bool { return len(h.catcher.To(email)) >= 16 })
+	h.settle()
+	mails := h.catcher.To(email)
+	ids := map[string]bool{}
+	for _, m := range mails {
+		ids[m.MessageID] = true
+	}
+	if len(mails) != 16 || len(ids) != 16 {
+		t.Fatalf("%d emails with %d distinct ids, want 16", len(mails), len(ids))
+	}
+	if n := h.count(`SELECT count(*) FROM notifications WHERE user_id = $1`, cli); n != 16 {
+		t.Fatalf("%d in-app notifications, want 16", n)
+	}
+}
