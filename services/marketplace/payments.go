@@ -161,7 +161,10 @@ func (m *Market) onPayment(ctx context.Context, tx pgx.Tx, env events.Envelope) 
 		if err != nil {
 			return err
 		}
-		if t.EstadoEscrow != domain.EscrowEnEscrow {
+		// The money states only move forward. A release delivered before the payment it
+		// releases (parallel delivery) is applied at once: it proves the payment, and the
+		// late PaymentApproved then finds nothing left to do.
+		if t.EstadoEscrow != domain.EscrowEnEscrow && t.EstadoEscrow != domain.EscrowPendientePago {
 			break
 		}
 		if _, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = 'LIBERADO', estado = 'APROBADO', comision_centavos = $2, liberado_centavos = $3,

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -359,5 +360,29 @@ func TestHireFixedPriceService(t *testing.T) {
 	}
 	if j := h.job(r["trabajo_id"].(string), cli); j["servicio_id"] != svcID || j["estado"] != "PENDIENTE_PAGO" {
 		t.Fatalf("hired job: %v", j)
+	}
+}
+
+// TestReleaseBeforePaymentAppliesForward: events of one job delivered out of order (the
+// release before the payment) end in the right state; the late payment moves nothing back.
+func TestReleaseBeforePaymentAppliesForward(t *testing.T) {
+	h := start(t, nil)
+	cli := h.newUser("CLIENTE", "Ana")
+	pro := h.newPro("Juan", "APROBADO", "juan.mp")
+	oid, chat := h.offer(cli, pro, 5000)
+	jobID := h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).m(t)["trabajo_id"].(string)
+	h.publish("payments", jobID, events.EscrowReleasedV1{TrabajoID: jobID, ProfesionalID: pro.ID, PrecioCentavos: 500000,
+		ComisionCentavos: 100000, LiberadoCentavos: 400000, TasaComisionBasisPt: 2000, PayoutID: "po-1"})
+	h.eventually("released", func() bool { return h.job(jobID, cli)["estado_escrow"] == "LIBERADO" })
+	h.publish("payments", jobID, events.PaymentApprovedV1{TrabajoID: jobID, PaymentID: "mp-1", Status: "approved", MontoCentavos: 500000})
+	h.publish("payments", jobID, events.EscrowHeldV1{TrabajoID: jobID, PaymentID: "mp-1", MontoCentavos: 500000})
+	time.Sleep(500 * time.Millisecond)
+	if j := h.job(jobID, cli); j["estado_escrow"] != "LIBERADO" || j["estado"] != "APROBADO" {
+		t.Fatalf("late payment moved the job back: %v", j)
+	}
+	for _, m := range h.messages(chat, cli) {
+		if m["type"] == "info" && strings.HasPrefix(m["text"].(string), "💳") {
+			t.Fatalf("payment info posted after release: %v", m)
+		}
 	}
 }
