@@ -98,6 +98,14 @@ func TestRateLimits(t *testing.T) {
 			t.Errorf("%s: %d, want 429", p, r.StatusCode)
 		}
 	}
+	// A client cannot pick its own bucket with a forged X-Forwarded-For.
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/v1/auth/login", strings.NewReader(`{}`))
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("forged X-Forwarded-For: %v %v", r.StatusCode, err)
+	} else {
+		r.Body.Close()
+	}
 	// Other endpoints have their own bucket or none.
 	if r, _ := post("/api/v1/auth/forgot-password"); r.StatusCode != http.StatusOK {
 		t.Errorf("forgot-password: %d", r.StatusCode)
@@ -197,5 +205,23 @@ func TestDocsAndMetrics(t *testing.T) {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+func TestRateLimitBehindTrustedProxy(t *testing.T) {
+	s := newStack(t, map[string]string{"RATE_LIMIT_LOGIN_PER_WINDOW": "1", "GATEWAY_CLIENT_IP_HEADER": "X-Forwarded-For"})
+	login := func(ip string) int {
+		var e echo
+		r := s.do(http.MethodPost, "/api/v1/auth/login", strings.NewReader(`{}`), map[string]string{"X-Forwarded-For": ip + ", 10.0.0.1"}, &e)
+		if r.StatusCode == http.StatusOK && e.Headers["x-forwarded-for"] != ip+", 10.0.0.1, 127.0.0.1" {
+			t.Errorf("forwarded chain %q", e.Headers["x-forwarded-for"])
+		}
+		return r.StatusCode
+	}
+	if login("198.51.100.1") != http.StatusOK || login("198.51.100.2") != http.StatusOK {
+		t.Fatalf("distinct clients share a bucket")
+	}
+	if got := login("198.51.100.1"); got != http.StatusTooManyRequests {
+		t.Errorf("second login from the same client: %d", got)
 	}
 }

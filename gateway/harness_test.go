@@ -44,6 +44,7 @@ type fakeService struct {
 	hits    atomic.Int64
 	healthy atomic.Bool
 	hang    atomic.Bool // requests (not /health) block until the client gives up
+	broken  atomic.Bool // requests (not /health) get their connection closed unanswered
 	unblock chan struct{}
 }
 
@@ -70,6 +71,14 @@ func (f *fakeService) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.hits.Add(1)
+	if f.broken.Load() {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+			}
+		}
+		return
+	}
 	if f.hang.Load() {
 		select {
 		case <-r.Context().Done():

@@ -138,10 +138,17 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 	for _, h := range hopHeaders {
 		out.Header.Del(h)
 	}
-	out.Header.Set(fiber.HeaderXForwardedHost, string(in.Header.Host()))
-	out.Header.Set(fiber.HeaderXForwardedProto, c.Protocol())
+	// Behind a trusted proxy (ClientIPHeader set) its X-Forwarded-Host/Proto stand;
+	// otherwise the gateway is the first hop and states them itself.
+	trusted := g.cfg.ClientIPHeader != ""
+	if !trusted || len(in.Header.Peek(fiber.HeaderXForwardedHost)) == 0 {
+		out.Header.Set(fiber.HeaderXForwardedHost, string(in.Header.Host()))
+	}
+	if !trusted || len(in.Header.Peek(fiber.HeaderXForwardedProto)) == 0 {
+		out.Header.Set(fiber.HeaderXForwardedProto, c.Protocol())
+	}
 	ip := g.clientIP(c)
-	if prior := string(in.Header.Peek(fiber.HeaderXForwardedFor)); prior != "" && g.cfg.ClientIPHeader != "" {
+	if prior := string(in.Header.Peek(fiber.HeaderXForwardedFor)); prior != "" && trusted {
 		// Only a trusted proxy's chain is kept; otherwise the peer address starts it.
 		out.Header.Set(fiber.HeaderXForwardedFor, prior+", "+c.Context().RemoteIP().String())
 	} else {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
@@ -72,7 +73,13 @@ func multipartBody(t *testing.T, sizes ...int) (*bytes.Buffer, string) {
 		t.Fatal(err)
 	}
 	for i, n := range sizes {
-		fw, err := mw.CreateFormFile("files", fmt.Sprintf("foto%d.jpg", i))
+		// Per-part headers and a field after the files: a gateway that parsed and
+		// re-encoded the form would not reproduce these bytes.
+		hdr := textproto.MIMEHeader{}
+		hdr.Set("Content-Disposition", fmt.Sprintf(`form-data; name="files"; filename="foto%d.jpg"`, i))
+		hdr.Set("Content-Type", "image/jpeg")
+		hdr.Set("X-Part", fmt.Sprint(i))
+		fw, err := mw.CreatePart(hdr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,6 +88,9 @@ func multipartBody(t *testing.T, sizes ...int) (*bytes.Buffer, string) {
 		if _, err := fw.Write(b); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := mw.WriteField("descripcion", "después de las fotos"); err != nil {
+		t.Fatal(err)
 	}
 	if err := mw.Close(); err != nil {
 		t.Fatal(err)
@@ -261,4 +271,35 @@ func grep(text, word string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+func TestBreakerRecoversWhenServiceReturns(t *testing.T) {
+	s := newStack(t, map[string]string{"GATEWAY_BREAKER_FAILURES": "2", "GATEWAY_BREAKER_OPEN": "300ms"})
+	f := s.Services["professionals"]
+	f.broken.Store(true)
+	for i := 0; i < 2; i++ {
+		if r := s.do(http.MethodGet, "/api/v1/search", nil, nil, nil); r.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("broken service: %d", r.StatusCode)
+		}
+	}
+	f.broken.Store(false)
+	hits := f.hits.Load()
+	// Open: refused without reaching the service, although it is back.
+	var e errorBody
+	if r := s.do(http.MethodGet, "/api/v1/search", nil, nil, &e); r.StatusCode != http.StatusServiceUnavailable || e.Code != "service_unavailable" {
+		t.Fatalf("open breaker: %d %+v", r.StatusCode, e)
+	}
+	if f.hits.Load() != hits {
+		t.Errorf("an open breaker let a request through")
+	}
+	// After the open period one probe goes through, succeeds, and the breaker closes.
+	time.Sleep(350 * time.Millisecond)
+	for i := 0; i < 3; i++ {
+		if r := s.do(http.MethodGet, "/api/v1/search", nil, nil, nil); r.StatusCode != http.StatusOK {
+			t.Errorf("after recovery: %d", r.StatusCode)
+		}
+	}
+	if !strings.Contains(s.metricsText(), `gateway_breaker_transitions_total{service="gateway",to="closed",upstream="professionals"} 1`) {
+		t.Errorf("no transition back to closed recorded")
+	}
 }

@@ -210,3 +210,28 @@ func TestWebSocketClosesOnBanAndShutdown(t *testing.T) {
 		t.Errorf("Stop did not return")
 	}
 }
+
+func TestWebSocketKeepalivePings(t *testing.T) {
+	s := newStack(t, map[string]string{"GATEWAY_WS_PING_INTERVAL": "50ms"})
+	const uid = "e5555555-5555-4555-8555-555555555555"
+	c, _, err := websocket.DefaultDialer.Dial(s.wsURL("?token="+s.Keys.Token(uid, "CLIENTE", "e@x.com")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mustConnected(t, c, uid)
+	pings := 0
+	c.SetPingHandler(func(data string) error {
+		pings++
+		return c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	_ = c.SetReadDeadline(time.Now().Add(400 * time.Millisecond))
+	_, _, err = c.ReadMessage() // returns on the deadline; pings are handled meanwhile
+	var ne interface{ Timeout() bool }
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read ended with %v", err)
+	}
+	if pings < 3 {
+		t.Errorf("%d pings in 400ms at a 50ms interval", pings)
+	}
+}
