@@ -131,7 +131,13 @@ func (s *svc) deliver(ctx context.Context, tx pgx.Tx, consumerName string, env e
 		}
 	}
 
-	c, known, err := s.contact(ctx, tx, n.UserID, true)
+	wantEmail := n.Email == emailAlways || (n.Email == emailByPreference && prefs.email(n.Tipo))
+	wantPush := n.Push && prefs.push(n.Tipo)
+	if !wantEmail && !wantPush {
+		return nil
+	}
+	// Only an email needs the address, so only then is a replica miss worth a call.
+	c, known, err := s.contact(ctx, tx, n.UserID, wantEmail)
 	if err != nil {
 		return err
 	}
@@ -140,7 +146,7 @@ func (s *svc) deliver(ctx context.Context, tx pgx.Tx, consumerName string, env e
 		return nil
 	}
 	queued := false
-	if n.Email == emailAlways || (n.Email == emailByPreference && prefs.email(n.Tipo)) {
+	if wantEmail {
 		e := s.renderEmail(n, c)
 		payload, err := json.Marshal(e)
 		if err != nil {
@@ -153,7 +159,7 @@ func (s *svc) deliver(ctx context.Context, tx pgx.Tx, consumerName string, env e
 		}
 		queued = true
 	}
-	if n.Push && prefs.push(n.Tipo) {
+	if wantPush {
 		payload, err := json.Marshal(pushPayload{Title: n.Titulo, Body: n.Mensaje, URL: s.link(n.Link), Tipo: n.Tipo, Data: n.Data})
 		if err != nil {
 			return fmt.Errorf("marshal push: %w", err)
