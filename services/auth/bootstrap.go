@@ -47,6 +47,9 @@ func CreateAdmin(ctx context.Context, db pg.Beginner, getenv config.Getenv, in A
 	ck.Len("nombre", reg.Nombre, 1, 100)
 	ck.Len("apellido", reg.Apellido, 1, 100)
 	if err := ck.Err(); err != nil {
+		if e, ok := apperr.As(err); ok && len(e.Fields) > 0 {
+			return "", false, fmt.Errorf("create admin: %s %s", e.Fields[0].Field, e.Fields[0].Msg)
+		}
 		return "", false, err
 	}
 	hasher, err := NewHasher(cfg)
