@@ -1,0 +1,227 @@
+// Command bench measures chat throughput through the gateway and the latency from a
+// message send (HTTP POST) to its delivery on the recipient's WebSocket.
+//
+// It registers a client and a professional through auth, opens a conversation, connects
+// the professional to /api/v1/ws, then sends messages as the client at a fixed rate and
+// reports achieved messages per second and send → WebSocket latency p50/p90/p99/max.
+//
+//	go run ./services/marketplace/bench -base http://localhost:8000 -rate 200 -duration 10s
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/google/uuid"
+)
+
+func main() {
+	base := flag.String("base", "http://localhost:8000", "gateway base URL")
+	rate := flag.Int("rate", 200, "messages per second to send")
+	dur := flag.Duration("duration", 10*time.Second, "how long to send")
+	workers := flag.Int("workers", 32, "concurrent HTTP senders")
+	target := flag.Duration("p99", 50*time.Millisecond, "p99 target; exit status 1 when missed")
+	flag.Parse()
+	if err := run(*base, *rate, *dur, *workers, *target); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type client struct {
+	base string
+	http *http.Client
+}
+
+func (c client) call(method, path, token string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, b)
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+// account registers a user and logs in, returning its id and access token.
+func (c client) account(rol string) (string, string, error) {
+	email := fmt.Sprintf("bench-%s@example.com", uuid.NewString()[:12])
+	var u struct {
+		ID string `json:"id"`
+	}
+	if err := c.call("POST", "/api/v1/auth/register", "", map[string]any{"email": email, "password": "bench-password-1",
+		"nombre": "Bench", "apellido": rol, "rol": rol}, &u); err != nil {
+		return "", "", err
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := c.call("POST", "/api/v1/auth/login", "", map[string]any{"email": email, "password": "bench-password-1"}, &tok); err != nil {
+		return "", "", err
+	}
+	return u.ID, tok.AccessToken, nil
+}
+
+func run(base string, rate int, dur time.Duration, workers int, target time.Duration) error {
+	c := client{base: strings.TrimRight(base, "/"), http: &http.Client{Timeout: 10 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: workers * 2}}}
+	_, cliTok, err := c.account("CLIENTE")
+	if err != nil {
+		return fmt.Errorf("client account: %w", err)
+	}
+	proID, proTok, err := c.account("PROFESIONAL")
+	if err != nil {
+		return fmt.Errorf("professional account: %w", err)
+	}
+	// The registration event may still be on its way to marketplace: retry briefly.
+	var chat struct {
+		ChatID string `json:"chat_id"`
+	}
+	for i := 0; ; i++ {
+		err = c.call("POST", "/api/v1/chat/conversations", cliTok, map[string]any{"profesional_id": proID}, &chat)
+		if err == nil || i == 50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("conversation: %w", err)
+	}
+
+	u, _ := url.Parse(c.base)
+	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
+	u.Path = "/api/v1/ws"
+	u.RawQuery = "token=" + url.QueryEscape(proTok)
+	ws, _, err := websocket.DefaultDialer.Dial(u.String(), nil)
+	if err != nil {
+		return fmt.Errorf("websocket: %w", err)
+	}
+	defer ws.Close()
+
+	var mu sync.Mutex
+	sentAt := map[string]time.Time{}
+	var lat []time.Duration
+	var received atomic.Int64
+	go func() {
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			now := time.Now()
+			var push struct {
+				Type string `json:"type"`
+				Data struct {
+					Text string `json:"text"`
+				} `json:"data"`
+			}
+			if json.Unmarshal(data, &push) != nil || push.Type != "message" {
+				continue
+			}
+			mu.Lock()
+			if t0, ok := sentAt[push.Data.Text]; ok {
+				lat = append(lat, now.Sub(t0))
+				delete(sentAt, push.Data.Text)
+				received.Add(1)
+			}
+			mu.Unlock()
+		}
+	}()
+
+	jobs := make(chan string, rate)
+	var sent, failed atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for text := range jobs {
+				mu.Lock()
+				sentAt[text] = time.Now()
+				mu.Unlock()
+				if err := c.call("POST", "/api/v1/chat/"+chat.ChatID+"/messages", cliTok, map[string]any{"text": text}, nil); err != nil {
+					failed.Add(1)
+					mu.Lock()
+					delete(sentAt, text)
+					mu.Unlock()
+					continue
+				}
+				sent.Add(1)
+			}
+		}()
+	}
+	start := time.Now()
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	n := 0
+	for time.Since(start) < dur {
+		<-tick.C
+		n++
+		select {
+		case jobs <- fmt.Sprintf("mensaje de prueba numero %d", n):
+		default:
+			failed.Add(1) // senders cannot keep up
+		}
+	}
+	tick.Stop()
+	close(jobs)
+	wg.Wait()
+	elapsed := time.Since(start)
+	deadline := time.Now().Add(3 * time.Second)
+	for received.Load() < sent.Load() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	fmt.Printf("sent %d (failed %d) in %s: %.1f msg/s; delivered %d over WebSocket\n",
+		sent.Load(), failed.Load(), elapsed.Round(time.Millisecond), float64(sent.Load())/elapsed.Seconds(), received.Load())
+	fmt.Printf("send → WebSocket latency: p50 %s  p90 %s  p99 %s  max %s\n", pct(0.50), pct(0.90), pct(0.99), pct(1))
+	if len(lat) == 0 {
+		return errors.New("no message was delivered over the WebSocket")
+	}
+	if pct(0.99) > target {
+		return fmt.Errorf("p99 %s is above the %s target", pct(0.99), target)
+	}
+	return nil
+}
