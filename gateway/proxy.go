@@ -119,6 +119,9 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 var hopHeaders = []string{
 	fiber.HeaderConnection, fiber.HeaderKeepAlive, fiber.HeaderProxyAuthorization, "Proxy-Connection",
 	fiber.HeaderTE, fiber.HeaderTrailer, fiber.HeaderUpgrade, "X-Internal-Key",
+	// The gateway's server already answered "100 Continue"; the client here sends the
+	// body at once, so the service must not be asked to wait for it.
+	fiber.HeaderExpect,
 }
 
 // forward sends the request in c to u and writes u's answer into c. The body is streamed

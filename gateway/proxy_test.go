@@ -53,6 +53,11 @@ func TestForwardsMethodPathQueryHeadersBody(t *testing.T) {
 		t.Errorf("upstream response header lost: %v", resp.Header)
 	}
 
+	// HEAD answers headers only, without hanging on a body.
+	if r := s.do(http.MethodHead, "/api/v1/users/me", nil, nil, nil); r.StatusCode != http.StatusOK || r.Header.Get("X-Total-Count") != "42" {
+		t.Errorf("HEAD: %d %v", r.StatusCode, r.Header)
+	}
+
 	// Without a request id or trace, the gateway makes both.
 	e = echo{}
 	resp = s.do(http.MethodGet, "/api/v1/users/me", nil, nil, &e)
@@ -105,9 +110,14 @@ func TestMultipartUploadForwardedIntact(t *testing.T) {
 		sum := sha256.Sum256(buf.Bytes())
 		n := buf.Len()
 		var e echo
-		resp := s.do(http.MethodPost, "/api/v1/professional/portfolio/1/images", buf, map[string]string{"Content-Type": ct}, &e)
+		// Expect: 100-continue is what curl and browsers' big uploads send.
+		resp := s.do(http.MethodPost, "/api/v1/professional/portfolio/1/images", buf,
+			map[string]string{"Content-Type": ct, "Expect": "100-continue"}, &e)
 		if resp.StatusCode != http.StatusOK || e.Service != "professionals" {
 			t.Fatalf("status %d service %q", resp.StatusCode, e.Service)
+		}
+		if _, ok := e.Headers["expect"]; ok {
+			t.Errorf("Expect header forwarded")
 		}
 		if e.BodyLen != n || e.BodySHA256 != hex.EncodeToString(sum[:]) || e.Headers["content-type"] != ct {
 			t.Errorf("upload altered: got %d bytes sha %s ct %q, sent %d bytes sha %x ct %q",
