@@ -116,7 +116,7 @@ func (s *svc) createServicio(c *fiber.Ctx) error {
 	if err := s.checkOficio(ctx, in.OficioID); err != nil {
 		return err
 	}
-	rows, err := s.pool.Query(ctx, `INSERT INTO servicios_publicados s (profesional_id, nombre, descripcion, precio_fijo, oficio_id)
+	rows, err := s.pool.Query(ctx, `INSERT INTO servicios_publicados AS s (profesional_id, nombre, descripcion, precio_fijo, oficio_id)
 		VALUES ($1, $2, $3, $4, $5) RETURNING `+servicioCols, p.ID, *in.Nombre, in.Descripcion, int64(*in.PrecioFijo), *in.OficioID)
 	if err != nil {
 		return fmt.Errorf("create servicio: %w", pg.Translate(err))
