@@ -45,7 +45,7 @@ func LoadConfig(get config.Getenv) (Config, error) {
 	r := config.NewReader(get)
 	c := Config{
 		Argon2MemoryKiB:   uint32(r.Int("ARGON2_MEMORY_KIB", 64*1024)),
-		Argon2Iterations:  uint32(r.Int("ARGON2_ITERATIONS", 3)),
+		Argon2Iterations:  uint32(r.Int("ARGON2_ITERATIONS", 2)),
 		Argon2Parallelism: uint8(r.Int("ARGON2_PARALLELISM", 2)),
 		AccessTTL:         r.Duration("ACCESS_TOKEN_TTL", 30*time.Minute),
 		RefreshTTL:        r.Duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),

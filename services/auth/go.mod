@@ -11,6 +11,7 @@ replace github.com/conectarpro/conectar/migrations => ../../migrations
 require (
 	github.com/alexedwards/argon2id v1.0.0
 	github.com/conectarpro/conectar/events v0.0.0-00010101000000-000000000000
+	github.com/conectarpro/conectar/migrations v0.0.0-00010101000000-000000000000
 	github.com/conectarpro/conectar/platform v0.0.0-00010101000000-000000000000
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/golang-jwt/jwt/v5 v5.3.1
@@ -23,7 +24,6 @@ require (
 	github.com/antithesishq/antithesis-sdk-go v0.9.0-default-no-op // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/conectarpro/conectar/migrations v0.0.0-00010101000000-000000000000 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
