@@ -21,7 +21,6 @@ CREATE TABLE trabajos (
     congelado         boolean NOT NULL DEFAULT false, -- dispute or chargeback: no release
     disputa_id        text,
     liberacion_pendiente boolean NOT NULL DEFAULT false, -- JobCompleted waits (frozen / not funded)
-    reembolso_pendiente  boolean NOT NULL DEFAULT false, -- JobCancelled waits (not funded yet)
     alerta            text,                   -- for admins: amount mismatch, chargeback…
     tasa_comision_bp  int,
     comision_centavos bigint,

@@ -8,6 +8,7 @@ package payments
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -58,6 +59,19 @@ func loadSettings(getenv config.Getenv, publicURL string) (Settings, error) {
 	}
 	if s.NotificationURL == "" && publicURL != "" {
 		s.NotificationURL = strings.TrimRight(publicURL, "/") + "/api/v1/webhook/mercadopago"
+	}
+	if s.NotificationURL != "" {
+		// Only Webhooks (signed), not the legacy unsigned IPN, to this URL.
+		u, err := url.Parse(s.NotificationURL)
+		if err != nil || u.Host == "" {
+			return s, fmt.Errorf("MP_NOTIFICATION_URL %q is not a URL", s.NotificationURL)
+		}
+		q := u.Query()
+		if q.Get("source_news") == "" {
+			q.Set("source_news", "webhooks")
+			u.RawQuery = q.Encode()
+		}
+		s.NotificationURL = u.String()
 	}
 	if s.WebhookWorkers < 1 {
 		s.WebhookWorkers = 1

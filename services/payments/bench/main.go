@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,6 +65,7 @@ func run() error {
 	conc := flag.Int("c", 32, "concurrent webhook senders")
 	workers := flag.Int("workers", 8, "webhook workers in the service")
 	keep := flag.Bool("keep", false, "keep the database")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the webhook phase to this file")
 	flag.Parse()
 	ctx := context.Background()
 	base := os.Getenv("DATABASE_URL")
@@ -114,7 +116,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	pool, err := pg.Open(ctx, roleDSN, payments.Name, 32)
+	pool, err := pg.Open(ctx, roleDSN, payments.Name, int32(*workers+16))
 	if err != nil {
 		return err
 	}
@@ -200,6 +202,16 @@ func run() error {
 	var failures atomic.Int64
 	answer := make([]time.Duration, len(work))
 	var wg sync.WaitGroup
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
 	start := time.Now()
 	for range *conc {
 		wg.Add(1)
@@ -238,6 +250,9 @@ func run() error {
 		return c == 0, err
 	}); err != nil {
 		return fmt.Errorf("processing: %w", err)
+	}
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
 	}
 	var first, last time.Time
 	var processed int
