@@ -40,8 +40,6 @@ CREATE TABLE conversaciones (
     id              uuid PRIMARY KEY,
     cliente_id      uuid        NOT NULL,
     profesional_id  uuid        NOT NULL,
-    last_message    text,
-    last_message_at timestamptz,
     created_at      timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT conversaciones_par UNIQUE (cliente_id, profesional_id),
     CONSTRAINT conversaciones_distintos CHECK (cliente_id <> profesional_id)

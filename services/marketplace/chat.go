@@ -182,13 +182,17 @@ func (m *Market) chats(ctx context.Context, userID, only string) ([]Chat, int, e
 	rows, err := m.pool.Query(ctx, `
 		SELECT c.id::text, c.cliente_id::text, c.profesional_id::text,
 		       coalesce(trim(uc.nombre || ' ' || uc.apellido), ''), coalesce(trim(up.nombre || ' ' || up.apellido), ''),
-		       c.last_message, c.last_message_at, c.created_at,
+		       last.texto, last.created_at, c.created_at,
 		       (SELECT count(*) FROM mensajes mm WHERE mm.chat_id = c.id AND mm.recipient_id = $1 AND NOT mm.leido)
 		FROM conversaciones c
 		LEFT JOIN usuarios uc ON uc.id = c.cliente_id
 		LEFT JOIN usuarios up ON up.id = c.profesional_id
+		-- The last message is read through the keyset index instead of being kept on the
+		-- conversation row: a hot row would serialize every send in a busy chat.
+		LEFT JOIN LATERAL (SELECT CASE WHEN tipo = 'oferta' THEN 'Oferta: ' || texto ELSE texto END AS texto, created_at
+		                   FROM mensajes WHERE chat_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1) last ON true
 		WHERE (c.cliente_id = $1 OR c.profesional_id = $1) AND ($2 = '' OR c.id::text = $2)
-		ORDER BY coalesce(c.last_message_at, c.created_at) DESC`, userID, only)
+		ORDER BY coalesce(last.created_at, c.created_at) DESC`, userID, only)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list chats: %w", err)
 	}
@@ -233,10 +237,10 @@ type newMessage struct {
 	hash                  string
 	motivos               []string
 	oferta                *Oferta
+	senderNombre          *string // when known, saves a lookup
 }
 
-// storeMessage inserts a message, bumps the conversation and pushes it to both
-// participants after commit.
+// storeMessage inserts a message and pushes it to both participants after commit.
 func (m *Market) storeMessage(ctx context.Context, tx pgx.Tx, nm newMessage) (Message, error) {
 	id := newID()
 	now := m.now().UTC()
@@ -263,15 +267,11 @@ func (m *Market) storeMessage(ctx context.Context, tx pgx.Tx, nm newMessage) (Me
 	if err != nil {
 		return Message{}, fmt.Errorf("store message: %w", err)
 	}
-	preview := nm.text
-	if nm.tipo == "oferta" && nm.oferta != nil {
-		preview = "Oferta: $" + nm.oferta.PrecioFinal.String()
-	}
-	if _, err := tx.Exec(ctx, `UPDATE conversaciones SET last_message = $2, last_message_at = $3 WHERE id = $1`, nm.chat.ID, preview, now); err != nil {
-		return Message{}, fmt.Errorf("bump conversation: %w", err)
-	}
 	msg := Message{ID: id, ChatID: nm.chat.ID, Type: nm.tipo, Text: nm.text, Censurado: nm.censored, CreatedAt: now, Timestamp: now.UnixMilli(), Read: recipient == nil}
-	if nm.senderID != "" {
+	if nm.senderID != "" && nm.senderNombre != nil {
+		msg.SenderID = &nm.senderID
+		msg.SenderNombre = *nm.senderNombre
+	} else if nm.senderID != "" {
 		msg.SenderID = &nm.senderID
 		names, err := nombres(ctx, tx, nm.senderID)
 		if err != nil {
@@ -333,19 +333,24 @@ func (m *Market) sendMessage(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	cv, err := m.participantConv(ctx, chatID, a.ID)
-	if err != nil {
-		return err
-	}
+	// One round trip reads the conversation, the sender's chat ban and name.
+	cv := conv{ID: chatID}
 	var banned bool
-	if err := m.pool.QueryRow(ctx, `SELECT coalesce((SELECT chat_banned FROM usuarios WHERE id = $1), false)`, a.ID).Scan(&banned); err != nil {
-		return fmt.Errorf("read chat ban: %w", err)
+	var nombre string
+	err = m.pool.QueryRow(ctx, `SELECT c.cliente_id::text, c.profesional_id::text, coalesce(u.chat_banned, false),
+		coalesce(trim(u.nombre || ' ' || u.apellido), '')
+		FROM conversaciones c LEFT JOIN usuarios u ON u.id = $2 WHERE c.id = $1`, chatID, a.ID).Scan(&cv.ClienteID, &cv.ProfesionalID, &banned, &nombre)
+	if err != nil {
+		return notFound(err, "chat")
+	}
+	if a.ID != cv.ClienteID && a.ID != cv.ProfesionalID {
+		return apperr.Forbidden("chat_ajeno", "No participás de esta conversación")
 	}
 	if banned {
 		return apperr.Forbidden("chat_bloqueado", "Tu cuenta fue bloqueada del chat por compartir datos de contacto reiteradamente")
 	}
 	verdict := moderation.Check(text)
-	nm := newMessage{chat: cv, senderID: a.ID, recipientID: cv.other(a.ID), tipo: "text", text: text}
+	nm := newMessage{chat: cv, senderID: a.ID, recipientID: cv.other(a.ID), tipo: "text", text: text, senderNombre: &nombre}
 	if verdict.Blocked {
 		nm.text, nm.censored, nm.hash, nm.motivos = moderation.Censored, true, moderation.Hash(text), verdict.Reasons
 	}
