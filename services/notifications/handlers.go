@@ -80,6 +80,9 @@ func (s *svc) onAuth(ctx context.Context, tx pgx.Tx, env events.Envelope) error 
 			e.UserID, e.Email, e.Nombre, e.Apellido, e.Rol, env.OccurredAt); err != nil {
 			return fmt.Errorf("store contact %s: %w", e.UserID, err)
 		}
+		if e.Rol == "ADMIN" {
+			return nil // admins are created by operators, not welcomed as customers
+		}
 		return s.deliver(ctx, tx, consumerNotifyAuth, env, welcomeNotice(s, e))
 	case events.PasswordResetRequestedV1{}.EventType():
 		e, err := decode[events.PasswordResetRequestedV1](env)
