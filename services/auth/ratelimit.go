@@ -103,11 +103,15 @@ var errTooMany = apperr.New(apperr.KindRateLimited, "too_many_attempts",
 	"Demasiados intentos. Esperá unos minutos antes de volver a intentar.")
 
 // clientIP is the caller's address. Behind the gateway (a loopback or private peer) it
-// is the last X-Forwarded-For hop, the one the gateway appended; a direct caller cannot
-// choose its own key by sending the header.
+// is the gateway's X-Real-Ip (the client address it computed, honouring its trusted
+// proxy setting), else the last X-Forwarded-For hop, the one the gateway appended. A
+// direct public caller cannot choose its own key by sending the headers.
 func clientIP(c *fiber.Ctx) string {
 	peer := c.Context().RemoteIP()
 	if peer != nil && (peer.IsLoopback() || peer.IsPrivate()) {
+		if ip := net.ParseIP(strings.TrimSpace(c.Get("X-Real-Ip"))); ip != nil {
+			return ip.String()
+		}
 		if xff := c.Get(fiber.HeaderXForwardedFor); xff != "" {
 			parts := strings.Split(xff, ",")
 			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {

@@ -301,3 +301,23 @@ func publish(t *testing.T, h *harness, env events.Envelope) {
 		t.Fatal(err)
 	}
 }
+
+// doHdr posts a JSON body with extra headers (name, value pairs).
+func doHdr(t *testing.T, method, u, body string, hdr ...string) resp {
+	t.Helper()
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
+}

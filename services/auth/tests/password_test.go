@@ -180,3 +180,20 @@ func TestLoginTimingDoesNotRevealAccounts(t *testing.T) {
 		t.Fatalf("timings differ: known %s, unknown %s", known, unknown)
 	}
 }
+
+// TestRateLimitPerClientBehindGateway: the per-IP limit keys on the client address the
+// gateway forwards (X-Real-Ip), so one client's burst does not lock everyone else out.
+func TestRateLimitPerClientBehindGateway(t *testing.T) {
+	h := start(t, map[string]string{"LOGIN_RATE_PER_IP": "2", "LOGIN_RATE_PER_ACCOUNT": "100"})
+	send := func(ip string) int {
+		req := `{"email":"x@example.com","password":"y"}`
+		r := doHdr(t, "POST", h.base+"/api/v1/auth/login", req, "X-Real-Ip", ip, "X-Forwarded-For", ip)
+		return r.Status
+	}
+	if send("203.0.113.1") != 401 || send("203.0.113.1") != 401 || send("203.0.113.1") != 429 {
+		t.Fatal("client A not limited after 2 attempts")
+	}
+	if st := send("203.0.113.2"); st != 401 {
+		t.Fatalf("client B limited by A's attempts: %d", st)
+	}
+}
