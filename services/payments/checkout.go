@@ -77,8 +77,10 @@ func (a *App) createCheckout(ctx context.Context, tx pgx.Tx, j job, meta events.
 	pref, err := a.createPreference(ctx, j)
 	if err != nil {
 		a.svc.Deps.Log.Warn("checkout creation failed", "trabajo", j.ID, "err", err)
-		if _, err2 := tx.Exec(ctx, `UPDATE trabajos SET checkout_estado=$2, checkout_error=$3, updated_at=now() WHERE trabajo_id=$1`,
-			j.ID, CheckoutFallido, err.Error()); err2 != nil {
+		// The marketplace compensates (job cancelled, offer open again), so the job is over
+		// here too: no later link may be created for it.
+		if _, err2 := tx.Exec(ctx, `UPDATE trabajos SET checkout_estado=$2, checkout_error=$3, estado_escrow=$4, updated_at=now() WHERE trabajo_id=$1`,
+			j.ID, CheckoutFallido, err.Error(), EstadoCancelado); err2 != nil {
 			return fmt.Errorf("record checkout failure of %s: %w", j.ID, err2)
 		}
 		return a.emit(ctx, tx, j.ID, meta, events.PaymentCheckoutFailedV1{TrabajoID: j.ID, OfertaID: j.OfertaID,

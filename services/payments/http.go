@@ -99,16 +99,13 @@ func (a *App) createPreferenceHTTP(c *fiber.Ctx) error {
 			return apperr.Invalid("invalid_state", "El trabajo no está pendiente de pago (estado "+j.Estado+")")
 		}
 		if j.Checkout != CheckoutCreado {
+			// The OfferAccepted event is still on its way: create the link now (the event's
+			// handler will find it and reuse it).
 			if err := a.createCheckout(ctx, tx, j, events.Meta{}); err != nil {
 				return err
 			}
 			if j, _, err = getJob(ctx, tx, id, false); err != nil {
 				return err
-			}
-			if j.Checkout != CheckoutCreado {
-				// Keep the failure recorded (and announced), then answer 502.
-				out = j
-				return nil
 			}
 		}
 		out = j

@@ -360,17 +360,29 @@ func TestCheckoutFailureAndRetry(t *testing.T) {
 	if calls["POST POST /checkout/preferences"] != 3 {
 		t.Fatalf("preference attempts %v, want 3", calls)
 	}
-	var out map[string]any
-	if st := h.api("POST", "/api/v1/mercadopago/create-preference?trabajo_id="+id, h.env.Keys.Token(cliente, "CLIENTE", "c@x"), &out); st != 200 || out["payment_url"] == nil {
-		t.Fatalf("create-preference %d %v", st, out)
+	// The marketplace compensates by cancelling the job: no link can be made for it later.
+	if st := h.api("POST", "/api/v1/mercadopago/create-preference?trabajo_id="+id, h.env.Keys.Token(cliente, "CLIENTE", "c@x"), nil); st != 400 {
+		t.Fatalf("create-preference after a failed checkout %d", st)
 	}
-	h.waitEvent("PaymentCheckoutCreated", id)
+	if e := h.estado(id); e != "CANCELADO" {
+		t.Fatalf("estado %s", e)
+	}
+	// MercadoPago is back: the next job gets its link, and a redelivered accept reuses it.
+	id2, cliente2, link := h.accept(90000, uuid.NewString())
 	var again map[string]any
-	h.api("POST", "/api/v1/mercadopago/create-preference?trabajo_id="+id, h.env.Keys.Token(cliente, "CLIENTE", "c@x"), &again)
-	if again["preference_id"] != out["preference_id"] {
-		t.Fatalf("second link %v != %v", again, out)
+	h.api("POST", "/api/v1/mercadopago/create-preference?trabajo_id="+id2, h.env.Keys.Token(cliente2, "CLIENTE", "c@x"), &again)
+	if again["payment_url"] != link {
+		t.Fatalf("second link %v != %v", again, link)
 	}
-	if st := h.api("POST", "/api/v1/mercadopago/create-preference?trabajo_id="+uuid.NewString(), h.env.Keys.Token(cliente, "CLIENTE", "c@x"), nil); st != 404 {
+	h.publish(events.OfferAcceptedV1{OfertaID: uuid.NewString(), TrabajoID: id2, ClienteID: cliente2, ProfesionalID: uuid.NewString(),
+		Descripcion: "Pintura de living", PrecioCentavos: 90000}, id2)
+	time.Sleep(300 * time.Millisecond)
+	var prefs []map[string]any
+	h.simCall("GET", "/_sim/preferences?external_reference="+id2, nil, &prefs)
+	if len(prefs) != 1 || len(h.events("PaymentCheckoutCreated", id2)) != 1 {
+		t.Fatalf("%d preferences, %d PaymentCheckoutCreated for one job", len(prefs), len(h.events("PaymentCheckoutCreated", id2)))
+	}
+	if st := h.api("POST", "/api/v1/mercadopago/create-preference?trabajo_id="+uuid.NewString(), h.env.Keys.Token(cliente2, "CLIENTE", "c@x"), nil); st != 404 {
 		t.Fatalf("unknown job %d", st)
 	}
 	if st := h.api("POST", "/api/v1/mercadopago/create-preference", h.env.Keys.Token(cliente, "CLIENTE", "c@x"), nil); st != 422 {
