@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -132,8 +133,34 @@ func TestAcceptSagaReply(t *testing.T) {
 	oid, chat := h.offer(cli, pro, 25000)
 	h.want(403, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", pro.Token, nil)
 
+	sub, err := h.env.NATS.NC.SubscribeSync(events.RealtimeSubject(pro.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := h.want(200, "PUT", "/api/v1/ofertas/"+oid+"/accept", cli.Token, nil).m(t)
 	jobID := r["trabajo_id"].(string)
+	// The professional sees the offer and the job change live.
+	seen := map[string]bool{}
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline) && !(seen["oferta"] && seen["trabajo"]); {
+		msg, err := sub.NextMsg(time.Until(deadline))
+		if err != nil {
+			break
+		}
+		var push struct {
+			Type string         `json:"type"`
+			Data map[string]any `json:"data"`
+		}
+		_ = json.Unmarshal(msg.Data, &push)
+		switch {
+		case push.Type == "oferta" && push.Data["id"] == oid && push.Data["estado"] == "ACEPTADO":
+			seen["oferta"] = true
+		case push.Type == "trabajo" && push.Data["id"] == jobID:
+			seen["trabajo"] = true
+		}
+	}
+	if !seen["oferta"] || !seen["trabajo"] {
+		t.Fatalf("realtime pushes to the professional: %v", seen)
+	}
 	if r["payment_url"] != "https://sandbox.mercadopago.test/checkout/"+jobID || r["payment_preference_id"] != "pref-"+jobID[:8] ||
 		r["mensaje"] != "Oferta aceptada. Procede al pago para confirmar el trabajo." || r["oferta"].(map[string]any)["estado"] != "ACEPTADO" {
 		t.Fatalf("accept: %v", r)
