@@ -110,6 +110,9 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	} else {
 		d.Log.Warn("payments: MP_ACCESS_TOKEN not set; checkouts will fail until it is configured")
 	}
+	if cfg.WebhookSecret == "" {
+		d.Log.Warn("payments: MP_WEBHOOK_SECRET not set; every webhook will be refused (401) and only reconciliation will find payments")
+	}
 	a.routes()
 	s.Consume(
 		consumer.Spec{Name: "payments-marketplace", Stream: events.StreamMarketplace,

@@ -14,6 +14,15 @@
 //	  "total_amount": 850.00}}
 //
 // and answers {"id": "...", "status": "approved", "external_reference": "...", ...}.
+//
+// Control endpoints (tests, demos; no token needed):
+//
+//	POST /_sim/preferences/{id}/pay?status=approved|rejected|pending|in_process&amount=N  pay a preference
+//	POST /_sim/payments/{id}/approve|reject|refund|chargeback|cancel                    change a payment (webhook sent)
+//	POST /_sim/payments/{id}/webhook?times=N                                             redeliver N webhooks
+//	POST /_sim/faults {"drop_next_webhooks":1,"fail_next_preferences":3,"fail_next_payouts":1,
+//	                   "fail_next_refunds":1,"fail_next_payment_gets":1}                  inject failures (500s, drops)
+//	GET  /_sim/webhooks | /_sim/payouts | /_sim/preferences?external_reference= | /_sim/calls
 package mpsim
 
 import (
