@@ -67,6 +67,8 @@ func TestJobRules(t *testing.T) {
 		{"no second dispute", CanDispute(disputado, cli), "400"},
 		{"review after release", CanReview(liberado, cli), "ok"},
 		{"no review before release", CanReview(completado, cli), "400"},
+		{"review while release is in flight", CanReview(job(EstadoAprobado, EscrowEnEscrow), cli), "ok"},
+		{"no review of a cancelled job", CanReview(job(EstadoCancelado, EscrowReembolsado), cli), "400"},
 		{"pro cannot review", CanReview(liberado, pro), "403"},
 		{"view stranger", CanView(paid, other), "403"},
 		{"view admin", CanView(paid, adm), "ok"},

@@ -174,12 +174,13 @@ func CanDispute(j Job, a Actor) error {
 	return wrongState(j, EstadoDisputado)
 }
 
-// CanReview: only the job's client, only after release.
+// CanReview: only the job's client, only once the job is approved (LIBERADO, or
+// APROBADO while payments finishes the release).
 func CanReview(j Job, a Actor) error {
 	if PartyOf(j, a) != Cliente {
 		return apperr.Forbidden("solo_cliente", "Solo el cliente del trabajo puede reseñarlo")
 	}
-	if j.EstadoEscrow != EscrowLiberado {
+	if j.EstadoEscrow != EscrowLiberado && j.Estado != EstadoAprobado {
 		return apperr.Invalid("trabajo_no_liberado", "Solo se pueden reseñar trabajos finalizados (fondos liberados)")
 	}
 	return nil
