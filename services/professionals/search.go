@@ -173,11 +173,20 @@ func Search(ctx context.Context, db interface {
 	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
 }, p SearchParams) ([]SearchResult, int, error) {
 	pageSQL, pageArgs, countSQL, countArgs := BuildSearch(p)
+	// Page and total read one snapshot (a professional approved or banned between
+	// the two statements would otherwise make them disagree), still in one round trip:
+	// the transaction statements travel in the same pipeline. A failed statement
+	// aborts the transaction and the queued COMMIT then ends it.
 	b := &pgx.Batch{}
+	b.Queue("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 	b.Queue(pageSQL, pageArgs...)
 	b.Queue(countSQL, countArgs...)
+	b.Queue("COMMIT")
 	br := db.SendBatch(ctx, b)
 	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, 0, fmt.Errorf("search begin: %w", pg.Translate(err))
+	}
 	rows, err := br.Query()
 	if err != nil {
 		return nil, 0, fmt.Errorf("search page: %w", pg.Translate(err))
@@ -201,6 +210,9 @@ func Search(ctx context.Context, db interface {
 	var total int
 	if err := br.QueryRow().Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("search count: %w", pg.Translate(err))
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, 0, fmt.Errorf("search commit: %w", pg.Translate(err))
 	}
 	return out, total, nil
 }
