@@ -228,6 +228,16 @@ func (a *App) onDisputeResolved(ctx context.Context, tx pgx.Tx, meta events.Meta
 			return err
 		}
 	case "profesional":
+		var refunding bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM refunds WHERE trabajo_id = $1)`, j.ID).Scan(&refunding); err != nil {
+			return fmt.Errorf("read refunds of %s: %w", j.ID, err)
+		}
+		if refunding {
+			// The money is already on its way back to the client; it cannot be released too.
+			a.svc.Deps.Log.Warn("dispute resolved for the professional after a refund started", "trabajo", j.ID)
+			_, err := tx.Exec(ctx, `UPDATE trabajos SET congelado = true, alerta = 'disputa_tras_reembolso', updated_at = now() WHERE trabajo_id = $1`, j.ID)
+			return err
+		}
 		if j.Estado == EstadoEnEscrow {
 			return a.release(ctx, tx, j, meta)
 		}

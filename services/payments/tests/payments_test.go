@@ -490,3 +490,19 @@ func TestLedgerGuardsInDatabase(t *testing.T) {
 		t.Fatal("unbalanced transaction committed")
 	}
 }
+
+// Money that arrives for a job cancelled before payment (an old link) is held and
+// refunded in full.
+func TestPaidAfterCancellationRefunded(t *testing.T) {
+	h := newHarness(t, nil)
+	prof := uuid.NewString()
+	id, cliente, link := h.accept(30000, prof)
+	h.publish(events.JobCancelledV1{TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, PrecioCentavos: 30000, By: cliente}, id)
+	h.waitEstado(id, "CANCELADO")
+	h.payOnCheckoutPage(link, "approved")
+	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
+	h.waitEvent("RefundIssued", id)
+	if n := h.count("SELECT count(*) FROM ledger_txns WHERE trabajo_id=$1 AND tipo IN ('HOLD','REFUND')", id); n != 2 {
+		t.Fatalf("%d hold/refund transactions", n)
+	}
+}
