@@ -78,6 +78,11 @@ func (m *Market) postReview(c *fiber.Ctx) error {
 		if err := domain.CanReview(t.rules(), a); err != nil {
 			return err
 		}
+		// Reviews of one professional commit one at a time, so each ReviewPosted carries
+		// an aggregate that includes every earlier review.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('resenas:' || $1::text, 0))`, t.ProfesionalID); err != nil {
+			return fmt.Errorf("lock reviews of %s: %w", t.ProfesionalID, err)
+		}
 		now := m.now().UTC()
 		err = tx.QueryRow(ctx, `INSERT INTO resenas (id, trabajo_id, cliente_id, profesional_id, rating, texto_resena, fecha_creacion, fecha_actualizacion)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$7) ON CONFLICT (trabajo_id) DO NOTHING
