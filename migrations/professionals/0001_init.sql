@@ -177,6 +177,14 @@ CREATE TABLE busqueda (
     -- test (ST_DWithin) runs on the few candidates the index returns.
     coverage_geom      geometry(Polygon, 4326) GENERATED ALWAYS AS
         (ST_Buffer(base_location, radio_cobertura_km * 1020.0)::geometry(Polygon, 4326)) STORED,
+    -- Unit vector of base_location and the cosine of the coverage angle: "point p is
+    -- within d metres of the base" is u·p ≥ cos(d / R) on PostGIS's sphere (R =
+    -- 6371008.7714 m, the radius ST_Distance(…, false) and <-> use), three products
+    -- instead of a geography function call per candidate row.
+    ux                 float8 GENERATED ALWAYS AS (cos(radians(ST_Y(base_location::geometry))) * cos(radians(ST_X(base_location::geometry)))) STORED,
+    uy                 float8 GENERATED ALWAYS AS (cos(radians(ST_Y(base_location::geometry))) * sin(radians(ST_X(base_location::geometry)))) STORED,
+    uz                 float8 GENERATED ALWAYS AS (sin(radians(ST_Y(base_location::geometry)))) STORED,
+    cos_cobertura      float8 GENERATED ALWAYS AS (cos(radio_cobertura_km * 1000.0 / 6371008.771415)) STORED,
     acepta_instant     boolean NOT NULL,
     tarifa_por_hora    bigint,
     rating_promedio    numeric(3, 2) NOT NULL,

@@ -74,18 +74,24 @@ func BuildSearch(p SearchParams) (pageSQL string, pageArgs []any, countSQL strin
 		where = append(where, "EXISTS (SELECT 1 FROM profesional_oficios po WHERE po.profesional_id = b.profesional_id AND po.oficio_id = ANY ("+arg(p.OficioIDs)+"::uuid[]))")
 	}
 	geo, pt := "", ""
+	var cosArg func(metres string) string
 	if p.Lat != nil && p.Lng != nil {
 		lng, lat := arg(*p.Lng), arg(*p.Lat)
 		pt = "ST_SetSRID(ST_MakePoint(" + lng + "::float8, " + lat + "::float8), 4326)"
 		geo = pt + "::geography"
+		x, y, z := unitVector(*p.Lat, *p.Lng)
+		dot := "(b.ux * " + arg(x) + "::float8 + b.uy * " + arg(y) + "::float8 + b.uz * " + arg(z) + "::float8)"
+		cosArg = func(metres string) string { return dot + " >= cos((" + metres + ") / " + earthRadius + ")" }
 		switch p.Shape {
 		case ShapeCoverage:
 			// The bounding-box test on the slightly larger coverage polygon is what the
-			// GiST answers; ST_DWithin on the few candidates is the exact definition.
-			geoWhere = append(geoWhere, "b.coverage_geom ~ "+pt,
-				"ST_DWithin(b.base_location, "+geo+", b.radio_cobertura_km * 1000.0::float8, false)")
+			// GiST answers; the exact circle test runs on its few candidates.
+			geoWhere = append(geoWhere, "b.coverage_geom ~ "+pt, dot+" >= b.cos_cobertura")
 		default:
-			geoWhere = append(geoWhere, "ST_DWithin(b.base_location, "+geo+", "+arg(p.RadioM)+"::float8, false)")
+			// The box around the circle is the GiST condition (what ST_DWithin would
+			// generate), the exact test is the dot product.
+			r := arg(p.RadioM) + "::float8"
+			geoWhere = append(geoWhere, "b.base_location && _ST_Expand("+geo+", "+r+")", cosArg(r))
 		}
 	}
 	if p.Q != "" {
@@ -132,7 +138,7 @@ func BuildSearch(p SearchParams) (pageSQL string, pageArgs []any, countSQL strin
 			knnWhere = cond
 		}
 		knn := arg(p.Skip + p.Limit)
-		where = append(where, "ST_DWithin(b.base_location, "+geo+", (SELECT coalesce(max(d), 0) + 0.01 FROM knn), false)")
+		where = append(where, "b.base_location && _ST_Expand("+geo+", (SELECT coalesce(max(d), 0) + 0.01 FROM knn))")
 		cols = `WITH knn AS MATERIALIZED (SELECT b.base_location <-> ` + geo + ` AS d FROM busqueda b WHERE ` + knnWhere +
 			` ORDER BY b.base_location <-> ` + geo + ` LIMIT ` + knn + `::int) ` + cols
 		order = "b.base_location <-> " + geo + ", b.profesional_id"
@@ -146,6 +152,16 @@ func BuildSearch(p SearchParams) (pageSQL string, pageArgs []any, countSQL strin
 	pageSQL = cols + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + order +
 		` OFFSET ` + arg(p.Skip) + `::int LIMIT ` + arg(p.Limit) + `::int`
 	return pageSQL, args, countSQL, countArgs
+}
+
+// earthRadius is PostGIS's sphere radius in metres (WGS84 mean radius), the one of
+// ST_Distance(…, false) and <->.
+const earthRadius = "6371008.771415"
+
+// unitVector is the point's position on the unit sphere.
+func unitVector(lat, lng float64) (x, y, z float64) {
+	φ, λ := lat*math.Pi/180, lng*math.Pi/180
+	return math.Cos(φ) * math.Cos(λ), math.Cos(φ) * math.Sin(λ), math.Sin(φ)
 }
 
 func escapeLike(s string) string {
