@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -79,7 +81,7 @@ func (a *App) webhookWorker(ctx context.Context) {
 func (a *App) processWebhooks(ctx context.Context) (int, error) {
 	rows, err := a.svc.Deps.Pool.Query(ctx, `UPDATE webhook_inbox SET attempts = attempts + 1, next_attempt_at = now() + interval '30 seconds'
 		WHERE id IN (SELECT id FROM webhook_inbox WHERE processed_at IS NULL AND next_attempt_at <= now()
-		             ORDER BY id LIMIT 16 FOR UPDATE SKIP LOCKED)
+		             ORDER BY id LIMIT 32 FOR UPDATE SKIP LOCKED)
 		RETURNING id, data_id, attempts`)
 	if err != nil {
 		return 0, fmt.Errorf("claim webhooks: %w", err)
@@ -91,8 +93,10 @@ func (a *App) processWebhooks(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("claim webhooks: %w", err)
 	}
-	// Duplicates of one payment in a batch need one read and one transaction, which also
-	// marks them processed (one commit per payment).
+	// Duplicates of one payment in a batch need one read. The reads run in parallel; the
+	// results are applied in one transaction (one commit for the batch), each payment in
+	// its own savepoint so one failure does not undo the others, in job order so two
+	// workers never lock the same jobs in opposite orders.
 	byID := map[string][]inboxItem{}
 	var order []string
 	for _, it := range items {
@@ -101,19 +105,87 @@ func (a *App) processWebhooks(ctx context.Context) (int, error) {
 		}
 		byID[it.DataID] = append(byID[it.DataID], it)
 	}
-	for _, id := range order {
-		group := byID[id]
-		ids := make([]int64, len(group))
-		for i, it := range group {
-			ids[i] = it.ID
+	type fetched struct {
+		id  string
+		p   mp.Payment
+		err error
+	}
+	results := make([]fetched, len(order))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, id := range order {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			p, err := a.fetchPayment(ctx, id)
+			results[i] = fetched{id, p, err}
+		}()
+	}
+	wg.Wait()
+	failed := map[string]error{}
+	var ok []fetched
+	for _, r := range results {
+		if r.err != nil {
+			failed[r.id] = r.err
+		} else {
+			ok = append(ok, r)
 		}
-		if err := a.syncPayment(ctx, id, ids); err != nil {
-			for _, it := range group {
-				a.finishInbox(ctx, it, err)
+	}
+	sort.Slice(ok, func(i, j int) bool { return ok[i].p.ExternalReference < ok[j].p.ExternalReference })
+	if len(ok) > 0 {
+		actx, after := a.svc.AfterCommit(ctx)
+		err := pg.WithTx(actx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
+			// Ledger balance checks at each statement, so a failure stays in its savepoint.
+			if _, err := tx.Exec(actx, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
+				return fmt.Errorf("constraints: %w", err)
 			}
+			for _, r := range ok {
+				group := byID[r.id]
+				ids := make([]int64, len(group))
+				for i, it := range group {
+					ids[i] = it.ID
+				}
+				if err := applyInSavepoint(actx, tx, func(sp pgx.Tx) error {
+					if _, err := sp.Exec(actx, `UPDATE webhook_inbox SET processed_at = now(), last_error = NULL WHERE id = ANY($1)`, ids); err != nil {
+						return fmt.Errorf("mark webhooks processed: %w", err)
+					}
+					return a.applyPayment(actx, sp, r.p, events.Meta{})
+				}); err != nil {
+					failed[r.id] = err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			for _, r := range ok {
+				failed[r.id] = err
+			}
+		} else {
+			after()
+		}
+	}
+	for id, err := range failed {
+		for _, it := range byID[id] {
+			a.finishInbox(ctx, it, err)
 		}
 	}
 	return len(items), nil
+}
+
+// applyInSavepoint runs fn in a savepoint of tx, rolling back only the savepoint when it
+// fails.
+func applyInSavepoint(ctx context.Context, tx pgx.Tx, fn func(pgx.Tx) error) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	if err := fn(sp); err != nil {
+		_ = sp.Rollback(ctx)
+		return err
+	}
+	return sp.Commit(ctx)
 }
 
 func (a *App) finishInbox(ctx context.Context, it inboxItem, err error) {
@@ -134,31 +206,19 @@ func (a *App) finishInbox(ctx context.Context, it inboxItem, err error) {
 	}
 }
 
-// syncPayment reads payment id from the API and applies it, marking the inbox rows
-// inboxIDs processed in the same transaction.
-func (a *App) syncPayment(ctx context.Context, id string, inboxIDs []int64) error {
+// fetchPayment reads payment id from the API.
+func (a *App) fetchPayment(ctx context.Context, id string) (mp.Payment, error) {
 	if a.mp == nil {
-		return errors.New("MercadoPago is not configured")
+		return mp.Payment{}, errors.New("MercadoPago is not configured")
 	}
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	p, err := a.mp.GetPayment(cctx, id)
-	cancel()
-	if err != nil {
-		return err
-	}
-	return a.applyPaymentTx(ctx, p, inboxIDs)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return a.mp.GetPayment(ctx, id)
 }
 
-func (a *App) applyPaymentTx(ctx context.Context, p mp.Payment, inboxIDs []int64) error {
+func (a *App) applyPaymentTx(ctx context.Context, p mp.Payment) error {
 	ctx, after := a.svc.AfterCommit(ctx)
-	err := pg.WithTx(ctx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
-		if len(inboxIDs) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE webhook_inbox SET processed_at = now(), last_error = NULL WHERE id = ANY($1)`, inboxIDs); err != nil {
-				return fmt.Errorf("mark webhooks processed: %w", err)
-			}
-		}
-		return a.applyPayment(ctx, tx, p, events.Meta{})
-	})
+	err := pg.WithTx(ctx, a.svc.Deps.Pool, func(tx pgx.Tx) error { return a.applyPayment(ctx, tx, p, events.Meta{}) })
 	if err != nil {
 		return err
 	}
@@ -401,7 +461,7 @@ func (a *App) Reconcile(ctx context.Context) error {
 			if p.ExternalReference != id {
 				continue
 			}
-			if err := a.applyPaymentTx(ctx, p, nil); err != nil {
+			if err := a.applyPaymentTx(ctx, p); err != nil {
 				a.svc.Deps.Log.Warn("reconcile: apply", "trabajo", id, "payment", p.ID, "err", err)
 			}
 		}
