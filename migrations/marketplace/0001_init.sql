@@ -23,6 +23,8 @@ CREATE TABLE profesionales (
     -- occurred_at of the event that last set estado_verificacion, so an older event
     -- delivered late never moves the KYC state backwards.
     kyc_at              timestamptz NOT NULL DEFAULT '-infinity',
+    -- the same guard for the profile fields (payout account)
+    profile_at          timestamptz NOT NULL DEFAULT '-infinity',
     updated_at          timestamptz NOT NULL DEFAULT now()
 );
 

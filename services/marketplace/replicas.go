@@ -272,15 +272,17 @@ func (m *Market) onProfessional(ctx context.Context, tx pgx.Tx, env events.Envel
 	if profID != "" {
 		pid = profID
 	}
-	// The KYC state moves only forward in event time; the payout account always follows
-	// the latest profile event.
-	_, err := tx.Exec(ctx, `INSERT INTO profesionales (usuario_id, profesional_id, estado_verificacion, payout_account, kyc_at)
-		VALUES ($1, $2, COALESCE(NULLIF($3, ''), 'PENDIENTE'), COALESCE($4, ''), $5)
+	// The KYC state and the profile fields each move only forward in event time, so an
+	// older event delivered late never undoes a newer one.
+	_, err := tx.Exec(ctx, `INSERT INTO profesionales (usuario_id, profesional_id, estado_verificacion, payout_account, kyc_at, profile_at)
+		VALUES ($1, $2, COALESCE(NULLIF($3, ''), 'PENDIENTE'), COALESCE($4, ''), $5,
+		        CASE WHEN $4::text IS NULL THEN '-infinity'::timestamptz ELSE $5 END)
 		ON CONFLICT (usuario_id) DO UPDATE SET
 		  profesional_id = COALESCE(EXCLUDED.profesional_id, profesionales.profesional_id),
 		  estado_verificacion = CASE WHEN $3 <> '' AND $5 >= profesionales.kyc_at THEN $3 ELSE profesionales.estado_verificacion END,
 		  kyc_at = CASE WHEN $3 <> '' AND $5 >= profesionales.kyc_at THEN $5 ELSE profesionales.kyc_at END,
-		  payout_account = COALESCE($4, profesionales.payout_account),
+		  payout_account = CASE WHEN $4::text IS NOT NULL AND $5 >= profesionales.profile_at THEN $4 ELSE profesionales.payout_account END,
+		  profile_at = CASE WHEN $4::text IS NOT NULL AND $5 >= profesionales.profile_at THEN $5 ELSE profesionales.profile_at END,
 		  updated_at = now()`,
 		userID, pid, estado, payout, env.OccurredAt)
 	if err != nil {
