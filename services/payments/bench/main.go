@@ -9,7 +9,7 @@
 // (received → processed, including the payment fetch) percentiles, and verifies zero
 // double holds and a balanced ledger.
 //
-//	go run ./services/payments/bench [-n 2000] [-d 2] [-c 32] [-workers 8] [-keep]
+//	go run ./services/payments/bench [-n 2000] [-d 2] [-c 32] [-workers 8] [-rate 0] [-keep] [-cpuprofile f]
 package main
 
 import (
@@ -29,7 +29,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,6 +64,7 @@ func run() error {
 	conc := flag.Int("c", 32, "concurrent webhook senders")
 	workers := flag.Int("workers", 8, "webhook workers in the service")
 	keep := flag.Bool("keep", false, "keep the database")
+	rate := flag.Int("rate", 0, "offered webhooks per second (0: as fast as the senders go)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the webhook phase to this file")
 	flag.Parse()
 	ctx := context.Background()
@@ -198,8 +198,29 @@ func run() error {
 	}
 	rand.Shuffle(len(work), func(i, j int) { work[i], work[j] = work[j], work[i] })
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc * 2}}
-	var next atomic.Int64
-	var failures atomic.Int64
+	// Work is handed out as indexes, paced when -rate is set (latency below saturation).
+	jobsCh := make(chan int, 1024)
+	go func() {
+		defer close(jobsCh)
+		var tick *time.Ticker
+		perTick := 1
+		if *rate > 0 {
+			// Ticks of 10ms carry rate/100 webhooks each.
+			tick = time.NewTicker(10 * time.Millisecond)
+			defer tick.Stop()
+			perTick = max(1, *rate/100)
+		}
+		for i := 0; i < len(work); {
+			if tick != nil {
+				<-tick.C
+			}
+			for k := 0; k < perTick && i < len(work); k++ {
+				jobsCh <- i
+				i++
+			}
+		}
+	}()
+	var failures atomicCounter
 	answer := make([]time.Duration, len(work))
 	var wg sync.WaitGroup
 	if *cpuprofile != "" {
@@ -217,11 +238,7 @@ func run() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(work) {
-					return
-				}
+			for i := range jobsCh {
 				id := work[i]
 				reqID := uuid.NewString()
 				body := `{"action":"payment.updated","api_version":"v1","type":"payment","data":{"id":"` + id + `"}}`
@@ -233,7 +250,7 @@ func run() error {
 				resp, err := client.Do(req)
 				answer[i] = time.Since(t)
 				if err != nil || resp.StatusCode != 200 {
-					failures.Add(1)
+					failures.add()
 				}
 				if resp != nil {
 					_, _ = io.Copy(io.Discard, resp.Body)
@@ -282,7 +299,7 @@ func run() error {
 	}
 
 	window := last.Sub(first)
-	fmt.Printf("webhooks: %d sent (%d per payment, %d senders, %d workers) in %s, %d refused/failed\n", len(work), *dups, *conc, *workers, sent.Round(time.Millisecond), failures.Load())
+	fmt.Printf("webhooks: %d sent (%d per payment, %d senders, %d workers) in %s, %d refused/failed\n", len(work), *dups, *conc, *workers, sent.Round(time.Millisecond), failures.load())
 	fmt.Printf("answer latency (signature check + store + 200): p50 %s  p99 %s  max %s\n", pct(answer, 50), pct(answer, 99), pct(answer, 100))
 	ds := make([]time.Duration, len(lat))
 	for i, s := range lat {
@@ -320,6 +337,18 @@ func countEvents(ctx context.Context, js jetstream.JetStream, want int) (int, er
 		last = n
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+type atomicCounter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *atomicCounter) add() { c.mu.Lock(); c.n++; c.mu.Unlock() }
+func (c *atomicCounter) load() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
 }
 
 func pct(ds []time.Duration, p int) time.Duration {
