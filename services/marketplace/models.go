@@ -172,6 +172,9 @@ func (m *Market) listJobs(ctx context.Context, where string, args []any, skip, l
 
 // timeline appends one entry to the job's timeline.
 func timeline(ctx context.Context, tx pgx.Tx, jobID, tipo, desc string, from, to *string, userID *string) error {
+	if from != nil && to != nil && *from == *to {
+		from, to = nil, nil // not a state change (e.g. the release of an approved job)
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO trabajo_eventos (trabajo_id, tipo, descripcion, estado_anterior, estado_nuevo, usuario_id) VALUES ($1,$2,$3,$4,$5,$6)`,
 		jobID, tipo, desc, from, to, userID)
 	if err != nil {
