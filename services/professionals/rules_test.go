@@ -61,3 +61,23 @@ func TestNormalizePayout(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNormalizePayout: any input either is refused or comes out as a valid CBU/CVU or
+// alias, and normalizing the output again is a no-op.
+func FuzzNormalizePayout(f *testing.F) {
+	for _, s := range []string{"2850590940090418135201", "juan.perez", "ÑANDÚ", " 2850 5909 4009 0418 1352 01 ", "-", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := NormalizePayout(in)
+		if err != nil {
+			return
+		}
+		if !ValidCBU(out) && !ValidAlias(out) {
+			t.Fatalf("NormalizePayout(%q) = %q, neither CBU nor alias", in, out)
+		}
+		if again, err := NormalizePayout(out); err != nil || again != out {
+			t.Fatalf("not idempotent: %q → %q → %q, %v", in, out, again, err)
+		}
+	})
+}
