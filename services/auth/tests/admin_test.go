@@ -166,3 +166,29 @@ func TestProfileNamesReplica(t *testing.T) {
 		return len(l) == 1 && l[0].(map[string]any)["nombre"] == "Nuevo" && l[0].(map[string]any)["apellido"] == "Nombre"
 	})
 }
+
+// TestBanSurvivesNATSOutage: a ban committed while NATS is down reaches the ban list
+// once NATS is back (outbox relay, then the durable ban-list consumer).
+func TestBanSurvivesNATSOutage(t *testing.T) {
+	h := start(t, nil)
+	adm := h.admin("admin@example.com")
+	u := h.register("caido@example.com", "secreto123", "CLIENTE")
+	h.env.NATS.Stop()
+	expect(t, h.do("POST", "/api/v1/admin/users/"+u.ID+"/ban", adm.Access, nil), 200, "ban with NATS down")
+	time.Sleep(300 * time.Millisecond)
+	h.env.NATS.Restart(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	kv, err := h.env.NATS.JS.KeyValue(ctx, "bans")
+	for err != nil && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+		kv, err = h.env.NATS.JS.KeyValue(ctx, "bans")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "ban in the KV bucket after the outage", func() bool {
+		_, err := kv.Get(ctx, u.ID)
+		return err == nil
+	})
+}
