@@ -118,7 +118,7 @@ func hasPhone(text string) bool {
 }
 
 func isAmount(runes []rune, start, end int, run string) bool {
-	if amountRe.MatchString(run) {
+	if amountRe.MatchString(run) || roundGroups(run) {
 		return true
 	}
 	// "15000000 pesos", "15000000 ARS": a currency word right after the run.
@@ -131,6 +131,23 @@ func isAmount(runes []rune, start, end int, run string) bool {
 		j--
 	}
 	return j >= 0 && runes[j] == '$'
+}
+
+// roundGroups reports a run whose every group of three or more digits ends in "00":
+// "15000-20000" is a price range, while a phone number's groups are almost never round.
+func roundGroups(run string) bool {
+	groups := strings.FieldsFunc(run, func(r rune) bool { return !isDigit(r) })
+	long := 0
+	for _, g := range groups {
+		if len(g) < 3 {
+			continue
+		}
+		long++
+		if !strings.HasSuffix(g, "00") {
+			return false
+		}
+	}
+	return long >= 2
 }
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }

@@ -43,6 +43,8 @@ func TestCheck(t *testing.T) {
 		{"en total son 10.000.000 por toda la obra", false, ""},
 		{"$12500000 total", false, ""},
 		{"12500000 pesos en total", false, ""},
+		{"sale entre 15000-20000 según el material", false, ""},
+		{"opciones: 1500 2000 o 3000 por metro", false, ""},
 		{"Vivo en Av. Rivadavia 4500, piso 3, depto B", false, ""},
 		{"Calle 13 nro 1250 entre 5 y 6, La Plata", false, ""},
 		{"El 15/03/2025 a las 14:30 estoy libre", false, ""},
