@@ -3,7 +3,6 @@ package marketplace
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -290,6 +289,3 @@ func (m *Market) onProfessional(ctx context.Context, tx pgx.Tx, env events.Envel
 	}
 	return nil
 }
-
-// round2 rounds a rating average to two decimals.
-func round2(f float64) float64 { return math.Round(f*100) / 100 }

@@ -3,6 +3,7 @@ package marketplace
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -211,3 +212,6 @@ func (m *Market) reviewStats(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"promedio": prom, "total": total, "distribucion": dist,
 		"porcentaje_recomendado": pct(dist["4"] + dist["5"]), "porcentaje_excelente": pct(dist["5"])})
 }
+
+// round2 rounds a rating average to two decimals.
+func round2(f float64) float64 { return math.Round(f*100) / 100 }

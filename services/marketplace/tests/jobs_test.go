@@ -196,18 +196,13 @@ func TestCancelBeforeAndAfterPayment(t *testing.T) {
 	jobID, _ = h.paidJob(cli, pro, 4000)
 	h.want(403, "POST", "/api/v1/admin/trabajo/"+jobID+"/cancelar", cli.Token, nil)
 	h.pay.setMode("silent")
-	h.extraWait(func() {
-		r = h.want(202, "POST", "/api/v1/admin/trabajo/"+jobID+"/cancelar", admin.Token, nil).m(t)
-	})
+	r = h.want(202, "POST", "/api/v1/admin/trabajo/"+jobID+"/cancelar", admin.Token, nil).m(t)
 	if r["trabajo"].(map[string]any)["estado"] != "CANCELADO" {
 		t.Fatalf("admin cancel: %v", r)
 	}
 	h.publish("payments", jobID, events.RefundIssuedV1{RefundID: "late-refund", TrabajoID: jobID, ClienteID: cli.ID, MontoCentavos: 400000})
 	h.eventually("late refund recorded", func() bool { return h.job(jobID, cli)["estado_escrow"] == "CANCELADO_REEMBOLSADO" })
 }
-
-// extraWait runs fn; it exists so a reader sees the 202 case takes SAGA_WAIT.
-func (h *harness) extraWait(fn func()) { fn() }
 
 func TestDisputes(t *testing.T) {
 	h := start(t, nil)
