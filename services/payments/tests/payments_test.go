@@ -203,6 +203,9 @@ func TestRefundAndNoRegression(t *testing.T) {
 	if n := h.count("SELECT count(*) FROM ledger_txns WHERE trabajo_id=$1 AND tipo='HOLD'", id); n != 1 {
 		t.Fatalf("%d holds", n)
 	}
+	if n := h.count("SELECT count(*) FROM pagos_mp WHERE payment_id=$1 AND status='refunded'", pay); n != 1 {
+		t.Fatal("the recorded payment status moved back from refunded")
+	}
 	if n := len(h.events("EscrowHeld", id)); n != 1 {
 		t.Fatalf("%d EscrowHeld", n)
 	}
