@@ -469,5 +469,37 @@ func (a *App) Reconcile(ctx context.Context) error {
 			return fmt.Errorf("reconcile: touch %s: %w", id, err)
 		}
 	}
+	return a.reconcileHeld(ctx)
+}
+
+// reconcileHeld re-reads the funding payment of held jobs now and then, so a refund or
+// chargeback whose webhook was lost still freezes or reverses the escrow.
+func (a *App) reconcileHeld(ctx context.Context) error {
+	rows, err := a.svc.Deps.Pool.Query(ctx, `SELECT trabajo_id, payment_id FROM trabajos
+		WHERE estado_escrow = $1 AND payment_id IS NOT NULL AND updated_at < now() - $2::interval
+		ORDER BY updated_at LIMIT 50`, EstadoEnEscrow, a.cfg.ReconcileHeldAge.String())
+	if err != nil {
+		return fmt.Errorf("reconcile held: %w", err)
+	}
+	type held struct{ job, payment string }
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (held, error) {
+		var h held
+		return h, r.Scan(&h.job, &h.payment)
+	})
+	if err != nil {
+		return fmt.Errorf("reconcile held: %w", err)
+	}
+	for _, h := range list {
+		p, err := a.fetchPayment(ctx, h.payment)
+		if err == nil {
+			err = a.applyPaymentTx(ctx, p)
+		}
+		if err != nil {
+			a.svc.Deps.Log.Warn("reconcile held", "trabajo", h.job, "payment", h.payment, "err", err)
+		}
+		if _, err := a.svc.Deps.Pool.Exec(ctx, `UPDATE trabajos SET updated_at = now() WHERE trabajo_id = $1`, h.job); err != nil {
+			return fmt.Errorf("reconcile held: touch %s: %w", h.job, err)
+		}
+	}
 	return nil
 }

@@ -33,6 +33,7 @@ type Settings struct {
 	WebhookTolerance  time.Duration // MP_WEBHOOK_TOLERANCE: max age of x-signature ts
 	ReconcileInterval time.Duration // MP_RECONCILE_INTERVAL
 	ReconcileMinAge   time.Duration // MP_RECONCILE_MIN_AGE: only jobs waiting longer than this
+	ReconcileHeldAge  time.Duration // MP_RECONCILE_HELD_EVERY: re-read a held job's payment this often
 	PayoutRetryBase   time.Duration // MP_PAYOUT_RETRY_BASE: first retry delay of failed payouts/refunds
 	WebhookWorkers    int           // MP_WEBHOOK_WORKERS
 	CheckoutTimeout   time.Duration // MP_CHECKOUT_TIMEOUT: bound of the checkout creation (with retries)
@@ -50,6 +51,7 @@ func loadSettings(getenv config.Getenv, publicURL string) (Settings, error) {
 		WebhookTolerance:  r.Duration("MP_WEBHOOK_TOLERANCE", 10*time.Minute),
 		ReconcileInterval: r.Duration("MP_RECONCILE_INTERVAL", time.Minute),
 		ReconcileMinAge:   r.Duration("MP_RECONCILE_MIN_AGE", 2*time.Minute),
+		ReconcileHeldAge:  r.Duration("MP_RECONCILE_HELD_EVERY", time.Hour),
 		PayoutRetryBase:   r.Duration("MP_PAYOUT_RETRY_BASE", 5*time.Second),
 		WebhookWorkers:    r.Int("MP_WEBHOOK_WORKERS", 4),
 		CheckoutTimeout:   r.Duration("MP_CHECKOUT_TIMEOUT", 2*time.Second),

@@ -317,3 +317,13 @@ func (h *harness) quiesce() {
 	})
 	time.Sleep(100 * time.Millisecond) // let the outbox relay publish
 }
+
+// paymentOf is the payment that funded job id.
+func (h *harness) paymentOf(id string) string {
+	h.t.Helper()
+	var p string
+	if err := h.pool.QueryRow(context.Background(), "SELECT payment_id FROM trabajos WHERE trabajo_id=$1", id).Scan(&p); err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}

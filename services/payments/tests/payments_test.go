@@ -331,7 +331,7 @@ func TestRejectedThenApproved(t *testing.T) {
 
 // A lost webhook is recovered by the reconciliation loop.
 func TestLostWebhookReconciled(t *testing.T) {
-	h := newHarness(t, map[string]string{"MP_RECONCILE_INTERVAL": "200ms", "MP_RECONCILE_MIN_AGE": "0s"})
+	h := newHarness(t, map[string]string{"MP_RECONCILE_INTERVAL": "200ms", "MP_RECONCILE_MIN_AGE": "0s", "MP_RECONCILE_HELD_EVERY": "0s"})
 	id, _, _ := h.accept(33300, uuid.NewString())
 	h.simCall("POST", "/_sim/faults", mpsim.Faults{DropNextWebhooks: 1}, nil)
 	h.simPay(id, "approved", "")
@@ -340,6 +340,11 @@ func TestLostWebhookReconciled(t *testing.T) {
 		t.Fatalf("%d webhooks arrived although dropped", n)
 	}
 	h.waitEvent("EscrowHeld", id)
+	// A chargeback whose webhook is lost is found by re-reading held payments.
+	h.simCall("POST", "/_sim/faults", mpsim.Faults{DropNextWebhooks: 1}, nil)
+	h.simCall("POST", "/_sim/payments/"+h.paymentOf(id)+"/chargeback", nil, nil)
+	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
+	h.waitEvent("PaymentChargedBack", id)
 }
 
 // MercadoPago down: after the bounded retries PaymentCheckoutFailed goes out quickly;
