@@ -135,8 +135,9 @@ func Ensure(ctx context.Context, js jetstream.JetStream, s Spec) (jetstream.Cons
 		MaxDeliver:        s.MaxDeliver,
 		MaxAckPending:     s.MaxAckPending,
 		InactiveThreshold: s.InactiveThreshold,
-		// Crashes and AckWait expiries (no explicit answer) back off on the server.
-		BackOff: backoffSchedule(s.AckWait, s.MaxDeliver),
+		// No server-side BackOff: nats-server lets it override NakWithDelay on later
+		// deliveries, and the runner's own growing delays are what retries should follow.
+		// Crashes (no answer at all) are redelivered after AckWait.
 	}
 	if s.StartTime != nil {
 		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
@@ -156,13 +157,6 @@ func Ensure(ctx context.Context, js jetstream.JetStream, s Spec) (jetstream.Cons
 	return c, nil
 }
 
-func backoffSchedule(ackWait time.Duration, maxDeliver int) []time.Duration {
-	out := []time.Duration{ackWait, 2 * ackWait, 4 * ackWait}
-	if len(out) > maxDeliver {
-		out = out[:maxDeliver]
-	}
-	return out
-}
 
 func (s Spec) inboxName() string {
 	if s.InboxName != "" {
