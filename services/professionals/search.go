@@ -54,12 +54,11 @@ type SearchParams struct {
 	Skip, Limit   int
 }
 
-// BuildSearch returns the page and count SQL of p and their arguments. Both run on the
-// busqueda table, whose rows are only the visible (approved, active) professionals, one
+// BuildSearch returns the SQL of p (one statement: the total in the first column, then
+// the page) and its arguments. It runs on the busqueda table, whose rows are only the visible (approved, active) professionals, one
 // per trade plus one under AnyOficio; the trade is the first column of both GiST
 // indexes, so each shape is one index scan.
-func BuildSearch(p SearchParams) (pageSQL string, pageArgs []any, countSQL string, countArgs []any) {
-	var args []any
+func BuildSearch(p SearchParams) (sql string, args []any) {
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
@@ -115,43 +114,54 @@ func BuildSearch(p SearchParams) (pageSQL string, pageArgs []any, countSQL strin
 	plain := strings.Join(where, " AND ") // every filter but the geographic ones
 	where = append(where, geoWhere...)
 	cond := strings.Join(where, " AND ")
-	countSQL, countArgs = `SELECT count(*) FROM busqueda b WHERE `+cond, append([]any(nil), args...)
-
 	dist := "NULL::float8"
 	if geo != "" {
 		dist = "b.base_location <-> " + geo
 	}
-	cols := `SELECT b.profesional_id::text, b.nombre, b.apellido, b.oficio_nombre, b.oficios, b.tarifa_por_hora,
-		b.rating_promedio::float8, b.total_resenas, ` + dist + `, b.nivel, b.puntos_experiencia, b.avatar_url FROM busqueda b`
-	var order string
-	switch {
-	case p.Sort == SortDistancia && geo != "":
-		// A KNN index scan (ORDER BY <-> alone, no radius) finds the distance of the
-		// last row of the page in a few index probes; the page is then the rows within
-		// that distance (and the radius), ordered with the id as tiebreaker. Sorting by
-		// distance and id directly makes the planner sort every candidate: the KNN order
-		// cannot feed a second key.
+	cols := `b.profesional_id::text, b.nombre, b.apellido, b.oficio_nombre, b.oficios, b.tarifa_por_hora,
+		b.rating_promedio::float8, b.total_resenas, ` + dist + `, b.nivel, b.puntos_experiencia, b.avatar_url`
+	// One statement (one snapshot, one round trip) answers the total and the page: the
+	// first column is the total, the others are null when the page is empty.
+	if p.Sort == SortDistancia && geo != "" {
+		// A KNN index scan (ORDER BY <-> alone) finds the distance of the last row of the
+		// page in a few index probes; the page is then the rows within that distance,
+		// ordered with the id as tiebreaker. Sorting by distance and id directly makes
+		// the planner sort every candidate: the KNN order cannot feed a second key. For
+		// the radius shape the KNN scan ignores the radius (the nearest rows are the
+		// same); for the coverage shape the nearest rows need not cover the point, so it
+		// keeps the coverage test and walks outwards until it has a page of them.
 		knnWhere := plain
 		if p.Shape == ShapeCoverage {
-			// Here the nearest rows need not cover the point, so the KNN scan keeps the
-			// coverage test and walks outwards until it has a page of covering rows.
 			knnWhere = cond
 		}
 		knn := arg(p.Skip + p.Limit)
-		where = append(where, "b.base_location && _ST_Expand("+geo+", (SELECT coalesce(max(d), 0) + 0.01 FROM knn))")
-		cols = `WITH knn AS MATERIALIZED (SELECT b.base_location <-> ` + geo + ` AS d FROM busqueda b WHERE ` + knnWhere +
-			` ORDER BY b.base_location <-> ` + geo + ` LIMIT ` + knn + `::int) ` + cols
-		order = "b.base_location <-> " + geo + ", b.profesional_id"
-	case p.Sort == SortPrecio:
-		order = "b.tarifa_por_hora ASC NULLS LAST, b.profesional_id"
-	case p.Sort == SortNivel:
-		order = "b.nivel_rank DESC, b.puntos_experiencia DESC, b.profesional_id"
-	default:
-		order = "b.rating_promedio DESC, b.total_resenas DESC, b.profesional_id"
+		order := "b.base_location <-> " + geo + ", b.profesional_id"
+		sql = `WITH knn AS MATERIALIZED (SELECT b.base_location <-> ` + geo + ` AS d FROM busqueda b WHERE ` + knnWhere +
+			` ORDER BY b.base_location <-> ` + geo + ` LIMIT ` + knn + `::int),
+			pg AS (SELECT row_number() OVER (ORDER BY ` + order + `) AS pos, ` + cols + ` FROM busqueda b WHERE ` + cond +
+			` AND b.base_location && _ST_Expand(` + geo + `, (SELECT coalesce(max(d), 0) + 0.01 FROM knn))
+			ORDER BY ` + order + ` OFFSET ` + arg(p.Skip) + `::int LIMIT ` + arg(p.Limit) + `::int)
+			SELECT t.n, pg.* FROM (SELECT count(*) AS n FROM busqueda b WHERE ` + cond + `) t LEFT JOIN pg ON true ORDER BY pg.pos`
+		return sql, args
 	}
-	pageSQL = cols + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + order +
-		` OFFSET ` + arg(p.Skip) + `::int LIMIT ` + arg(p.Limit) + `::int`
-	return pageSQL, args, countSQL, countArgs
+	// Every other order needs every matching row anyway: one scan collects their ids
+	// and sort keys, the total counts them, and only the page's rows are read in full.
+	var order string
+	switch p.Sort {
+	case SortPrecio:
+		order = "tarifa_por_hora ASC NULLS LAST, profesional_id"
+	case SortNivel:
+		order = "nivel_rank DESC, puntos_experiencia DESC, profesional_id"
+	default:
+		order = "rating_promedio DESC, total_resenas DESC, profesional_id"
+	}
+	sql = `WITH m AS MATERIALIZED (SELECT b.profesional_id, b.tarifa_por_hora, b.nivel_rank, b.puntos_experiencia,
+			b.rating_promedio, b.total_resenas FROM busqueda b WHERE ` + cond + `),
+		top AS (SELECT profesional_id, row_number() OVER (ORDER BY ` + order + `) AS pos
+			FROM (SELECT * FROM m ORDER BY ` + order + ` OFFSET ` + arg(p.Skip) + `::int LIMIT ` + arg(p.Limit) + `::int) x),
+		pg AS (SELECT top.pos, ` + cols + ` FROM top JOIN busqueda b ON b.profesional_id = top.profesional_id AND b.oficio_id = $1::uuid)
+		SELECT t.n, pg.* FROM (SELECT count(*) AS n FROM m) t LEFT JOIN pg ON true ORDER BY pg.pos`
+	return sql, args
 }
 
 // earthRadius is PostGIS's sphere radius in metres (WGS84 mean radius), the one of
@@ -184,51 +194,44 @@ type SearchResult struct {
 	AvatarURL            *string         `json:"avatar_url"`
 }
 
-// Search runs p: one round trip with the page and the total.
+// Search runs p and returns the page and the total.
 func Search(ctx context.Context, db interface {
-	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
+	Query(context.Context, string, ...any) (pgx.Rows, error)
 }, p SearchParams) ([]SearchResult, int, error) {
-	pageSQL, pageArgs, countSQL, countArgs := BuildSearch(p)
-	// Page and total read one snapshot (a professional approved or banned between
-	// the two statements would otherwise make them disagree), still in one round trip:
-	// the transaction statements travel in the same pipeline. A failed statement
-	// aborts the transaction and the queued COMMIT then ends it.
-	b := &pgx.Batch{}
-	b.Queue("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-	b.Queue(pageSQL, pageArgs...)
-	b.Queue(countSQL, countArgs...)
-	b.Queue("COMMIT")
-	br := db.SendBatch(ctx, b)
-	defer br.Close()
-	if _, err := br.Exec(); err != nil {
-		return nil, 0, fmt.Errorf("search begin: %w", pg.Translate(err))
-	}
-	rows, err := br.Query()
+	sql, args := BuildSearch(p)
+	rows, err := db.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("search page: %w", pg.Translate(err))
+		return nil, 0, fmt.Errorf("search: %w", pg.Translate(err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SearchResult, error) {
+	defer rows.Close()
+	out := []SearchResult{}
+	total := 0
+	for rows.Next() {
 		var x SearchResult
+		var id *string
+		var pos *int64
 		var tarifa *int64
-		var dist *float64
-		err := r.Scan(&x.ID, &x.Nombre, &x.Apellido, &x.Oficio, &x.Oficios, &tarifa, &x.CalificacionPromedio,
-			&x.CantidadResenas, &dist, &x.NivelProfesional, &x.PuntosExperiencia, &x.AvatarURL)
+		var dist, calif *float64
+		var cant, puntos *int
+		var nombre, apellido, oficio, nivel *string
+		if err := rows.Scan(&total, &pos, &id, &nombre, &apellido, &oficio, &x.Oficios, &tarifa, &calif,
+			&cant, &dist, &nivel, &puntos, &x.AvatarURL); err != nil {
+			return nil, 0, fmt.Errorf("search: %w", err)
+		}
+		if id == nil {
+			continue // the total's row of an empty page
+		}
+		x.ID, x.Nombre, x.Apellido, x.Oficio, x.NivelProfesional = *id, *nombre, *apellido, *oficio, *nivel
+		x.CalificacionPromedio, x.CantidadResenas, x.PuntosExperiencia = *calif, *cant, *puntos
 		x.TarifaPorHora = centavosPtr(tarifa)
 		if dist != nil {
 			km := math.Round(*dist) / 1000 // metres → km with 3 decimals
 			x.DistanciaKm = &km
 		}
-		return x, err
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("search page: %w", pg.Translate(err))
+		out = append(out, x)
 	}
-	var total int
-	if err := br.QueryRow().Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("search count: %w", pg.Translate(err))
-	}
-	if _, err := br.Exec(); err != nil {
-		return nil, 0, fmt.Errorf("search commit: %w", pg.Translate(err))
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("search: %w", pg.Translate(err))
 	}
 	return out, total, nil
 }

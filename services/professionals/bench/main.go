@@ -373,8 +373,7 @@ func oficioIDs(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// explain prints the plans of both shapes at the baselines' test point, as generic
-// plans of prepared statements (what the service runs after a few executions).
+// explain prints the plans of both shapes at the baselines' test point.
 func explain(ctx context.Context, pool *pgxpool.Pool, oficio string) error {
 	lat, lng := -34.62, -58.45
 	for _, shape := range []string{professionals.ShapeCoverage, professionals.ShapeRadius} {
@@ -382,32 +381,18 @@ func explain(ctx context.Context, pool *pgxpool.Pool, oficio string) error {
 		if shape == professionals.ShapeRadius {
 			p.Sort = professionals.SortDistancia
 		}
-		page, pageArgs, count, countArgs := professionals.BuildSearch(p)
-		for i, q := range []string{page, count} {
-			a := pageArgs
-			if i == 1 {
-				a = countArgs
-			}
-			conn, err := pool.Acquire(ctx)
-			if err != nil {
-				return err
-			}
-			_, _ = conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan")
-			rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF) "+q, a...)
-			if err != nil {
-				conn.Release()
-				return err
-			}
-			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			_, _ = conn.Exec(ctx, "RESET plan_cache_mode")
-			conn.Release()
-			if err != nil {
-				return err
-			}
-			fmt.Printf("\n-- %s %s\n", shape, []string{"page", "count"}[i])
-			for _, l := range lines {
-				fmt.Println(l)
-			}
+		q, a := professionals.BuildSearch(p)
+		rows, err := pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF) "+q, a...)
+		if err != nil {
+			return err
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\n-- %s (sorted by %s)\n", shape, p.Sort)
+		for _, l := range lines {
+			fmt.Println(l)
 		}
 	}
 	return nil
