@@ -117,10 +117,14 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	}
 	a.routes()
 	s.Consume(
-		consumer.Spec{Name: "payments-marketplace", Stream: events.StreamMarketplace,
-			Subjects: []string{events.SubjOfferAccepted, events.SubjJobCompleted, events.SubjJobCancelled,
-				events.SubjDisputeOpened, events.SubjDisputeResolved},
-			// One at a time keeps a job's events in order (accept before complete…).
+		// Checkouts call MercadoPago; they have their own consumer so a slow provider never
+		// delays releases and refunds.
+		consumer.Spec{Name: "payments-checkout", Stream: events.StreamMarketplace,
+			Subjects: []string{events.SubjOfferAccepted}, Handle: a.handleMarketplace},
+		consumer.Spec{Name: "payments-escrow", Stream: events.StreamMarketplace,
+			Subjects: []string{events.SubjJobCompleted, events.SubjJobCancelled, events.SubjDisputeOpened, events.SubjDisputeResolved},
+			// One at a time keeps a job's money events in order (dispute before resolution…);
+			// an event about a job whose OfferAccepted is still in flight is retried.
 			MaxAckPending: 1, Handle: a.handleMarketplace},
 		consumer.Spec{Name: "payments-levels", Stream: events.StreamEngagement,
 			Subjects: []string{events.SubjLevelChanged}, Handle: a.handleLevelChanged},
