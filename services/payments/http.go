@@ -40,7 +40,7 @@ func (a *App) routes() {
 	app.Get("/api/v1/escrow/:id", auth, a.escrowView)
 	app.Get("/api/v1/payout/fallidos", auth, admin, a.failedPayouts)
 	app.Post("/api/v1/payout/:id/reintentar", auth, admin, a.retryPayout)
-	app.Get("/api/v1/admin/payments/ledger/check", auth, admin, a.ledgerCheck)
+	app.Get("/api/v1/escrow/ledger/check", auth, admin, a.ledgerCheck)
 }
 
 // jobView is payments' view of a job (a subset of TrabajoRead plus the money details).

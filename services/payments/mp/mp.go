@@ -44,13 +44,12 @@ type Config struct {
 
 // Client talks to MercadoPago.
 type Client struct {
-	pref    preference.Client
-	pay     payment.Client
-	ref     refund.Client
-	req     *requester
-	base    string
-	token   string
-	attempt int
+	pref  preference.Client
+	pay   payment.Client
+	ref   refund.Client
+	req   *requester
+	base  string
+	token string
 }
 
 // New builds a client.

@@ -137,6 +137,13 @@ func TestFullPathCommissionPerLevel(t *testing.T) {
 	if st := h.api("GET", "/api/v1/admin/dashboard/stats", admin, &fin); st != 200 {
 		t.Fatalf("dashboard %d", st)
 	}
+	var rep struct {
+		Problemas []string         `json:"problemas"`
+		Saldos    map[string]int64 `json:"saldos"`
+	}
+	if st := h.api("GET", "/api/v1/escrow/ledger/check", admin, &rep); st != 200 || len(rep.Problemas) != 0 || rep.Saldos["platform_revenue"] != -34787 {
+		t.Fatalf("ledger check %d %+v", st, rep)
+	}
 	if st := h.api("GET", "/api/v1/admin/metrics/financials", h.env.Keys.Token(uuid.NewString(), "CLIENTE", "c@x"), nil); st != 403 {
 		t.Fatalf("financials as client: %d", st)
 	}
