@@ -155,6 +155,22 @@ CREATE TABLE medallas (
     PRIMARY KEY (usuario_id, medalla)
 );
 
+-- cobertura_bbox is the longitude/latitude box of the spherical cap of radius radio_km
+-- around loc: latitude ± δ and longitude ± asin(sin δ / cos φ), δ = radius / R, widened by
+-- 0.01 %; a cap that reaches a pole or crosses the antimeridian gets every longitude.
+-- Plain arithmetic, so computing it for 100,000 rows takes no time (a geography buffer
+-- would project every circle).
+CREATE FUNCTION cobertura_bbox(loc public.geography, radio_km int) RETURNS public.geometry
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    AS $$
+    SELECT CASE WHEN abs(a.lat) + a.d >= 89.9 OR abs(a.lng) + b.dl >= 180
+                THEN public.ST_MakeEnvelope(-180, greatest(-90, a.lat - a.d), 180, least(90, a.lat + a.d), 4326)
+                ELSE public.ST_MakeEnvelope(a.lng - b.dl, a.lat - a.d, a.lng + b.dl, a.lat + a.d, 4326) END
+    FROM (SELECT public.ST_X(loc::public.geometry) AS lng, public.ST_Y(loc::public.geometry) AS lat,
+                 degrees(radio_km * 1000.0 / 6371008.771415) * 1.0001 + 1e-9 AS d) a,
+         LATERAL (SELECT degrees(asin(least(1, sin(radians(a.d)) / greatest(cos(radians(a.lat)), 1e-9)))) * 1.0001 + 1e-9 AS dl) b
+    $$;
+
 -- busqueda is the search index: one row per visible professional (APROBADO and active)
 -- and trade, plus one row under the nil trade id that stands for "any trade". Keeping the
 -- trade in the row lets the GiST key start with it (btree_gist), so each search is one
@@ -172,11 +188,10 @@ CREATE TABLE busqueda (
     texto              text NOT NULL, -- norm(name, trades, description) for free text
     base_location      geography(Point, 4326),
     radio_cobertura_km int NOT NULL,
-    -- Polygon around the coverage circle, 2 % larger than the radius so that it contains
-    -- the exact circle despite its 32 segments and the buffer's projection; the exact
-    -- test (ST_DWithin) runs on the few candidates the index returns.
-    coverage_geom      geometry(Polygon, 4326) GENERATED ALWAYS AS
-        (ST_Buffer(base_location, radio_cobertura_km * 1020.0)::geometry(Polygon, 4326)) STORED,
+    -- Bounding box of the coverage circle (a cap on the sphere), a hair larger; the
+    -- GiST answers "box contains the client's point" and the exact circle test runs
+    -- on those candidates only.
+    coverage_geom      geometry(Polygon, 4326) GENERATED ALWAYS AS (cobertura_bbox(base_location, radio_cobertura_km)) STORED,
     -- Unit vector of base_location and the cosine of the coverage angle: "point p is
     -- within d metres of the base" is u·p ≥ cos(d / R) on PostGIS's sphere (R =
     -- 6371008.7714 m, the radius ST_Distance(…, false) and <-> use), three products

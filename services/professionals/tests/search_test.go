@@ -220,6 +220,19 @@ func TestSearchMatchesTheExactDefinition(t *testing.T) {
 	if !contains(in, jose.profID) || !contains(in, twin.profID) || contains(out, jose.profID) {
 		t.Fatalf("coverage boundary: inside %v, outside %v", contains(in, jose.profID), contains(out, jose.profID))
 	}
+	// All around the circle (the box of a cap is widest away from its centre's
+	// latitude): 9,990 m away in every direction is inside, 10,010 m is outside.
+	for bearing := 0.0; bearing < 360; bearing += 15 {
+		for _, c := range []struct {
+			m    float64
+			want bool
+		}{{9990, true}, {10010, false}} {
+			lat2, lng2 := destination(baseLat, baseLng, bearing, c.m)
+			if got := contains(h.getAll(plom, lat2, lng2, nil), jose.profID); got != c.want {
+				t.Fatalf("coverage at bearing %.0f, %.0f m: found %v", bearing, c.m, got)
+			}
+		}
+	}
 	// Radius boundary, the other shape: José is 9,999 m from one point and 10,001 m from the other.
 	near := h.postAll(map[string]any{"oficio_id": plom, "latitude": dLat(9999), "longitude": baseLng, "radio_km": 10})
 	far := h.postAll(map[string]any{"oficio_id": plom, "latitude": dLat(10001), "longitude": baseLng, "radio_km": 10})
@@ -337,4 +350,12 @@ func contains(s []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// destination is the point d metres from (lat, lng) along bearing (degrees) on the sphere.
+func destination(lat, lng, bearing, d float64) (float64, float64) {
+	φ1, λ1, θ, δ := lat*math.Pi/180, lng*math.Pi/180, bearing*math.Pi/180, d/earthR
+	φ2 := math.Asin(math.Sin(φ1)*math.Cos(δ) + math.Cos(φ1)*math.Sin(δ)*math.Cos(θ))
+	λ2 := λ1 + math.Atan2(math.Sin(θ)*math.Sin(δ)*math.Cos(φ1), math.Cos(δ)-math.Sin(φ1)*math.Sin(φ2))
+	return φ2 * 180 / math.Pi, λ2 * 180 / math.Pi
 }
