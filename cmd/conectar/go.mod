@@ -33,6 +33,7 @@ require (
 	github.com/conectarpro/conectar/services/payments v0.0.0-00010101000000-000000000000
 	github.com/conectarpro/conectar/services/professionals v0.0.0-00010101000000-000000000000
 	github.com/conectarpro/conectar/services/users v0.0.0-00010101000000-000000000000
+	github.com/fasthttp/websocket v1.5.12
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/nats-io/nats.go v1.55.0
 )
@@ -45,7 +46,6 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
 	github.com/emersion/go-smtp v0.25.1 // indirect
-	github.com/fasthttp/websocket v1.5.12 // indirect
 	github.com/gofiber/contrib/websocket v1.3.4 // indirect
 	github.com/gofiber/fiber/v2 v2.52.15 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect

@@ -33,7 +33,8 @@ func startSystem(t *testing.T, extra map[string]string) *system {
 	ns := testkit.StartNATS(t)
 	env := map[string]string{
 		"DATABASE_URL": dsn, "NATS_URL": ns.URL, "HOST": "127.0.0.1", "LOG_LEVEL": "error",
-		"ARGON2_MEMORY_KIB": "8192", "ARGON2_TIME": "1",
+		"ARGON2_MEMORY_KIB": "1024", "ARGON2_ITERATIONS": "1", "ARGON2_PARALLELISM": "1",
+		"ADMIN_EMAIL": "admin@conectar.test", "ADMIN_PASSWORD": "admin-password-1",
 	}
 	for _, n := range append(serviceNames(), "gateway") {
 		p, err := freePort()
