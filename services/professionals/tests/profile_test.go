@@ -49,6 +49,9 @@ func TestRegistrationCreatesProfileOnceWithTrade(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d profiles, want 1 (client gets none, redelivery creates none)", n)
 	}
+	// The relay publishes right after commit, asynchronously.
+	h.eventually("ProfessionalProfileUpdated of the new profile", func() bool { return len(h.published("ProfessionalProfileUpdated")) >= 1 })
+	time.Sleep(200 * time.Millisecond)
 	if got := h.published("ProfessionalProfileUpdated"); len(got) != 1 {
 		t.Fatalf("%d ProfessionalProfileUpdated, want 1", len(got))
 	}
