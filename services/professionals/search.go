@@ -73,24 +73,23 @@ func BuildSearch(p SearchParams) (sql string, args []any) {
 		where = append(where, "EXISTS (SELECT 1 FROM profesional_oficios po WHERE po.profesional_id = b.profesional_id AND po.oficio_id = ANY ("+arg(p.OficioIDs)+"::uuid[]))")
 	}
 	geo, pt := "", ""
-	var cosArg func(metres string) string
 	if p.Lat != nil && p.Lng != nil {
 		lng, lat := arg(*p.Lng), arg(*p.Lat)
 		pt = "ST_SetSRID(ST_MakePoint(" + lng + "::float8, " + lat + "::float8), 4326)"
 		geo = pt + "::geography"
 		x, y, z := unitVector(*p.Lat, *p.Lng)
 		dot := "(b.ux * " + arg(x) + "::float8 + b.uy * " + arg(y) + "::float8 + b.uz * " + arg(z) + "::float8)"
-		cosArg = func(metres string) string { return dot + " >= cos((" + metres + ") / " + earthRadius + ")" }
+		within := func(metres string) string { return dot + " >= cos((" + metres + ") / " + earthRadius + ")" }
 		switch p.Shape {
 		case ShapeCoverage:
-			// The bounding-box test on the slightly larger coverage polygon is what the
-			// GiST answers; the exact circle test runs on its few candidates.
+			// "The box of the coverage circle contains the point" is what the GiST
+			// answers; the exact circle test runs on its few candidates.
 			geoWhere = append(geoWhere, "b.coverage_geom ~ "+pt, dot+" >= b.cos_cobertura")
 		default:
 			// The box around the circle is the GiST condition (what ST_DWithin would
 			// generate), the exact test is the dot product.
 			r := arg(p.RadioM) + "::float8"
-			geoWhere = append(geoWhere, "b.base_location && _ST_Expand("+geo+", "+r+")", cosArg(r))
+			geoWhere = append(geoWhere, "b.base_location && _ST_Expand("+geo+", "+r+")", within(r))
 		}
 	}
 	if p.Q != "" {
