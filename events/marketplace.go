@@ -218,6 +218,10 @@ type ReviewPostedV1 struct {
 	Rating         int     `json:"rating"`
 	RatingPromedio float64 `json:"rating_promedio"`
 	TotalResenas   int     `json:"total_resenas"`
+	// The review's public text and the client's display name, so read models (the
+	// public profile) can show it without asking marketplace.
+	TextoResena   string `json:"texto_resena,omitempty"`
+	NombreCliente string `json:"nombre_cliente,omitempty"`
 }
 
 func (ReviewPostedV1) EventType() string { return "ReviewPosted" }

@@ -249,7 +249,13 @@ func TestJourneyHireAndPay(t *testing.T) {
 	}
 	testkit.Eventually(t, 10*time.Second, "rating on the public profile", func() bool {
 		_, pub := sys.call(http.MethodGet, "/api/v1/public/professional/"+profileID, "", nil)
-		return pub["total_resenas"] == 1.0 && pub["rating_promedio"] == 5.0 && pub["email"] == nil
+		resenas := listOf(pub["resenas"])
+		if len(resenas) != 1 {
+			return false
+		}
+		r, _ := resenas[0].(map[string]any)
+		return pub["total_resenas"] == 1.0 && pub["rating_promedio"] == 5.0 && pub["email"] == nil &&
+			r["texto_resena"] == "Excelente, muy prolijo" && strings.HasPrefix(fmt.Sprint(r["nombre_cliente"]), "Ana")
 	})
 	// The money is visible to the admin, and the gamification saw the release.
 	testkit.Eventually(t, 10*time.Second, "financial metrics", func() bool {

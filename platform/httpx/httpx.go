@@ -24,7 +24,7 @@ const HeaderRequestID = "X-Request-Id"
 // Config sets up an app.
 type Config struct {
 	Name      string
-	BodyLimit int // bytes; 0 means 11 MiB (uploads are checked per file by handlers)
+	BodyLimit int // bytes; 0 means 55 MiB: five 10 MiB KYC files (JSON is held to 1 MiB by BindJSON)
 	Logger    *slog.Logger
 	Metrics   *metrics.Registry // may be nil
 }
@@ -39,7 +39,7 @@ type ErrorBody struct {
 // NewApp returns a Fiber app with the shared error handler and middleware.
 func NewApp(cfg Config) *fiber.App {
 	if cfg.BodyLimit == 0 {
-		cfg.BodyLimit = 11 << 20
+		cfg.BodyLimit = 55 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -114,7 +114,7 @@ func (m *Market) postReview(c *fiber.Ctx) error {
 			return err
 		}
 		return m.emit(ctx, tx, r.ID, events.ReviewPostedV1{ResenaID: r.ID, TrabajoID: t.ID, ClienteID: t.ClienteID, ProfesionalID: t.ProfesionalID,
-			Rating: req.Rating, RatingPromedio: avg, TotalResenas: total}, events.Meta{})
+			Rating: req.Rating, RatingPromedio: avg, TotalResenas: total, TextoResena: textOrEmpty(texto), NombreCliente: r.NombreCliente}, events.Meta{})
 	})
 	if err != nil {
 		return err
@@ -215,3 +215,10 @@ func (m *Market) reviewStats(c *fiber.Ctx) error {
 
 // round2 rounds a rating average to two decimals.
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+func textOrEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
