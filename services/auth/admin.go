@@ -68,12 +68,6 @@ func (a *Auth) listAccounts(ctx context.Context, sql string, args ...any) ([]Use
 	return out, pg.Translate(rows.Err())
 }
 
-// likePattern escapes LIKE wildcards in term and wraps it in %…%.
-func likePattern(term string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(term) + "%"
-}
-
 func (a *Auth) adminSearch(c *fiber.Ctx) error {
 	term := strings.TrimSpace(c.Query("email"))
 	if len([]rune(term)) < 2 {
@@ -83,7 +77,7 @@ func (a *Auth) adminSearch(c *fiber.Ctx) error {
 		return apperr.Invalid("search_too_long", "El término de búsqueda es demasiado largo")
 	}
 	users, err := a.listAccounts(c.UserContext(), `SELECT `+accountCols+` FROM accounts WHERE email ILIKE $1
-		ORDER BY fecha_creacion DESC, id DESC LIMIT 50`, likePattern(strings.ToLower(term)))
+		ORDER BY fecha_creacion DESC, id DESC LIMIT 50`, pg.LikePattern(strings.ToLower(term)))
 	if err != nil {
 		return err
 	}

@@ -184,12 +184,6 @@ func (u *Users) serveAvatar(c *fiber.Ctx) error {
 	return u.avatars.Serve(c, name, true)
 }
 
-// likePattern escapes LIKE wildcards in term and wraps it in %…%.
-func likePattern(term string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(term) + "%"
-}
-
 func (u *Users) search(c *fiber.Ctx) error {
 	q := strings.TrimSpace(c.Query("q"))
 	if n := len([]rune(q)); n < 2 || n > 100 {
@@ -197,7 +191,7 @@ func (u *Users) search(c *fiber.Ctx) error {
 	}
 	rows, err := u.svc.Deps.Pool.Query(c.UserContext(), `SELECT `+profileCols+` FROM profiles
 		WHERE is_active AND lower(email || ' ' || nombre || ' ' || apellido) LIKE $1
-		ORDER BY nombre, apellido, id LIMIT 20`, likePattern(strings.ToLower(q)))
+		ORDER BY nombre, apellido, id LIMIT 20`, pg.LikePattern(strings.ToLower(q)))
 	if err != nil {
 		return pg.Translate(fmt.Errorf("search profiles: %w", err))
 	}
