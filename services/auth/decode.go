@@ -58,13 +58,20 @@ func validEmail(s string) bool {
 	return at > 0 && strings.Contains(s[at+1:], ".")
 }
 
-// DecodeRegister parses and validates a registration body. Errors are apperr values:
-// 422 for bad fields, 403 for a self-registered ADMIN.
+// DecodeRegister parses and validates a registration body: httpx.DecodeJSON (the decoder
+// httpx.BindJSON runs after its media-type and size checks, which is how the handler
+// reads it) and then the field rules. Errors are apperr values: 422 for bad fields, 403
+// for a self-registered ADMIN.
 func DecodeRegister(body []byte) (RegisterInput, error) {
 	var b registerBody
 	if err := httpx.DecodeJSON(body, &b); err != nil {
 		return RegisterInput{}, err
 	}
+	return b.input()
+}
+
+// input validates and normalizes a decoded registration body.
+func (b registerBody) input() (RegisterInput, error) {
 	in := RegisterInput{Email: normalizeEmail(b.Email), Password: b.Password,
 		Nombre: strings.TrimSpace(b.Nombre), Apellido: strings.TrimSpace(b.Apellido), Rol: authn.RoleCliente}
 	var ck apperr.Checker

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime"
 	"strings"
 	"time"
 
@@ -30,21 +29,6 @@ var (
 
 // forgotMessage is the one answer of forgot-password, whether or not the email exists.
 const forgotMessage = "Si el email existe, recibirás instrucciones para resetear tu contraseña."
-
-// jsonBody returns the raw body after the same media-type and size checks as
-// httpx.BindJSON, for handlers whose decoder works on bytes (and is fuzzed as such).
-func jsonBody(c *fiber.Ctx) ([]byte, error) {
-	if ct := c.Get(fiber.HeaderContentType); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != fiber.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
-			return nil, apperr.New(apperr.KindUnsupported, "unsupported_media_type", "Se esperaba un cuerpo application/json")
-		}
-	}
-	if len(c.Body()) > httpx.MaxJSONBody {
-		return nil, apperr.New(apperr.KindTooLarge, "body_too_large", "El cuerpo JSON supera 1 MiB")
-	}
-	return c.Body(), nil
-}
 
 // inTx runs fn in a transaction and, after commit, wakes the relay.
 func (a *Auth) inTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
@@ -87,11 +71,11 @@ func insertAccount(ctx context.Context, tx pgx.Tx, in RegisterInput, hash string
 }
 
 func (a *Auth) register(c *fiber.Ctx) error {
-	body, err := jsonBody(c)
-	if err != nil {
+	var b registerBody
+	if err := httpx.BindJSON(c, &b); err != nil {
 		return err
 	}
-	in, err := DecodeRegister(body)
+	in, err := b.input()
 	if err != nil {
 		return err
 	}
