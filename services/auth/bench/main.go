@@ -1,18 +1,26 @@
-// Command bench measures the auth service directly: logins per second (argon2id bound)
-// and access-token verifications per second, over HTTP against the real composition
-// root. It creates a throwaway database on the server of DATABASE_URL (dropped at the
-// end) and an embedded JetStream server in a temporary folder.
+// Command bench measures the auth service: logins per second (argon2id bound) and
+// access-token verifications per second, over HTTP against the real composition roots,
+// each both directly at the service and through the real gateway started in-process in
+// front of it (issue 3 asks for the gateway figures). It creates a throwaway database on
+// the server of DATABASE_URL (dropped at the end) and an embedded JetStream server.
 //
 //	go run ./services/auth/bench [-duration 10s] [-concurrency 8] [-users 16]
+//	go run ./services/auth/bench -duration 2s -concurrency 4 -users 4   # smoke run
 //
-// Argon2id uses the production defaults unless ARGON2_* are set in the environment.
+// Argon2id uses the production defaults unless ARGON2_* are set in the environment. The
+// login rate limits (auth's per IP/account, the gateway's per IP) are lifted unless set,
+// since they would measure the limiter, not the login.
+//
+// "Token verification at the gateway" is measured on GET /api/v1/users/me: the gateway
+// verifies the token at the edge (signature via JWKS, ban list), forwards to users, which
+// verifies it again and reads the profile row. POST /api/v1/auth/validate-token is
+// token-exempt at the edge (the gateway only forwards it, auth verifies), so it shows
+// the proxy cost alone.
 package main
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -21,22 +29,17 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/conectarpro/conectar/events/streams"
-	"github.com/conectarpro/conectar/migrations"
+	"github.com/conectarpro/conectar/gateway"
 	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/benchkit"
 	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/platform/natsx"
-	"github.com/conectarpro/conectar/platform/pg"
 	"github.com/conectarpro/conectar/services/auth"
+	"github.com/conectarpro/conectar/services/users"
 )
 
 func main() {
@@ -44,6 +47,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// component is a service or the gateway.
+type component interface {
+	Start(ctx context.Context) error
+	Serve(ln net.Listener) error
+	Stop(ctx context.Context)
 }
 
 func run() error {
@@ -55,77 +65,111 @@ func run() error {
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	dsn, drop, err := throwawayDB(ctx, base)
+	dsn, drop, err := benchkit.DB(ctx, "auth", auth.Name, users.Name)
 	if err != nil {
 		return err
 	}
 	defer drop()
+	ns, stopNATS, err := benchkit.StartNATS(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer stopNATS()
 
-	dir, err := os.MkdirTemp("", "auth-bench-nats")
-	if err != nil {
-		return err
+	// Listeners first: every component's URL is known before any is built.
+	lns := map[string]net.Listener{}
+	urls := map[string]string{}
+	for _, name := range []string{auth.Name, users.Name, "gateway"} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer ln.Close()
+		lns[name], urls[name] = ln, "http://"+ln.Addr().String()
 	}
-	defer os.RemoveAll(dir)
-	ns, err := natsx.Embedded(dir, "127.0.0.1", 0)
-	if err != nil {
-		return err
+	// The gateway fronts all six services; those not running get an address nobody
+	// listens on (the bench only uses auth and users routes).
+	serviceURLs := map[string]string{}
+	for _, name := range []string{"auth", "users", "professionals", "marketplace", "payments", "notifications"} {
+		serviceURLs[name] = "http://127.0.0.1:1"
 	}
-	defer ns.Shutdown()
-	nc, err := natsx.Connect(ns.ClientURL(), "auth-bench", log)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	if err := streams.Ensure(ctx, js, 1); err != nil {
-		return err
-	}
-	roleDSN, err := pg.WithUser(dsn, migrations.Role(auth.Name), "")
-	if err != nil {
-		return err
-	}
-	pool, err := pg.Open(ctx, roleDSN, auth.Name, 32)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	// The login rate limits would measure the limiter, not the login: off unless set.
+	serviceURLs[auth.Name], serviceURLs[users.Name] = urls[auth.Name], urls[users.Name]
+
 	env := func(k string) string {
-		if v := os.Getenv(k); v != "" || (k != "LOGIN_RATE_PER_IP" && k != "LOGIN_RATE_PER_ACCOUNT") {
+		if v := os.Getenv(k); v != "" {
 			return v
 		}
-		return "0"
+		switch k {
+		case "LOGIN_RATE_PER_IP", "LOGIN_RATE_PER_ACCOUNT":
+			return "0" // auth: 0 disables
+		case "RATE_LIMIT_LOGIN_PER_WINDOW":
+			return "1000000000" // gateway: must be positive, so very large
+		}
+		return ""
 	}
-	svc, err := auth.New(ctx, kit.Deps{Log: log, Pool: pool, NC: nc, JS: js, Env: env, Now: time.Now})
+	// Wired as cmd/conectar serve does: one verifier (JWKS from auth + ban list) for
+	// every component.
+	bans, err := natsx.WatchBans(ctx, ns.JS, log)
 	if err != nil {
 		return err
 	}
-	if err := svc.Start(ctx); err != nil {
-		return err
+	verifier := &authn.Verifier{Keys: authn.NewJWKSClient(urls[auth.Name] + "/auth/.well-known/jwks.json"), Bans: bans}
+	deps := func(name string, conns int32) (kit.Deps, error) {
+		pool, err := benchkit.Pool(ctx, dsn, name, conns)
+		if err != nil {
+			return kit.Deps{}, err
+		}
+		return kit.Deps{Log: log, Pool: pool, NC: ns.NC, JS: ns.JS, Verifier: verifier, Env: env, Now: time.Now,
+			PublicURL: urls["gateway"], ServiceURLs: serviceURLs}, nil
 	}
-	defer svc.Stop(context.Background())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	authDeps, err := deps(auth.Name, 32)
 	if err != nil {
 		return err
 	}
-	go func() { _ = svc.Serve(ln) }()
-	url := "http://" + ln.Addr().String()
+	defer authDeps.Pool.Close()
+	authSvc, err := auth.New(ctx, authDeps)
+	if err != nil {
+		return err
+	}
+	usersDeps, err := deps(users.Name, 16)
+	if err != nil {
+		return err
+	}
+	defer usersDeps.Pool.Close()
+	usersSvc, err := users.New(ctx, usersDeps)
+	if err != nil {
+		return err
+	}
+	gw, err := gateway.New(ctx, gateway.Deps{Log: log, NC: ns.NC, Verifier: verifier, Env: env, Now: time.Now, ServiceURLs: serviceURLs})
+	if err != nil {
+		return err
+	}
+	// Services before the gateway, as serve does.
+	for _, c := range []struct {
+		name string
+		comp component
+	}{{auth.Name, authSvc}, {users.Name, usersSvc}, {"gateway", gw}} {
+		if err := c.comp.Start(ctx); err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		defer func(comp component) {
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			comp.Stop(sctx)
+		}(c.comp)
+		go func(ln net.Listener, comp component) { _ = comp.Serve(ln) }(lns[c.name], c.comp)
+	}
+	authURL, usersURL, gwURL := urls[auth.Name], urls[users.Name], urls["gateway"]
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc * 2}, Timeout: 30 * time.Second}
 
 	fmt.Printf("auth bench: %d clients, %s per phase, argon2id m=%sKiB t=%s p=%s\n", *conc, *duration,
 		orDefault(os.Getenv("ARGON2_MEMORY_KIB"), "65536"), orDefault(os.Getenv("ARGON2_ITERATIONS"), "2"),
 		orDefault(os.Getenv("ARGON2_PARALLELISM"), "2"))
+	fmt.Println("aims (issue 3): none given — logins/s and token verifications/s at the gateway are reported, not judged")
 	emails := make([]string, *nUsers)
 	for i := range emails {
 		emails[i] = fmt.Sprintf("bench%03d@example.com", i)
-		st, _, err := post(client, url+"/api/v1/auth/register", "", map[string]string{"email": emails[i], "password": "benchpass1",
+		st, _, err := do(client, http.MethodPost, authURL+"/api/v1/auth/register", "", map[string]string{"email": emails[i], "password": "benchpass1",
 			"nombre": "Bench", "apellido": "User"})
 		if err != nil || st != 201 {
 			return fmt.Errorf("register %s: status %d: %v", emails[i], st, err)
@@ -135,53 +179,97 @@ func run() error {
 	var tokens []string
 	var tokMu sync.Mutex
 	var next atomic.Int64
-	login := phase(*duration, *conc, func() error {
-		email := emails[int(next.Add(1))%len(emails)]
-		st, body, err := post(client, url+"/api/v1/auth/login", "", map[string]string{"email": email, "password": "benchpass1"})
-		if err != nil {
-			return err
+	loginAt := func(base string) func() error {
+		return func() error {
+			email := emails[int(next.Add(1))%len(emails)]
+			st, body, err := do(client, http.MethodPost, base+"/api/v1/auth/login", "", map[string]string{"email": email, "password": "benchpass1"})
+			if err != nil {
+				return err
+			}
+			if st != 200 {
+				return fmt.Errorf("login status %d: %s", st, body)
+			}
+			var tp struct {
+				AccessToken string `json:"access_token"`
+			}
+			if err := json.Unmarshal(body, &tp); err != nil {
+				return err
+			}
+			tokMu.Lock()
+			if len(tokens) < 1000 {
+				tokens = append(tokens, tp.AccessToken)
+			}
+			tokMu.Unlock()
+			return nil
 		}
-		if st != 200 {
-			return fmt.Errorf("login status %d", st)
-		}
-		var tp struct {
-			AccessToken string `json:"access_token"`
-		}
-		if err := json.Unmarshal(body, &tp); err != nil {
-			return err
-		}
-		tokMu.Lock()
-		if len(tokens) < 1000 {
-			tokens = append(tokens, tp.AccessToken)
-		}
-		tokMu.Unlock()
-		return nil
-	})
-	login.print("logins (POST /auth/login)")
+	}
+	phase(*duration, *conc, loginAt(authURL)).print("logins, direct (POST /auth/login → auth)")
+	phase(*duration, *conc, loginAt(gwURL)).print("logins, through the gateway")
 	if len(tokens) == 0 {
 		return fmt.Errorf("no login succeeded")
 	}
+	token := func() string { return tokens[int(next.Add(1))%len(tokens)] }
 
-	verify := phase(*duration, *conc, func() error {
-		tok := tokens[int(next.Add(1))%len(tokens)]
-		st, _, err := post(client, url+"/api/v1/auth/validate-token", tok, nil)
-		if err != nil {
-			return err
+	validateAt := func(base string) func() error {
+		return func() error {
+			st, body, err := do(client, http.MethodPost, base+"/api/v1/auth/validate-token", token(), nil)
+			if err != nil {
+				return err
+			}
+			if st != 200 {
+				return fmt.Errorf("validate status %d: %s", st, body)
+			}
+			return nil
 		}
-		if st != 200 {
-			return fmt.Errorf("validate status %d", st)
+	}
+	phase(*duration, *conc, validateAt(authURL)).print("validate-token, direct (auth verifies)")
+	phase(*duration, *conc, validateAt(gwURL)).print("validate-token, through the gateway (edge-exempt: forwarded, auth verifies)")
+
+	meAt := func(base string) func() error {
+		return func() error {
+			st, body, err := do(client, http.MethodGet, base+"/api/v1/users/me", token(), nil)
+			if err != nil {
+				return err
+			}
+			if st != 200 {
+				return fmt.Errorf("users/me status %d: %s", st, body)
+			}
+			return nil
 		}
-		return nil
-	})
-	verify.print("token verifications over HTTP (POST /auth/validate-token)")
+	}
+	// The profiles arrive at users through UserRegistered; a miss falls back to auth's
+	// internal API, so wait until every account is served before timing.
+	if err := waitProfiles(client, usersURL, tokens, emails); err != nil {
+		return err
+	}
+	phase(*duration, *conc, meAt(usersURL)).print("GET /users/me, direct (users verifies + reads)")
+	phase(*duration, *conc, meAt(gwURL)).print("GET /users/me, through the gateway (edge verifies, then users)")
 
 	// What every other service does per request: verify locally with the JWKS keys.
-	v := &authn.Verifier{Keys: authn.NewJWKSClient(url + "/auth/.well-known/jwks.json")}
+	v := &authn.Verifier{Keys: authn.NewJWKSClient(authURL + "/auth/.well-known/jwks.json")}
 	local := phase(*duration, *conc, func() error {
-		_, err := v.Verify(ctx, tokens[int(next.Add(1))%len(tokens)])
+		_, err := v.Verify(ctx, token())
 		return err
 	})
 	local.print("token verifications in process (authn.Verifier + JWKS)")
+	return nil
+}
+
+// waitProfiles waits until users answers /users/me for one token of each account.
+func waitProfiles(client *http.Client, usersURL string, tokens, emails []string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for _, tok := range tokens[:min(len(tokens), len(emails))] {
+		for {
+			st, body, err := do(client, http.MethodGet, usersURL+"/api/v1/users/me", tok, nil)
+			if err == nil && st == 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("users/me not served: status %d %s: %v", st, body, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	return nil
 }
 
@@ -200,15 +288,8 @@ type result struct {
 }
 
 func (r result) print(name string) {
-	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
-	pct := func(p float64) time.Duration {
-		if len(r.lat) == 0 {
-			return 0
-		}
-		return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
-	}
-	fmt.Printf("%-60s %10.1f ops/s  (%d ok, %d errors)  p50 %s  p99 %s\n", name, float64(r.ops)/r.elapsed.Seconds(),
-		r.ops, r.errs, pct(0.50).Round(time.Microsecond), pct(0.99).Round(time.Microsecond))
+	fmt.Printf("%-78s %9.1f ops/s  (%d ok, %d errors)  p50 %s  p99 %s\n", name, float64(r.ops)/r.elapsed.Seconds(),
+		r.ops, r.errs, benchkit.PercentileDur(r.lat, 50).Round(time.Microsecond), benchkit.PercentileDur(r.lat, 99).Round(time.Microsecond))
 	if r.firstErr != nil {
 		fmt.Printf("  first error: %v\n", r.firstErr)
 	}
@@ -255,13 +336,13 @@ func phase(d time.Duration, conc int, op func() error) result {
 	return res
 }
 
-func post(c *http.Client, url, token string, body any) (int, []byte, error) {
+func do(c *http.Client, method, url, token string, body any) (int, []byte, error) {
 	var rd io.Reader = http.NoBody
 	if body != nil {
 		raw, _ := json.Marshal(body)
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(http.MethodPost, url, rd)
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -278,40 +359,4 @@ func post(c *http.Client, url, token string, body any) (int, []byte, error) {
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	return res.StatusCode, raw, err
-}
-
-// throwawayDB creates a migrated database next to base and returns its DSN and a drop
-// function.
-func throwawayDB(ctx context.Context, base string) (string, func(), error) {
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return "", nil, fmt.Errorf("connect %s: %w", base, err)
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "conectar_bench_auth_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close(ctx)
-		return "", nil, fmt.Errorf("create database: %w", err)
-	}
-	drop := func() {
-		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close(context.Background())
-	}
-	dsn, err := pg.WithDatabase(base, name)
-	if err != nil {
-		drop()
-		return "", nil, err
-	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		drop()
-		return "", nil, err
-	}
-	defer conn.Close(ctx)
-	if err := migrations.Up(ctx, conn, migrations.Options{}, auth.Name); err != nil && !strings.Contains(err.Error(), "already exists") {
-		drop()
-		return "", nil, fmt.Errorf("migrate: %w", err)
-	}
-	return dsn, drop, nil
 }
