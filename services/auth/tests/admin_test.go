@@ -38,8 +38,8 @@ func TestCreateAdminBootstrap(t *testing.T) {
 	}
 	// The token says ADMIN and UserRegistered went out (relay of the auth outbox).
 	r := h.do("POST", "/api/v1/auth/validate-token", adm.Access, nil)
-	if m := r.JSON(t); m["rol"] != "ADMIN" {
-		t.Fatalf("admin token: %s", r.Raw)
+	if m := r.Map(t); m["rol"] != "ADMIN" {
+		t.Fatalf("admin token: %s", r.Body)
 	}
 	evs := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserRegistered, 2, 5*time.Second)
 	found := false
@@ -64,16 +64,16 @@ func TestAdminListingSearchBanUnban(t *testing.T) {
 
 	r := h.do("GET", "/api/v1/admin/users?page=2&limit=5", adm.Access, nil)
 	expect(t, r, 200, "list")
-	m := r.JSON(t)
+	m := r.Map(t)
 	if m["total"] != float64(13) || m["page"] != float64(2) || m["limit"] != float64(5) || m["totalPages"] != float64(3) {
-		t.Fatalf("list: %s", r.Raw)
+		t.Fatalf("list: %s", r.Body)
 	}
 	users := m["users"].([]any)
 	if len(users) != 5 {
 		t.Fatalf("page size %d", len(users))
 	}
 	// Newest first: page 1 starts with the last registered.
-	first := h.do("GET", "/api/v1/admin/users", adm.Access, nil).JSON(t)
+	first := h.do("GET", "/api/v1/admin/users", adm.Access, nil).Map(t)
 	if first["users"].([]any)[0].(map[string]any)["email"] != "cliente11@example.com" || first["limit"] != float64(10) {
 		t.Fatalf("first page: %v", first)
 	}
@@ -84,7 +84,7 @@ func TestAdminListingSearchBanUnban(t *testing.T) {
 		}
 	}
 	// Out-of-range paging is clamped, as before.
-	if c := h.do("GET", "/api/v1/admin/users?page=0&limit=1000", adm.Access, nil).JSON(t); c["page"] != float64(1) || c["limit"] != float64(100) {
+	if c := h.do("GET", "/api/v1/admin/users?page=0&limit=1000", adm.Access, nil).Map(t); c["page"] != float64(1) || c["limit"] != float64(100) {
 		t.Fatalf("clamp: %v", c)
 	}
 
@@ -105,8 +105,8 @@ func TestAdminListingSearchBanUnban(t *testing.T) {
 	// Ban.
 	r = h.do("POST", "/api/v1/admin/users/"+victim.ID+"/ban", adm.Access, nil)
 	expect(t, r, 200, "ban")
-	if m := r.JSON(t); m["user_id"] != victim.ID || m["is_active"] != false || m["email"] != victim.Email || m["mensaje"] == nil {
-		t.Fatalf("ban answer: %s", r.Raw)
+	if m := r.Map(t); m["user_id"] != victim.ID || m["is_active"] != false || m["email"] != victim.Email || m["mensaje"] == nil {
+		t.Fatalf("ban answer: %s", r.Body)
 	}
 	expectError(t, h.do("POST", "/api/v1/admin/users/"+victim.ID+"/ban", adm.Access, nil), 400, "ban twice")
 	expectError(t, h.do("POST", "/api/v1/admin/users/"+adm.ID+"/ban", adm.Access, nil), 403, "ban an admin")
@@ -122,19 +122,19 @@ func TestAdminListingSearchBanUnban(t *testing.T) {
 	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": victim.Refresh}), 401, "banned refresh")
 	r = h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": victim.Email, "password": "secreto123"})
 	if m := expectError(t, r, 401, "banned login"); !strings.HasPrefix(m["detail"].(string), "Tu cuenta ha sido desactivada") {
-		t.Fatalf("banned login message: %s", r.Raw)
+		t.Fatalf("banned login message: %s", r.Body)
 	}
 	// A wrong password for a banned account is just bad credentials (reveals nothing).
 	r = h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": victim.Email, "password": "mala-clave"})
 	if m := expectError(t, r, 401, "banned wrong pw"); m["detail"] != "Email o contraseña incorrectos" {
-		t.Fatalf("message: %s", r.Raw)
+		t.Fatalf("message: %s", r.Body)
 	}
 
 	// Unban.
 	r = h.do("POST", "/api/v1/admin/users/"+victim.ID+"/unban", adm.Access, nil)
 	expect(t, r, 200, "unban")
-	if m := r.JSON(t); m["is_active"] != true {
-		t.Fatalf("unban answer: %s", r.Raw)
+	if m := r.Map(t); m["is_active"] != true {
+		t.Fatalf("unban answer: %s", r.Body)
 	}
 	expectError(t, h.do("POST", "/api/v1/admin/users/"+victim.ID+"/unban", adm.Access, nil), 400, "unban twice")
 	eventually(t, time.Second, "ban list removal", func() bool { return !h.env.Bans.IsBanned(victim.ID) })

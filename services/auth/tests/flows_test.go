@@ -15,15 +15,15 @@ func TestRegisterShapeRulesAndEvent(t *testing.T) {
 	r := h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "  Ana.Perez@Example.COM ", "password": "secreto123",
 		"nombre": "Ana", "apellido": "Pérez"})
 	expect(t, r, 201, "register")
-	m := r.JSON(t)
+	m := r.Map(t)
 	if m["email"] != "ana.perez@example.com" || m["rol"] != "CLIENTE" || m["is_active"] != true || m["es_cliente"] != true ||
 		m["es_admin"] != false || m["es_profesional"] != false || m["infracciones_chat"] != float64(0) ||
 		m["is_chat_banned"] != false || m["nombre"] != "Ana" || m["apellido"] != "Pérez" {
-		t.Fatalf("UserRead: %s", r.Raw)
+		t.Fatalf("UserRead: %s", r.Body)
 	}
 	for _, k := range []string{"id", "fecha_creacion", "avatar_url"} {
 		if _, ok := m[k]; !ok {
-			t.Fatalf("UserRead lacks %s: %s", k, r.Raw)
+			t.Fatalf("UserRead lacks %s: %s", k, r.Body)
 		}
 	}
 	if _, ok := m["password_hash"]; ok {
@@ -34,7 +34,7 @@ func TestRegisterShapeRulesAndEvent(t *testing.T) {
 	r = h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ANA.PEREZ@example.com", "password": "secreto123",
 		"nombre": "Ana", "apellido": "Otra"})
 	if e := expectError(t, r, 400, "duplicate"); e["detail"] != "El email ya está registrado" {
-		t.Fatalf("duplicate message: %s", r.Raw)
+		t.Fatalf("duplicate message: %s", r.Body)
 	}
 	// ADMIN is never self-registered.
 	r = h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "root@example.com", "password": "secreto123",
@@ -57,9 +57,9 @@ func TestRegisterShapeRulesAndEvent(t *testing.T) {
 	r = h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "pro@example.com", "password": "secreto123",
 		"nombre": "Pro", "apellido": "Fesional", "rol": "PROFESIONAL", "oficio_id": oficio})
 	expect(t, r, 201, "register pro")
-	pro := r.JSON(t)
+	pro := r.Map(t)
 	if pro["es_profesional"] != true {
-		t.Fatalf("pro: %s", r.Raw)
+		t.Fatalf("pro: %s", r.Body)
 	}
 	evs := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserRegistered, 2, 5*time.Second)
 	if len(evs) != 2 {
@@ -78,9 +78,9 @@ func TestRegisterShapeRulesAndEvent(t *testing.T) {
 	expectError(t, r, 401, "internal without key")
 	req := internalGet(t, h.base+"/internal/accounts/"+e.UserID)
 	expect(t, req, 200, "internal account")
-	ia := req.JSON(t)
+	ia := req.Map(t)
 	if ia["id"] != e.UserID || ia["oficio_id"] != oficio || ia["rol"] != "PROFESIONAL" || ia["is_active"] != true || ia["fecha_creacion"] == nil {
-		t.Fatalf("internal account: %s", req.Raw)
+		t.Fatalf("internal account: %s", req.Body)
 	}
 	expectError(t, internalGet(t, h.base+"/internal/accounts/6f1c2d3e-4b5a-4c6d-8e7f-001122334400"), 404, "internal unknown")
 }
@@ -106,9 +106,9 @@ func TestLoginTokensRefreshLogout(t *testing.T) {
 	r := do(t, "POST", h.base+"/api/v1/auth/login", "", "application/x-www-form-urlencoded",
 		form(map[string]string{"username": "JUAN@example.com", "password": "secreto123"}))
 	expect(t, r, 200, "form login")
-	m := r.JSON(t)
+	m := r.Map(t)
 	if m["token_type"] != "bearer" || m["expires_in"].(float64) < 900 || m["expires_in"].(float64) > 3600 {
-		t.Fatalf("login answer: %s", r.Raw)
+		t.Fatalf("login answer: %s", r.Body)
 	}
 	access, refresh := m["access_token"].(string), m["refresh_token"].(string)
 	parts := strings.Split(access, ".")
@@ -129,8 +129,8 @@ func TestLoginTokensRefreshLogout(t *testing.T) {
 	// The kid is published.
 	jr := h.do("GET", "/api/v1/auth/.well-known/jwks.json", "", nil)
 	expect(t, jr, 200, "jwks")
-	if !strings.Contains(string(jr.Raw), hdr["kid"].(string)) || strings.Contains(string(jr.Raw), `"d"`) {
-		t.Fatalf("jwks: %s", jr.Raw)
+	if !strings.Contains(string(jr.Body), hdr["kid"].(string)) || strings.Contains(string(jr.Body), `"d"`) {
+		t.Fatalf("jwks: %s", jr.Body)
 	}
 	expect(t, h.do("GET", "/auth/.well-known/jwks.json", "", nil), 200, "jwks without prefix")
 
@@ -146,8 +146,8 @@ func TestLoginTokensRefreshLogout(t *testing.T) {
 	// validate-token.
 	r = h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": access})
 	expect(t, r, 200, "validate")
-	if v := r.JSON(t); v["user_id"] != u.ID || v["rol"] != "CLIENTE" || v["email"] != "juan@example.com" {
-		t.Fatalf("validate: %s", r.Raw)
+	if v := r.Map(t); v["user_id"] != u.ID || v["rol"] != "CLIENTE" || v["email"] != "juan@example.com" {
+		t.Fatalf("validate: %s", r.Body)
 	}
 	expect(t, h.do("POST", "/api/v1/auth/validate-token", access, nil), 200, "validate by header")
 	expectError(t, h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": "garbage"}), 401, "validate garbage")
@@ -156,18 +156,18 @@ func TestLoginTokensRefreshLogout(t *testing.T) {
 	r1 := h.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "juan@example.com", "password": "wrongpass"})
 	r2 := h.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "nadie@example.com", "password": "wrongpass"})
 	e1, e2 := expectError(t, r1, 401, "wrong password"), expectError(t, r2, 401, "unknown email")
-	if e1["detail"] != "Email o contraseña incorrectos" || string(r1.Raw) != string(r2.Raw) {
-		t.Fatalf("answers differ: %s vs %s", r1.Raw, r2.Raw)
+	if e1["detail"] != "Email o contraseña incorrectos" || string(r1.Body) != string(r2.Body) {
+		t.Fatalf("answers differ: %s vs %s", r1.Body, r2.Body)
 	}
 	_ = e2
 
 	// Refresh rotates.
 	r = h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": refresh})
 	expect(t, r, 200, "refresh")
-	m = r.JSON(t)
+	m = r.Map(t)
 	refresh2 := m["refresh_token"].(string)
 	if refresh2 == refresh || m["access_token"] == "" {
-		t.Fatalf("refresh did not rotate: %s", r.Raw)
+		t.Fatalf("refresh did not rotate: %s", r.Body)
 	}
 	expect(t, h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": m["access_token"].(string)}), 200, "refreshed access")
 	// Reusing the rotated token revokes the family: the successor dies too.

@@ -3,11 +3,7 @@
 package tests
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -82,68 +78,14 @@ func startAt(t *testing.T, env *testkit.Env, extra map[string]string, offset tim
 	return &harness{t: t, env: env, base: testkit.Serve(t, svc), clock: clk, svc: svc}
 }
 
-type resp struct {
-	Status int
-	Header http.Header
-	Raw    []byte
-}
-
-func (r resp) JSON(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Raw, &m); err != nil {
-		t.Fatalf("body is not a JSON object (status %d): %s", r.Status, r.Raw)
-	}
-	return m
-}
-
-func (r resp) List(t *testing.T) []any {
-	t.Helper()
-	var l []any
-	if err := json.Unmarshal(r.Raw, &l); err != nil {
-		t.Fatalf("body is not a JSON list (status %d): %s", r.Status, r.Raw)
-	}
-	return l
-}
+// resp is an answer read whole.
+type resp = testkit.Response
 
 // do sends a request. body may be nil, a string/[]byte (sent as is with ct) or any
 // other value (sent as JSON).
 func do(t *testing.T, method, u, token, ct string, body any) resp {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-		if ct == "" {
-			ct = "application/json"
-		}
-	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	return testkit.Send(t, method, u, token, ct, body)
 }
 
 func (h *harness) do(method, path, token string, body any) resp {
@@ -153,23 +95,13 @@ func (h *harness) do(method, path, token string, body any) resp {
 
 func expect(t *testing.T, r resp, status int, what string) {
 	t.Helper()
-	if r.Status != status {
-		t.Fatalf("%s: status %d, want %d: %s", what, r.Status, status, r.Raw)
-	}
+	r.Expect(t, status, what)
 }
 
 // expectError checks status and the SPEC error shape (JSON with detail and code).
 func expectError(t *testing.T, r resp, status int, what string) map[string]any {
 	t.Helper()
-	expect(t, r, status, what)
-	m := r.JSON(t)
-	if d, _ := m["detail"].(string); d == "" {
-		t.Fatalf("%s: error without detail: %s", what, r.Raw)
-	}
-	if c, _ := m["code"].(string); c == "" {
-		t.Fatalf("%s: error without code: %s", what, r.Raw)
-	}
-	return m
+	return r.ExpectError(t, status, what)
 }
 
 type user struct {
@@ -182,7 +114,7 @@ func (h *harness) register(email, password, rol string) user {
 	r := h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": email, "password": password,
 		"nombre": "Nombre", "apellido": "Apellido", "rol": rol})
 	expect(h.t, r, 201, "register "+email)
-	m := r.JSON(h.t)
+	m := r.Map(h.t)
 	return user{ID: m["id"].(string), Email: strings.ToLower(email), Password: password, Rol: rol}
 }
 
@@ -190,7 +122,7 @@ func (h *harness) login(email, password string) (access, refresh string) {
 	h.t.Helper()
 	r := h.do("POST", "/api/v1/auth/login", "", map[string]any{"email": email, "password": password})
 	expect(h.t, r, 200, "login "+email)
-	m := r.JSON(h.t)
+	m := r.Map(h.t)
 	return m["access_token"].(string), m["refresh_token"].(string)
 }
 
@@ -232,56 +164,13 @@ func form(v map[string]string) string {
 // least min of them).
 func streamEvents(t *testing.T, js jetstream.JetStream, stream, subject string, min int, wait time.Duration) []events.Envelope {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait+2*time.Second)
-	defer cancel()
-	var out []events.Envelope
-	deadline := time.Now().Add(wait)
-	for {
-		out = out[:0]
-		c, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, err := c.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := int(info.NumPending)
-		if n > 0 {
-			batch, err := c.Fetch(n, jetstream.FetchMaxWait(2*time.Second))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for m := range batch.Messages() {
-				env, err := events.Parse(m.Data())
-				if err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, env)
-			}
-		}
-		if len(out) >= min || time.Now().After(deadline) {
-			return out
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return testkit.StreamEvents(t, js, stream, subject, min, wait)
 }
 
 // internalGet reads an internal route with the development internal key.
 func internalGet(t *testing.T, u string) resp {
 	t.Helper()
-	req, err := http.NewRequest("GET", u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set(kit.HeaderInternalKey, kit.DefaultInternalKey)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	return testkit.Send(t, "GET", u, "", "", nil, kit.HeaderInternalKey, kit.DefaultInternalKey)
 }
 
 // eventually is testkit.Eventually.
@@ -293,31 +182,11 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 // publish sends env to its subject as a producer would (relay semantics).
 func publish(t *testing.T, h *harness, env events.Envelope) {
 	t.Helper()
-	raw, err := json.Marshal(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.env.NATS.JS.Publish(context.Background(), env.Subject, raw, jetstream.WithMsgID(env.ID.String())); err != nil {
-		t.Fatal(err)
-	}
+	testkit.PublishEnvelope(t, h.env.NATS.JS, env, env.ID.String())
 }
 
 // doHdr posts a JSON body with extra headers (name, value pairs).
 func doHdr(t *testing.T, method, u, body string, hdr ...string) resp {
 	t.Helper()
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	return testkit.Send(t, method, u, "", "application/json", body, hdr...)
 }

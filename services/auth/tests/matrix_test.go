@@ -49,7 +49,7 @@ func TestRoleMatrix(t *testing.T) {
 			// ban/unban as admin alternate: the unban row runs after the ban row.
 			r := h.do(rw.method, rw.path, tokens[who], rw.body)
 			if r.Status != want {
-				t.Errorf("%s %s as %s: %d, want %d: %s", rw.method, rw.path, who, r.Status, want, r.Raw)
+				t.Errorf("%s %s as %s: %d, want %d: %s", rw.method, rw.path, who, r.Status, want, r.Body)
 			}
 			if r.Status >= 400 {
 				expectError(t, r, r.Status, who+" "+rw.path)
@@ -108,7 +108,7 @@ func TestBadBodies(t *testing.T) {
 				ok = ok || r.Status == w
 			}
 			if !ok {
-				t.Errorf("%s %s: %d, want %v: %.200s", e.path, c.name, r.Status, c.want, r.Raw)
+				t.Errorf("%s %s: %d, want %v: %.200s", e.path, c.name, r.Status, c.want, r.Body)
 				continue
 			}
 			expectError(t, r, r.Status, e.path+" "+c.name)

@@ -30,11 +30,11 @@ func TestForgotAndResetPassword(t *testing.T) {
 	unknown := h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "nadie@example.com"})
 	expect(t, known, 200, "forgot known")
 	expect(t, unknown, 200, "forgot unknown")
-	if string(known.Raw) != string(unknown.Raw) {
-		t.Fatalf("answers differ: %s vs %s", known.Raw, unknown.Raw)
+	if string(known.Body) != string(unknown.Body) {
+		t.Fatalf("answers differ: %s vs %s", known.Body, unknown.Body)
 	}
-	if known.JSON(t)["message"] != "Si el email existe, recibirás instrucciones para resetear tu contraseña." {
-		t.Fatalf("message: %s", known.Raw)
+	if known.Map(t)["message"] != "Si el email existe, recibirás instrucciones para resetear tu contraseña." {
+		t.Fatalf("message: %s", known.Body)
 	}
 	expectError(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "no-es-email"}), 422, "bad email")
 
@@ -56,7 +56,7 @@ func TestForgotAndResetPassword(t *testing.T) {
 	expect(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": e.Token, "new_password": "nuevaclave1"}), 200, "reset")
 	r := h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": e.Token, "new_password": "otraclave22"})
 	if m := expectError(t, r, 400, "reuse"); m["detail"] != "Token inválido o expirado" {
-		t.Fatalf("reuse message: %s", r.Raw)
+		t.Fatalf("reuse message: %s", r.Body)
 	}
 	expectError(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": "inventado", "new_password": "otraclave22"}), 400, "unknown token")
 	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": u.Refresh}), 401, "session after reset")
@@ -103,8 +103,8 @@ func TestChangePassword(t *testing.T) {
 
 	r = h.do("POST", path, u.Access, map[string]string{"current_password": "secreto123", "new_password": "nuevaclave1"})
 	expect(t, r, 200, "change")
-	if m := r.JSON(t); m["message"] != "Contraseña actualizada exitosamente" || m["success"] != true {
-		t.Fatalf("answer: %s", r.Raw)
+	if m := r.Map(t); m["message"] != "Contraseña actualizada exitosamente" || m["success"] != true {
+		t.Fatalf("answer: %s", r.Body)
 	}
 	// Other sessions are revoked; the caller's own session lives on.
 	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": otherRefresh}), 401, "other session")

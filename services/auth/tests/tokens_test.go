@@ -32,8 +32,8 @@ func tampered(t *testing.T, h *harness, real string) map[string]string {
 	// both raw and as the JWKS's base64 text.
 	jr := h.do("GET", "/api/v1/auth/.well-known/jwks.json", "", nil)
 	var doc authn.JWKS
-	if err := json.Unmarshal(jr.Raw, &doc); err != nil || len(doc.Keys) == 0 {
-		t.Fatalf("jwks: %s", jr.Raw)
+	if err := json.Unmarshal(jr.Body, &doc); err != nil || len(doc.Keys) == 0 {
+		t.Fatalf("jwks: %s", jr.Body)
 	}
 	pub, _ := base64.RawURLEncoding.DecodeString(doc.Keys[0].X)
 	for name, key := range map[string][]byte{"HS256 with public key": pub, "HS256 with public key text": []byte(doc.Keys[0].X)} {
@@ -93,14 +93,14 @@ func TestKeyRotationKeepsSessions(t *testing.T) {
 	expectError(t, h.do("POST", "/api/v1/auth/admin/keys/rotate", u.Access, nil), 403, "rotate as cliente")
 	r := h.do("POST", "/api/v1/auth/admin/keys/rotate", adm.Access, nil)
 	expect(t, r, 200, "rotate")
-	newKid := r.JSON(t)["kid"].(string)
+	newKid := r.Map(t)["kid"].(string)
 	if newKid == oldKid {
 		t.Fatal("rotation kept the kid")
 	}
 	var doc authn.JWKS
 	jr := h.do("GET", "/api/v1/auth/.well-known/jwks.json", "", nil)
-	if err := json.Unmarshal(jr.Raw, &doc); err != nil || len(doc.Keys) != 2 || doc.Keys[0].Kid != newKid || doc.Keys[1].Kid != oldKid {
-		t.Fatalf("jwks after rotation: %s", jr.Raw)
+	if err := json.Unmarshal(jr.Body, &doc); err != nil || len(doc.Keys) != 2 || doc.Keys[0].Kid != newKid || doc.Keys[1].Kid != oldKid {
+		t.Fatalf("jwks after rotation: %s", jr.Body)
 	}
 	// New logins sign with the new key; the old token still works everywhere.
 	access2, _ := h.login("rot@example.com", "secreto123")
@@ -125,16 +125,16 @@ func TestKeyRotationKeepsSessions(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": tampered(t, h, access2)["wrong kid"]})
 	jr = h.do("GET", "/api/v1/auth/.well-known/jwks.json", "", nil)
-	if err := json.Unmarshal(jr.Raw, &doc); err != nil || len(doc.Keys) != 2 {
-		t.Fatalf("jwks within the grace period: %s", jr.Raw)
+	if err := json.Unmarshal(jr.Body, &doc); err != nil || len(doc.Keys) != 2 {
+		t.Fatalf("jwks within the grace period: %s", jr.Body)
 	}
 	h.clock.Advance(10 * time.Minute)
 	// Force a reload (the cache refreshes every 30 s): an unknown kid triggers one.
 	time.Sleep(1100 * time.Millisecond)
 	h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": tampered(t, h, access2)["wrong kid"]})
 	jr = h.do("GET", "/api/v1/auth/.well-known/jwks.json", "", nil)
-	if err := json.Unmarshal(jr.Raw, &doc); err != nil || len(doc.Keys) != 1 || doc.Keys[0].Kid != newKid {
-		t.Fatalf("jwks after the old key expired: %s", jr.Raw)
+	if err := json.Unmarshal(jr.Body, &doc); err != nil || len(doc.Keys) != 1 || doc.Keys[0].Kid != newKid {
+		t.Fatalf("jwks after the old key expired: %s", jr.Body)
 	}
 }
 
@@ -150,8 +150,8 @@ func TestAutomaticRotationOnAge(t *testing.T) {
 	h2 := startAt(t, h.env, cfg, 61*time.Minute)
 	var doc authn.JWKS
 	jr := h2.do("GET", "/api/v1/auth/.well-known/jwks.json", "", nil)
-	if err := json.Unmarshal(jr.Raw, &doc); err != nil || len(doc.Keys) != 2 || doc.Keys[1].Kid != oldKid {
-		t.Fatalf("jwks after age rotation: %s", jr.Raw)
+	if err := json.Unmarshal(jr.Body, &doc); err != nil || len(doc.Keys) != 2 || doc.Keys[1].Kid != oldKid {
+		t.Fatalf("jwks after age rotation: %s", jr.Body)
 	}
 	access2, _ := h2.login("age@example.com", "secreto123")
 	if k := decodeSegment(t, strings.Split(access2, ".")[0])["kid"]; k != doc.Keys[0].Kid {
