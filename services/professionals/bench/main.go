@@ -1,13 +1,12 @@
 // Command bench measures the professionals search at scale: it creates a throwaway
 // database on the DATABASE_URL server, migrates it, seeds 100,000 professionals over
 // Greater Buenos Aires, starts the professionals service in-process, and prints for each
-// search form the latency percentiles and requests/s at a fixed concurrency, over HTTP
-// to the service and with the same SQL run directly on the pool.
+// search form the latency percentiles and requests/s at a fixed concurrency: with the
+// same SQL run directly on the pool, over HTTP to the service, and over HTTP through the
+// real gateway started in-process in front of it (issue 4's figures and aims).
 //
-//	go run ./services/professionals/bench [-n 100000] [-c 16] [-d 10s] [-explain] [-gateway URL]
-//
-// -gateway adds the HTTP forms sent through a running gateway at URL, whose
-// professionals service must use the database printed at start (run with -keep).
+//	go run ./services/professionals/bench [-n 100000] [-c 16] [-d 10s] [-explain]
+//	go run ./services/professionals/bench -n 2000 -d 2s   # smoke run
 package main
 
 import (
@@ -24,22 +23,25 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/conectarpro/conectar/events/streams"
-	"github.com/conectarpro/conectar/migrations"
+	"github.com/conectarpro/conectar/gateway"
 	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/benchkit"
 	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/platform/natsx"
-	"github.com/conectarpro/conectar/platform/pg"
 	"github.com/conectarpro/conectar/services/professionals"
+)
+
+// Issue 4's aims for every search form.
+const (
+	aimGatewayP95   = 15.0 // ms, through the gateway
+	aimGatewayRatio = 0.6  // gateway requests/s over the same SQL run directly
 )
 
 func main() {
@@ -55,9 +57,7 @@ type config struct {
 	dur      time.Duration
 	explain  bool
 	keep     bool
-	gateway  string
 	seed     uint64
-	baseDSN  string
 	poolSize int
 	reuse    string
 }
@@ -69,20 +69,15 @@ func run() error {
 	flag.DurationVar(&cfg.dur, "d", 10*time.Second, "duration of each measurement")
 	flag.BoolVar(&cfg.explain, "explain", false, "print EXPLAIN ANALYZE of each shape")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the database afterwards")
-	flag.StringVar(&cfg.gateway, "gateway", "", "also measure the HTTP forms through this gateway base URL")
 	flag.Uint64Var(&cfg.seed, "seed", 42, "data seed")
 	flag.IntVar(&cfg.poolSize, "pool", 16, "service pool size")
 	flag.StringVar(&cfg.reuse, "db", "", "reuse this already seeded database (superuser DSN) instead of creating one")
 	flag.Parse()
-	cfg.baseDSN = os.Getenv("DATABASE_URL")
-	if cfg.baseDSN == "" {
-		cfg.baseDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
 	ctx := context.Background()
 
 	dsn := cfg.reuse
 	if dsn == "" {
-		fresh, drop, err := freshDB(ctx, cfg)
+		fresh, drop, err := benchkit.DB(ctx, "professionals", professionals.Name)
 		if err != nil {
 			return err
 		}
@@ -95,16 +90,12 @@ func run() error {
 		}
 		dsn = fresh
 	}
-	roleDSN, err := pg.WithUser(dsn, migrations.Role(professionals.Name), "")
-	if err != nil {
-		return err
-	}
-	pool, err := pg.Open(ctx, roleDSN, professionals.Name, int32(cfg.poolSize))
+	pool, err := benchkit.Pool(ctx, dsn, professionals.Name, int32(cfg.poolSize))
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	base, stop, err := startService(ctx, cfg, roleDSN)
+	svcURL, gwURL, stop, err := startStack(ctx, cfg, dsn)
 	if err != nil {
 		return err
 	}
@@ -118,10 +109,6 @@ func run() error {
 		if err := explain(ctx, pool, oficios[2]); err != nil {
 			return err
 		}
-	}
-	type target struct {
-		name string
-		fn   func(ctx context.Context, r *rand.Rand) error
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.conc * 2, MaxConnsPerHost: cfg.conc * 2}, Timeout: 10 * time.Second}
 	getForm := func(baseURL string) func(context.Context, *rand.Rand) error {
@@ -145,24 +132,50 @@ func run() error {
 			return err
 		}
 	}
-	targets := []target{
-		{"GET /search/professionals  (coverage)  SQL direct", sqlForm(professionals.ShapeCoverage)},
-		{"GET /search/professionals  (coverage)  service   ", getForm(base)},
-		{"POST /search (10 km, KNN + count)      SQL direct", sqlForm(professionals.ShapeRadius)},
-		{"POST /search (10 km, KNN + count)      service   ", postForm(base)},
-	}
-	if cfg.gateway != "" {
-		targets = append(targets,
-			target{"GET /search/professionals  (coverage)  gateway   ", getForm(cfg.gateway)},
-			target{"POST /search (10 km, KNN + count)      gateway   ", postForm(cfg.gateway)})
+	forms := []struct {
+		name                  string
+		sql, service, through func(context.Context, *rand.Rand) error
+	}{
+		{"GET /search/professionals (coverage)", sqlForm(professionals.ShapeCoverage), getForm(svcURL), getForm(gwURL)},
+		{"POST /search (10 km, KNN + count)", sqlForm(professionals.ShapeRadius), postForm(svcURL), postForm(gwURL)},
 	}
 	fmt.Printf("\n%d professionals, concurrency %d, %s per run\n", cfg.n, cfg.conc, cfg.dur)
-	fmt.Printf("%-52s %9s %9s %9s %10s %7s\n", "form", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors")
-	for _, t := range targets {
-		res := measure(ctx, cfg, t.fn)
-		fmt.Printf("%-52s %9.2f %9.2f %9.2f %10.1f %7d\n", t.name, res.p(50), res.p(95), res.p(99), res.rps, res.errors)
+	fmt.Printf("aims (issue 4): p95 ≤ %.0f ms through the gateway; gateway requests/s ≥ %.1f× the same SQL run directly\n",
+		aimGatewayP95, aimGatewayRatio)
+	fmt.Printf("%-38s %-9s %9s %9s %9s %10s %7s\n", "form", "path", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors")
+	row := func(form, path string, res result) {
+		fmt.Printf("%-38s %-9s %9.2f %9.2f %9.2f %10.1f %7d\n", form, path, res.p(50), res.p(95), res.p(99), res.rps, res.errors)
+	}
+	var verdicts []string
+	for _, f := range forms {
+		direct := measure(ctx, cfg, f.sql)
+		row(f.name, "SQL", direct)
+		row("", "service", measure(ctx, cfg, f.service))
+		gw := measure(ctx, cfg, f.through)
+		row("", "gateway", gw)
+		ratio := 0.0
+		if direct.rps > 0 {
+			ratio = gw.rps / direct.rps
+		}
+		verdicts = append(verdicts, fmt.Sprintf("%-38s gateway p95 %.2f ms (aim ≤ %.0f: %s), gateway/SQL req/s %.2f× (aim ≥ %.1f: %s)",
+			f.name, gw.p(95), aimGatewayP95, verdict(gw.p(95) <= aimGatewayP95 && gw.errors == 0),
+			ratio, aimGatewayRatio, verdict(ratio >= aimGatewayRatio)))
+	}
+	fmt.Println()
+	if cfg.n < 100_000 {
+		fmt.Printf("(the aims are stated for 100,000 professionals; this run seeded %d)\n", cfg.n)
+	}
+	for _, v := range verdicts {
+		fmt.Println(v)
 	}
 	return nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
@@ -207,12 +220,9 @@ type result struct {
 	errors int
 }
 
+// p is the q-th latency percentile in milliseconds.
 func (r result) p(q float64) float64 {
-	if len(r.lat) == 0 {
-		return 0
-	}
-	i := int(float64(len(r.lat)-1) * q / 100)
-	return float64(r.lat[i].Microseconds()) / 1000
+	return float64(benchkit.PercentileDur(r.lat, q).Microseconds()) / 1000
 }
 
 // measure runs fn from cfg.conc goroutines for cfg.dur after a short warm-up.
@@ -250,47 +260,10 @@ func measure(ctx context.Context, cfg config, fn func(context.Context, *rand.Ran
 		}
 		wg.Wait()
 		el := time.Since(start)
-		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 		return result{lat: all, rps: float64(len(all)) / el.Seconds(), errors: errs}
 	}
 	run(cfg.dur/5, false)
 	return run(cfg.dur, true)
-}
-
-func freshDB(ctx context.Context, cfg config) (string, func(), error) {
-	admin, err := pgx.Connect(ctx, cfg.baseDSN)
-	if err != nil {
-		return "", nil, fmt.Errorf("connect %s: %w", cfg.baseDSN, err)
-	}
-	name := fmt.Sprintf("conectar_bench_%d", time.Now().UnixNano()%1_000_000_000)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close(ctx)
-		return "", nil, fmt.Errorf("create database: %w", err)
-	}
-	admin.Close(ctx)
-	dsn, err := pg.WithDatabase(cfg.baseDSN, name)
-	if err != nil {
-		return "", nil, err
-	}
-	drop := func() {
-		c, err := pgx.Connect(context.Background(), cfg.baseDSN)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		drop()
-		return "", nil, err
-	}
-	defer conn.Close(ctx)
-	if err := migrations.Up(ctx, conn, migrations.Options{}, professionals.Name); err != nil {
-		drop()
-		return "", nil, fmt.Errorf("migrate: %w", err)
-	}
-	return dsn, drop, nil
 }
 
 func seed(ctx context.Context, dsn string, cfg config) error {
@@ -311,58 +284,90 @@ func seed(ctx context.Context, dsn string, cfg config) error {
 
 // startService runs the real composition root in-process on a free port, with an
 // embedded JetStream server in a temporary folder.
-func startService(ctx context.Context, cfg config, roleDSN string) (string, func(), error) {
-	dir, err := os.MkdirTemp("", "bench-nats-")
-	if err != nil {
-		return "", nil, err
-	}
-	ns, err := natsx.Embedded(dir, "127.0.0.1", 0)
-	if err != nil {
-		return "", nil, err
-	}
+
+// startStack runs the real professionals composition root and the real gateway in front
+// of it, in-process on free ports, with an embedded JetStream server. It returns the
+// service's and the gateway's base URLs.
+func startStack(ctx context.Context, cfg config, dsn string) (string, string, func(), error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	nc, err := natsx.Connect(ns.ClientURL(), "bench", log)
+	ns, stopNATS, err := benchkit.StartNATS(ctx, log)
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
-	js, err := jetstream.New(nc)
+	var cleanup []func()
+	stop := func() {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+	}
+	cleanup = append(cleanup, stopNATS)
+	fail := func(err error) (string, string, func(), error) { stop(); return "", "", nil, err }
+
+	svcLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, err
+		return fail(err)
 	}
-	if err := streams.Ensure(ctx, js, 1); err != nil {
-		return "", nil, err
-	}
-	pool, err := pg.Open(ctx, roleDSN, professionals.Name, int32(cfg.poolSize))
+	gwLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, err
+		svcLn.Close()
+		return fail(err)
+	}
+	svcURL, gwURL := "http://"+svcLn.Addr().String(), "http://"+gwLn.Addr().String()
+	// The gateway fronts all six services; only professionals runs here (the search
+	// routes are public and the service asks auth only on misses, which searches have
+	// none of), the others get an address nobody listens on.
+	serviceURLs := map[string]string{}
+	for _, name := range []string{"auth", "users", "professionals", "marketplace", "payments", "notifications"} {
+		serviceURLs[name] = "http://127.0.0.1:1"
+	}
+	serviceURLs[professionals.Name] = svcURL
+
+	// Searches carry no token, so nothing is ever verified: a verifier that knows no key
+	// stands in for the JWKS client of a running auth. The ban list is the real one.
+	bans, err := natsx.WatchBans(ctx, ns.JS, log)
+	if err != nil {
+		return fail(err)
 	}
 	none := authn.StaticKeys(func(string) (ed25519.PublicKey, bool) { return nil, false })
-	svc, err := professionals.New(ctx, kit.Deps{Log: log, Pool: pool, NC: nc, JS: js, Verifier: &authn.Verifier{Keys: none}, Now: time.Now})
+	verifier := &authn.Verifier{Keys: none, Bans: bans}
+
+	pool, err := benchkit.Pool(ctx, dsn, professionals.Name, int32(cfg.poolSize))
 	if err != nil {
-		return "", nil, err
+		return fail(err)
+	}
+	cleanup = append(cleanup, pool.Close)
+	svc, err := professionals.New(ctx, kit.Deps{Log: log, Pool: pool, NC: ns.NC, JS: ns.JS, Verifier: verifier, Now: time.Now,
+		PublicURL: gwURL, ServiceURLs: serviceURLs})
+	if err != nil {
+		return fail(err)
+	}
+	gw, err := gateway.New(ctx, gateway.Deps{Log: log, NC: ns.NC, Verifier: verifier, Now: time.Now, ServiceURLs: serviceURLs,
+		Env: func(string) string { return "" }})
+	if err != nil {
+		return fail(err)
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	if err := svc.Start(sctx); err != nil {
-		cancel()
-		return "", nil, err
+	cleanup = append(cleanup, cancel)
+	for _, c := range []struct {
+		ln   net.Listener
+		comp interface {
+			Start(context.Context) error
+			Serve(net.Listener) error
+			Stop(context.Context)
+		}
+	}{{svcLn, svc}, {gwLn, gw}} {
+		if err := c.comp.Start(sctx); err != nil {
+			return fail(err)
+		}
+		comp := c.comp
+		cleanup = append(cleanup, func() {
+			cc, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer ccancel()
+			comp.Stop(cc)
+		})
+		go func(ln net.Listener) { _ = comp.Serve(ln) }(c.ln)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		return "", nil, err
-	}
-	go func() { _ = svc.Serve(ln) }()
-	stop := func() {
-		c, cc := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cc()
-		svc.Stop(c)
-		cancel()
-		pool.Close()
-		nc.Close()
-		ns.Shutdown()
-		_ = os.RemoveAll(dir)
-	}
-	return "http://" + ln.Addr().String(), stop, nil
+	return svcURL, gwURL, stop, nil
 }
 
 func oficioIDs(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
