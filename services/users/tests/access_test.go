@@ -30,14 +30,14 @@ func TestBannedUserTokenRefusedOnNextRequest(t *testing.T) {
 	m := expectError(t, r, 401, "live token after the ban (within 1s)")
 	t.Logf("banned token refused %s after the ban answered", time.Since(t0))
 	if !strings.Contains(m["detail"].(string), "desactivada") {
-		t.Fatalf("ban message: %s", r.Raw)
+		t.Fatalf("ban message: %s", r.Body)
 	}
 	expectError(t, s.get("/api/v1/users/me", testTok), 401, "test-key token after the ban")
 	expectError(t, s.get("/api/v1/users/search?q=ma", u.Access), 401, "search after the ban")
 
 	// The is_active replica follows.
 	deadline := time.Now().Add(5 * time.Second)
-	for internalGet(t, s.usersURL+"/internal/users/"+u.ID).JSON(t)["is_active"] != false {
+	for internalGet(t, s.usersURL+"/internal/users/"+u.ID).Map(t)["is_active"] != false {
 		if time.Now().After(deadline) {
 			t.Fatal("is_active replica not updated")
 		}
@@ -52,7 +52,7 @@ func TestBannedUserTokenRefusedOnNextRequest(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	deadline = time.Now().Add(5 * time.Second)
-	for s.get("/api/v1/users/me", testTok).JSON(t)["is_active"] != true {
+	for s.get("/api/v1/users/me", testTok).Map(t)["is_active"] != true {
 		if time.Now().After(deadline) {
 			t.Fatal("is_active replica not restored")
 		}
@@ -97,8 +97,8 @@ func TestRoleMatrixUsers(t *testing.T) {
 			t.Errorf("GET /users/me as %s: %d", who, r.Status)
 		}
 		// Each caller sees only itself: there is no path to another user's profile.
-		if want == 200 && r.JSON(t)["id"] != ids[who] {
-			t.Errorf("GET /users/me as %s returned another user: %s", who, r.Raw)
+		if want == 200 && r.Map(t)["id"] != ids[who] {
+			t.Errorf("GET /users/me as %s returned another user: %s", who, r.Body)
 		}
 		if r := do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", map[string]string{"apellido": "X" + who}); r.Status != want {
 			t.Errorf("PUT /users/me as %s: %d", who, r.Status)
@@ -112,7 +112,7 @@ func TestRoleMatrixUsers(t *testing.T) {
 		}
 	}
 	// The PUT of one user did not touch the others.
-	if m := s.get("/api/v1/users/me", cli.Access).JSON(t); m["apellido"] != "Xcliente" {
+	if m := s.get("/api/v1/users/me", cli.Access).Map(t); m["apellido"] != "Xcliente" {
 		t.Fatalf("cliente apellido: %v", m["apellido"])
 	}
 	// Internal routes need the internal key, whatever the token.

@@ -4,13 +4,8 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
-	"io"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -87,86 +82,24 @@ func startBoth(t *testing.T) *sys {
 	return s
 }
 
-type resp struct {
-	Status int
-	Header http.Header
-	Raw    []byte
-}
+// resp is an answer read whole.
+type resp = testkit.Response
 
-func (r resp) JSON(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Raw, &m); err != nil {
-		t.Fatalf("body is not a JSON object (status %d): %.300s", r.Status, r.Raw)
-	}
-	return m
-}
-
-func (r resp) List(t *testing.T) []any {
-	t.Helper()
-	var l []any
-	if err := json.Unmarshal(r.Raw, &l); err != nil {
-		t.Fatalf("body is not a JSON list (status %d): %.300s", r.Status, r.Raw)
-	}
-	return l
-}
-
+// do sends a request: body nil, raw (string/[]byte, with ct) or JSON; hdr are extra
+// header name, value pairs.
 func do(t *testing.T, method, u, token, ct string, body any, hdr ...string) resp {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		raw, _ := json.Marshal(b)
-		rd = bytes.NewReader(raw)
-		if ct == "" {
-			ct = "application/json"
-		}
-	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	return testkit.Send(t, method, u, token, ct, body, hdr...)
 }
 
 func expect(t *testing.T, r resp, status int, what string) {
 	t.Helper()
-	if r.Status != status {
-		t.Fatalf("%s: status %d, want %d: %.300s", what, r.Status, status, r.Raw)
-	}
+	r.Expect(t, status, what)
 }
 
 func expectError(t *testing.T, r resp, status int, what string) map[string]any {
 	t.Helper()
-	expect(t, r, status, what)
-	m := r.JSON(t)
-	if d, _ := m["detail"].(string); d == "" {
-		t.Fatalf("%s: error without detail: %s", what, r.Raw)
-	}
-	if c, _ := m["code"].(string); c == "" {
-		t.Fatalf("%s: error without code: %s", what, r.Raw)
-	}
-	return m
+	return r.ExpectError(t, status, what)
 }
 
 type account struct {
@@ -179,10 +112,10 @@ func (s *sys) account(email, rol string) account {
 	r := do(s.t, "POST", s.authURL+"/api/v1/auth/register", "", "", map[string]any{"email": email, "password": "secreto123",
 		"nombre": "Nom", "apellido": "Ape", "rol": rol})
 	expect(s.t, r, 201, "register")
-	a := account{ID: r.JSON(s.t)["id"].(string), Email: email, Rol: rol}
+	a := account{ID: r.Map(s.t)["id"].(string), Email: email, Rol: rol}
 	r = do(s.t, "POST", s.authURL+"/api/v1/auth/login", "", "application/x-www-form-urlencoded", "username="+email+"&password=secreto123")
 	expect(s.t, r, 200, "login")
-	m := r.JSON(s.t)
+	m := r.Map(s.t)
 	a.Access, a.Refresh = m["access_token"].(string), m["refresh_token"].(string)
 	return a
 }
@@ -199,7 +132,7 @@ func (s *sys) admin(email string) account {
 	}
 	r := do(s.t, "POST", s.authURL+"/api/v1/auth/login", "", "", map[string]string{"email": email, "password": "adminpass1"})
 	expect(s.t, r, 200, "admin login")
-	return account{ID: id, Email: email, Rol: "ADMIN", Access: r.JSON(s.t)["access_token"].(string)}
+	return account{ID: id, Email: email, Rol: "ADMIN", Access: r.Map(s.t)["access_token"].(string)}
 }
 
 func (s *sys) get(path, token string) resp { return do(s.t, "GET", s.usersURL+path, token, "", nil) }
@@ -214,49 +147,18 @@ func publish(t *testing.T, js jetstream.JetStream, e events.Event, aggregate str
 	return env
 }
 
+// publishEnv publishes env without a Nats-Msg-Id, so publishing it again is a redelivery.
 func publishEnv(t *testing.T, js jetstream.JetStream, env events.Envelope) {
 	t.Helper()
-	raw, _ := json.Marshal(env)
-	if _, err := js.Publish(context.Background(), env.Subject, raw); err != nil {
-		t.Fatal(err)
-	}
+	testkit.PublishEnvelope(t, js, env, "")
 }
 
 func streamEvents(t *testing.T, js jetstream.JetStream, stream, subject string, min int, wait time.Duration) []events.Envelope {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait+2*time.Second)
-	defer cancel()
-	deadline := time.Now().Add(wait)
-	for {
-		var out []events.Envelope
-		c, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, err := c.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := int(info.NumPending); n > 0 {
-			batch, err := c.Fetch(n, jetstream.FetchMaxWait(2*time.Second))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for m := range batch.Messages() {
-				env, err := events.Parse(m.Data())
-				if err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, env)
-			}
-		}
-		if len(out) >= min || time.Now().After(deadline) {
-			return out
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return testkit.StreamEvents(t, js, stream, subject, min, wait)
 }
 
 func internalGet(t *testing.T, u string) resp {
+	t.Helper()
 	return do(t, "GET", u, "", "", nil, kit.HeaderInternalKey, kit.DefaultInternalKey)
 }

@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"mime/multipart"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/testkit"
 )
 
 func TestRegisterThenMeReadsOwnWrite(t *testing.T) {
@@ -21,11 +21,11 @@ func TestRegisterThenMeReadsOwnWrite(t *testing.T) {
 	a := s.account("pronto@example.com", "PROFESIONAL")
 	r := s.get("/api/v1/users/me", a.Access)
 	expect(t, r, 200, "me right after register")
-	m := r.JSON(t)
+	m := r.Map(t)
 	if m["id"] != a.ID || m["email"] != "pronto@example.com" || m["rol"] != "PROFESIONAL" || m["es_profesional"] != true ||
 		m["nombre"] != "Nom" || m["apellido"] != "Ape" || m["is_active"] != true || m["infracciones_chat"] != float64(0) ||
 		m["is_chat_banned"] != false || m["avatar_url"] != nil || m["es_admin"] != false || m["es_cliente"] != false || m["fecha_creacion"] == nil {
-		t.Fatalf("UserRead: %s", r.Raw)
+		t.Fatalf("UserRead: %s", r.Body)
 	}
 }
 
@@ -39,13 +39,13 @@ func TestReadYourWritesWhileEventsAreStuck(t *testing.T) {
 	a := s.account("atascado@example.com", "CLIENTE")
 	r := s.get("/api/v1/users/me", a.Access)
 	expect(t, r, 200, "me with events stuck")
-	if r.JSON(t)["email"] != "atascado@example.com" {
-		t.Fatalf("me: %s", r.Raw)
+	if r.Map(t)["email"] != "atascado@example.com" {
+		t.Fatalf("me: %s", r.Body)
 	}
 	r = internalGet(t, s.usersURL+"/internal/users/"+a.ID)
 	expect(t, r, 200, "internal user")
-	if m := r.JSON(t); m["id"] != a.ID || m["rol"] != "CLIENTE" || m["is_active"] != true {
-		t.Fatalf("internal: %s", r.Raw)
+	if m := r.Map(t); m["id"] != a.ID || m["rol"] != "CLIENTE" || m["is_active"] != true {
+		t.Fatalf("internal: %s", r.Body)
 	}
 	s.env.NATS.Restart(t)
 	evs := streamEvents(t, s.env.NATS.JS, events.StreamAuth, events.SubjUserRegistered, 2, 10*time.Second)
@@ -64,11 +64,11 @@ func TestProfileFromEventAndUpdates(t *testing.T) {
 	for deadline := time.Now().Add(5 * time.Second); ; {
 		r := s.get("/api/v1/users/me", tok)
 		if r.Status == 200 {
-			m = r.JSON(t)
+			m = r.Map(t)
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("profile never built from the event: %d %s", r.Status, r.Raw)
+			t.Fatalf("profile never built from the event: %d %s", r.Status, r.Body)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -79,8 +79,8 @@ func TestProfileFromEventAndUpdates(t *testing.T) {
 	// Partial update; trims; events.
 	r := do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", map[string]any{"nombre": "  Evangelina "})
 	expect(t, r, 200, "put nombre")
-	if m := r.JSON(t); m["nombre"] != "Evangelina" || m["apellido"] != "Ento" {
-		t.Fatalf("put: %s", r.Raw)
+	if m := r.Map(t); m["nombre"] != "Evangelina" || m["apellido"] != "Ento" {
+		t.Fatalf("put: %s", r.Body)
 	}
 	expect(t, do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", map[string]any{}), 200, "empty put")
 	expect(t, do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", map[string]any{"nombre": "Evangelina"}), 200, "same name")
@@ -91,7 +91,7 @@ func TestProfileFromEventAndUpdates(t *testing.T) {
 	} {
 		expectError(t, do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", body), 422, name)
 	}
-	if m := s.get("/api/v1/users/me", tok).JSON(t); m["nombre"] != "Evangelina" {
+	if m := s.get("/api/v1/users/me", tok).Map(t); m["nombre"] != "Evangelina" {
 		t.Fatalf("a refused update changed data: %v", m)
 	}
 	evs := streamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserProfileUpdated, 1, 5*time.Second)
@@ -106,7 +106,7 @@ func TestProfileFromEventAndUpdates(t *testing.T) {
 	// A redelivered registration (same event id) and a duplicate one change nothing.
 	publish(t, s.env.NATS.JS, events.UserRegisteredV1{UserID: id, Email: "evento@example.com", Nombre: "Eva", Apellido: "Ento", Rol: "CLIENTE"}, id)
 	time.Sleep(300 * time.Millisecond)
-	if m := s.get("/api/v1/users/me", tok).JSON(t); m["nombre"] != "Evangelina" {
+	if m := s.get("/api/v1/users/me", tok).Map(t); m["nombre"] != "Evangelina" {
 		t.Fatalf("duplicate registration overwrote the profile: %v", m)
 	}
 }
@@ -124,15 +124,7 @@ func pngBytes(t *testing.T) []byte {
 
 func multipartBody(t *testing.T, field, filename string, data []byte) (string, []byte) {
 	t.Helper()
-	var b bytes.Buffer
-	w := multipart.NewWriter(&b)
-	fw, err := w.CreateFormFile(field, filename)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = fw.Write(data)
-	_ = w.Close()
-	return w.FormDataContentType(), b.Bytes()
+	return testkit.MultipartBody(t, testkit.Part{Field: field, Name: filename, Data: data})
 }
 
 func TestAvatarUploadAndServe(t *testing.T) {
@@ -143,24 +135,24 @@ func TestAvatarUploadAndServe(t *testing.T) {
 	ct, body := multipartBody(t, "file", "foto.jpg", img)
 	r := do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body)
 	expect(t, r, 200, "upload")
-	url, _ := r.JSON(t)["avatar_url"].(string)
+	url, _ := r.Map(t)["avatar_url"].(string)
 	if !strings.HasPrefix(url, "/api/v1/users/avatars/") || !strings.HasSuffix(url, ".png") {
 		t.Fatalf("avatar_url %q", url)
 	}
 	// Served publicly, cacheable, with the sniffed type.
 	g := do(t, "GET", s.usersURL+url, "", "", nil)
 	expect(t, g, 200, "fetch avatar")
-	if !bytes.Equal(g.Raw, img) || g.Header.Get("Content-Type") != "image/png" || !strings.Contains(g.Header.Get("Cache-Control"), "public") {
-		t.Fatalf("served avatar: %d bytes, %v", len(g.Raw), g.Header)
+	if !bytes.Equal(g.Body, img) || g.Header.Get("Content-Type") != "image/png" || !strings.Contains(g.Header.Get("Cache-Control"), "public") {
+		t.Fatalf("served avatar: %d bytes, %v", len(g.Body), g.Header)
 	}
-	if m := s.get("/api/v1/users/me", a.Access).JSON(t); m["avatar_url"] != url {
+	if m := s.get("/api/v1/users/me", a.Access).Map(t); m["avatar_url"] != url {
 		t.Fatalf("me avatar_url %v", m["avatar_url"])
 	}
 	// A new avatar replaces the old one, which stops being served.
 	ct, body = multipartBody(t, "file", "otra.png", img)
 	r = do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body)
 	expect(t, r, 200, "second upload")
-	url2 := r.JSON(t)["avatar_url"].(string)
+	url2 := r.Map(t)["avatar_url"].(string)
 	if url2 == url {
 		t.Fatal("avatar names must be fresh")
 	}
@@ -185,7 +177,7 @@ func TestAvatarUploadAndServe(t *testing.T) {
 	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body), 422, "missing field")
 	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, "application/json", `{"file":"x"}`), 415, "json")
 	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", "", ct, body), 401, "anonymous")
-	if m := s.get("/api/v1/users/me", a.Access).JSON(t); m["avatar_url"] != url2 {
+	if m := s.get("/api/v1/users/me", a.Access).Map(t); m["avatar_url"] != url2 {
 		t.Fatalf("refused uploads changed the avatar: %v", m["avatar_url"])
 	}
 }
@@ -256,13 +248,13 @@ func TestChatStrikesBanAtThree(t *testing.T) {
 		for {
 			r := s.get("/api/v1/users/me", tok)
 			if r.Status == 200 {
-				m := r.JSON(t)
+				m := r.Map(t)
 				if m["infracciones_chat"] == float64(n) && m["is_chat_banned"] == banned {
 					return
 				}
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("want %d strikes, banned=%v; got %d %s", n, banned, r.Status, r.Raw)
+				t.Fatalf("want %d strikes, banned=%v; got %d %s", n, banned, r.Status, r.Body)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
