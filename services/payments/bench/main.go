@@ -10,6 +10,9 @@
 // double holds and a balanced ledger.
 //
 //	go run ./services/payments/bench [-n 2000] [-d 2] [-c 32] [-workers 8] [-rate 0] [-keep] [-cpuprofile f]
+//	go run ./services/payments/bench -n 200 -c 8   # smoke run
+//
+// Aims: ≥ 1,000 webhooks/s processed end to end, zero double holds.
 package main
 
 import (
@@ -25,7 +28,6 @@ import (
 	"net/http"
 	"os"
 	"runtime/pprof"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,12 +38,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/conectarpro/conectar/events"
-	"github.com/conectarpro/conectar/events/streams"
-	"github.com/conectarpro/conectar/migrations"
 	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/benchkit"
 	"github.com/conectarpro/conectar/platform/kit"
-	"github.com/conectarpro/conectar/platform/natsx"
-	"github.com/conectarpro/conectar/platform/pg"
 	payments "github.com/conectarpro/conectar/services/payments"
 	"github.com/conectarpro/conectar/services/payments/mpsim"
 )
@@ -49,6 +48,9 @@ import (
 const (
 	token  = "TEST-bench"
 	secret = "bench-secret"
+
+	// aimWebhooksPerSec is the throughput aim (the other aim is zero double holds).
+	aimWebhooksPerSec = 1000
 )
 
 func main() {
@@ -68,11 +70,7 @@ func run() error {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the webhook phase to this file")
 	flag.Parse()
 	ctx := context.Background()
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	dsn, drop, err := freshDB(ctx, base)
+	dsn, drop, err := benchkit.DB(ctx, "payments", payments.Name)
 	if err != nil {
 		return err
 	}
@@ -80,30 +78,15 @@ func run() error {
 		defer drop()
 	}
 	fmt.Printf("database %s\n", dsn)
+	fmt.Printf("aims: ≥ %d webhooks/s processed end to end, zero double holds\n", aimWebhooksPerSec)
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dir, err := os.MkdirTemp("", "bench-nats-")
+	ns, stopNATS, err := benchkit.StartNATS(ctx, log)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	ns, err := natsx.Embedded(dir, "127.0.0.1", 0)
-	if err != nil {
-		return err
-	}
-	defer ns.Shutdown()
-	nc, err := natsx.Connect(ns.ClientURL(), "bench", log)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	if err := streams.Ensure(ctx, js, 1); err != nil {
-		return err
-	}
+	defer stopNATS()
+	nc, js := ns.NC, ns.JS
 
 	sim := mpsim.New(mpsim.Config{AccessToken: token, WebhookSecret: secret})
 	simURL, err := sim.Start("127.0.0.1:0")
@@ -112,11 +95,7 @@ func run() error {
 	}
 	defer sim.Close()
 
-	roleDSN, err := pg.WithUser(dsn, migrations.Role(payments.Name), "")
-	if err != nil {
-		return err
-	}
-	pool, err := pg.Open(ctx, roleDSN, payments.Name, int32(*workers+16))
+	pool, err := benchkit.Pool(ctx, dsn, payments.Name, int32(*workers+16))
 	if err != nil {
 		return err
 	}
@@ -306,8 +285,11 @@ func run() error {
 		ds[i] = time.Duration(s * float64(time.Second))
 	}
 	fmt.Printf("end to end (received → payment fetched from the simulator and applied): p50 %s  p99 %s  max %s\n", pct(ds, 50), pct(ds, 99), pct(ds, 100))
-	fmt.Printf("throughput: %d webhooks processed end to end in %s = %.0f webhooks/s\n", processed, window.Round(time.Millisecond), float64(processed)/window.Seconds())
-	fmt.Printf("holds: %d jobs held, %d HOLD transactions, %d EscrowHeld events, %d double holds, %d webhooks with errors\n", held, holds, heldEvents, doubles, errs)
+	perSec := float64(processed) / window.Seconds()
+	fmt.Printf("throughput: %d webhooks processed end to end in %s = %.0f webhooks/s (aim ≥ %d: %s)\n", processed, window.Round(time.Millisecond),
+		perSec, aimWebhooksPerSec, verdict(perSec >= aimWebhooksPerSec))
+	fmt.Printf("holds: %d jobs held, %d HOLD transactions, %d EscrowHeld events, %d double holds (aim 0: %s), %d webhooks with errors\n",
+		held, holds, heldEvents, doubles, verdict(doubles == 0), errs)
 	fmt.Printf("ledger: %d problems\n", len(rep.Problems))
 	if doubles != 0 || holds != *n || held != *n || heldEvents != *n || len(rep.Problems) != 0 {
 		return fmt.Errorf("FAILED: expected %d holds exactly once and a balanced ledger", *n)
@@ -351,17 +333,16 @@ func (c *atomicCounter) load() int {
 	return c.n
 }
 
-func pct(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
+// pct is the p-th percentile of ds, rounded for printing.
+func pct(ds []time.Duration, p float64) time.Duration {
+	return benchkit.PercentileDur(ds, p).Round(10 * time.Microsecond)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
 	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	i := (len(s)*p + 99) / 100
-	if i > 0 {
-		i--
-	}
-	return s[min(i, len(s)-1)].Round(10 * time.Microsecond)
+	return "MISSED"
 }
 
 func waitFor(d time.Duration, cond func() (bool, error)) error {
@@ -379,40 +360,4 @@ func waitFor(d time.Duration, cond func() (bool, error)) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func freshDB(ctx context.Context, base string) (string, func(), error) {
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return "", nil, fmt.Errorf("connect %s: %w", base, err)
-	}
-	name := fmt.Sprintf("conectar_paybench_%d", time.Now().UnixNano()%1_000_000_000)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close(ctx)
-		return "", nil, fmt.Errorf("create database: %w", err)
-	}
-	admin.Close(ctx)
-	dsn, err := pg.WithDatabase(base, name)
-	if err != nil {
-		return "", nil, err
-	}
-	drop := func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		drop()
-		return "", nil, err
-	}
-	defer conn.Close(ctx)
-	if err := migrations.Up(ctx, conn, migrations.Options{}, payments.Name); err != nil {
-		drop()
-		return "", nil, fmt.Errorf("migrate: %w", err)
-	}
-	return dsn, drop, nil
 }
