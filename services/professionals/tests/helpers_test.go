@@ -3,12 +3,10 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/conectarpro/conectar/events"
@@ -85,61 +82,18 @@ func newHarness(t *testing.T) *harness {
 	return &harness{t: t, env: env, base: base, auth: fa, db: db}
 }
 
-type resp struct {
-	status int
-	body   []byte
-	header http.Header
-}
+// resp is an answer read whole.
+type resp = testkit.Response
 
-func (r resp) json(t *testing.T, dst any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, dst); err != nil {
-		t.Fatalf("decode %s: %v", r.body, err)
-	}
-}
-
-func (r resp) m(t *testing.T) map[string]any {
-	var out map[string]any
-	r.json(t, &out)
-	return out
-}
-
+// do sends body as JSON (strings and bytes as they are, labelled JSON).
 func (h *harness) do(method, path, token string, body any) resp {
 	h.t.Helper()
-	var rd io.Reader
-	ct := ""
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		rd, ct = bytes.NewReader(b), "application/json"
-	case string:
-		rd, ct = strings.NewReader(b), "application/json"
-	default:
-		data, _ := json.Marshal(b)
-		rd, ct = bytes.NewReader(data), "application/json"
-	}
-	return h.raw(method, path, token, ct, rd)
+	return testkit.Client{T: h.t, Base: h.base, RawType: "application/json"}.Do(method, path, token, body)
 }
 
 func (h *harness) raw(method, path, token, ct string, body io.Reader) resp {
 	h.t.Helper()
-	req, err := http.NewRequest(method, h.base+path, body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return resp{status: res.StatusCode, body: data, header: res.Header}
+	return testkit.Send(h.t, method, h.base+path, token, ct, body)
 }
 
 type part struct {
@@ -149,23 +103,17 @@ type part struct {
 
 func (h *harness) upload(path, token string, parts ...part) resp {
 	h.t.Helper()
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	for _, p := range parts {
-		fw, err := w.CreateFormFile(p.field, p.name)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		_, _ = fw.Write(p.data)
+	tp := make([]testkit.Part, len(parts))
+	for i, p := range parts {
+		tp[i] = testkit.Part{Field: p.field, Name: p.name, Data: p.data}
 	}
-	_ = w.Close()
-	return h.raw(http.MethodPost, path, token, w.FormDataContentType(), &buf)
+	return testkit.Client{T: h.t, Base: h.base}.Multipart(http.MethodPost, path, token, tp...)
 }
 
 func expect(t *testing.T, r resp, status int, what string) {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("%s: status %d, want %d; body %s", what, r.status, status, r.body)
+	if r.Status != status {
+		t.Fatalf("%s: status %d, want %d; body %s", what, r.Status, status, r.Body)
 	}
 }
 
@@ -184,15 +132,7 @@ func (h *harness) publish(e events.Event, at time.Time) events.Envelope {
 // not deduplicate, so only the consumer's inbox can).
 func (h *harness) publishEnv(env events.Envelope) {
 	h.t.Helper()
-	data, _ := json.Marshal(env)
-	msg := nats.NewMsg(env.Subject)
-	msg.Data = data
-	msg.Header.Set(jetstream.MsgIDHeader, uuid.NewString())
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := h.env.NATS.JS.PublishMsg(ctx, msg); err != nil {
-		h.t.Fatal(err)
-	}
+	testkit.PublishEnvelope(h.t, h.env.NATS.JS, env, uuid.NewString())
 }
 
 // published returns the envelopes of the PROFESSIONALS stream with type typ.
@@ -284,11 +224,5 @@ func newRequest(method, url string) (*http.Request, error) { return http.NewRequ
 
 func doReq(t *testing.T, req *http.Request) resp {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return resp{status: res.StatusCode, body: data, header: res.Header}
+	return testkit.Exchange(t, req)
 }

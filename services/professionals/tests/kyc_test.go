@@ -23,8 +23,8 @@ func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
 	expect(t, h.upload(up, p.token, part{"files", "a.pdf", []byte("plain text pretending to be pdf")}), 415, "type is sniffed, not trusted")
 	expect(t, h.upload(up, p.token, part{"files", "empty.pdf", nil}), 422, "empty file")
 	big := append(append([]byte{}, pdfDoc...), bytes.Repeat([]byte("0"), 10<<20)...)
-	if r := h.upload(up, p.token, part{"files", "big.pdf", big}); r.status != 413 {
-		t.Fatalf("too large: %d %s", r.status, r.body)
+	if r := h.upload(up, p.token, part{"files", "big.pdf", big}); r.Status != 413 {
+		t.Fatalf("too large: %d %s", r.Status, r.Body)
 	}
 	six := []part{}
 	for i := 0; i < 6; i++ {
@@ -34,7 +34,7 @@ func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
 	expect(t, h.upload(up, p.token), 422, "no files")
 	expect(t, h.do("POST", up, p.token, map[string]any{}), 415, "json to upload")
 	expect(t, h.do("POST", "/api/v1/professional/kyc/submit", p.token, nil), 400, "submit without documents")
-	if st := h.do("GET", "/api/v1/professional/kyc/status", p.token, nil).m(t); st["estado_verificacion"] != "PENDIENTE" {
+	if st := h.do("GET", "/api/v1/professional/kyc/status", p.token, nil).Map(t); st["estado_verificacion"] != "PENDIENTE" {
 		t.Fatalf("state changed by refused uploads: %v", st)
 	}
 	if len(h.published("KYCSubmitted")) != 0 {
@@ -43,15 +43,15 @@ func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
 
 	r := h.upload(up, p.token, part{"files", "dni.pdf", pdfDoc}, part{"files", "selfie.png", pngImg})
 	expect(t, r, 200, "upload")
-	st := r.m(t)
+	st := r.Map(t)
 	docs := st["documentos"].([]any)
 	if st["estado_verificacion"] != "EN_REVISION" || len(docs) != 2 {
 		t.Fatalf("after upload %v", st)
 	}
 	docURL := str(docs[0].(map[string]any)["url"])
 	// Documents: owner and admins only; others cannot tell it exists.
-	if r := h.do("GET", docURL, p.token, nil); r.status != 200 || !bytes.Equal(r.body, pdfDoc) || r.header.Get("Cache-Control") != "private, no-store" {
-		t.Fatalf("owner reads document: %d %q", r.status, r.header.Get("Cache-Control"))
+	if r := h.do("GET", docURL, p.token, nil); r.Status != 200 || !bytes.Equal(r.Body, pdfDoc) || r.Header.Get("Cache-Control") != "private, no-store" {
+		t.Fatalf("owner reads document: %d %q", r.Status, r.Header.Get("Cache-Control"))
 	}
 	expect(t, h.do("GET", docURL, adm, nil), 200, "admin reads document")
 	expect(t, h.do("GET", docURL, other.token, nil), 404, "other professional")
@@ -61,7 +61,7 @@ func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
 	// Admin queue: in review, oldest first, with links.
 	h.upload(up, other.token, part{"files", "x.pdf", pdfDoc})
 	var queue []map[string]any
-	h.do("GET", "/api/v1/admin/kyc/pendientes", adm, nil).json(t, &queue)
+	h.do("GET", "/api/v1/admin/kyc/pendientes", adm, nil).Decode(t, &queue)
 	if len(queue) != 2 || queue[0]["id"] != p.profID || queue[1]["id"] != other.profID || len(queue[0]["documentos"].([]any)) != 2 {
 		t.Fatalf("queue %v", queue)
 	}
@@ -73,21 +73,21 @@ func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
 	// new round with only the new documents.
 	expect(t, h.do("POST", "/api/v1/admin/kyc/reject/"+other.profID, adm, map[string]any{}), 422, "reject without reason")
 	r = h.do("PUT", "/api/v1/admin/kyc/"+other.profID+"/reject", adm, map[string]any{"reason": "DNI ilegible"})
-	if expect(t, r, 200, "reject"); r.m(t)["status"] != "rechazado" {
-		t.Fatalf("reject %s", r.body)
+	if expect(t, r, 200, "reject"); r.Map(t)["status"] != "rechazado" {
+		t.Fatalf("reject %s", r.Body)
 	}
 	expect(t, h.do("POST", "/api/v1/admin/kyc/approve/"+other.profID, adm, nil), 400, "approve a rejected profile")
-	if st := h.do("GET", "/api/v1/professional/kyc/status", other.token, nil).m(t); st["estado_verificacion"] != "RECHAZADO" || st["motivo_rechazo"] != "DNI ilegible" {
+	if st := h.do("GET", "/api/v1/professional/kyc/status", other.token, nil).Map(t); st["estado_verificacion"] != "RECHAZADO" || st["motivo_rechazo"] != "DNI ilegible" {
 		t.Fatalf("rejected status %v", st)
 	}
 	r = h.upload("/api/v1/professional/kyc/submit", other.token, part{"files", "nuevo.png", pngImg})
-	if st := r.m(t); st["estado_verificacion"] != "EN_REVISION" || len(st["documentos"].([]any)) != 1 {
+	if st := r.Map(t); st["estado_verificacion"] != "EN_REVISION" || len(st["documentos"].([]any)) != 1 {
 		t.Fatalf("resubmit %v", st)
 	}
 
 	r = h.do("POST", "/api/v1/admin/kyc/approve/"+p.profID, adm, nil)
-	if expect(t, r, 200, "approve"); r.m(t)["status"] != "aprobado" {
-		t.Fatalf("approve %s", r.body)
+	if expect(t, r, 200, "approve"); r.Map(t)["status"] != "aprobado" {
+		t.Fatalf("approve %s", r.Body)
 	}
 	expect(t, h.do("PUT", "/api/v1/admin/kyc/"+p.profID+"/approve", adm, nil), 400, "approve twice")
 	expect(t, h.upload(up, p.token, part{"files", "d.pdf", pdfDoc}), 400, "upload after approval")

@@ -26,10 +26,10 @@ func TestRegistrationCreatesProfileOnceWithTrade(t *testing.T) {
 	var me map[string]any
 	h.eventually("profile", func() bool {
 		r := h.do("GET", "/api/v1/professional/me", tok, nil)
-		if r.status != 200 {
+		if r.Status != 200 {
 			return false
 		}
-		me = r.m(t)
+		me = r.Map(t)
 		return true
 	})
 	if h.auth.calls != 0 {
@@ -66,7 +66,7 @@ func TestMeReadsItsWritesByAskingAuthOnAMiss(t *testing.T) {
 	tok := h.token(id, authn.RoleProfesional)
 	r := h.do("GET", "/api/v1/professional/me", tok, nil)
 	expect(t, r, 200, "me on a miss")
-	me := r.m(t)
+	me := r.Map(t)
 	if me["nombre"] != "Leo" || len(me["oficios"].([]any)) != 1 {
 		t.Fatalf("me %v", me)
 	}
@@ -95,19 +95,19 @@ func TestProfileRulesAndEvents(t *testing.T) {
 	expect(t, h.raw("PUT", "/api/v1/professional/me", p.token, "text/plain", strings.NewReader("x")), 415, "wrong content type")
 	r := h.do("PUT", "/api/v1/professional/me", p.token, map[string]any{"radio_cobertura_km": 500, "tarifa_por_hora": 0, "acepta_instant": true, "descripcion": "Hago de todo"})
 	expect(t, r, 200, "update")
-	me := r.m(t)
+	me := r.Map(t)
 	if me["radio_cobertura_km"] != 500.0 || me["tarifa_por_hora"] != 0.0 || me["acepta_instant"] != true {
 		t.Fatalf("after update %v", me)
 	}
 	// Partial: only the rate changes.
 	r = h.do("PUT", "/api/v1/professional/profile", p.token, map[string]any{"tarifa_por_hora": 1234.5})
-	if me = r.m(t); me["radio_cobertura_km"] != 500.0 || me["tarifa_por_hora"] != 1234.5 {
+	if me = r.Map(t); me["radio_cobertura_km"] != 500.0 || me["tarifa_por_hora"] != 1234.5 {
 		t.Fatalf("partial update %v", me)
 	}
 	expect(t, h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": 91, "longitude": 0}), 422, "lat range")
 	expect(t, h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": 10}), 422, "lng missing")
 	r = h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": -34.6, "longitude": -58.4})
-	if me = r.m(t); me["latitude"] != -34.6 || me["longitude"] != -58.4 {
+	if me = r.Map(t); me["latitude"] != -34.6 || me["longitude"] != -58.4 {
 		t.Fatalf("location %v", me)
 	}
 	// Trades: replaced as a set; unknown ids 404 and nothing changes.
@@ -115,27 +115,27 @@ func TestProfileRulesAndEvents(t *testing.T) {
 	r = h.do("PUT", "/api/v1/professional/profile/oficios", p.token, map[string]any{"oficio_ids": []string{plom, gas, plom}})
 	expect(t, r, 200, "oficios")
 	var ofs []map[string]any
-	r.json(t, &ofs)
+	r.Decode(t, &ofs)
 	if len(ofs) != 2 {
 		t.Fatalf("oficios %v", ofs)
 	}
 	expect(t, h.do("PUT", "/api/v1/professional/profile/oficios", p.token, map[string]any{"oficio_ids": []string{uuid.NewString()}}), 404, "unknown oficio")
 	expect(t, h.do("PUT", "/api/v1/professional/profile/oficios", p.token, map[string]any{"oficio_ids": []string{"x"}}), 422, "bad uuid")
-	if me = h.do("GET", "/api/v1/professional/me", p.token, nil).m(t); len(me["oficios"].([]any)) != 2 {
+	if me = h.do("GET", "/api/v1/professional/me", p.token, nil).Map(t); len(me["oficios"].([]any)) != 2 {
 		t.Fatalf("set changed by a failed update: %v", me["oficios"])
 	}
 	// Instant services.
 	adm := h.adminToken()
 	r = h.do("POST", "/api/v1/admin/servicios-instant", adm, map[string]any{"nombre": "Destapar cañería", "oficio_id": plom})
 	expect(t, r, 201, "create instant service")
-	sid := str(r.m(t)["id"])
+	sid := str(r.Map(t)["id"])
 	expect(t, h.do("POST", "/api/v1/admin/servicios-instant", adm, map[string]any{"nombre": "X", "oficio_id": uuid.NewString()}), 404, "instant for unknown oficio")
 	r = h.do("PUT", "/api/v1/professional/profile/servicios-instant", p.token, map[string]any{"servicio_ids": []string{sid}})
 	expect(t, r, 200, "servicios instant")
 	expect(t, h.do("PUT", "/api/v1/professional/profile/servicios-instant", p.token, map[string]any{"servicio_ids": []string{uuid.NewString()}}), 404, "unknown servicio")
 	r = h.do("GET", "/api/v1/admin/oficios/"+plom+"/servicios-instant", p.token, nil)
-	if expect(t, r, 200, "list instant"); !bytes.Contains(r.body, []byte("Destapar")) {
-		t.Fatalf("list instant %s", r.body)
+	if expect(t, r, 200, "list instant"); !bytes.Contains(r.Body, []byte("Destapar")) {
+		t.Fatalf("list instant %s", r.Body)
 	}
 	// Payout: CBU with valid check digits or an alias.
 	for _, bad := range []string{"2850590940090418135202", "123", "alias con espacios", "un_alias_invalido"} {
@@ -145,8 +145,8 @@ func TestProfileRulesAndEvents(t *testing.T) {
 	r = h.do("PUT", "/api/v1/professional/payout", p.token, map[string]any{"payout_account": "2850590940090418135201"})
 	expect(t, r, 200, "payout cbu")
 	r = h.do("PUT", "/api/v1/professional/payout-info", p.token, map[string]any{"payout_account": "Bea.Sol.MP"})
-	if expect(t, r, 200, "payout alias"); r.m(t)["payout_account"] != "bea.sol.mp" {
-		t.Fatalf("payout %s", r.body)
+	if expect(t, r, 200, "payout alias"); r.Map(t)["payout_account"] != "bea.sol.mp" {
+		t.Fatalf("payout %s", r.Body)
 	}
 	h.eventually("ProfessionalProfileUpdated with the payout account", func() bool {
 		for _, env := range h.published("ProfessionalProfileUpdated") {
@@ -162,8 +162,8 @@ func TestProfileRulesAndEvents(t *testing.T) {
 	r = h.do("GET", "/internal/professionals/by-user/"+p.userID, "", nil)
 	expect(t, r, 401, "internal without key")
 	req := h.rawInternal("/internal/professionals/by-user/" + p.userID)
-	if expect(t, req, 200, "internal by user"); req.m(t)["payout_account"] != "bea.sol.mp" || req.m(t)["tasa_comision_bp"] != 2000.0 {
-		t.Fatalf("internal %s", req.body)
+	if expect(t, req, 200, "internal by user"); req.Map(t)["payout_account"] != "bea.sol.mp" || req.Map(t)["tasa_comision_bp"] != 2000.0 {
+		t.Fatalf("internal %s", req.Body)
 	}
 	expect(t, h.rawInternal("/internal/professionals/by-user/"+uuid.NewString()), 404, "internal unknown")
 }
@@ -189,9 +189,9 @@ func TestRoleMatrixAndCatalogue(t *testing.T) {
 	// Catalogue: 12 seeded trades, public and to any authenticated user, by name.
 	r := h.do("GET", "/api/v1/public/oficios", "", nil)
 	var ofs []map[string]any
-	r.json(t, &ofs)
+	r.Decode(t, &ofs)
 	if len(ofs) != 12 || ofs[0]["nombre"] != "Albañilería" {
-		t.Fatalf("catalogue %s", r.body)
+		t.Fatalf("catalogue %s", r.Body)
 	}
 	expect(t, h.do("GET", "/api/v1/admin/oficios", "", nil), 401, "admin oficios without token")
 	expect(t, h.do("GET", "/api/v1/admin/oficios", cli, nil), 200, "admin oficios as client")

@@ -17,8 +17,8 @@ func TestPublicProfileAndReadModelFromEvents(t *testing.T) {
 	plom := h.oficioID("Plomería")
 	pending := h.register("Pen", "Diente", plom)
 	r := h.do("GET", "/api/v1/public/professional/"+pending.profID, "", nil)
-	if expect(t, r, 404, "unapproved profile"); r.m(t)["detail"] != "Profesional no disponible" {
-		t.Fatalf("detail %s", r.body)
+	if expect(t, r, 404, "unapproved profile"); r.Map(t)["detail"] != "Profesional no disponible" {
+		t.Fatalf("detail %s", r.Body)
 	}
 	expect(t, h.do("GET", "/api/v1/public/professional/"+uuid.NewString(), "", nil), 404, "unknown profile")
 	expect(t, h.do("GET", "/api/v1/public/professional/nope", "", nil), 404, "bad id")
@@ -28,8 +28,8 @@ func TestPublicProfileAndReadModelFromEvents(t *testing.T) {
 	r = h.do("GET", "/api/v1/public/professional/"+p.profID, "", nil)
 	expect(t, r, 200, "public profile")
 	for _, secret := range []string{"email", "estado_verificacion", "payout_account", "rita.mora", "@example.com", "APROBADO"} {
-		if bytes.Contains(r.body, []byte(secret)) {
-			t.Fatalf("public profile leaks %q: %s", secret, r.body)
+		if bytes.Contains(r.Body, []byte(secret)) {
+			t.Fatalf("public profile leaks %q: %s", secret, r.Body)
 		}
 	}
 
@@ -54,24 +54,24 @@ func TestPublicProfileAndReadModelFromEvents(t *testing.T) {
 
 	var pub map[string]any
 	h.eventually("read model applied", func() bool {
-		pub = h.do("GET", "/api/v1/public/professional/"+p.profID, "", nil).m(t)
+		pub = h.do("GET", "/api/v1/public/professional/"+p.profID, "", nil).Map(t)
 		return pub["nombre"] == "Ritá" && pub["rating_promedio"] == 4.5 && pub["nivel"] == "ORO" &&
 			len(pub["medallas"].([]any)) == 1 && len(pub["resenas"].([]any)) == 2
 	})
 	time.Sleep(300 * time.Millisecond) // let the stale events and redeliveries arrive too
-	pub = h.do("GET", "/api/v1/public/professional/"+p.profID, "", nil).m(t)
+	pub = h.do("GET", "/api/v1/public/professional/"+p.profID, "", nil).Map(t)
 	if pub["nombre"] != "Ritá" || pub["apellido"] != "Nueva" || pub["avatar_url"] != "/api/v1/users/avatars/x.png" ||
 		pub["rating_promedio"] != 4.5 || pub["total_resenas"] != 2.0 || pub["nivel"] != "ORO" || len(pub["medallas"].([]any)) != 1 ||
 		len(pub["resenas"].([]any)) != 2 {
 		t.Fatalf("public profile after events %v", pub)
 	}
-	me := h.do("GET", "/api/v1/professional/me", p.token, nil).m(t)
+	me := h.do("GET", "/api/v1/professional/me", p.token, nil).Map(t)
 	if me["puntos_experiencia"] != 5150.0 || me["tasa_comision_actual"] != 0.15 {
 		t.Fatalf("me after events %v", me)
 	}
 	// Search shows the fresh names and ratings.
 	var pg searchPage
-	h.do("POST", "/api/v1/search", "", map[string]any{"q": "rita nueva"}).json(t, &pg)
+	h.do("POST", "/api/v1/search", "", map[string]any{"q": "rita nueva"}).Decode(t, &pg)
 	if pg.Total != 1 || pg.Resultados[0].Nombre != "Ritá" || pg.Resultados[0].Calif != 4.5 || pg.Resultados[0].Nivel != "ORO" {
 		t.Fatalf("search after events %+v", pg)
 	}
@@ -79,9 +79,9 @@ func TestPublicProfileAndReadModelFromEvents(t *testing.T) {
 	// Banned: gone from public profile and search.
 	h.publish(events.UserBannedV1{UserID: p.userID}, time.Now())
 	h.eventually("ban applied", func() bool {
-		return h.do("GET", "/api/v1/public/professional/"+p.profID, "", nil).status == 404
+		return h.do("GET", "/api/v1/public/professional/"+p.profID, "", nil).Status == 404
 	})
-	h.do("POST", "/api/v1/search", "", map[string]any{"q": "rita"}).json(t, &pg)
+	h.do("POST", "/api/v1/search", "", map[string]any{"q": "rita"}).Decode(t, &pg)
 	if pg.Total != 0 {
 		t.Fatal("banned professional in search")
 	}
@@ -110,7 +110,7 @@ func TestPortfolioAndPublishedServices(t *testing.T) {
 	expect(t, h.do("POST", "/api/v1/professional/portfolio", p.token, map[string]any{"titulo": ""}), 422, "empty titulo")
 	r := h.do("POST", "/api/v1/professional/portfolio", p.token, map[string]any{"titulo": "Baño completo", "descripcion": "Antes y después"})
 	expect(t, r, 201, "create item")
-	item := str(r.m(t)["id"])
+	item := str(r.Map(t)["id"])
 	img := "/api/v1/professional/portfolio/" + item + "/image"
 	expect(t, h.upload(img, p.token, part{"file", "x.pdf", pdfDoc}), 415, "pdf as portfolio image")
 	expect(t, h.upload(img, p.token, part{"file", "x.png", nil}), 422, "empty image")
@@ -120,26 +120,26 @@ func TestPortfolioAndPublishedServices(t *testing.T) {
 	expect(t, h.upload(img, p.token, part{"file", "a.png", pngImg}), 200, "image 1")
 	r = h.upload(img, p.token, part{"file", "b.png", pngImg})
 	expect(t, r, 200, "image 2")
-	imgs := r.m(t)["imagenes"].([]any)
+	imgs := r.Map(t)["imagenes"].([]any)
 	if len(imgs) != 2 || imgs[0].(map[string]any)["orden"] != 0.0 || imgs[1].(map[string]any)["orden"] != 1.0 {
 		t.Fatalf("images %v", imgs)
 	}
 	url0 := str(imgs[0].(map[string]any)["imagen_url"])
-	if r := h.do("GET", url0, "", nil); r.status != 200 || !bytes.Equal(r.body, pngImg) || r.header.Get("Content-Type") != "image/png" {
-		t.Fatalf("public image: %d %s", r.status, r.header.Get("Content-Type"))
+	if r := h.do("GET", url0, "", nil); r.Status != 200 || !bytes.Equal(r.Body, pngImg) || r.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("public image: %d %s", r.Status, r.Header.Get("Content-Type"))
 	}
 	expect(t, h.do("PUT", "/api/v1/professional/portfolio/"+item, other.token, map[string]any{"titulo": "mío"}), 404, "other updates")
 	expect(t, h.do("DELETE", "/api/v1/professional/portfolio/"+item, other.token, nil), 404, "other deletes")
 	expect(t, h.do("DELETE", "/api/v1/professional/portfolio/"+item+"/image/"+str(imgs[0].(map[string]any)["id"]), other.token, nil), 404, "other deletes image")
 	expect(t, h.do("PUT", "/api/v1/professional/portfolio/"+item, cli, map[string]any{"titulo": "x"}), 403, "client")
 	r = h.do("PUT", "/api/v1/professional/portfolio/"+item, p.token, map[string]any{"titulo": "Baño nuevo"})
-	if expect(t, r, 200, "update item"); r.m(t)["descripcion"] != "Antes y después" {
-		t.Fatalf("partial update lost descripcion: %s", r.body)
+	if expect(t, r, 200, "update item"); r.Map(t)["descripcion"] != "Antes y después" {
+		t.Fatalf("partial update lost descripcion: %s", r.Body)
 	}
 	expect(t, h.do("DELETE", "/api/v1/professional/portfolio/"+item+"/image/"+str(imgs[0].(map[string]any)["id"]), p.token, nil), 204, "delete image")
 	expect(t, h.do("GET", url0, "", nil), 404, "deleted image gone")
 	var pub []map[string]any
-	h.do("GET", "/api/v1/public/professional/"+p.profID+"/portfolio", "", nil).json(t, &pub)
+	h.do("GET", "/api/v1/public/professional/"+p.profID+"/portfolio", "", nil).Decode(t, &pub)
 	if len(pub) != 1 || len(pub[0]["imagenes"].([]any)) != 1 || pub[0]["titulo"] != "Baño nuevo" {
 		t.Fatalf("public portfolio %v", pub)
 	}
@@ -157,31 +157,31 @@ func TestPortfolioAndPublishedServices(t *testing.T) {
 	expect(t, h.do("POST", svc, cli, map[string]any{"nombre": "D", "precio_fijo": 10, "oficio_id": plom}), 403, "client publishes")
 	r = h.do("POST", svc, p.token, map[string]any{"nombre": "Destape de cañería", "descripcion": "Con máquina", "precio_fijo": 15000.5, "oficio_id": plom})
 	expect(t, r, 201, "publish")
-	sid := str(r.m(t)["id"])
-	if !bytes.Contains(r.body, []byte(`"precio_fijo":15000.50`)) {
-		t.Fatalf("money format %s", r.body)
+	sid := str(r.Map(t)["id"])
+	if !bytes.Contains(r.Body, []byte(`"precio_fijo":15000.50`)) {
+		t.Fatalf("money format %s", r.Body)
 	}
 	h.do("POST", svc, other.token, map[string]any{"nombre": "Oculto", "precio_fijo": 10, "oficio_id": plom})
 	var list []map[string]any
-	h.do("GET", "/api/v1/servicios?oficio_id="+plom, "", nil).json(t, &list)
+	h.do("GET", "/api/v1/servicios?oficio_id="+plom, "", nil).Decode(t, &list)
 	if len(list) != 1 || list[0]["id"] != sid || list[0]["profesional"].(map[string]any)["user_id"] != p.userID {
 		t.Fatalf("public servicios (unapproved hidden) %v", list)
 	}
-	if bytes.Contains(h.do("GET", "/api/v1/servicios", "", nil).body, []byte("@example.com")) {
+	if bytes.Contains(h.do("GET", "/api/v1/servicios", "", nil).Body, []byte("@example.com")) {
 		t.Fatal("servicios leak email")
 	}
 	expect(t, h.do("PUT", svc+"/"+sid, other.token, map[string]any{"precio_fijo": 1}), 404, "other edits")
 	expect(t, h.do("DELETE", svc+"/"+sid, other.token, nil), 404, "other deletes")
 	r = h.do("PUT", svc+"/"+sid, p.token, map[string]any{"precio_fijo": 20000})
-	if expect(t, r, 200, "edit"); r.m(t)["nombre"] != "Destape de cañería" || r.m(t)["precio_fijo"] != 20000.0 {
-		t.Fatalf("edit %s", r.body)
+	if expect(t, r, 200, "edit"); r.Map(t)["nombre"] != "Destape de cañería" || r.Map(t)["precio_fijo"] != 20000.0 {
+		t.Fatalf("edit %s", r.Body)
 	}
 	in := h.rawInternal("/internal/servicios/" + sid)
-	if expect(t, in, 200, "internal servicio"); in.m(t)["profesional_usuario_id"] != p.userID || in.m(t)["precio_fijo"] != 20000.0 {
-		t.Fatalf("internal servicio %s", in.body)
+	if expect(t, in, 200, "internal servicio"); in.Map(t)["profesional_usuario_id"] != p.userID || in.Map(t)["precio_fijo"] != 20000.0 {
+		t.Fatalf("internal servicio %s", in.Body)
 	}
 	var mine []map[string]any
-	h.do("GET", svc+"/me", p.token, nil).json(t, &mine)
+	h.do("GET", svc+"/me", p.token, nil).Decode(t, &mine)
 	if len(mine) != 1 {
 		t.Fatalf("mine %v", mine)
 	}

@@ -114,7 +114,7 @@ func (h *harness) postAll(body map[string]any) []string {
 		r := h.do("POST", "/api/v1/search", "", body)
 		expect(h.t, r, 200, fmt.Sprintf("search %v", body))
 		var pg searchPage
-		r.json(h.t, &pg)
+		r.Decode(h.t, &pg)
 		if pg.Pagina != skip/limit+1 || pg.TotalPaginas != (pg.Total+limit-1)/limit {
 			h.t.Fatalf("paging fields %+v for skip %d", pg, skip)
 		}
@@ -154,12 +154,12 @@ func (h *harness) getAll(oficio string, lat, lng float64, extra url.Values) []st
 		var page []struct {
 			ID string `json:"id"`
 		}
-		r.json(h.t, &page)
+		r.Decode(h.t, &page)
 		for _, x := range page {
 			ids = append(ids, x.ID)
 		}
 		if len(page) < limit {
-			if total, _ := strconv.Atoi(r.header.Get("X-Total-Count")); total != len(ids) {
+			if total, _ := strconv.Atoi(r.Header.Get("X-Total-Count")); total != len(ids) {
 				h.t.Fatalf("X-Total-Count %d, %d results", total, len(ids))
 			}
 			return ids
