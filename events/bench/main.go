@@ -4,6 +4,9 @@
 // percentiles, next to raw JetStream publish → consume measured in the same run.
 //
 //	go run ./events/bench [-rate 500] [-seconds 10] [-burst 20000]
+//	go run ./events/bench -seconds 2 -burst 2000   # smoke run
+//
+// Aims: p99 ≤ 15 ms at 500 ev/s; ≥ 2,000 ev/s sustained.
 package main
 
 import (
@@ -13,21 +16,17 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/events/consumer"
 	"github.com/conectarpro/conectar/events/outbox"
-	"github.com/conectarpro/conectar/events/streams"
-	"github.com/conectarpro/conectar/migrations"
-	"github.com/conectarpro/conectar/platform/natsx"
+	"github.com/conectarpro/conectar/platform/benchkit"
 	"github.com/conectarpro/conectar/platform/pg"
 )
 
@@ -47,52 +46,23 @@ func run() error {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	dbName := fmt.Sprintf("conectar_bench_%d", time.Now().UnixNano())
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return fmt.Errorf("connect %s: %w", base, err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
-		return err
-	}
-	defer admin.Exec(context.Background(), "DROP DATABASE "+dbName+" WITH (FORCE)") //nolint:errcheck
-	dsn, _ := pg.WithDatabase(base, dbName)
-	conn, err := pgx.Connect(ctx, dsn)
+	dsn, drop, err := benchkit.DB(ctx, "events", "notifications")
 	if err != nil {
 		return err
 	}
-	if err := migrations.Up(ctx, conn, migrations.Options{}, "notifications"); err != nil {
-		return err
-	}
-	conn.Close(ctx)
-	roleDSN, _ := pg.WithUser(dsn, migrations.Role("notifications"), "")
-	pool, err := pg.Open(ctx, roleDSN, "notifications", 24)
+	defer drop()
+	// Any service schema has the outbox and inbox; notifications' role stands in.
+	pool, err := benchkit.Pool(ctx, dsn, "notifications", 24)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-
-	dir, _ := os.MkdirTemp("", "bench-nats")
-	defer os.RemoveAll(dir)
-	ns, err := natsx.Embedded(dir, "127.0.0.1", 0)
+	ns, stopNATS, err := benchkit.StartNATS(ctx, log)
 	if err != nil {
 		return err
 	}
-	defer ns.Shutdown()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	if err := streams.Ensure(ctx, js, 1); err != nil {
-		return err
-	}
+	defer stopNATS()
+	js := ns.JS
 
 	fmt.Printf("Event backbone benchmark (%s)\n\n", time.Now().UTC().Format(time.RFC3339))
 	raw, err := rawJetStream(ctx, js, *rate, *seconds)
@@ -157,8 +127,13 @@ func run() error {
 	paced := samples(lat)
 	lat = nil
 	mu.Unlock()
-	fmt.Printf("outbox → JetStream → inbox consumer at %4d ev/s:  p50 %6.2f ms  p99 %6.2f ms   (aim: p99 ≤ 15 ms at 500 ev/s)\n",
-		*rate, paced.p(50), paced.p(99))
+	// The latency aim is stated at 500 ev/s; at another rate it is shown, not judged.
+	judged := "not judged at this rate"
+	if *rate == 500 {
+		judged = verdict(paced.p(99) <= 15)
+	}
+	fmt.Printf("outbox → JetStream → inbox consumer at %4d ev/s:  p50 %6.2f ms  p99 %6.2f ms   (aim: p99 ≤ 15 ms at 500 ev/s: %s)\n",
+		*rate, paced.p(50), paced.p(99), judged)
 
 	// Throughput run: writers commit as fast as they can.
 	handled.Store(0)
@@ -191,9 +166,17 @@ func run() error {
 	mu.Lock()
 	bl := samples(lat)
 	mu.Unlock()
-	fmt.Printf("throughput, %d writers, %d events:     %8.0f ev/s end to end (aim ≥ 2,000; writers alone committed %.0f ev/s), latency under load p50 %.1f ms p99 %.1f ms\n",
-		*writers, *burst, float64(*burst)/elapsed.Seconds(), float64(*burst)/committed.Seconds(), bl.p(50), bl.p(99))
+	perSec := float64(*burst) / elapsed.Seconds()
+	fmt.Printf("throughput, %d writers, %d events:     %8.0f ev/s end to end (aim ≥ 2,000: %s; writers alone committed %.0f ev/s), latency under load p50 %.1f ms p99 %.1f ms\n",
+		*writers, *burst, perSec, verdict(perSec >= 2000), float64(*burst)/committed.Seconds(), bl.p(50), bl.p(99))
 	return nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
 }
 
 func waitFor(c *atomic.Int64, n int64) error {
@@ -209,15 +192,8 @@ func waitFor(c *atomic.Int64, n int64) error {
 
 type samples []float64
 
-func (s samples) p(q float64) float64 {
-	if len(s) == 0 {
-		return 0
-	}
-	c := append([]float64(nil), s...)
-	sort.Float64s(c)
-	i := int(float64(len(c)-1) * q / 100)
-	return c[i]
-}
+// p is the q-th percentile (0..100).
+func (s samples) p(q float64) float64 { return benchkit.Percentile(s, q) }
 
 // rawJetStream publishes at rate for seconds and measures publish → consumer receipt.
 func rawJetStream(ctx context.Context, js jetstream.JetStream, rate, seconds int) (samples, error) {
