@@ -30,7 +30,7 @@ type gamificationRead struct {
 func (h *harness) gamification(userID string) gamificationRead {
 	h.t.Helper()
 	var g gamificationRead
-	h.expect(h.do("GET", "/api/v1/gamification/user/"+userID, "", nil), 200).json(h.t, &g)
+	h.expect(h.do("GET", "/api/v1/gamification/user/"+userID, "", nil), 200).Decode(h.t, &g)
 	return g
 }
 
@@ -139,7 +139,7 @@ func TestGamificationXPLevelsMedalsAndEvents(t *testing.T) {
 		Puntos    int    `json:"puntos"`
 		Nivel     string `json:"nivel"`
 	}
-	h.expect(h.do("GET", "/api/v1/gamification/leaderboard?limit=5", "", nil), 200).json(t, &board)
+	h.expect(h.do("GET", "/api/v1/gamification/leaderboard?limit=5", "", nil), 200).Decode(t, &board)
 	if len(board) != 2 || board[0].UsuarioID != prof || board[0].Posicion != 1 || board[0].Nombre != "Pablo Pérez" ||
 		board[1].UsuarioID != other || board[1].Puntos != 100 {
 		t.Fatalf("leaderboard: %+v", board)
@@ -152,7 +152,7 @@ func TestGamificationXPLevelsMedalsAndEvents(t *testing.T) {
 		Comision       float64 `json:"comision"`
 		TasaComisionBP int     `json:"tasa_comision_bp"`
 	}
-	h.expect(h.do("GET", "/api/v1/gamification/niveles", "", nil), 200).json(t, &niveles)
+	h.expect(h.do("GET", "/api/v1/gamification/niveles", "", nil), 200).Decode(t, &niveles)
 	if len(niveles) != 4 || niveles[3].Nivel != "DIAMANTE" || niveles[3].PuntosMinimos != 15000 || niveles[3].Comision != 10 || niveles[1].TasaComisionBP != 1800 {
 		t.Fatalf("niveles: %+v", niveles)
 	}

@@ -4,10 +4,8 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -19,7 +17,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/platform/kit"
@@ -130,27 +127,14 @@ func (h *harness) stop() {
 // publish wraps e in a fresh envelope and publishes it with its id as Nats-Msg-Id.
 func (h *harness) publish(e events.Event) events.Envelope {
 	h.t.Helper()
-	env, err := events.New("test", "agg", e, events.Meta{}, time.Now())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.publishEnv(env, env.ID.String())
-	return env
+	return testkit.Publish(h.t, h.env.NATS.JS, "test", "agg", e)
 }
 
 // publishEnv publishes env with msgID; a different msgID for the same envelope is a
 // redelivery that JetStream's dedupe does not catch, so only the inbox can.
 func (h *harness) publishEnv(env events.Envelope, msgID string) {
 	h.t.Helper()
-	b, err := json.Marshal(env)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := h.env.NATS.JS.Publish(ctx, env.Subject, b, jetstream.WithMsgID(msgID)); err != nil {
-		h.t.Fatalf("publish %s: %v", env.Type, err)
-	}
+	testkit.PublishEnvelope(h.t, h.env.NATS.JS, env, msgID)
 }
 
 // register publishes UserRegistered for a new user and waits until its welcome row
@@ -168,11 +152,7 @@ func (h *harness) register(rol, nombre string) (id, email string) {
 
 func (h *harness) count(sql string, args ...any) int {
 	h.t.Helper()
-	var n int
-	if err := h.db.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		h.t.Fatalf("%s: %v", sql, err)
-	}
-	return n
+	return testkit.Count(h.t, h.db, sql, args...)
 }
 
 // settle waits until no delivery is pending, then a little more, so "exactly one"
@@ -189,57 +169,25 @@ func (h *harness) token(userID, rol string) string {
 	return h.env.Keys.Token(userID, rol, userID[:8]+"@example.com")
 }
 
-type resp struct {
-	status int
-	body   []byte
-}
+// resp is an answer read whole.
+type resp = testkit.Response
 
-func (r resp) json(t *testing.T, dst any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, dst); err != nil {
-		t.Fatalf("decode %s: %v", r.body, err)
-	}
-}
-
+// do sends body: a string as JSON text, bytes as text/plain, anything else as JSON.
 func (h *harness) do(method, path, token string, body any) resp {
 	h.t.Helper()
-	var rd io.Reader
 	ct := ""
-	switch b := body.(type) {
-	case nil:
+	switch body.(type) {
 	case string:
-		rd, ct = strings.NewReader(b), "application/json"
+		ct = "application/json"
 	case []byte:
-		rd, ct = bytes.NewReader(b), "text/plain"
-	default:
-		j, _ := json.Marshal(b)
-		rd, ct = bytes.NewReader(j), "application/json"
+		ct = "text/plain"
 	}
-	req, err := http.NewRequest(method, h.base+path, rd)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return resp{status: res.StatusCode, body: b}
+	return testkit.Send(h.t, method, h.base+path, token, ct, body)
 }
 
 func (h *harness) expect(r resp, status int) resp {
 	h.t.Helper()
-	if r.status != status {
-		h.t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
-	}
-	return r
+	return r.Expect(h.t, status, "request")
 }
 
 type notification struct {
@@ -261,7 +209,7 @@ type notificationList struct {
 func (h *harness) list(userID, rol, query string) notificationList {
 	h.t.Helper()
 	var out notificationList
-	h.expect(h.do("GET", "/api/v1/notificaciones"+query, h.token(userID, rol), nil), 200).json(h.t, &out)
+	h.expect(h.do("GET", "/api/v1/notificaciones"+query, h.token(userID, rol), nil), 200).Decode(h.t, &out)
 	return out
 }
 

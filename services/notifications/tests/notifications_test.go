@@ -185,11 +185,11 @@ func TestPreferencesAreRespected(t *testing.T) {
 	tok := h.token(cli, "CLIENTE")
 
 	var p map[string]any
-	h.expect(h.do("GET", "/api/v1/notificaciones/preferencias", tok, nil), 200).json(t, &p)
+	h.expect(h.do("GET", "/api/v1/notificaciones/preferencias", tok, nil), 200).Decode(t, &p)
 	if p["email_ofertas"] != true || p["push_mensajes"] != false || p["frecuencia_resumen"] != "nunca" {
 		t.Fatalf("defaults: %v", p)
 	}
-	h.expect(h.do("PUT", "/api/v1/notifications/preferences", tok, map[string]any{"email_ofertas": false, "frecuencia_resumen": "semanal"}), 200).json(t, &p)
+	h.expect(h.do("PUT", "/api/v1/notifications/preferences", tok, map[string]any{"email_ofertas": false, "frecuencia_resumen": "semanal"}), 200).Decode(t, &p)
 	if p["email_ofertas"] != false || p["email_trabajos"] != true || p["frecuencia_resumen"] != "semanal" {
 		t.Fatalf("after update: %v", p)
 	}
@@ -198,7 +198,7 @@ func TestPreferencesAreRespected(t *testing.T) {
 	h.expect(h.do("PUT", "/api/v1/notificaciones/preferencias", tok, map[string]any{"email_pagos": "si"}), 422)
 	h.expect(h.do("PUT", "/api/v1/notificaciones/preferencias", tok, []byte("email_pagos=false")), 415)
 	h.expect(h.do("PUT", "/api/v1/notificaciones/preferencias", tok, "{"), 422)
-	h.expect(h.do("GET", "/api/v1/notificaciones/preferencias", tok, nil), 200).json(t, &p)
+	h.expect(h.do("GET", "/api/v1/notificaciones/preferencias", tok, nil), 200).Decode(t, &p)
 	if p["email_pagos"] != true || p["frecuencia_resumen"] != "semanal" {
 		t.Fatalf("bad input changed preferences: %v", p)
 	}
@@ -252,7 +252,7 @@ func TestEndpointsOwnershipRolesAndValidation(t *testing.T) {
 	h.expect(h.do("POST", "/api/v1/notificaciones/"+uuid.NewString()+"/leer", ta, nil), 404)
 	h.expect(h.do("POST", "/api/v1/notificaciones/not-a-uuid/leer", ta, nil), 422)
 	var read notification
-	h.expect(h.do("POST", "/api/v1/notifications/"+na.ID+"/leer", ta, nil), 200).json(t, &read)
+	h.expect(h.do("POST", "/api/v1/notifications/"+na.ID+"/leer", ta, nil), 200).Decode(t, &read)
 	if !read.Leida || read.ID != na.ID {
 		t.Fatalf("mark read: %+v", read)
 	}
@@ -276,15 +276,15 @@ func TestEndpointsOwnershipRolesAndValidation(t *testing.T) {
 		t.Fatalf("not newest first: %v %v", all[0].CreatedAt, all[2].CreatedAt)
 	}
 	var cnt map[string]any
-	h.expect(h.do("GET", "/api/v1/notificaciones/no-leidas", tb, nil), 200).json(t, &cnt)
+	h.expect(h.do("GET", "/api/v1/notificaciones/no-leidas", tb, nil), 200).Decode(t, &cnt)
 	if cnt["no_leidas"] != float64(3) {
 		t.Fatalf("no-leidas: %v", cnt)
 	}
-	h.expect(h.do("POST", "/api/v1/notificaciones/leer-todas", tb, nil), 200).json(t, &cnt)
+	h.expect(h.do("POST", "/api/v1/notificaciones/leer-todas", tb, nil), 200).Decode(t, &cnt)
 	if cnt["marcadas"] != float64(3) {
 		t.Fatalf("leer-todas: %v", cnt)
 	}
-	h.expect(h.do("GET", "/api/v1/notifications/no-leidas", tb, nil), 200).json(t, &cnt)
+	h.expect(h.do("GET", "/api/v1/notifications/no-leidas", tb, nil), 200).Decode(t, &cnt)
 	if cnt["no_leidas"] != float64(0) {
 		t.Fatalf("no-leidas after leer-todas: %v", cnt)
 	}
@@ -321,7 +321,7 @@ func TestEndpointsOwnershipRolesAndValidation(t *testing.T) {
 	h.expect(h.do("DELETE", "/api/v1/notifications/push/subscribe", ta, map[string]any{}), 422)
 	h.expect(h.do("DELETE", "/api/v1/notifications/push/subscribe", ta, map[string]any{"endpoint": "https://push.example.com/abc"}), 204)
 	var key map[string]string
-	h.expect(h.do("GET", "/api/v1/notifications/push/vapid-public-key", "", nil), 200).json(t, &key)
+	h.expect(h.do("GET", "/api/v1/notifications/push/vapid-public-key", "", nil), 200).Decode(t, &key)
 	if len(key["public_key"]) < 80 {
 		t.Fatalf("vapid key %q", key["public_key"])
 	}

@@ -135,7 +135,7 @@ func TestWebPushEncryptedToSubscriptionPerPreferences(t *testing.T) {
 	// Subscribing again is idempotent (same endpoint).
 	h.expect(h.do("POST", "/api/v1/notifications/push/subscribe", tok, map[string]any{"endpoint": endpoint, "keys": br.keys()}), 201)
 	var key map[string]string
-	h.expect(h.do("GET", "/api/v1/notifications/push/vapid-public-key", "", nil), 200).json(t, &key)
+	h.expect(h.do("GET", "/api/v1/notifications/push/vapid-public-key", "", nil), 200).Decode(t, &key)
 
 	oferta := uuid.NewString()
 	env := h.publish(events.OfferCreatedV1{OfertaID: oferta, ChatID: uuid.NewString(), ClienteID: cli, ProfesionalID: prof,
@@ -201,7 +201,7 @@ func TestWebPushEncryptedToSubscriptionPerPreferences(t *testing.T) {
 	h.expect(h.do("POST", "/api/v1/notifications/push/subscribe", tok, map[string]any{"endpoint": endpoint, "keys": br.keys()}), 201)
 	var out map[string]any
 	h.expect(h.do("POST", "/api/v1/notifications/push", h.token(uuid.NewString(), "ADMIN"),
-		map[string]any{"usuario_id": cli, "titulo": "Aviso", "mensaje": "Hola desde soporte", "url": "/ayuda"}), 202).json(t, &out)
+		map[string]any{"usuario_id": cli, "titulo": "Aviso", "mensaje": "Hola desde soporte", "url": "/ayuda"}), 202).Decode(t, &out)
 	if out["suscripciones"] != float64(1) {
 		t.Fatalf("admin push: %v", out)
 	}
