@@ -4,7 +4,6 @@ package tests
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -132,14 +131,7 @@ func (h *harness) waitEvent(typ, id string) events.Envelope {
 
 func (h *harness) publish(e events.Event, aggregate string) {
 	h.t.Helper()
-	env, err := events.New("marketplace", aggregate, e, events.Meta{}, time.Now())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	b, _ := json.Marshal(env)
-	if _, err := h.env.NATS.JS.Publish(context.Background(), env.Subject, b, jetstream.WithMsgID(env.ID.String())); err != nil {
-		h.t.Fatal(err)
-	}
+	testkit.Publish(h.t, h.env.NATS.JS, "marketplace", aggregate, e)
 }
 
 // accept publishes OfferAccepted for a new job and waits for its checkout.
@@ -174,11 +166,7 @@ func (h *harness) waitEstado(id, want string) {
 
 func (h *harness) count(sql string, args ...any) int {
 	h.t.Helper()
-	var n int
-	if err := h.pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		h.t.Fatalf("%s: %v", sql, err)
-	}
-	return n
+	return testkit.Count(h.t, h.pool, sql, args...)
 }
 
 func (h *harness) assertLedgerBalanced() {
@@ -230,25 +218,9 @@ func (h *harness) payOnCheckoutPage(paymentURL, decision string) (status int, lo
 // simCall calls a simulator control endpoint.
 func (h *harness) simCall(method, path string, body any, out any) {
 	h.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = strings.NewReader(string(b))
-	}
-	req, _ := http.NewRequest(method, h.simURL+path, rd)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		h.t.Fatalf("sim %s %s: %d %s", method, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			h.t.Fatalf("sim %s: %v", path, err)
-		}
+	r := testkit.Client{T: h.t, Base: h.simURL}.JSON(method, path, "", body, out)
+	if r.Status >= 300 {
+		h.t.Fatalf("sim %s %s: %d %s", method, path, r.Status, r.Body)
 	}
 }
 
@@ -273,25 +245,11 @@ func (h *harness) simPay(trabajoID, status, amount string) string {
 // api calls the service.
 func (h *harness) api(method, path, token string, out any) int {
 	h.t.Helper()
-	req, _ := http.NewRequest(method, h.base+path, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	r := testkit.Client{T: h.t, Base: h.base}.JSON(method, path, token, nil, out)
+	if r.Status >= 300 && out != nil {
+		h.t.Logf("%s %s → %d %s", method, path, r.Status, r.Body)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.Unmarshal(b, out); err != nil {
-			h.t.Fatalf("%s %s: %v: %s", method, path, err, b)
-		}
-	}
-	if resp.StatusCode >= 300 && out != nil {
-		h.t.Logf("%s %s → %d %s", method, path, resp.StatusCode, b)
-	}
-	return resp.StatusCode
+	return r.Status
 }
 
 // deliveriesDone waits until the simulator has no webhook in flight for payment id
