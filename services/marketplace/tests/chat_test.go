@@ -19,8 +19,8 @@ func TestChatConversationsMessagesAndRealtime(t *testing.T) {
 	// Idempotent creation: 201 the first time, 200 with the same id afterwards, from
 	// either side and through every path.
 	r := h.want(201, "POST", "/api/v1/chat/conversations", cli.Token, map[string]any{"profesional_id": pro.ID})
-	chat := r.m(t)["chat_id"].(string)
-	if r.m(t)["profesional_nombre"] != "Juan Test" || r.m(t)["cliente_nombre"] != "Ana Test" {
+	chat := r.Map(t)["chat_id"].(string)
+	if r.Map(t)["profesional_nombre"] != "Juan Test" || r.Map(t)["cliente_nombre"] != "Ana Test" {
 		t.Fatalf("names: %s", r.Body)
 	}
 	for _, c := range []struct {
@@ -32,7 +32,7 @@ func TestChatConversationsMessagesAndRealtime(t *testing.T) {
 		{"/api/v1/chat/create", cli.Token, map[string]any{"cliente_id": cli.ID, "profesional_id": pro.ID}},
 		{"/api/v1/cliente/chat/create", cli.Token, map[string]any{"profesional_id": pro.ID}},
 	} {
-		if got := h.want(200, "POST", c.path, c.tok, c.body).m(t)["chat_id"]; got != chat {
+		if got := h.want(200, "POST", c.path, c.tok, c.body).Map(t)["chat_id"]; got != chat {
 			t.Fatalf("%s: chat %v, want %s", c.path, got, chat)
 		}
 	}
@@ -49,7 +49,7 @@ func TestChatConversationsMessagesAndRealtime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent := h.want(201, "POST", "/api/v1/chat/"+chat+"/messages", cli.Token, map[string]any{"text": "Hola Juan, ¿podés venir el martes?"}).m(t)
+	sent := h.want(201, "POST", "/api/v1/chat/"+chat+"/messages", cli.Token, map[string]any{"text": "Hola Juan, ¿podés venir el martes?"}).Map(t)
 	deadline := time.Now().Add(3 * time.Second)
 	got := false
 	for time.Now().Before(deadline) && !got {
@@ -84,15 +84,15 @@ func TestChatConversationsMessagesAndRealtime(t *testing.T) {
 	h.want(404, "POST", "/api/v1/chat/6f1c8c57-3c59-4c42-9a0c-3d6f5f0e2b11/messages", cli.Token, map[string]any{"text": "hola"})
 
 	// Unread counts and read marks.
-	if n := h.want(200, "GET", "/api/v1/chat/unread-count", pro.Token, nil).m(t)["unread_count"]; n != float64(1) {
+	if n := h.want(200, "GET", "/api/v1/chat/unread-count", pro.Token, nil).Map(t)["unread_count"]; n != float64(1) {
 		t.Fatalf("pro unread %v, want 1", n)
 	}
-	list := h.want(200, "GET", "/api/v1/chat/my-chats", cli.Token, nil).m(t)
+	list := h.want(200, "GET", "/api/v1/chat/my-chats", cli.Token, nil).Map(t)
 	if list["total_unread"] != float64(1) || len(list["chats"].([]any)) != 1 {
 		t.Fatalf("client chats: %v", list)
 	}
 	h.want(204, "POST", "/api/v1/chat/mark-read/"+chat, pro.Token, nil)
-	if n := h.want(200, "GET", "/api/v1/chat/unread-count", pro.Token, nil).m(t)["unread_count"]; n != float64(0) {
+	if n := h.want(200, "GET", "/api/v1/chat/unread-count", pro.Token, nil).Map(t)["unread_count"]; n != float64(0) {
 		t.Fatalf("pro unread after read %v, want 0", n)
 	}
 	h.want(403, "POST", "/api/v1/chat/mark-read/"+chat, stranger.Token, nil)
@@ -102,11 +102,11 @@ func TestChatConversationsMessagesAndRealtime(t *testing.T) {
 		h.want(201, "POST", "/api/v1/chat/"+chat+"/messages", cli.Token, map[string]any{"text": "mensaje " + string(rune('A'+i))})
 	}
 	var page1, page2 []map[string]any
-	h.want(200, "GET", "/api/v1/chat/"+chat+"/messages?limit=4", cli.Token, nil).json(t, &page1)
+	h.want(200, "GET", "/api/v1/chat/"+chat+"/messages?limit=4", cli.Token, nil).Decode(t, &page1)
 	if len(page1) != 4 || page1[0]["text"] != "mensaje E" {
 		t.Fatalf("page1: %v", page1)
 	}
-	h.want(200, "GET", "/api/v1/chat/messages/"+chat+"?limit=4&before="+page1[3]["id"].(string), cli.Token, nil).json(t, &page2)
+	h.want(200, "GET", "/api/v1/chat/messages/"+chat+"?limit=4&before="+page1[3]["id"].(string), cli.Token, nil).Decode(t, &page2)
 	if len(page2) != 3 || page2[0]["text"] != "mensaje A" || page2[2]["text"] != "Hola Juan, ¿podés venir el martes?" {
 		t.Fatalf("page2: %v", page2)
 	}
@@ -120,7 +120,7 @@ func TestChatModerationStrikesAndBan(t *testing.T) {
 	chat := h.chatBetween(cli, pro)
 
 	raw := "Llamame al 11 4567-8901 y arreglamos por afuera"
-	m := h.want(201, "POST", "/api/v1/chat/"+chat+"/messages", cli.Token, map[string]any{"text": raw}).m(t)
+	m := h.want(201, "POST", "/api/v1/chat/"+chat+"/messages", cli.Token, map[string]any{"text": raw}).Map(t)
 	if m["text"] != moderation.Censored || m["censurado"] != true {
 		t.Fatalf("not censored: %v", m)
 	}
@@ -202,7 +202,7 @@ func TestReplicasFromEvents(t *testing.T) {
 		if r.Status != 201 && r.Status != 200 {
 			return false
 		}
-		chat = r.m(t)
+		chat = r.Map(t)
 		return chat["profesional_nombre"] == "Juan Carlos Pérez"
 	})
 	if chat["cliente_nombre"] != "Ana López" {

@@ -4,11 +4,9 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -138,24 +136,8 @@ func (h *harness) newPro(nombre, kyc, payout string) user {
 	return u
 }
 
-type resp struct {
-	Status int
-	Body   []byte
-}
-
-func (r resp) json(t *testing.T, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.Body, err)
-	}
-}
-
-func (r resp) m(t *testing.T) map[string]any {
-	t.Helper()
-	var out map[string]any
-	r.json(t, &out)
-	return out
-}
+// resp is an answer read whole.
+type resp = testkit.Response
 
 func (h *harness) do(method, path, token string, body any) resp {
 	h.t.Helper()
@@ -164,34 +146,11 @@ func (h *harness) do(method, path, token string, body any) resp {
 
 func doAt(t *testing.T, base, method, path, token string, body any, headers map[string]string) resp {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	var hdr []string
 	for k, v := range headers {
-		req.Header.Set(k, v)
+		hdr = append(hdr, k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return resp{Status: res.StatusCode, Body: b}
+	return testkit.Send(t, method, base+path, token, "", body, hdr...)
 }
 
 // want asserts a status and returns the response.
@@ -207,27 +166,14 @@ func (h *harness) want(status int, method, path, token string, body any) resp {
 // publish sends an event of another context to JetStream as its producer would.
 func (h *harness) publish(producer, aggregate string, ev events.Event) events.Envelope {
 	h.t.Helper()
-	env, err := events.New(producer, aggregate, ev, events.Meta{}, time.Now())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	publishEnv(h.t, h.env.NATS.JS, env, env.ID.String())
-	return env
+	return testkit.Publish(h.t, h.env.NATS.JS, producer, aggregate, ev)
 }
 
 // publishEnv publishes env with msgID; a different msgID for the same envelope makes
 // JetStream store it twice, i.e. a redelivery the inbox must absorb.
 func publishEnv(t testing.TB, js jetstream.JetStream, env events.Envelope, msgID string) {
 	t.Helper()
-	b, err := json.Marshal(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: env.Subject, Data: b}, jetstream.WithMsgID(msgID)); err != nil {
-		t.Fatalf("publish %s: %v", env.Type, err)
-	}
+	testkit.PublishEnvelope(t, js, env, msgID)
 }
 
 // count returns how many events of subject the stream holds.
@@ -285,7 +231,7 @@ func (h *harness) eventually(what string, cond func() bool) {
 // job reads a job as its client.
 func (h *harness) job(id string, as user) map[string]any {
 	h.t.Helper()
-	return h.want(200, "GET", "/api/v1/trabajos/"+id, as.Token, nil).m(h.t)
+	return h.want(200, "GET", "/api/v1/trabajos/"+id, as.Token, nil).Map(h.t)
 }
 
 // chatBetween creates (or returns) the conversation of a client and a professional.
@@ -295,7 +241,7 @@ func (h *harness) chatBetween(cli, pro user) string {
 	if r.Status != 200 && r.Status != 201 {
 		h.t.Fatalf("create chat: %d %s", r.Status, r.Body)
 	}
-	return r.m(h.t)["chat_id"].(string)
+	return r.Map(h.t)["chat_id"].(string)
 }
 
 // offer creates an open offer from pro to cli and returns its id.
@@ -304,7 +250,7 @@ func (h *harness) offer(cli, pro user, precio float64) (string, string) {
 	chat := h.chatBetween(cli, pro)
 	r := h.want(201, "POST", "/api/v1/ofertas", pro.Token, map[string]any{"cliente_id": cli.ID, "chat_id": chat,
 		"descripcion": "Cambio de cañería completa del baño", "precio_final": precio})
-	return r.m(h.t)["id"].(string), chat
+	return r.Map(h.t)["id"].(string), chat
 }
 
 // paidJob goes through offer, accept (responder replies) and payment.
@@ -312,7 +258,7 @@ func (h *harness) paidJob(cli, pro user, precio float64) (string, string) {
 	h.t.Helper()
 	oid, chat := h.offer(cli, pro, precio)
 	r := h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil)
-	jobID := r.m(h.t)["trabajo_id"].(string)
+	jobID := r.Map(h.t)["trabajo_id"].(string)
 	h.publish("payments", jobID, events.PaymentApprovedV1{TrabajoID: jobID, PaymentID: "mp-" + jobID[:8], Status: "approved",
 		MontoCentavos: int64(precio * 100)})
 	h.eventually("job paid", func() bool { return h.job(jobID, cli)["estado"] == "PAGADO" })
@@ -322,7 +268,7 @@ func (h *harness) paidJob(cli, pro user, precio float64) (string, string) {
 func (h *harness) messages(chat string, as user) []map[string]any {
 	h.t.Helper()
 	var out []map[string]any
-	h.want(200, "GET", "/api/v1/chat/"+chat+"/messages?limit=100", as.Token, nil).json(h.t, &out)
+	h.want(200, "GET", "/api/v1/chat/"+chat+"/messages?limit=100", as.Token, nil).Decode(h.t, &out)
 	return out
 }
 

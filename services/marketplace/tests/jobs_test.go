@@ -16,7 +16,7 @@ func TestJobLifecycleReleaseAndReview(t *testing.T) {
 	stranger := h.newUser("CLIENTE", "Eva")
 	admin := h.newUser("ADMIN", "Root")
 	oid, chat := h.offer(cli, pro, 25000)
-	jobID := h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).m(t)["trabajo_id"].(string)
+	jobID := h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).Map(t)["trabajo_id"].(string)
 	status := "/api/v1/trabajos/" + jobID + "/status"
 
 	// Nothing moves before payment.
@@ -49,7 +49,7 @@ func TestJobLifecycleReleaseAndReview(t *testing.T) {
 	h.want(403, "PUT", status, stranger.Token, map[string]any{"estado": "EN_PROCESO"})
 	h.want(422, "PUT", status, pro.Token, map[string]any{"estado": "VOLANDO"})
 	h.want(400, "PUT", status, pro.Token, map[string]any{"estado": "COMPLETADO", "nota": "Terminé todo el trabajo"})
-	if r := h.want(200, "PUT", status, pro.Token, map[string]any{"estado": "EN_PROCESO", "nota": "Arranco mañana"}).m(t); r["estado"] != "EN_PROCESO" || r["fecha_inicio"] == nil {
+	if r := h.want(200, "PUT", status, pro.Token, map[string]any{"estado": "EN_PROCESO", "nota": "Arranco mañana"}).Map(t); r["estado"] != "EN_PROCESO" || r["fecha_inicio"] == nil {
 		t.Fatalf("start: %v", r)
 	}
 	h.want(400, "PUT", status, pro.Token, map[string]any{"estado": "EN_PROCESO"})
@@ -60,7 +60,7 @@ func TestJobLifecycleReleaseAndReview(t *testing.T) {
 	}
 	h.want(422, "PUT", status, pro.Token, map[string]any{"estado": "COMPLETADO", "nota": "Terminé todo el trabajo", "imagenes": imgs})
 	h.want(400, "PUT", status, cli.Token, map[string]any{"estado": "APROBADO"}) // step approval needs delivery
-	r := h.want(200, "PUT", status, pro.Token, map[string]any{"estado": "COMPLETADO", "nota": "Terminé todo el trabajo", "imagenes": imgs[:2]}).m(t)
+	r := h.want(200, "PUT", status, pro.Token, map[string]any{"estado": "COMPLETADO", "nota": "Terminé todo el trabajo", "imagenes": imgs[:2]}).Map(t)
 	if r["estado"] != "COMPLETADO" || r["fecha_fin"] == nil || len(r["imagenes"].([]any)) != 2 || r["fecha_aprobacion_automatica"] == nil {
 		t.Fatalf("deliver: %v", r)
 	}
@@ -68,7 +68,7 @@ func TestJobLifecycleReleaseAndReview(t *testing.T) {
 	// Release needs the professional's payout account.
 	h.want(403, "POST", "/api/v1/cliente/trabajo/"+jobID+"/finalizar", pro.Token, nil)
 	h.want(403, "POST", "/api/v1/cliente/trabajo/"+jobID+"/finalizar", stranger.Token, nil)
-	if r := h.want(400, "POST", "/api/v1/cliente/trabajo/"+jobID+"/finalizar", cli.Token, nil).m(t); r["code"] != "sin_cuenta_de_pago" {
+	if r := h.want(400, "POST", "/api/v1/cliente/trabajo/"+jobID+"/finalizar", cli.Token, nil).Map(t); r["code"] != "sin_cuenta_de_pago" {
 		t.Fatalf("payout check: %v", r)
 	}
 	h.publish("professionals", pro.ID, events.ProfessionalProfileUpdatedV1{UsuarioID: pro.ID, EstadoVerificacion: "APROBADO", PayoutAccount: "juan.mp"})
@@ -76,7 +76,7 @@ func TestJobLifecycleReleaseAndReview(t *testing.T) {
 	h.eventually("payout account replicated", func() bool {
 		res := h.do("POST", "/api/v1/cliente/trabajo/"+jobID+"/finalizar", cli.Token, nil)
 		if res.Status == 200 {
-			fin = res.m(t)
+			fin = res.Map(t)
 		}
 		return res.Status == 200
 	})
@@ -94,7 +94,7 @@ func TestJobLifecycleReleaseAndReview(t *testing.T) {
 	// Reviews: only the client, once.
 	h.want(403, "POST", "/api/v1/resenas", pro.Token, map[string]any{"trabajo_id": jobID, "rating": 5})
 	h.want(422, "POST", "/api/v1/resenas", cli.Token, map[string]any{"trabajo_id": jobID, "rating": 6})
-	rv := h.want(201, "POST", "/api/v1/cliente/trabajo/"+jobID+"/resena", cli.Token, map[string]any{"rating": 4, "texto_resena": "Muy prolijo"}).m(t)
+	rv := h.want(201, "POST", "/api/v1/cliente/trabajo/"+jobID+"/resena", cli.Token, map[string]any{"rating": 4, "texto_resena": "Muy prolijo"}).Map(t)
 	if rv["profesional_rating_promedio"] != float64(4) || rv["profesional_total_resenas"] != float64(1) || rv["resena"].(map[string]any)["rating"] != float64(4) {
 		t.Fatalf("review: %v", rv)
 	}
@@ -105,16 +105,16 @@ func TestJobLifecycleReleaseAndReview(t *testing.T) {
 	}
 	// Public list (no token), by user id and by profile id; stats.
 	var list []map[string]any
-	doAt(t, h.base, "GET", "/api/v1/resenas/professional/"+pro.ID, "", nil, nil).json(t, &list)
+	doAt(t, h.base, "GET", "/api/v1/resenas/professional/"+pro.ID, "", nil, nil).Decode(t, &list)
 	if len(list) != 1 || list[0]["nombre_cliente"] != "Ana Test" || list[0]["texto_resena"] != "Muy prolijo" {
 		t.Fatalf("reviews: %v", list)
 	}
 	profileID := h.dir.pros[pro.ID]["id"].(string)
-	doAt(t, h.base, "GET", "/api/v1/resenas/professional/"+profileID, "", nil, nil).json(t, &list)
+	doAt(t, h.base, "GET", "/api/v1/resenas/professional/"+profileID, "", nil, nil).Decode(t, &list)
 	if len(list) != 1 {
 		t.Fatalf("reviews by profile id: %v", list)
 	}
-	st := doAt(t, h.base, "GET", "/api/v1/resenas/profesional/"+pro.ID+"/estadisticas", "", nil, nil).m(t)
+	st := doAt(t, h.base, "GET", "/api/v1/resenas/profesional/"+pro.ID+"/estadisticas", "", nil, nil).Map(t)
 	if st["promedio"] != float64(4) || st["total"] != float64(1) || st["porcentaje_recomendado"] != float64(100) ||
 		st["porcentaje_excelente"] != float64(0) || st["distribucion"].(map[string]any)["4"] != float64(1) {
 		t.Fatalf("stats: %v", st)
@@ -122,7 +122,7 @@ func TestJobLifecycleReleaseAndReview(t *testing.T) {
 
 	// Timeline and the info messages of the whole flow.
 	var tl []map[string]any
-	h.want(200, "GET", "/api/v1/trabajos/"+jobID+"/timeline", cli.Token, nil).json(t, &tl)
+	h.want(200, "GET", "/api/v1/trabajos/"+jobID+"/timeline", cli.Token, nil).Decode(t, &tl)
 	if len(tl) < 6 || tl[0]["estado_nuevo"] != "PENDIENTE_PAGO" {
 		t.Fatalf("timeline: %v", tl)
 	}
@@ -142,16 +142,16 @@ func TestJobLifecycleReleaseAndReview(t *testing.T) {
 	h.want(200, "GET", "/api/v1/cliente/trabajo/"+jobID, cli.Token, nil)
 	h.want(403, "GET", "/api/v1/cliente/trabajo/"+jobID, stranger.Token, nil)
 	var jobs []map[string]any
-	h.want(200, "GET", "/api/v1/professional/trabajos", pro.Token, nil).json(t, &jobs)
+	h.want(200, "GET", "/api/v1/professional/trabajos", pro.Token, nil).Decode(t, &jobs)
 	if len(jobs) != 1 {
 		t.Fatalf("pro jobs: %v", jobs)
 	}
 	h.want(403, "GET", "/api/v1/admin/trabajos", cli.Token, nil)
-	h.want(200, "GET", "/api/v1/admin/trabajos", admin.Token, nil).json(t, &jobs)
+	h.want(200, "GET", "/api/v1/admin/trabajos", admin.Token, nil).Decode(t, &jobs)
 	if len(jobs) != 1 {
 		t.Fatalf("admin jobs: %v", jobs)
 	}
-	if r := doAt(t, h.base, "GET", "/internal/trabajos/"+jobID, "", nil, map[string]string{"X-Internal-Key": "dev-internal-key"}); r.Status != 200 || r.m(t)["estado_escrow"] != "LIBERADO" {
+	if r := doAt(t, h.base, "GET", "/internal/trabajos/"+jobID, "", nil, map[string]string{"X-Internal-Key": "dev-internal-key"}); r.Status != 200 || r.Map(t)["estado_escrow"] != "LIBERADO" {
 		t.Fatalf("internal: %d %s", r.Status, r.Body)
 	}
 	if r := doAt(t, h.base, "GET", "/internal/trabajos/"+jobID, "", nil, nil); r.Status != 401 {
@@ -168,9 +168,9 @@ func TestCancelBeforeAndAfterPayment(t *testing.T) {
 
 	// Before payment: CANCELADO at once, nothing to refund.
 	oid, _ := h.offer(cli, pro, 1000)
-	jobID := h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).m(t)["trabajo_id"].(string)
+	jobID := h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).Map(t)["trabajo_id"].(string)
 	h.want(403, "POST", "/api/v1/cliente/trabajo/"+jobID+"/cancelar", stranger.Token, nil)
-	r := h.want(200, "POST", "/api/v1/cliente/trabajo/"+jobID+"/cancelar", cli.Token, nil).m(t)
+	r := h.want(200, "POST", "/api/v1/cliente/trabajo/"+jobID+"/cancelar", cli.Token, nil).Map(t)
 	if tr := r["trabajo"].(map[string]any); tr["estado"] != "CANCELADO" || tr["estado_escrow"] != "CANCELADO" || r["refund_id"] != nil {
 		t.Fatalf("cancel unpaid: %v", r)
 	}
@@ -182,7 +182,7 @@ func TestCancelBeforeAndAfterPayment(t *testing.T) {
 
 	// After payment: JobCancelled paid → payments refunds → CANCELADO_REEMBOLSADO.
 	jobID, chat := h.paidJob(cli, pro, 3000)
-	r = h.want(200, "PUT", "/api/v1/trabajos/"+jobID+"/cancel", pro.Token, map[string]any{"motivo": "No puedo ir esta semana"}).m(t)
+	r = h.want(200, "PUT", "/api/v1/trabajos/"+jobID+"/cancel", pro.Token, map[string]any{"motivo": "No puedo ir esta semana"}).Map(t)
 	tr := r["trabajo"].(map[string]any)
 	if r["refund_id"] != "refund-"+jobID[:8] || tr["estado_escrow"] != "CANCELADO_REEMBOLSADO" || tr["estado"] != "CANCELADO" ||
 		tr["monto_liberado"] != float64(0) || r["mensaje"] != "Trabajo cancelado. Reembolso de $3000.00 procesado." {
@@ -196,7 +196,7 @@ func TestCancelBeforeAndAfterPayment(t *testing.T) {
 	jobID, _ = h.paidJob(cli, pro, 4000)
 	h.want(403, "POST", "/api/v1/admin/trabajo/"+jobID+"/cancelar", cli.Token, nil)
 	h.pay.setMode("silent")
-	r = h.want(202, "POST", "/api/v1/admin/trabajo/"+jobID+"/cancelar", admin.Token, nil).m(t)
+	r = h.want(202, "POST", "/api/v1/admin/trabajo/"+jobID+"/cancelar", admin.Token, nil).Map(t)
 	if r["trabajo"].(map[string]any)["estado"] != "CANCELADO" {
 		t.Fatalf("admin cancel: %v", r)
 	}
@@ -213,14 +213,14 @@ func TestDisputes(t *testing.T) {
 
 	// Unpaid jobs cannot be disputed.
 	oid, _ := h.offer(cli, pro, 1000)
-	unpaid := h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).m(t)["trabajo_id"].(string)
+	unpaid := h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).Map(t)["trabajo_id"].(string)
 	h.want(400, "POST", "/api/v1/disputas", cli.Token, map[string]any{"trabajo_id": unpaid, "tipo": "NO_REALIZADO", "descripcion": "No vino nunca a casa"})
 
 	jobID, _ := h.paidJob(cli, pro, 5000)
 	body := map[string]any{"trabajo_id": jobID, "tipo": "CALIDAD_TRABAJO", "descripcion": "Quedó una pérdida en la cañería"}
 	h.want(403, "POST", "/api/v1/disputas", stranger.Token, body)
 	h.want(422, "POST", "/api/v1/disputas", cli.Token, map[string]any{"trabajo_id": jobID, "tipo": "CAPRICHO", "descripcion": "Quedó una pérdida en la cañería"})
-	d := h.want(201, "POST", "/api/v1/disputas", cli.Token, body).m(t)
+	d := h.want(201, "POST", "/api/v1/disputas", cli.Token, body).Map(t)
 	if d["estado"] != "ABIERTA" || d["abierta_por"] != cli.ID {
 		t.Fatalf("dispute: %v", d)
 	}
@@ -232,15 +232,15 @@ func TestDisputes(t *testing.T) {
 	h.want(400, "POST", "/api/v1/cliente/trabajo/"+jobID+"/cancelar", cli.Token, nil)
 	h.want(400, "POST", "/api/v1/disputas", pro.Token, body)
 	var list []map[string]any
-	h.want(200, "GET", "/api/v1/disputas", pro.Token, nil).json(t, &list)
+	h.want(200, "GET", "/api/v1/disputas", pro.Token, nil).Decode(t, &list)
 	if len(list) != 1 {
 		t.Fatalf("pro disputes: %v", list)
 	}
-	h.want(200, "GET", "/api/v1/disputas", stranger.Token, nil).json(t, &list)
+	h.want(200, "GET", "/api/v1/disputas", stranger.Token, nil).Decode(t, &list)
 	if len(list) != 0 {
 		t.Fatalf("stranger disputes: %v", list)
 	}
-	h.want(200, "GET", "/api/v1/disputas", admin.Token, nil).json(t, &list)
+	h.want(200, "GET", "/api/v1/disputas", admin.Token, nil).Decode(t, &list)
 	if len(list) != 1 {
 		t.Fatalf("admin disputes: %v", list)
 	}
@@ -258,7 +258,7 @@ func TestDisputes(t *testing.T) {
 
 	// For the client → refund.
 	job2, _ := h.paidJob(cli, pro, 6000)
-	d2 := h.want(201, "POST", "/api/v1/disputas", pro.Token, map[string]any{"trabajo_id": job2, "tipo": "OTRO", "descripcion": "El cliente no me deja entrar"}).m(t)
+	d2 := h.want(201, "POST", "/api/v1/disputas", pro.Token, map[string]any{"trabajo_id": job2, "tipo": "OTRO", "descripcion": "El cliente no me deja entrar"}).Map(t)
 	h.want(200, "POST", "/api/v1/disputas/"+d2["id"].(string)+"/resolver", admin.Token, map[string]any{"a_favor": "cliente", "resolucion": "Se reembolsa al cliente"})
 	h.eventually("refunded after dispute", func() bool {
 		j := h.job(job2, cli)
@@ -346,7 +346,7 @@ func TestHireFixedPriceService(t *testing.T) {
 	h.dir.mu.Unlock()
 	h.want(403, "POST", "/api/v1/cliente/servicios/"+svcID+"/contratar", pro.Token, nil)
 	h.want(404, "POST", "/api/v1/cliente/servicios/6f1c8c57-3c59-4c42-9a0c-3d6f5f0e2b11/contratar", cli.Token, nil)
-	r := h.want(200, "POST", "/api/v1/cliente/servicios/"+svcID+"/contratar", cli.Token, nil).m(t)
+	r := h.want(200, "POST", "/api/v1/cliente/servicios/"+svcID+"/contratar", cli.Token, nil).Map(t)
 	if r["payment_url"] == nil || r["oferta"].(map[string]any)["precio_final"] != 8500.5 || r["oferta"].(map[string]any)["servicio_id"] != svcID {
 		t.Fatalf("hire: %v", r)
 	}
@@ -365,7 +365,7 @@ func TestReleaseBeforePaymentAppliesForward(t *testing.T) {
 	cli := h.newUser("CLIENTE", "Ana")
 	pro := h.newPro("Juan", "APROBADO", "juan.mp")
 	oid, chat := h.offer(cli, pro, 5000)
-	jobID := h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).m(t)["trabajo_id"].(string)
+	jobID := h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).Map(t)["trabajo_id"].(string)
 	h.publish("payments", jobID, events.EscrowReleasedV1{TrabajoID: jobID, ProfesionalID: pro.ID, PrecioCentavos: 500000,
 		ComisionCentavos: 100000, LiberadoCentavos: 400000, TasaComisionBasisPt: 2000, PayoutID: "po-1"})
 	h.eventually("released", func() bool { return h.job(jobID, cli)["estado_escrow"] == "LIBERADO" })

@@ -44,11 +44,11 @@ func TestOfferCreationRules(t *testing.T) {
 	}
 
 	// Both paths create; the offer appears in the chat as an `oferta` message.
-	o := h.want(201, "POST", "/api/v1/professional/ofertas", pro.Token, with("precio_final", 10000000)).m(t)
+	o := h.want(201, "POST", "/api/v1/professional/ofertas", pro.Token, with("precio_final", 10000000)).Map(t)
 	if o["estado"] != "OFERTADO" || o["precio_final"] != float64(10000000) || o["expires_at"] == nil || o["profesional_id"] != pro.ID {
 		t.Fatalf("offer: %v", o)
 	}
-	o2 := h.want(201, "POST", "/api/v1/ofertas", pro.Token, ok).m(t)
+	o2 := h.want(201, "POST", "/api/v1/ofertas", pro.Token, ok).Map(t)
 	if o2["precio_final"] != 150000.5 {
 		t.Fatalf("price %v", o2["precio_final"])
 	}
@@ -64,20 +64,20 @@ func TestOfferCreationRules(t *testing.T) {
 
 	// Reading.
 	var list []map[string]any
-	h.want(200, "GET", "/api/v1/cliente/ofertas", cli.Token, nil).json(t, &list)
+	h.want(200, "GET", "/api/v1/cliente/ofertas", cli.Token, nil).Decode(t, &list)
 	if len(list) != 2 || list[0]["id"] != o2["id"] {
 		t.Fatalf("client offers (newest first): %v", list)
 	}
-	h.want(200, "GET", "/api/v1/professional/ofertas", pro.Token, nil).json(t, &list)
+	h.want(200, "GET", "/api/v1/professional/ofertas", pro.Token, nil).Decode(t, &list)
 	if len(list) != 2 {
 		t.Fatalf("pro offers: %v", list)
 	}
 	h.want(403, "GET", "/api/v1/professional/ofertas", cli.Token, nil)
-	h.want(200, "GET", "/api/v1/ofertas", cli.Token, nil).json(t, &list)
+	h.want(200, "GET", "/api/v1/ofertas", cli.Token, nil).Decode(t, &list)
 	if len(list) != 2 {
 		t.Fatalf("mine: %v", list)
 	}
-	h.want(200, "GET", "/api/v1/ofertas", other.Token, nil).json(t, &list)
+	h.want(200, "GET", "/api/v1/ofertas", other.Token, nil).Decode(t, &list)
 	if len(list) != 0 {
 		t.Fatalf("other sees %v", list)
 	}
@@ -96,7 +96,7 @@ func TestOfferRejectWithdrawAndExpiry(t *testing.T) {
 	oid, chat := h.offer(cli, pro, 5000)
 	h.want(403, "POST", "/api/v1/cliente/ofertas/"+oid+"/reject", pro.Token, nil)
 	h.want(403, "POST", "/api/v1/cliente/ofertas/"+oid+"/reject", other.Token, nil)
-	r := h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/reject", cli.Token, nil).m(t)
+	r := h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/reject", cli.Token, nil).Map(t)
 	if r["estado"] != "RECHAZADO" {
 		t.Fatalf("reject: %v", r)
 	}
@@ -110,7 +110,7 @@ func TestOfferRejectWithdrawAndExpiry(t *testing.T) {
 	// Withdraw: only the offer's professional, only while open.
 	oid2, _ := h.offer(cli, pro, 5000)
 	h.want(403, "POST", "/api/v1/ofertas/"+oid2+"/retirar", cli.Token, nil)
-	if r := h.want(200, "DELETE", "/api/v1/ofertas/"+oid2, pro.Token, nil).m(t); r["estado"] != "RETIRADO" {
+	if r := h.want(200, "DELETE", "/api/v1/ofertas/"+oid2, pro.Token, nil).Map(t); r["estado"] != "RETIRADO" {
 		t.Fatalf("withdraw: %v", r)
 	}
 	h.want(400, "POST", "/api/v1/cliente/ofertas/"+oid2+"/accept", cli.Token, nil)
@@ -118,7 +118,7 @@ func TestOfferRejectWithdrawAndExpiry(t *testing.T) {
 	// Expiry: the background timer moves an unanswered offer to EXPIRADO.
 	oid3, _ := h.offer(cli, pro, 5000)
 	h.eventually("offer expired", func() bool {
-		return h.want(200, "GET", "/api/v1/ofertas/"+oid3, cli.Token, nil).m(t)["estado"] == "EXPIRADO"
+		return h.want(200, "GET", "/api/v1/ofertas/"+oid3, cli.Token, nil).Map(t)["estado"] == "EXPIRADO"
 	})
 	h.want(400, "POST", "/api/v1/cliente/ofertas/"+oid3+"/accept", cli.Token, nil)
 	h.waitCount(events.StreamMarketplace, events.SubjOfferExpired, 1)
@@ -137,7 +137,7 @@ func TestAcceptSagaReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := h.want(200, "PUT", "/api/v1/ofertas/"+oid+"/accept", cli.Token, nil).m(t)
+	r := h.want(200, "PUT", "/api/v1/ofertas/"+oid+"/accept", cli.Token, nil).Map(t)
 	jobID := r["trabajo_id"].(string)
 	// The professional sees the offer and the job change live.
 	seen := map[string]bool{}
@@ -185,16 +185,16 @@ func TestAcceptSagaFailureCompensates(t *testing.T) {
 	pro := h.newPro("Juan", "APROBADO", "")
 	oid, chat := h.offer(cli, pro, 25000)
 	h.pay.setMode("fail")
-	r := h.want(502, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).m(t)
+	r := h.want(502, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).Map(t)
 	if r["code"] != "checkout_fallido" {
 		t.Fatalf("502 body: %v", r)
 	}
 	// Compensated: the offer is open again, the job cancelled.
-	if o := h.want(200, "GET", "/api/v1/ofertas/"+oid, cli.Token, nil).m(t); o["estado"] != "OFERTADO" {
+	if o := h.want(200, "GET", "/api/v1/ofertas/"+oid, cli.Token, nil).Map(t); o["estado"] != "OFERTADO" {
 		t.Fatalf("offer after failure: %v", o)
 	}
 	var jobs []map[string]any
-	h.want(200, "GET", "/api/v1/cliente/trabajos", cli.Token, nil).json(t, &jobs)
+	h.want(200, "GET", "/api/v1/cliente/trabajos", cli.Token, nil).Decode(t, &jobs)
 	if len(jobs) != 1 || jobs[0]["estado"] != "CANCELADO" || jobs[0]["estado_escrow"] != "CANCELADO" {
 		t.Fatalf("jobs after failure: %v", jobs)
 	}
@@ -203,7 +203,7 @@ func TestAcceptSagaFailureCompensates(t *testing.T) {
 	}
 	// The client can try again; this time payments answers.
 	h.pay.setMode("ok")
-	r = h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).m(t)
+	r = h.want(200, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).Map(t)
 	if r["payment_url"] == nil {
 		t.Fatalf("retry: %v", r)
 	}
@@ -215,7 +215,7 @@ func TestAcceptSagaTimeout(t *testing.T) {
 	pro := h.newPro("Juan", "APROBADO", "")
 	oid, _ := h.offer(cli, pro, 25000)
 	h.pay.setMode("silent")
-	r := h.want(202, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).m(t)
+	r := h.want(202, "POST", "/api/v1/cliente/ofertas/"+oid+"/accept", cli.Token, nil).Map(t)
 	jobID, _ := r["trabajo_id"].(string)
 	if jobID == "" || r["payment_url"] != nil {
 		t.Fatalf("202 body: %v", r)
