@@ -16,7 +16,6 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -101,20 +100,8 @@ func New(ctx context.Context, d Deps) (*Gateway, error) {
 	// httpx.NewApp's settings, plus two the edge needs: a body limit sized for several
 	// 10 MiB files, and no multipart pre-parsing, so uploads stream through untouched
 	// instead of being spooled and re-encoded by the gateway.
-	app := fiber.New(fiber.Config{
-		AppName:                      "gateway",
-		BodyLimit:                    cfg.MaxBody,
-		DisableStartupMessage:        true,
-		ErrorHandler:                 httpx.ErrorHandler(d.Log),
-		ReadTimeout:                  cfg.UploadTimeout,
-		WriteTimeout:                 cfg.UploadTimeout,
-		IdleTimeout:                  2 * time.Minute,
-		StreamRequestBody:            true,
-		DisablePreParseMultipartForm: true,
-	})
-	app.Use(recover.New())
-	app.Use(httpx.RequestID())
-	app.Use(reg.FiberMiddleware())
+	app := httpx.NewApp(httpx.Config{Name: "gateway", BodyLimit: cfg.MaxBody, Timeout: cfg.UploadTimeout,
+		RawMultipart: true, Logger: d.Log, Metrics: reg})
 	corsMW, err := g.corsMiddleware()
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)

@@ -27,6 +27,11 @@ type Config struct {
 	BodyLimit int // bytes; 0 means 55 MiB: five 10 MiB KYC files (JSON is held to 1 MiB by BindJSON)
 	Logger    *slog.Logger
 	Metrics   *metrics.Registry // may be nil
+	// Timeout bounds reading a request and writing its answer; 0 means 30s. The gateway
+	// sets it to its upload timeout.
+	Timeout time.Duration
+	// RawMultipart leaves multipart bodies unparsed, for a proxy that streams them on.
+	RawMultipart bool
 }
 
 // ErrorBody is the SPEC §2 error shape.
@@ -44,15 +49,19 @@ func NewApp(cfg Config) *fiber.App {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
 	app := fiber.New(fiber.Config{
-		AppName:               cfg.Name,
-		BodyLimit:             cfg.BodyLimit,
-		DisableStartupMessage: true,
-		ErrorHandler:          ErrorHandler(cfg.Logger),
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
-		StreamRequestBody:     true,
+		AppName:                      cfg.Name,
+		BodyLimit:                    cfg.BodyLimit,
+		DisableStartupMessage:        true,
+		ErrorHandler:                 ErrorHandler(cfg.Logger),
+		ReadTimeout:                  cfg.Timeout,
+		WriteTimeout:                 cfg.Timeout,
+		IdleTimeout:                  2 * time.Minute,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: cfg.RawMultipart,
 	})
 	app.Use(recover.New())
 	app.Use(RequestID())
