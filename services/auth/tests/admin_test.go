@@ -63,7 +63,7 @@ func TestAdminListingSearchBanUnban(t *testing.T) {
 	victim.Access, victim.Refresh = h.login(victim.Email, "secreto123")
 
 	r := h.do("GET", "/api/v1/admin/users?page=2&limit=5", adm.Access, nil)
-	expect(t, r, 200, "list")
+	r.Expect(t, 200, "list")
 	m := r.Map(t)
 	if m["total"] != float64(13) || m["page"] != float64(2) || m["limit"] != float64(5) || m["totalPages"] != float64(3) {
 		t.Fatalf("list: %s", r.Body)
@@ -89,7 +89,7 @@ func TestAdminListingSearchBanUnban(t *testing.T) {
 	}
 
 	r = h.do("GET", "/api/v1/admin/users/search?email=CLIENTE0", adm.Access, nil)
-	expect(t, r, 200, "search")
+	r.Expect(t, 200, "search")
 	if l := r.List(t); len(l) != 10 {
 		t.Fatalf("search results %d, want 10", len(l))
 	}
@@ -100,43 +100,43 @@ func TestAdminListingSearchBanUnban(t *testing.T) {
 	if l := h.do("GET", "/api/v1/admin/users/search?email=%25%25", adm.Access, nil).List(t); len(l) != 0 {
 		t.Fatalf("wildcards must be literal: %d results", len(l))
 	}
-	expectError(t, h.do("GET", "/api/v1/admin/users/search?email=c", adm.Access, nil), 400, "short search")
+	h.do("GET", "/api/v1/admin/users/search?email=c", adm.Access, nil).ExpectError(t, 400, "short search")
 
 	// Ban.
 	r = h.do("POST", "/api/v1/admin/users/"+victim.ID+"/ban", adm.Access, nil)
-	expect(t, r, 200, "ban")
+	r.Expect(t, 200, "ban")
 	if m := r.Map(t); m["user_id"] != victim.ID || m["is_active"] != false || m["email"] != victim.Email || m["mensaje"] == nil {
 		t.Fatalf("ban answer: %s", r.Body)
 	}
-	expectError(t, h.do("POST", "/api/v1/admin/users/"+victim.ID+"/ban", adm.Access, nil), 400, "ban twice")
-	expectError(t, h.do("POST", "/api/v1/admin/users/"+adm.ID+"/ban", adm.Access, nil), 403, "ban an admin")
-	expectError(t, h.do("POST", "/api/v1/admin/users/6f1c2d3e-4b5a-4c6d-8e7f-001122334400/ban", adm.Access, nil), 404, "ban unknown")
-	expectError(t, h.do("POST", "/api/v1/admin/users/not-a-uuid/ban", adm.Access, nil), 404, "ban malformed id")
+	h.do("POST", "/api/v1/admin/users/"+victim.ID+"/ban", adm.Access, nil).ExpectError(t, 400, "ban twice")
+	h.do("POST", "/api/v1/admin/users/"+adm.ID+"/ban", adm.Access, nil).ExpectError(t, 403, "ban an admin")
+	h.do("POST", "/api/v1/admin/users/6f1c2d3e-4b5a-4c6d-8e7f-001122334400/ban", adm.Access, nil).ExpectError(t, 404, "ban unknown")
+	h.do("POST", "/api/v1/admin/users/not-a-uuid/ban", adm.Access, nil).ExpectError(t, 404, "ban malformed id")
 
 	// The live token dies within a second (ban list), sessions are revoked, login refused.
 	t0 := time.Now()
 	eventually(t, time.Second, "ban list entry", func() bool { return h.env.Bans.IsBanned(victim.ID) })
 	t.Logf("ban list updated %s after the ban answered", time.Since(t0))
 	r = h.do("POST", "/api/v1/auth/validate-token", victim.Access, nil)
-	expectError(t, r, 401, "banned live token")
-	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": victim.Refresh}), 401, "banned refresh")
+	r.ExpectError(t, 401, "banned live token")
+	h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": victim.Refresh}).ExpectError(t, 401, "banned refresh")
 	r = h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": victim.Email, "password": "secreto123"})
-	if m := expectError(t, r, 401, "banned login"); !strings.HasPrefix(m["detail"].(string), "Tu cuenta ha sido desactivada") {
+	if m := r.ExpectError(t, 401, "banned login"); !strings.HasPrefix(m["detail"].(string), "Tu cuenta ha sido desactivada") {
 		t.Fatalf("banned login message: %s", r.Body)
 	}
 	// A wrong password for a banned account is just bad credentials (reveals nothing).
 	r = h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": victim.Email, "password": "mala-clave"})
-	if m := expectError(t, r, 401, "banned wrong pw"); m["detail"] != "Email o contraseña incorrectos" {
+	if m := r.ExpectError(t, 401, "banned wrong pw"); m["detail"] != "Email o contraseña incorrectos" {
 		t.Fatalf("message: %s", r.Body)
 	}
 
 	// Unban.
 	r = h.do("POST", "/api/v1/admin/users/"+victim.ID+"/unban", adm.Access, nil)
-	expect(t, r, 200, "unban")
+	r.Expect(t, 200, "unban")
 	if m := r.Map(t); m["is_active"] != true {
 		t.Fatalf("unban answer: %s", r.Body)
 	}
-	expectError(t, h.do("POST", "/api/v1/admin/users/"+victim.ID+"/unban", adm.Access, nil), 400, "unban twice")
+	h.do("POST", "/api/v1/admin/users/"+victim.ID+"/unban", adm.Access, nil).ExpectError(t, 400, "unban twice")
 	eventually(t, time.Second, "ban list removal", func() bool { return !h.env.Bans.IsBanned(victim.ID) })
 	h.login(victim.Email, "secreto123")
 
@@ -174,7 +174,7 @@ func TestBanSurvivesNATSOutage(t *testing.T) {
 	adm := h.admin("admin@example.com")
 	u := h.register("caido@example.com", "secreto123", "CLIENTE")
 	h.env.NATS.Stop()
-	expect(t, h.do("POST", "/api/v1/admin/users/"+u.ID+"/ban", adm.Access, nil), 200, "ban with NATS down")
+	h.do("POST", "/api/v1/admin/users/"+u.ID+"/ban", adm.Access, nil).Expect(t, 200, "ban with NATS down")
 	time.Sleep(300 * time.Millisecond)
 	h.env.NATS.Restart(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

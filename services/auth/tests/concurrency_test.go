@@ -34,7 +34,7 @@ func TestConcurrentRegistrationAndReset(t *testing.T) {
 		t.Fatalf("register race: %v", got)
 	}
 
-	expect(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "carrera@example.com"}), 200, "forgot")
+	h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "carrera@example.com"}).Expect(t, 200, "forgot")
 	evs := resetEvents(t, h, 1)
 	if len(evs) != 1 {
 		t.Fatalf("events %d", len(evs))

@@ -14,7 +14,7 @@ func TestRegisterShapeRulesAndEvent(t *testing.T) {
 	h := start(t, nil)
 	r := h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "  Ana.Perez@Example.COM ", "password": "secreto123",
 		"nombre": "Ana", "apellido": "Pérez"})
-	expect(t, r, 201, "register")
+	r.Expect(t, 201, "register")
 	m := r.Map(t)
 	if m["email"] != "ana.perez@example.com" || m["rol"] != "CLIENTE" || m["is_active"] != true || m["es_cliente"] != true ||
 		m["es_admin"] != false || m["es_profesional"] != false || m["infracciones_chat"] != float64(0) ||
@@ -33,13 +33,13 @@ func TestRegisterShapeRulesAndEvent(t *testing.T) {
 	// Same email in another case: the SPEC's message.
 	r = h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ANA.PEREZ@example.com", "password": "secreto123",
 		"nombre": "Ana", "apellido": "Otra"})
-	if e := expectError(t, r, 400, "duplicate"); e["detail"] != "El email ya está registrado" {
+	if e := r.ExpectError(t, 400, "duplicate"); e["detail"] != "El email ya está registrado" {
 		t.Fatalf("duplicate message: %s", r.Body)
 	}
 	// ADMIN is never self-registered.
 	r = h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "root@example.com", "password": "secreto123",
 		"nombre": "R", "apellido": "R", "rol": "ADMIN"})
-	expectError(t, r, 403, "admin self-registration")
+	r.ExpectError(t, 403, "admin self-registration")
 	// Field rules.
 	for name, body := range map[string]map[string]any{
 		"short password": {"email": "a@example.com", "password": "1234567", "nombre": "A", "apellido": "B"},
@@ -49,14 +49,14 @@ func TestRegisterShapeRulesAndEvent(t *testing.T) {
 		"unknown rol":    {"email": "d@example.com", "password": "secreto123", "nombre": "A", "apellido": "B", "rol": "JEFE"},
 		"bad oficio":     {"email": "e@example.com", "password": "secreto123", "nombre": "A", "apellido": "B", "rol": "PROFESIONAL", "oficio_id": "x"},
 	} {
-		expectError(t, h.do("POST", "/api/v1/auth/register", "", body), 422, name)
+		h.do("POST", "/api/v1/auth/register", "", body).ExpectError(t, 422, name)
 	}
 
 	// A PROFESIONAL's trade travels in UserRegistered.
 	oficio := "6f1c2d3e-4b5a-4c6d-8e7f-001122334455"
 	r = h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "pro@example.com", "password": "secreto123",
 		"nombre": "Pro", "apellido": "Fesional", "rol": "PROFESIONAL", "oficio_id": oficio})
-	expect(t, r, 201, "register pro")
+	r.Expect(t, 201, "register pro")
 	pro := r.Map(t)
 	if pro["es_profesional"] != true {
 		t.Fatalf("pro: %s", r.Body)
@@ -75,14 +75,14 @@ func TestRegisterShapeRulesAndEvent(t *testing.T) {
 
 	// The internal read API.
 	r = h.do("GET", "/internal/accounts/"+e.UserID, "", nil)
-	expectError(t, r, 401, "internal without key")
+	r.ExpectError(t, 401, "internal without key")
 	req := internalGet(t, h.base+"/internal/accounts/"+e.UserID)
-	expect(t, req, 200, "internal account")
+	req.Expect(t, 200, "internal account")
 	ia := req.Map(t)
 	if ia["id"] != e.UserID || ia["oficio_id"] != oficio || ia["rol"] != "PROFESIONAL" || ia["is_active"] != true || ia["fecha_creacion"] == nil {
 		t.Fatalf("internal account: %s", req.Body)
 	}
-	expectError(t, internalGet(t, h.base+"/internal/accounts/6f1c2d3e-4b5a-4c6d-8e7f-001122334400"), 404, "internal unknown")
+	internalGet(t, h.base+"/internal/accounts/6f1c2d3e-4b5a-4c6d-8e7f-001122334400").ExpectError(t, 404, "internal unknown")
 }
 
 func decodeSegment(t *testing.T, s string) map[string]any {
@@ -105,7 +105,7 @@ func TestLoginTokensRefreshLogout(t *testing.T) {
 	// OAuth2 password form, as the frontend sends it (email in another case).
 	r := do(t, "POST", h.base+"/api/v1/auth/login", "", "application/x-www-form-urlencoded",
 		form(map[string]string{"username": "JUAN@example.com", "password": "secreto123"}))
-	expect(t, r, 200, "form login")
+	r.Expect(t, 200, "form login")
 	m := r.Map(t)
 	if m["token_type"] != "bearer" || m["expires_in"].(float64) < 900 || m["expires_in"].(float64) > 3600 {
 		t.Fatalf("login answer: %s", r.Body)
@@ -128,11 +128,11 @@ func TestLoginTokensRefreshLogout(t *testing.T) {
 	}
 	// The kid is published.
 	jr := h.do("GET", "/api/v1/auth/.well-known/jwks.json", "", nil)
-	expect(t, jr, 200, "jwks")
+	jr.Expect(t, 200, "jwks")
 	if !strings.Contains(string(jr.Body), hdr["kid"].(string)) || strings.Contains(string(jr.Body), `"d"`) {
 		t.Fatalf("jwks: %s", jr.Body)
 	}
-	expect(t, h.do("GET", "/auth/.well-known/jwks.json", "", nil), 200, "jwks without prefix")
+	h.do("GET", "/auth/.well-known/jwks.json", "", nil).Expect(t, 200, "jwks without prefix")
 
 	// JSON login and multipart form login work too.
 	a2, _ := h.login("juan@example.com", "secreto123")
@@ -141,21 +141,21 @@ func TestLoginTokensRefreshLogout(t *testing.T) {
 	}
 	mp := "--XX\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\njuan@example.com\r\n--XX\r\n" +
 		"Content-Disposition: form-data; name=\"password\"\r\n\r\nsecreto123\r\n--XX--\r\n"
-	expect(t, do(t, "POST", h.base+"/api/v1/auth/login", "", "multipart/form-data; boundary=XX", mp), 200, "multipart login")
+	do(t, "POST", h.base+"/api/v1/auth/login", "", "multipart/form-data; boundary=XX", mp).Expect(t, 200, "multipart login")
 
 	// validate-token.
 	r = h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": access})
-	expect(t, r, 200, "validate")
+	r.Expect(t, 200, "validate")
 	if v := r.Map(t); v["user_id"] != u.ID || v["rol"] != "CLIENTE" || v["email"] != "juan@example.com" {
 		t.Fatalf("validate: %s", r.Body)
 	}
-	expect(t, h.do("POST", "/api/v1/auth/validate-token", access, nil), 200, "validate by header")
-	expectError(t, h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": "garbage"}), 401, "validate garbage")
+	h.do("POST", "/api/v1/auth/validate-token", access, nil).Expect(t, 200, "validate by header")
+	h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": "garbage"}).ExpectError(t, 401, "validate garbage")
 
 	// Bad credentials: same answer for a wrong password and an unknown email.
 	r1 := h.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "juan@example.com", "password": "wrongpass"})
 	r2 := h.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "nadie@example.com", "password": "wrongpass"})
-	e1, e2 := expectError(t, r1, 401, "wrong password"), expectError(t, r2, 401, "unknown email")
+	e1, e2 := r1.ExpectError(t, 401, "wrong password"), r2.ExpectError(t, 401, "unknown email")
 	if e1["detail"] != "Email o contraseña incorrectos" || string(r1.Body) != string(r2.Body) {
 		t.Fatalf("answers differ: %s vs %s", r1.Body, r2.Body)
 	}
@@ -163,27 +163,27 @@ func TestLoginTokensRefreshLogout(t *testing.T) {
 
 	// Refresh rotates.
 	r = h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": refresh})
-	expect(t, r, 200, "refresh")
+	r.Expect(t, 200, "refresh")
 	m = r.Map(t)
 	refresh2 := m["refresh_token"].(string)
 	if refresh2 == refresh || m["access_token"] == "" {
 		t.Fatalf("refresh did not rotate: %s", r.Body)
 	}
-	expect(t, h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": m["access_token"].(string)}), 200, "refreshed access")
+	h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": m["access_token"].(string)}).Expect(t, 200, "refreshed access")
 	// Reusing the rotated token revokes the family: the successor dies too.
-	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": refresh}), 401, "reuse")
-	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": refresh2}), 401, "successor after reuse")
-	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": "nope"}), 401, "unknown refresh")
+	h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": refresh}).ExpectError(t, 401, "reuse")
+	h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": refresh2}).ExpectError(t, 401, "successor after reuse")
+	h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": "nope"}).ExpectError(t, 401, "unknown refresh")
 
 	// Logout revokes the session's refresh token; other sessions live on.
 	_, ra := h.login("juan@example.com", "secreto123")
 	_, rb := h.login("juan@example.com", "secreto123")
-	expect(t, h.do("POST", "/api/v1/auth/logout", "", map[string]string{"refresh_token": ra}), 200, "logout")
-	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": ra}), 401, "refresh after logout")
-	expect(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": rb}), 200, "other session")
+	h.do("POST", "/api/v1/auth/logout", "", map[string]string{"refresh_token": ra}).Expect(t, 200, "logout")
+	h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": ra}).ExpectError(t, 401, "refresh after logout")
+	h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": rb}).Expect(t, 200, "other session")
 
 	// Refresh tokens expire.
 	_, rc := h.login("juan@example.com", "secreto123")
 	h.clock.Advance(31 * 24 * time.Hour)
-	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": rc}), 401, "expired refresh")
+	h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": rc}).ExpectError(t, 401, "expired refresh")
 }

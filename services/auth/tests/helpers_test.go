@@ -93,17 +93,6 @@ func (h *harness) do(method, path, token string, body any) resp {
 	return do(h.t, method, h.base+path, token, "", body)
 }
 
-func expect(t *testing.T, r resp, status int, what string) {
-	t.Helper()
-	r.Expect(t, status, what)
-}
-
-// expectError checks status and the SPEC error shape (JSON with detail and code).
-func expectError(t *testing.T, r resp, status int, what string) map[string]any {
-	t.Helper()
-	return r.ExpectError(t, status, what)
-}
-
 type user struct {
 	ID, Email, Password, Rol string
 	Access, Refresh          string
@@ -113,7 +102,7 @@ func (h *harness) register(email, password, rol string) user {
 	h.t.Helper()
 	r := h.do("POST", "/api/v1/auth/register", "", map[string]any{"email": email, "password": password,
 		"nombre": "Nombre", "apellido": "Apellido", "rol": rol})
-	expect(h.t, r, 201, "register "+email)
+	r.Expect(h.t, 201, "register "+email)
 	m := r.Map(h.t)
 	return user{ID: m["id"].(string), Email: strings.ToLower(email), Password: password, Rol: rol}
 }
@@ -121,7 +110,7 @@ func (h *harness) register(email, password, rol string) user {
 func (h *harness) login(email, password string) (access, refresh string) {
 	h.t.Helper()
 	r := h.do("POST", "/api/v1/auth/login", "", map[string]any{"email": email, "password": password})
-	expect(h.t, r, 200, "login "+email)
+	r.Expect(h.t, 200, "login "+email)
 	m := r.Map(h.t)
 	return m["access_token"].(string), m["refresh_token"].(string)
 }

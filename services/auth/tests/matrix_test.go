@@ -52,7 +52,7 @@ func TestRoleMatrix(t *testing.T) {
 				t.Errorf("%s %s as %s: %d, want %d: %s", rw.method, rw.path, who, r.Status, want, r.Body)
 			}
 			if r.Status >= 400 {
-				expectError(t, r, r.Status, who+" "+rw.path)
+				r.ExpectError(t, r.Status, who+" "+rw.path)
 			}
 		}
 	}
@@ -60,8 +60,8 @@ func TestRoleMatrix(t *testing.T) {
 	for who, tok := range tokens {
 		email := strings.ReplaceAll(who, " ", "") + "-new@example.com"
 		r := h.do("POST", "/api/v1/auth/register", tok, map[string]any{"email": email, "password": "secreto123", "nombre": "N", "apellido": "A"})
-		expect(t, r, 201, "register as "+who)
-		expect(t, h.do("POST", "/api/v1/auth/login", tok, map[string]string{"email": email, "password": "secreto123"}), 200, "login as "+who)
+		r.Expect(t, 201, "register as "+who)
+		h.do("POST", "/api/v1/auth/login", tok, map[string]string{"email": email, "password": "secreto123"}).Expect(t, 200, "login as "+who)
 	}
 	// A user can never act on another through its own token: change-password only
 	// touches the caller (the target's password still works).
@@ -111,11 +111,11 @@ func TestBadBodies(t *testing.T) {
 				t.Errorf("%s %s: %d, want %v: %.200s", e.path, c.name, r.Status, c.want, r.Body)
 				continue
 			}
-			expectError(t, r, r.Status, e.path+" "+c.name)
+			r.ExpectError(t, r.Status, e.path+" "+c.name)
 		}
 	}
 	// Login: form without fields, unknown form media type.
-	expectError(t, do(t, "POST", h.base+"/api/v1/auth/login", "", "application/x-www-form-urlencoded", "username="), 422, "empty form")
-	expectError(t, do(t, "POST", h.base+"/api/v1/auth/login", "", "multipart/form-data", "x"), 422, "multipart without boundary")
-	expectError(t, do(t, "POST", h.base+"/api/v1/auth/login", "", "application/x-www-form-urlencoded", "%zz"), 422, "bad form")
+	do(t, "POST", h.base+"/api/v1/auth/login", "", "application/x-www-form-urlencoded", "username=").ExpectError(t, 422, "empty form")
+	do(t, "POST", h.base+"/api/v1/auth/login", "", "multipart/form-data", "x").ExpectError(t, 422, "multipart without boundary")
+	do(t, "POST", h.base+"/api/v1/auth/login", "", "application/x-www-form-urlencoded", "%zz").ExpectError(t, 422, "bad form")
 }

@@ -28,15 +28,15 @@ func TestForgotAndResetPassword(t *testing.T) {
 
 	known := h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "OLVIDO@example.com"})
 	unknown := h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "nadie@example.com"})
-	expect(t, known, 200, "forgot known")
-	expect(t, unknown, 200, "forgot unknown")
+	known.Expect(t, 200, "forgot known")
+	unknown.Expect(t, 200, "forgot unknown")
 	if string(known.Body) != string(unknown.Body) {
 		t.Fatalf("answers differ: %s vs %s", known.Body, unknown.Body)
 	}
 	if known.Map(t)["message"] != "Si el email existe, recibirás instrucciones para resetear tu contraseña." {
 		t.Fatalf("message: %s", known.Body)
 	}
-	expectError(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "no-es-email"}), 422, "bad email")
+	h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "no-es-email"}).ExpectError(t, 422, "bad email")
 
 	evs := resetEvents(t, h, 1)
 	if len(evs) != 1 {
@@ -52,35 +52,35 @@ func TestForgotAndResetPassword(t *testing.T) {
 	}
 
 	// The token works once; the reset revokes every session.
-	expectError(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": e.Token, "new_password": "corto"}), 422, "short password")
-	expect(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": e.Token, "new_password": "nuevaclave1"}), 200, "reset")
+	h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": e.Token, "new_password": "corto"}).ExpectError(t, 422, "short password")
+	h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": e.Token, "new_password": "nuevaclave1"}).Expect(t, 200, "reset")
 	r := h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": e.Token, "new_password": "otraclave22"})
-	if m := expectError(t, r, 400, "reuse"); m["detail"] != "Token inválido o expirado" {
+	if m := r.ExpectError(t, 400, "reuse"); m["detail"] != "Token inválido o expirado" {
 		t.Fatalf("reuse message: %s", r.Body)
 	}
-	expectError(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": "inventado", "new_password": "otraclave22"}), 400, "unknown token")
-	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": u.Refresh}), 401, "session after reset")
-	expectError(t, h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": "secreto123"}), 401, "old password")
+	h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": "inventado", "new_password": "otraclave22"}).ExpectError(t, 400, "unknown token")
+	h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": u.Refresh}).ExpectError(t, 401, "session after reset")
+	h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": "secreto123"}).ExpectError(t, 401, "old password")
 	h.login(u.Email, "nuevaclave1")
 
 	// A token expires after one hour.
-	expect(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": u.Email}), 200, "forgot again")
+	h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": u.Email}).Expect(t, 200, "forgot again")
 	evs = resetEvents(t, h, 2)
 	if len(evs) != 2 {
 		t.Fatalf("events: %d", len(evs))
 	}
 	h.clock.Advance(61 * time.Minute)
-	expectError(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": evs[1].Token, "new_password": "tardeclave1"}), 400, "expired token")
+	h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": evs[1].Token, "new_password": "tardeclave1"}).ExpectError(t, 400, "expired token")
 
 	// A newer request voids the older token.
-	expect(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": u.Email}), 200, "forgot 3")
-	expect(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": u.Email}), 200, "forgot 4")
+	h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": u.Email}).Expect(t, 200, "forgot 3")
+	h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": u.Email}).Expect(t, 200, "forgot 4")
 	evs = resetEvents(t, h, 4)
 	if len(evs) != 4 {
 		t.Fatalf("events: %d", len(evs))
 	}
-	expectError(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": evs[2].Token, "new_password": "viejaclave1"}), 400, "superseded token")
-	expect(t, h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": evs[3].Token, "new_password": "ultimaclave1"}), 200, "latest token")
+	h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": evs[2].Token, "new_password": "viejaclave1"}).ExpectError(t, 400, "superseded token")
+	h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": evs[3].Token, "new_password": "ultimaclave1"}).Expect(t, 200, "latest token")
 
 	changed := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjPasswordChanged, 2, 5*time.Second)
 	if len(changed) != 2 {
@@ -95,21 +95,21 @@ func TestChangePassword(t *testing.T) {
 	path := "/api/v1/users/me/change-password"
 
 	r := h.do("POST", path, u.Access, map[string]string{"current_password": "incorrecta", "new_password": "nuevaclave1"})
-	expectError(t, r, 400, "wrong current")
+	r.ExpectError(t, 400, "wrong current")
 	r = h.do("POST", path, u.Access, map[string]string{"current_password": "secreto123", "new_password": "secreto123"})
-	expectError(t, r, 400, "same as current")
-	expectError(t, h.do("POST", path, u.Access, map[string]string{"current_password": "secreto123", "new_password": "corta"}), 422, "short new")
-	expectError(t, h.do("POST", path, "", map[string]string{"current_password": "secreto123", "new_password": "nuevaclave1"}), 401, "anonymous")
+	r.ExpectError(t, 400, "same as current")
+	h.do("POST", path, u.Access, map[string]string{"current_password": "secreto123", "new_password": "corta"}).ExpectError(t, 422, "short new")
+	h.do("POST", path, "", map[string]string{"current_password": "secreto123", "new_password": "nuevaclave1"}).ExpectError(t, 401, "anonymous")
 
 	r = h.do("POST", path, u.Access, map[string]string{"current_password": "secreto123", "new_password": "nuevaclave1"})
-	expect(t, r, 200, "change")
+	r.Expect(t, 200, "change")
 	if m := r.Map(t); m["message"] != "Contraseña actualizada exitosamente" || m["success"] != true {
 		t.Fatalf("answer: %s", r.Body)
 	}
 	// Other sessions are revoked; the caller's own session lives on.
-	expectError(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": otherRefresh}), 401, "other session")
-	expect(t, h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": u.Refresh}), 200, "own session")
-	expectError(t, h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": "secreto123"}), 401, "old password")
+	h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": otherRefresh}).ExpectError(t, 401, "other session")
+	h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": u.Refresh}).Expect(t, 200, "own session")
+	h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": "secreto123"}).ExpectError(t, 401, "old password")
 	h.login(u.Email, "nuevaclave1")
 
 	evs := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjPasswordChanged, 1, 5*time.Second)
@@ -133,29 +133,29 @@ func TestRateLimitsPerAccountAndIP(t *testing.T) {
 	// An unknown email behaves exactly the same.
 	for _, email := range []string{u.Email, "fantasma@example.com"} {
 		for i := 0; i < 3; i++ {
-			expectError(t, login(email, "mala-clave"), 401, "failure")
+			login(email, "mala-clave").ExpectError(t, 401, "failure")
 		}
 		r := login(email, "secreto123")
-		if m := expectError(t, r, 429, "locked "+email); m["detail"] == "" {
+		if m := r.ExpectError(t, 429, "locked "+email); m["detail"] == "" {
 			t.Fatal("no message")
 		}
 	} // 9 IP attempts so far
-	expect(t, login("otro@example.com", "x"), 401, "other account")         // 10
-	expectError(t, login("otro2@example.com", "x"), 401, "other account 2") // 11
-	expectError(t, login("otro3@example.com", "x"), 401, "other account 3") // 12
-	expectError(t, login("otro4@example.com", "x"), 429, "per IP")          // 13
+	login("otro@example.com", "x").Expect(t, 401, "other account")         // 10
+	login("otro2@example.com", "x").ExpectError(t, 401, "other account 2") // 11
+	login("otro3@example.com", "x").ExpectError(t, 401, "other account 3") // 12
+	login("otro4@example.com", "x").ExpectError(t, 429, "per IP")          // 13
 
 	// The window passes.
 	h.clock.Advance(16 * time.Minute)
-	expect(t, login(u.Email, "secreto123"), 200, "after the window")
+	login(u.Email, "secreto123").Expect(t, 200, "after the window")
 
 	// forgot-password: per account (known or not) and per IP.
 	for _, email := range []string{u.Email, "fantasma@example.com"} {
-		expect(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": email}), 200, "forgot 1")
-		expect(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": email}), 200, "forgot 2")
-		expectError(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": email}), 429, "forgot 3 "+email)
+		h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": email}).Expect(t, 200, "forgot 1")
+		h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": email}).Expect(t, 200, "forgot 2")
+		h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": email}).ExpectError(t, 429, "forgot 3 "+email)
 	} // 6 IP hits: the 6th was already over the IP limit of 5 as well
-	expectError(t, h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "nuevo@example.com"}), 429, "forgot per IP")
+	h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "nuevo@example.com"}).ExpectError(t, 429, "forgot per IP")
 }
 
 // TestLoginTimingDoesNotRevealAccounts compares the time of a failed login for an
@@ -168,7 +168,7 @@ func TestLoginTimingDoesNotRevealAccounts(t *testing.T) {
 	for i := 0; i < 9; i++ {
 		for _, email := range []string{u.Email, "inexistente@example.com"} {
 			t0 := time.Now()
-			expectError(t, h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": "mala-clave"}), 401, "fail")
+			h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": "mala-clave"}).ExpectError(t, 401, "fail")
 			if email == u.Email {
 				ks = append(ks, time.Since(t0))
 			} else {

@@ -63,19 +63,23 @@ func tampered(t *testing.T, h *harness, real string) map[string]string {
 func TestTokenTamperingIsRefused(t *testing.T) {
 	h := start(t, nil)
 	u := h.user("tamper@example.com", "CLIENTE")
-	expect(t, h.do("POST", "/api/v1/auth/validate-token", u.Access, nil), 200, "real token")
+	h.do("POST", "/api/v1/auth/validate-token", u.Access, nil).Expect(t, 200, "real token")
 	for name, forged := range tampered(t, h, u.Access) {
-		expectError(t, h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": forged}), 401, name+" (validate)")
+		h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": forged}).ExpectError(t, 401, name+" (validate)")
 		// The same forgery on a protected endpoint and on an admin endpoint.
-		expectError(t, h.do("POST", "/api/v1/users/me/change-password", forged,
-			map[string]string{"current_password": "secreto123", "new_password": "otraclave1"}), 401, name+" (change-password)")
-		expectError(t, h.do("GET", "/api/v1/admin/users", forged, nil), 401, name+" (admin)")
+		h.do("POST", "/api/v1/users/me/change-password", forged,
+			map[string]string{"current_password": "secreto123", "new_password": "otraclave1"}).ExpectError(t,
+			401, name+" (change-password)")
+
+		h.do("GET", "/api/v1/admin/users", forged, nil).ExpectError(t, 401, name+" (admin)")
 	}
 	// Expired: the clock passes the token's exp.
 	h.clock.Advance(61 * time.Minute)
-	expectError(t, h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": u.Access}), 401, "expired")
-	expectError(t, h.do("POST", "/api/v1/users/me/change-password", u.Access,
-		map[string]string{"current_password": "secreto123", "new_password": "otraclave1"}), 401, "expired (change-password)")
+	h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": u.Access}).ExpectError(t, 401, "expired")
+	h.do("POST", "/api/v1/users/me/change-password", u.Access,
+		map[string]string{"current_password": "secreto123", "new_password": "otraclave1"}).ExpectError(t,
+		401, "expired (change-password)")
+
 }
 
 func TestKeyRotationKeepsSessions(t *testing.T) {
@@ -90,9 +94,9 @@ func TestKeyRotationKeepsSessions(t *testing.T) {
 		t.Fatalf("remote verify before rotation: %v", err)
 	}
 
-	expectError(t, h.do("POST", "/api/v1/auth/admin/keys/rotate", u.Access, nil), 403, "rotate as cliente")
+	h.do("POST", "/api/v1/auth/admin/keys/rotate", u.Access, nil).ExpectError(t, 403, "rotate as cliente")
 	r := h.do("POST", "/api/v1/auth/admin/keys/rotate", adm.Access, nil)
-	expect(t, r, 200, "rotate")
+	r.Expect(t, 200, "rotate")
 	newKid := r.Map(t)["kid"].(string)
 	if newKid == oldKid {
 		t.Fatal("rotation kept the kid")
@@ -110,14 +114,14 @@ func TestKeyRotationKeepsSessions(t *testing.T) {
 	// JWKS clients refetch on an unknown kid at most every 2 s.
 	time.Sleep(2100 * time.Millisecond)
 	for name, tok := range map[string]string{"old": u.Access, "new": access2} {
-		expect(t, h.do("POST", "/api/v1/auth/validate-token", tok, nil), 200, name+" token after rotation")
+		h.do("POST", "/api/v1/auth/validate-token", tok, nil).Expect(t, 200, name+" token after rotation")
 		if _, err := remote.Verify(context.Background(), tok); err != nil {
 			t.Fatalf("remote verify %s token after rotation: %v", name, err)
 		}
 	}
 	// A refresh after rotation keeps the session and gets a new-key token.
 	r = h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": u.Refresh})
-	expect(t, r, 200, "refresh after rotation")
+	r.Expect(t, 200, "refresh after rotation")
 
 	// The retired key leaves the JWKS only after every token it signed expired (access
 	// lifetime plus a grace period for instances that have not reloaded yet).
@@ -158,8 +162,8 @@ func TestAutomaticRotationOnAge(t *testing.T) {
 		t.Fatalf("new token kid %v, want %s", k, doc.Keys[0].Kid)
 	}
 	// The old token (issued at clock 0, valid 30 min) is checked at a clock inside its life.
-	expect(t, h.do("POST", "/api/v1/auth/validate-token", u.Access, nil), 200, "old token on the old instance")
+	h.do("POST", "/api/v1/auth/validate-token", u.Access, nil).Expect(t, 200, "old token on the old instance")
 	h3 := startAt(t, h.env, cfg, 0)
-	expect(t, h3.do("POST", "/api/v1/auth/validate-token", u.Access, nil), 200, "old token on another instance")
-	expect(t, h2.do("POST", "/api/v1/auth/validate-token", access2, nil), 200, "new-key token")
+	h3.do("POST", "/api/v1/auth/validate-token", u.Access, nil).Expect(t, 200, "old token on another instance")
+	h2.do("POST", "/api/v1/auth/validate-token", access2, nil).Expect(t, 200, "new-key token")
 }

@@ -110,13 +110,6 @@ func (h *harness) upload(path, token string, parts ...part) resp {
 	return testkit.Client{T: h.t, Base: h.base}.Multipart(http.MethodPost, path, token, tp...)
 }
 
-func expect(t *testing.T, r resp, status int, what string) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("%s: status %d, want %d; body %s", what, r.Status, status, r.Body)
-	}
-}
-
 // publish sends e as if its producer's outbox relay had, with a fresh Nats-Msg-Id.
 func (h *harness) publish(e events.Event, at time.Time) events.Envelope {
 	h.t.Helper()
@@ -211,10 +204,10 @@ var pngImg = []byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I
 func (h *harness) approved(nombre, apellido, oficio string, lat, lng float64, radio int) pro {
 	h.t.Helper()
 	p := h.register(nombre, apellido, oficio)
-	expect(h.t, h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": lat, "longitude": lng}), 200, "location")
-	expect(h.t, h.do("PUT", "/api/v1/professional/profile", p.token, map[string]any{"radio_cobertura_km": radio, "tarifa_por_hora": 5000}), 200, "profile")
-	expect(h.t, h.upload("/api/v1/professional/kyc/upload", p.token, part{"files", "dni.pdf", pdfDoc}), 200, "kyc upload")
-	expect(h.t, h.do("POST", "/api/v1/admin/kyc/approve/"+p.profID, h.adminToken(), nil), 200, "approve")
+	h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": lat, "longitude": lng}).Expect(h.t, 200, "location")
+	h.do("PUT", "/api/v1/professional/profile", p.token, map[string]any{"radio_cobertura_km": radio, "tarifa_por_hora": 5000}).Expect(h.t, 200, "profile")
+	h.upload("/api/v1/professional/kyc/upload", p.token, part{"files", "dni.pdf", pdfDoc}).Expect(h.t, 200, "kyc upload")
+	h.do("POST", "/api/v1/admin/kyc/approve/"+p.profID, h.adminToken(), nil).Expect(h.t, 200, "approve")
 	return p
 }
 

@@ -19,9 +19,9 @@ func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
 	cli := h.token(uuid.NewString(), authn.RoleCliente)
 	up := "/api/v1/professional/kyc/upload"
 
-	expect(t, h.upload(up, p.token, part{"files", "a.exe", []byte("MZ\x90\x00 not a document")}), 415, "wrong type")
-	expect(t, h.upload(up, p.token, part{"files", "a.pdf", []byte("plain text pretending to be pdf")}), 415, "type is sniffed, not trusted")
-	expect(t, h.upload(up, p.token, part{"files", "empty.pdf", nil}), 422, "empty file")
+	h.upload(up, p.token, part{"files", "a.exe", []byte("MZ\x90\x00 not a document")}).Expect(t, 415, "wrong type")
+	h.upload(up, p.token, part{"files", "a.pdf", []byte("plain text pretending to be pdf")}).Expect(t, 415, "type is sniffed, not trusted")
+	h.upload(up, p.token, part{"files", "empty.pdf", nil}).Expect(t, 422, "empty file")
 	big := append(append([]byte{}, pdfDoc...), bytes.Repeat([]byte("0"), 10<<20)...)
 	if r := h.upload(up, p.token, part{"files", "big.pdf", big}); r.Status != 413 {
 		t.Fatalf("too large: %d %s", r.Status, r.Body)
@@ -30,10 +30,10 @@ func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		six = append(six, part{"files", "d.pdf", pdfDoc})
 	}
-	expect(t, h.upload(up, p.token, six...), 422, "six files")
-	expect(t, h.upload(up, p.token), 422, "no files")
-	expect(t, h.do("POST", up, p.token, map[string]any{}), 415, "json to upload")
-	expect(t, h.do("POST", "/api/v1/professional/kyc/submit", p.token, nil), 400, "submit without documents")
+	h.upload(up, p.token, six...).Expect(t, 422, "six files")
+	h.upload(up, p.token).Expect(t, 422, "no files")
+	h.do("POST", up, p.token, map[string]any{}).Expect(t, 415, "json to upload")
+	h.do("POST", "/api/v1/professional/kyc/submit", p.token, nil).Expect(t, 400, "submit without documents")
 	if st := h.do("GET", "/api/v1/professional/kyc/status", p.token, nil).Map(t); st["estado_verificacion"] != "PENDIENTE" {
 		t.Fatalf("state changed by refused uploads: %v", st)
 	}
@@ -42,7 +42,7 @@ func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
 	}
 
 	r := h.upload(up, p.token, part{"files", "dni.pdf", pdfDoc}, part{"files", "selfie.png", pngImg})
-	expect(t, r, 200, "upload")
+	r.Expect(t, 200, "upload")
 	st := r.Map(t)
 	docs := st["documentos"].([]any)
 	if st["estado_verificacion"] != "EN_REVISION" || len(docs) != 2 {
@@ -53,10 +53,10 @@ func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
 	if r := h.do("GET", docURL, p.token, nil); r.Status != 200 || !bytes.Equal(r.Body, pdfDoc) || r.Header.Get("Cache-Control") != "private, no-store" {
 		t.Fatalf("owner reads document: %d %q", r.Status, r.Header.Get("Cache-Control"))
 	}
-	expect(t, h.do("GET", docURL, adm, nil), 200, "admin reads document")
-	expect(t, h.do("GET", docURL, other.token, nil), 404, "other professional")
-	expect(t, h.do("GET", docURL, cli, nil), 404, "client")
-	expect(t, h.do("GET", docURL, "", nil), 401, "anonymous")
+	h.do("GET", docURL, adm, nil).Expect(t, 200, "admin reads document")
+	h.do("GET", docURL, other.token, nil).Expect(t, 404, "other professional")
+	h.do("GET", docURL, cli, nil).Expect(t, 404, "client")
+	h.do("GET", docURL, "", nil).Expect(t, 401, "anonymous")
 
 	// Admin queue: in review, oldest first, with links.
 	h.upload(up, other.token, part{"files", "x.pdf", pdfDoc})
@@ -71,12 +71,12 @@ func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
 
 	// Reject needs a reason; then approve is refused (not in review); re-upload starts a
 	// new round with only the new documents.
-	expect(t, h.do("POST", "/api/v1/admin/kyc/reject/"+other.profID, adm, map[string]any{}), 422, "reject without reason")
+	h.do("POST", "/api/v1/admin/kyc/reject/"+other.profID, adm, map[string]any{}).Expect(t, 422, "reject without reason")
 	r = h.do("PUT", "/api/v1/admin/kyc/"+other.profID+"/reject", adm, map[string]any{"reason": "DNI ilegible"})
-	if expect(t, r, 200, "reject"); r.Map(t)["status"] != "rechazado" {
+	if r.Expect(t, 200, "reject"); r.Map(t)["status"] != "rechazado" {
 		t.Fatalf("reject %s", r.Body)
 	}
-	expect(t, h.do("POST", "/api/v1/admin/kyc/approve/"+other.profID, adm, nil), 400, "approve a rejected profile")
+	h.do("POST", "/api/v1/admin/kyc/approve/"+other.profID, adm, nil).Expect(t, 400, "approve a rejected profile")
 	if st := h.do("GET", "/api/v1/professional/kyc/status", other.token, nil).Map(t); st["estado_verificacion"] != "RECHAZADO" || st["motivo_rechazo"] != "DNI ilegible" {
 		t.Fatalf("rejected status %v", st)
 	}
@@ -86,12 +86,12 @@ func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
 	}
 
 	r = h.do("POST", "/api/v1/admin/kyc/approve/"+p.profID, adm, nil)
-	if expect(t, r, 200, "approve"); r.Map(t)["status"] != "aprobado" {
+	if r.Expect(t, 200, "approve"); r.Map(t)["status"] != "aprobado" {
 		t.Fatalf("approve %s", r.Body)
 	}
-	expect(t, h.do("PUT", "/api/v1/admin/kyc/"+p.profID+"/approve", adm, nil), 400, "approve twice")
-	expect(t, h.upload(up, p.token, part{"files", "d.pdf", pdfDoc}), 400, "upload after approval")
-	expect(t, h.do("POST", "/api/v1/admin/kyc/approve/"+uuid.NewString(), adm, nil), 404, "approve unknown")
+	h.do("PUT", "/api/v1/admin/kyc/"+p.profID+"/approve", adm, nil).Expect(t, 400, "approve twice")
+	h.upload(up, p.token, part{"files", "d.pdf", pdfDoc}).Expect(t, 400, "upload after approval")
+	h.do("POST", "/api/v1/admin/kyc/approve/"+uuid.NewString(), adm, nil).Expect(t, 404, "approve unknown")
 
 	h.eventually("KYC events", func() bool {
 		return len(h.published("KYCSubmitted")) == 3 && len(h.published("KYCApproved")) == 1 && len(h.published("KYCRejected")) == 1

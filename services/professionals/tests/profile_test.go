@@ -65,7 +65,7 @@ func TestMeReadsItsWritesByAskingAuthOnAMiss(t *testing.T) {
 		"rol": "PROFESIONAL", "is_active": true, "oficio_id": elec, "fecha_creacion": time.Now().UTC().Format(time.RFC3339Nano)}
 	tok := h.token(id, authn.RoleProfesional)
 	r := h.do("GET", "/api/v1/professional/me", tok, nil)
-	expect(t, r, 200, "me on a miss")
+	r.Expect(t, 200, "me on a miss")
 	me := r.Map(t)
 	if me["nombre"] != "Leo" || len(me["oficios"].([]any)) != 1 {
 		t.Fatalf("me %v", me)
@@ -79,7 +79,7 @@ func TestMeReadsItsWritesByAskingAuthOnAMiss(t *testing.T) {
 		t.Fatalf("%d profiles", n)
 	}
 	// A user auth does not know (or a client) has no profile.
-	expect(t, h.do("GET", "/api/v1/professional/me", h.token(uuid.NewString(), authn.RoleProfesional), nil), 404, "unknown account")
+	h.do("GET", "/api/v1/professional/me", h.token(uuid.NewString(), authn.RoleProfesional), nil).Expect(t, 404, "unknown account")
 }
 
 func TestProfileRulesAndEvents(t *testing.T) {
@@ -89,12 +89,12 @@ func TestProfileRulesAndEvents(t *testing.T) {
 		{"radio_cobertura_km": 0}, {"radio_cobertura_km": 501}, {"tarifa_por_hora": -1}, {"tarifa_por_hora": 10.123},
 		{"radio_cobertura_km": "diez"},
 	} {
-		expect(t, h.do("PUT", "/api/v1/professional/profile", p.token, bad), 422, "bad profile update")
+		h.do("PUT", "/api/v1/professional/profile", p.token, bad).Expect(t, 422, "bad profile update")
 	}
-	expect(t, h.do("PUT", "/api/v1/professional/me", p.token, "{"), 422, "malformed json")
-	expect(t, h.raw("PUT", "/api/v1/professional/me", p.token, "text/plain", strings.NewReader("x")), 415, "wrong content type")
+	h.do("PUT", "/api/v1/professional/me", p.token, "{").Expect(t, 422, "malformed json")
+	h.raw("PUT", "/api/v1/professional/me", p.token, "text/plain", strings.NewReader("x")).Expect(t, 415, "wrong content type")
 	r := h.do("PUT", "/api/v1/professional/me", p.token, map[string]any{"radio_cobertura_km": 500, "tarifa_por_hora": 0, "acepta_instant": true, "descripcion": "Hago de todo"})
-	expect(t, r, 200, "update")
+	r.Expect(t, 200, "update")
 	me := r.Map(t)
 	if me["radio_cobertura_km"] != 500.0 || me["tarifa_por_hora"] != 0.0 || me["acepta_instant"] != true {
 		t.Fatalf("after update %v", me)
@@ -104,8 +104,8 @@ func TestProfileRulesAndEvents(t *testing.T) {
 	if me = r.Map(t); me["radio_cobertura_km"] != 500.0 || me["tarifa_por_hora"] != 1234.5 {
 		t.Fatalf("partial update %v", me)
 	}
-	expect(t, h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": 91, "longitude": 0}), 422, "lat range")
-	expect(t, h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": 10}), 422, "lng missing")
+	h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": 91, "longitude": 0}).Expect(t, 422, "lat range")
+	h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": 10}).Expect(t, 422, "lng missing")
 	r = h.do("PUT", "/api/v1/professional/profile/location", p.token, map[string]any{"latitude": -34.6, "longitude": -58.4})
 	if me = r.Map(t); me["latitude"] != -34.6 || me["longitude"] != -58.4 {
 		t.Fatalf("location %v", me)
@@ -113,39 +113,39 @@ func TestProfileRulesAndEvents(t *testing.T) {
 	// Trades: replaced as a set; unknown ids 404 and nothing changes.
 	plom, gas := h.oficioID("Plomería"), h.oficioID("Gasista")
 	r = h.do("PUT", "/api/v1/professional/profile/oficios", p.token, map[string]any{"oficio_ids": []string{plom, gas, plom}})
-	expect(t, r, 200, "oficios")
+	r.Expect(t, 200, "oficios")
 	var ofs []map[string]any
 	r.Decode(t, &ofs)
 	if len(ofs) != 2 {
 		t.Fatalf("oficios %v", ofs)
 	}
-	expect(t, h.do("PUT", "/api/v1/professional/profile/oficios", p.token, map[string]any{"oficio_ids": []string{uuid.NewString()}}), 404, "unknown oficio")
-	expect(t, h.do("PUT", "/api/v1/professional/profile/oficios", p.token, map[string]any{"oficio_ids": []string{"x"}}), 422, "bad uuid")
+	h.do("PUT", "/api/v1/professional/profile/oficios", p.token, map[string]any{"oficio_ids": []string{uuid.NewString()}}).Expect(t, 404, "unknown oficio")
+	h.do("PUT", "/api/v1/professional/profile/oficios", p.token, map[string]any{"oficio_ids": []string{"x"}}).Expect(t, 422, "bad uuid")
 	if me = h.do("GET", "/api/v1/professional/me", p.token, nil).Map(t); len(me["oficios"].([]any)) != 2 {
 		t.Fatalf("set changed by a failed update: %v", me["oficios"])
 	}
 	// Instant services.
 	adm := h.adminToken()
 	r = h.do("POST", "/api/v1/admin/servicios-instant", adm, map[string]any{"nombre": "Destapar cañería", "oficio_id": plom})
-	expect(t, r, 201, "create instant service")
+	r.Expect(t, 201, "create instant service")
 	sid := str(r.Map(t)["id"])
-	expect(t, h.do("POST", "/api/v1/admin/servicios-instant", adm, map[string]any{"nombre": "X", "oficio_id": uuid.NewString()}), 404, "instant for unknown oficio")
+	h.do("POST", "/api/v1/admin/servicios-instant", adm, map[string]any{"nombre": "X", "oficio_id": uuid.NewString()}).Expect(t, 404, "instant for unknown oficio")
 	r = h.do("PUT", "/api/v1/professional/profile/servicios-instant", p.token, map[string]any{"servicio_ids": []string{sid}})
-	expect(t, r, 200, "servicios instant")
-	expect(t, h.do("PUT", "/api/v1/professional/profile/servicios-instant", p.token, map[string]any{"servicio_ids": []string{uuid.NewString()}}), 404, "unknown servicio")
+	r.Expect(t, 200, "servicios instant")
+	h.do("PUT", "/api/v1/professional/profile/servicios-instant", p.token, map[string]any{"servicio_ids": []string{uuid.NewString()}}).Expect(t, 404, "unknown servicio")
 	r = h.do("GET", "/api/v1/admin/oficios/"+plom+"/servicios-instant", p.token, nil)
-	if expect(t, r, 200, "list instant"); !bytes.Contains(r.Body, []byte("Destapar")) {
+	if r.Expect(t, 200, "list instant"); !bytes.Contains(r.Body, []byte("Destapar")) {
 		t.Fatalf("list instant %s", r.Body)
 	}
 	// Payout: CBU with valid check digits or an alias.
 	for _, bad := range []string{"2850590940090418135202", "123", "alias con espacios", "un_alias_invalido"} {
-		expect(t, h.do("PUT", "/api/v1/professional/payout-info", p.token, map[string]any{"payout_account": bad}), 422, "bad payout "+bad)
+		h.do("PUT", "/api/v1/professional/payout-info", p.token, map[string]any{"payout_account": bad}).Expect(t, 422, "bad payout "+bad)
 	}
-	expect(t, h.do("PUT", "/api/v1/professional/payout", p.token, map[string]any{}), 422, "payout missing")
+	h.do("PUT", "/api/v1/professional/payout", p.token, map[string]any{}).Expect(t, 422, "payout missing")
 	r = h.do("PUT", "/api/v1/professional/payout", p.token, map[string]any{"payout_account": "2850590940090418135201"})
-	expect(t, r, 200, "payout cbu")
+	r.Expect(t, 200, "payout cbu")
 	r = h.do("PUT", "/api/v1/professional/payout-info", p.token, map[string]any{"payout_account": "Bea.Sol.MP"})
-	if expect(t, r, 200, "payout alias"); r.Map(t)["payout_account"] != "bea.sol.mp" {
+	if r.Expect(t, 200, "payout alias"); r.Map(t)["payout_account"] != "bea.sol.mp" {
 		t.Fatalf("payout %s", r.Body)
 	}
 	h.eventually("ProfessionalProfileUpdated with the payout account", func() bool {
@@ -160,12 +160,12 @@ func TestProfileRulesAndEvents(t *testing.T) {
 	})
 	// Internal read for payments.
 	r = h.do("GET", "/internal/professionals/by-user/"+p.userID, "", nil)
-	expect(t, r, 401, "internal without key")
+	r.Expect(t, 401, "internal without key")
 	req := h.rawInternal("/internal/professionals/by-user/" + p.userID)
-	if expect(t, req, 200, "internal by user"); req.Map(t)["payout_account"] != "bea.sol.mp" || req.Map(t)["tasa_comision_bp"] != 2000.0 {
+	if req.Expect(t, 200, "internal by user"); req.Map(t)["payout_account"] != "bea.sol.mp" || req.Map(t)["tasa_comision_bp"] != 2000.0 {
 		t.Fatalf("internal %s", req.Body)
 	}
-	expect(t, h.rawInternal("/internal/professionals/by-user/"+uuid.NewString()), 404, "internal unknown")
+	h.rawInternal("/internal/professionals/by-user/"+uuid.NewString()).Expect(t, 404, "internal unknown")
 }
 
 func TestRoleMatrixAndCatalogue(t *testing.T) {
@@ -174,18 +174,18 @@ func TestRoleMatrixAndCatalogue(t *testing.T) {
 	pr := h.register("Pro", "Uno", "")
 	adm := h.adminToken()
 	for _, path := range []string{"/api/v1/professional/me", "/api/v1/professional/portfolio", "/api/v1/profesional/servicios/me", "/api/v1/professional/kyc/status"} {
-		expect(t, h.do("GET", path, "", nil), 401, "no token "+path)
-		expect(t, h.do("GET", path, cli, nil), 403, "client "+path)
-		expect(t, h.do("GET", path, adm, nil), 403, "admin "+path)
+		h.do("GET", path, "", nil).Expect(t, 401, "no token "+path)
+		h.do("GET", path, cli, nil).Expect(t, 403, "client "+path)
+		h.do("GET", path, adm, nil).Expect(t, 403, "admin "+path)
 	}
-	expect(t, h.do("GET", "/api/v1/professional/me", "garbage", nil), 401, "bad token")
+	h.do("GET", "/api/v1/professional/me", "garbage", nil).Expect(t, 401, "bad token")
 	for _, path := range []string{"/api/v1/admin/kyc/pendientes", "/api/v1/admin/kyc/pending"} {
-		expect(t, h.do("GET", path, pr.token, nil), 403, "pro on admin "+path)
-		expect(t, h.do("GET", path, cli, nil), 403, "client on admin "+path)
-		expect(t, h.do("GET", path, adm, nil), 200, "admin "+path)
+		h.do("GET", path, pr.token, nil).Expect(t, 403, "pro on admin "+path)
+		h.do("GET", path, cli, nil).Expect(t, 403, "client on admin "+path)
+		h.do("GET", path, adm, nil).Expect(t, 200, "admin "+path)
 	}
-	expect(t, h.do("POST", "/api/v1/admin/kyc/approve/"+pr.profID, pr.token, nil), 403, "pro approves")
-	expect(t, h.do("POST", "/api/v1/admin/oficios", pr.token, map[string]any{"nombre": "Techista"}), 403, "pro creates oficio")
+	h.do("POST", "/api/v1/admin/kyc/approve/"+pr.profID, pr.token, nil).Expect(t, 403, "pro approves")
+	h.do("POST", "/api/v1/admin/oficios", pr.token, map[string]any{"nombre": "Techista"}).Expect(t, 403, "pro creates oficio")
 	// Catalogue: 12 seeded trades, public and to any authenticated user, by name.
 	r := h.do("GET", "/api/v1/public/oficios", "", nil)
 	var ofs []map[string]any
@@ -193,14 +193,14 @@ func TestRoleMatrixAndCatalogue(t *testing.T) {
 	if len(ofs) != 12 || ofs[0]["nombre"] != "Albañilería" {
 		t.Fatalf("catalogue %s", r.Body)
 	}
-	expect(t, h.do("GET", "/api/v1/admin/oficios", "", nil), 401, "admin oficios without token")
-	expect(t, h.do("GET", "/api/v1/admin/oficios", cli, nil), 200, "admin oficios as client")
+	h.do("GET", "/api/v1/admin/oficios", "", nil).Expect(t, 401, "admin oficios without token")
+	h.do("GET", "/api/v1/admin/oficios", cli, nil).Expect(t, 200, "admin oficios as client")
 	r = h.do("POST", "/api/v1/admin/oficios", adm, map[string]any{"nombre": "Techista", "descripcion": "Techos"})
-	expect(t, r, 201, "create oficio")
-	expect(t, h.do("POST", "/api/v1/admin/oficios", adm, map[string]any{"nombre": "techísta"}), 400, "duplicate oficio (accents, case)")
-	expect(t, h.do("POST", "/api/v1/admin/oficios", adm, map[string]any{"nombre": "PLOMERIA"}), 400, "duplicate seeded oficio")
-	expect(t, h.do("POST", "/api/v1/admin/oficios", adm, map[string]any{"nombre": "ab"}), 422, "short name")
-	expect(t, h.do("GET", "/api/v1/admin/oficios/"+uuid.NewString()+"/servicios-instant", cli, nil), 404, "instant of unknown oficio")
+	r.Expect(t, 201, "create oficio")
+	h.do("POST", "/api/v1/admin/oficios", adm, map[string]any{"nombre": "techísta"}).Expect(t, 400, "duplicate oficio (accents, case)")
+	h.do("POST", "/api/v1/admin/oficios", adm, map[string]any{"nombre": "PLOMERIA"}).Expect(t, 400, "duplicate seeded oficio")
+	h.do("POST", "/api/v1/admin/oficios", adm, map[string]any{"nombre": "ab"}).Expect(t, 422, "short name")
+	h.do("GET", "/api/v1/admin/oficios/"+uuid.NewString()+"/servicios-instant", cli, nil).Expect(t, 404, "instant of unknown oficio")
 }
 
 func (h *harness) rawInternal(path string) resp {

@@ -17,16 +17,16 @@ func TestPublicProfileAndReadModelFromEvents(t *testing.T) {
 	plom := h.oficioID("Plomería")
 	pending := h.register("Pen", "Diente", plom)
 	r := h.do("GET", "/api/v1/public/professional/"+pending.profID, "", nil)
-	if expect(t, r, 404, "unapproved profile"); r.Map(t)["detail"] != "Profesional no disponible" {
+	if r.Expect(t, 404, "unapproved profile"); r.Map(t)["detail"] != "Profesional no disponible" {
 		t.Fatalf("detail %s", r.Body)
 	}
-	expect(t, h.do("GET", "/api/v1/public/professional/"+uuid.NewString(), "", nil), 404, "unknown profile")
-	expect(t, h.do("GET", "/api/v1/public/professional/nope", "", nil), 404, "bad id")
+	h.do("GET", "/api/v1/public/professional/"+uuid.NewString(), "", nil).Expect(t, 404, "unknown profile")
+	h.do("GET", "/api/v1/public/professional/nope", "", nil).Expect(t, 404, "bad id")
 
 	p := h.approved("Rita", "Mora", plom, -34.6, -58.4, 10)
-	expect(t, h.do("PUT", "/api/v1/professional/payout", p.token, map[string]any{"payout_account": "rita.mora"}), 200, "payout")
+	h.do("PUT", "/api/v1/professional/payout", p.token, map[string]any{"payout_account": "rita.mora"}).Expect(t, 200, "payout")
 	r = h.do("GET", "/api/v1/public/professional/"+p.profID, "", nil)
-	expect(t, r, 200, "public profile")
+	r.Expect(t, 200, "public profile")
 	for _, secret := range []string{"email", "estado_verificacion", "payout_account", "rita.mora", "@example.com", "APROBADO"} {
 		if bytes.Contains(r.Body, []byte(secret)) {
 			t.Fatalf("public profile leaks %q: %s", secret, r.Body)
@@ -88,7 +88,7 @@ func TestPublicProfileAndReadModelFromEvents(t *testing.T) {
 	// An older unban than the ban does not undo it.
 	h.publish(events.UserUnbannedV1{UserID: p.userID}, time.Now().Add(-time.Hour))
 	time.Sleep(300 * time.Millisecond)
-	expect(t, h.do("GET", "/api/v1/public/professional/"+p.profID, "", nil), 404, "stale unban ignored")
+	h.do("GET", "/api/v1/public/professional/"+p.profID, "", nil).Expect(t, 404, "stale unban ignored")
 	var active bool
 	_ = h.db.QueryRow(context.Background(), `SELECT is_active FROM profesionales WHERE id = $1`, p.profID).Scan(&active)
 	if active {
@@ -106,20 +106,20 @@ func TestPortfolioAndPublishedServices(t *testing.T) {
 	other := h.register("Otro", "Pro", plom)
 	cli := h.token(uuid.NewString(), authn.RoleCliente)
 
-	expect(t, h.do("POST", "/api/v1/professional/portfolio", p.token, map[string]any{"descripcion": "x"}), 422, "missing titulo")
-	expect(t, h.do("POST", "/api/v1/professional/portfolio", p.token, map[string]any{"titulo": ""}), 422, "empty titulo")
+	h.do("POST", "/api/v1/professional/portfolio", p.token, map[string]any{"descripcion": "x"}).Expect(t, 422, "missing titulo")
+	h.do("POST", "/api/v1/professional/portfolio", p.token, map[string]any{"titulo": ""}).Expect(t, 422, "empty titulo")
 	r := h.do("POST", "/api/v1/professional/portfolio", p.token, map[string]any{"titulo": "Baño completo", "descripcion": "Antes y después"})
-	expect(t, r, 201, "create item")
+	r.Expect(t, 201, "create item")
 	item := str(r.Map(t)["id"])
 	img := "/api/v1/professional/portfolio/" + item + "/image"
-	expect(t, h.upload(img, p.token, part{"file", "x.pdf", pdfDoc}), 415, "pdf as portfolio image")
-	expect(t, h.upload(img, p.token, part{"file", "x.png", nil}), 422, "empty image")
-	expect(t, h.upload(img, p.token), 422, "no image")
-	expect(t, h.upload(img, p.token, part{"file", "big.png", append(append([]byte{}, pngImg...), make([]byte, 10<<20)...)}), 413, "image too large")
-	expect(t, h.upload(img, other.token, part{"file", "a.png", pngImg}), 404, "other's item")
-	expect(t, h.upload(img, p.token, part{"file", "a.png", pngImg}), 200, "image 1")
+	h.upload(img, p.token, part{"file", "x.pdf", pdfDoc}).Expect(t, 415, "pdf as portfolio image")
+	h.upload(img, p.token, part{"file", "x.png", nil}).Expect(t, 422, "empty image")
+	h.upload(img, p.token).Expect(t, 422, "no image")
+	h.upload(img, p.token, part{"file", "big.png", append(append([]byte{}, pngImg...), make([]byte, 10<<20)...)}).Expect(t, 413, "image too large")
+	h.upload(img, other.token, part{"file", "a.png", pngImg}).Expect(t, 404, "other's item")
+	h.upload(img, p.token, part{"file", "a.png", pngImg}).Expect(t, 200, "image 1")
 	r = h.upload(img, p.token, part{"file", "b.png", pngImg})
-	expect(t, r, 200, "image 2")
+	r.Expect(t, 200, "image 2")
 	imgs := r.Map(t)["imagenes"].([]any)
 	if len(imgs) != 2 || imgs[0].(map[string]any)["orden"] != 0.0 || imgs[1].(map[string]any)["orden"] != 1.0 {
 		t.Fatalf("images %v", imgs)
@@ -128,22 +128,22 @@ func TestPortfolioAndPublishedServices(t *testing.T) {
 	if r := h.do("GET", url0, "", nil); r.Status != 200 || !bytes.Equal(r.Body, pngImg) || r.Header.Get("Content-Type") != "image/png" {
 		t.Fatalf("public image: %d %s", r.Status, r.Header.Get("Content-Type"))
 	}
-	expect(t, h.do("PUT", "/api/v1/professional/portfolio/"+item, other.token, map[string]any{"titulo": "mío"}), 404, "other updates")
-	expect(t, h.do("DELETE", "/api/v1/professional/portfolio/"+item, other.token, nil), 404, "other deletes")
-	expect(t, h.do("DELETE", "/api/v1/professional/portfolio/"+item+"/image/"+str(imgs[0].(map[string]any)["id"]), other.token, nil), 404, "other deletes image")
-	expect(t, h.do("PUT", "/api/v1/professional/portfolio/"+item, cli, map[string]any{"titulo": "x"}), 403, "client")
+	h.do("PUT", "/api/v1/professional/portfolio/"+item, other.token, map[string]any{"titulo": "mío"}).Expect(t, 404, "other updates")
+	h.do("DELETE", "/api/v1/professional/portfolio/"+item, other.token, nil).Expect(t, 404, "other deletes")
+	h.do("DELETE", "/api/v1/professional/portfolio/"+item+"/image/"+str(imgs[0].(map[string]any)["id"]), other.token, nil).Expect(t, 404, "other deletes image")
+	h.do("PUT", "/api/v1/professional/portfolio/"+item, cli, map[string]any{"titulo": "x"}).Expect(t, 403, "client")
 	r = h.do("PUT", "/api/v1/professional/portfolio/"+item, p.token, map[string]any{"titulo": "Baño nuevo"})
-	if expect(t, r, 200, "update item"); r.Map(t)["descripcion"] != "Antes y después" {
+	if r.Expect(t, 200, "update item"); r.Map(t)["descripcion"] != "Antes y después" {
 		t.Fatalf("partial update lost descripcion: %s", r.Body)
 	}
-	expect(t, h.do("DELETE", "/api/v1/professional/portfolio/"+item+"/image/"+str(imgs[0].(map[string]any)["id"]), p.token, nil), 204, "delete image")
-	expect(t, h.do("GET", url0, "", nil), 404, "deleted image gone")
+	h.do("DELETE", "/api/v1/professional/portfolio/"+item+"/image/"+str(imgs[0].(map[string]any)["id"]), p.token, nil).Expect(t, 204, "delete image")
+	h.do("GET", url0, "", nil).Expect(t, 404, "deleted image gone")
 	var pub []map[string]any
 	h.do("GET", "/api/v1/public/professional/"+p.profID+"/portfolio", "", nil).Decode(t, &pub)
 	if len(pub) != 1 || len(pub[0]["imagenes"].([]any)) != 1 || pub[0]["titulo"] != "Baño nuevo" {
 		t.Fatalf("public portfolio %v", pub)
 	}
-	expect(t, h.do("GET", "/api/v1/public/professional/"+other.profID+"/portfolio", "", nil), 404, "unapproved portfolio")
+	h.do("GET", "/api/v1/public/professional/"+other.profID+"/portfolio", "", nil).Expect(t, 404, "unapproved portfolio")
 
 	// Published services.
 	svc := "/api/v1/profesional/servicios"
@@ -151,12 +151,12 @@ func TestPortfolioAndPublishedServices(t *testing.T) {
 		{"nombre": "Destape", "precio_fijo": 0, "oficio_id": plom}, {"nombre": "Destape", "precio_fijo": -5, "oficio_id": plom},
 		{"nombre": "", "precio_fijo": 10, "oficio_id": plom}, {"nombre": "Destape", "oficio_id": plom}, {"nombre": "D", "precio_fijo": 1.234, "oficio_id": plom},
 	} {
-		expect(t, h.do("POST", svc, p.token, bad), 422, "bad servicio")
+		h.do("POST", svc, p.token, bad).Expect(t, 422, "bad servicio")
 	}
-	expect(t, h.do("POST", svc, p.token, map[string]any{"nombre": "D", "precio_fijo": 10, "oficio_id": uuid.NewString()}), 404, "unknown oficio")
-	expect(t, h.do("POST", svc, cli, map[string]any{"nombre": "D", "precio_fijo": 10, "oficio_id": plom}), 403, "client publishes")
+	h.do("POST", svc, p.token, map[string]any{"nombre": "D", "precio_fijo": 10, "oficio_id": uuid.NewString()}).Expect(t, 404, "unknown oficio")
+	h.do("POST", svc, cli, map[string]any{"nombre": "D", "precio_fijo": 10, "oficio_id": plom}).Expect(t, 403, "client publishes")
 	r = h.do("POST", svc, p.token, map[string]any{"nombre": "Destape de cañería", "descripcion": "Con máquina", "precio_fijo": 15000.5, "oficio_id": plom})
-	expect(t, r, 201, "publish")
+	r.Expect(t, 201, "publish")
 	sid := str(r.Map(t)["id"])
 	if !bytes.Contains(r.Body, []byte(`"precio_fijo":15000.50`)) {
 		t.Fatalf("money format %s", r.Body)
@@ -170,14 +170,14 @@ func TestPortfolioAndPublishedServices(t *testing.T) {
 	if bytes.Contains(h.do("GET", "/api/v1/servicios", "", nil).Body, []byte("@example.com")) {
 		t.Fatal("servicios leak email")
 	}
-	expect(t, h.do("PUT", svc+"/"+sid, other.token, map[string]any{"precio_fijo": 1}), 404, "other edits")
-	expect(t, h.do("DELETE", svc+"/"+sid, other.token, nil), 404, "other deletes")
+	h.do("PUT", svc+"/"+sid, other.token, map[string]any{"precio_fijo": 1}).Expect(t, 404, "other edits")
+	h.do("DELETE", svc+"/"+sid, other.token, nil).Expect(t, 404, "other deletes")
 	r = h.do("PUT", svc+"/"+sid, p.token, map[string]any{"precio_fijo": 20000})
-	if expect(t, r, 200, "edit"); r.Map(t)["nombre"] != "Destape de cañería" || r.Map(t)["precio_fijo"] != 20000.0 {
+	if r.Expect(t, 200, "edit"); r.Map(t)["nombre"] != "Destape de cañería" || r.Map(t)["precio_fijo"] != 20000.0 {
 		t.Fatalf("edit %s", r.Body)
 	}
 	in := h.rawInternal("/internal/servicios/" + sid)
-	if expect(t, in, 200, "internal servicio"); in.Map(t)["profesional_usuario_id"] != p.userID || in.Map(t)["precio_fijo"] != 20000.0 {
+	if in.Expect(t, 200, "internal servicio"); in.Map(t)["profesional_usuario_id"] != p.userID || in.Map(t)["precio_fijo"] != 20000.0 {
 		t.Fatalf("internal servicio %s", in.Body)
 	}
 	var mine []map[string]any
@@ -185,6 +185,6 @@ func TestPortfolioAndPublishedServices(t *testing.T) {
 	if len(mine) != 1 {
 		t.Fatalf("mine %v", mine)
 	}
-	expect(t, h.do("DELETE", svc+"/"+sid, p.token, nil), 204, "delete")
-	expect(t, h.rawInternal("/internal/servicios/"+sid), 404, "internal after delete")
+	h.do("DELETE", svc+"/"+sid, p.token, nil).Expect(t, 204, "delete")
+	h.rawInternal("/internal/servicios/"+sid).Expect(t, 404, "internal after delete")
 }

@@ -112,7 +112,7 @@ func (h *harness) postAll(body map[string]any) []string {
 	for skip := 0; ; skip += limit {
 		body["skip"], body["limit"] = skip, limit
 		r := h.do("POST", "/api/v1/search", "", body)
-		expect(h.t, r, 200, fmt.Sprintf("search %v", body))
+		r.Expect(h.t, 200, fmt.Sprintf("search %v", body))
 		var pg searchPage
 		r.Decode(h.t, &pg)
 		if pg.Pagina != skip/limit+1 || pg.TotalPaginas != (pg.Total+limit-1)/limit {
@@ -150,7 +150,7 @@ func (h *harness) getAll(oficio string, lat, lng float64, extra url.Values) []st
 			v[k] = x
 		}
 		r := h.do("GET", "/api/v1/search/professionals?"+v.Encode(), "", nil)
-		expect(h.t, r, 200, "coverage search")
+		r.Expect(h.t, 200, "coverage search")
 		var page []struct {
 			ID string `json:"id"`
 		}
@@ -201,9 +201,9 @@ func TestSearchMatchesTheExactDefinition(t *testing.T) {
 	jose := h.approved("José", "Pérez", plom, baseLat, baseLng, 10)
 	twin := h.approved("Ana", "Gemela", plom, baseLat, baseLng, 10) // same point: ties broken by id
 	inigo := h.approved("Íñigo", "Núñez", elec, -34.61, -58.42, 5)
-	expect(t, h.do("PUT", "/api/v1/professional/me", inigo.token, map[string]any{"descripcion": "Especialista en CAÑERÍAS y tableros", "acepta_instant": true}), 200, "desc")
+	h.do("PUT", "/api/v1/professional/me", inigo.token, map[string]any{"descripcion": "Especialista en CAÑERÍAS y tableros", "acepta_instant": true}).Expect(t, 200, "desc")
 	unapproved := h.register("Sin", "Aprobar", plom)
-	expect(t, h.do("PUT", "/api/v1/professional/profile/location", unapproved.token, map[string]any{"latitude": baseLat, "longitude": baseLng}), 200, "loc")
+	h.do("PUT", "/api/v1/professional/profile/location", unapproved.token, map[string]any{"latitude": baseLat, "longitude": baseLng}).Expect(t, 200, "loc")
 	banned := h.approved("Baneado", "Pro", plom, baseLat, baseLng, 50)
 	h.publish(events.UserBannedV1{UserID: banned.userID}, time.Now())
 	h.eventually("banned professional leaves the index", func() bool {
@@ -334,13 +334,13 @@ func TestSearchMatchesTheExactDefinition(t *testing.T) {
 		{"latitude": 91, "longitude": 0}, {"ordenar_por": "fecha"}, {"nivel": "PLATINO"}, {"rating_minimo": 6},
 		{"precio_minimo": 10, "precio_maximo": 5}, {"oficio_id": "x"}, {"limit": "diez"},
 	} {
-		expect(t, h.do("POST", "/api/v1/search/", "", bad), 422, fmt.Sprintf("bad search %v", bad))
+		h.do("POST", "/api/v1/search/", "", bad).Expect(t, 422, fmt.Sprintf("bad search %v", bad))
 	}
 	for _, bad := range []string{"", "oficio_id=" + plom + "&lat=1", "oficio_id=x&lat=1&lng=1", "oficio_id=" + plom + "&lat=1&lng=1&sort_by=x",
 		"oficio_id=" + plom + "&lat=100&lng=1", "oficio_id=" + plom + "&lat=1&lng=1&limit=500"} {
-		expect(t, h.do("GET", "/api/v1/search/professionals?"+bad, "", nil), 422, "bad coverage search "+bad)
+		h.do("GET", "/api/v1/search/professionals?"+bad, "", nil).Expect(t, 422, "bad coverage search "+bad)
 	}
-	expect(t, h.do("POST", "/api/v1/search", "", nil), 200, "empty body means defaults")
+	h.do("POST", "/api/v1/search", "", nil).Expect(t, 200, "empty body means defaults")
 }
 
 func contains(s []string, x string) bool {

@@ -14,10 +14,10 @@ func TestBannedUserTokenRefusedOnNextRequest(t *testing.T) {
 	adm := s.admin("admin@example.com")
 	u := s.account("malo@example.com", "CLIENTE")
 	testTok := s.env.Keys.Token(u.ID, "CLIENTE", u.Email) // also a token of the test key
-	expect(t, s.get("/api/v1/users/me", u.Access), 200, "before the ban")
-	expect(t, s.get("/api/v1/users/me", testTok), 200, "before the ban (test key)")
+	s.get("/api/v1/users/me", u.Access).Expect(t, 200, "before the ban")
+	s.get("/api/v1/users/me", testTok).Expect(t, 200, "before the ban (test key)")
 
-	expect(t, do(t, "POST", s.authURL+"/api/v1/admin/users/"+u.ID+"/ban", adm.Access, "", nil), 200, "ban")
+	do(t, "POST", s.authURL+"/api/v1/admin/users/"+u.ID+"/ban", adm.Access, "", nil).Expect(t, 200, "ban")
 	t0 := time.Now()
 	var r resp
 	for {
@@ -27,13 +27,13 @@ func TestBannedUserTokenRefusedOnNextRequest(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	m := expectError(t, r, 401, "live token after the ban (within 1s)")
+	m := r.ExpectError(t, 401, "live token after the ban (within 1s)")
 	t.Logf("banned token refused %s after the ban answered", time.Since(t0))
 	if !strings.Contains(m["detail"].(string), "desactivada") {
 		t.Fatalf("ban message: %s", r.Body)
 	}
-	expectError(t, s.get("/api/v1/users/me", testTok), 401, "test-key token after the ban")
-	expectError(t, s.get("/api/v1/users/search?q=ma", u.Access), 401, "search after the ban")
+	s.get("/api/v1/users/me", testTok).ExpectError(t, 401, "test-key token after the ban")
+	s.get("/api/v1/users/search?q=ma", u.Access).ExpectError(t, 401, "search after the ban")
 
 	// The is_active replica follows.
 	deadline := time.Now().Add(5 * time.Second)
@@ -43,7 +43,7 @@ func TestBannedUserTokenRefusedOnNextRequest(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	expect(t, do(t, "POST", s.authURL+"/api/v1/admin/users/"+u.ID+"/unban", adm.Access, "", nil), 200, "unban")
+	do(t, "POST", s.authURL+"/api/v1/admin/users/"+u.ID+"/unban", adm.Access, "", nil).Expect(t, 200, "unban")
 	deadline = time.Now().Add(time.Second)
 	for s.get("/api/v1/users/me", testTok).Status != 200 {
 		if time.Now().After(deadline) {
@@ -65,7 +65,7 @@ func TestRenameReachesAuthListing(t *testing.T) {
 	s := startBoth(t)
 	adm := s.admin("admin@example.com")
 	u := s.account("renombrar@example.com", "CLIENTE")
-	expect(t, do(t, "PUT", s.usersURL+"/api/v1/users/me", u.Access, "", map[string]string{"nombre": "Rosa", "apellido": "Nueva"}), 200, "rename")
+	do(t, "PUT", s.usersURL+"/api/v1/users/me", u.Access, "", map[string]string{"nombre": "Rosa", "apellido": "Nueva"}).Expect(t, 200, "rename")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		l := do(t, "GET", s.authURL+"/api/v1/admin/users/search?email=renombrar", adm.Access, "", nil).List(t)
@@ -118,11 +118,11 @@ func TestRoleMatrixUsers(t *testing.T) {
 	// Internal routes need the internal key, whatever the token.
 	for who, tok := range tokens {
 		r := do(t, "GET", s.usersURL+"/internal/users/"+cli.ID, tok, "", nil)
-		expectError(t, r, 401, "internal as "+who)
+		r.ExpectError(t, 401, "internal as "+who)
 	}
-	expect(t, internalGet(t, s.usersURL+"/internal/users/"+cli.ID), 200, "internal with key")
-	expectError(t, internalGet(t, s.usersURL+"/internal/users/6f1c2d3e-4b5a-4c6d-8e7f-001122334400"), 404, "internal unknown")
-	expectError(t, internalGet(t, s.usersURL+"/internal/users/nope"), 404, "internal malformed")
+	internalGet(t, s.usersURL+"/internal/users/"+cli.ID).Expect(t, 200, "internal with key")
+	internalGet(t, s.usersURL+"/internal/users/6f1c2d3e-4b5a-4c6d-8e7f-001122334400").ExpectError(t, 404, "internal unknown")
+	internalGet(t, s.usersURL+"/internal/users/nope").ExpectError(t, 404, "internal malformed")
 }
 
 func TestBadBodiesUsers(t *testing.T) {
@@ -139,14 +139,14 @@ func TestBadBodiesUsers(t *testing.T) {
 		{"form", "application/x-www-form-urlencoded", "nombre=x", 415},
 		{"wrong type", "application/json", `{"nombre": ["x"]}`, 422},
 	} {
-		expectError(t, do(t, "PUT", s.usersURL+"/api/v1/users/me", u.Access, c.ct, c.body), c.want, c.name)
+		do(t, "PUT", s.usersURL+"/api/v1/users/me", u.Access, c.ct, c.body).ExpectError(t, c.want, c.name)
 	}
 	// A broken multipart body is refused by the HTTP layer (400) before the handler.
 	if r := do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", u.Access, "multipart/form-data; boundary=x", "garbage"); r.Status != 400 && r.Status != 422 {
 		t.Fatalf("broken multipart: %d", r.Status)
 	} else {
-		expectError(t, r, r.Status, "broken multipart")
+		r.ExpectError(t, r.Status, "broken multipart")
 	}
-	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", u.Access, "multipart/form-data", "garbage"), 422, "multipart without boundary")
-	expectError(t, s.get("/api/v1/users/search?q="+strings.Repeat("a", 101), u.Access), 400, "long search")
+	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", u.Access, "multipart/form-data", "garbage").ExpectError(t, 422, "multipart without boundary")
+	s.get("/api/v1/users/search?q="+strings.Repeat("a", 101), u.Access).ExpectError(t, 400, "long search")
 }

@@ -92,16 +92,6 @@ func do(t *testing.T, method, u, token, ct string, body any, hdr ...string) resp
 	return testkit.Send(t, method, u, token, ct, body, hdr...)
 }
 
-func expect(t *testing.T, r resp, status int, what string) {
-	t.Helper()
-	r.Expect(t, status, what)
-}
-
-func expectError(t *testing.T, r resp, status int, what string) map[string]any {
-	t.Helper()
-	return r.ExpectError(t, status, what)
-}
-
 type account struct {
 	ID, Email, Rol, Access, Refresh string
 }
@@ -111,10 +101,10 @@ func (s *sys) account(email, rol string) account {
 	s.t.Helper()
 	r := do(s.t, "POST", s.authURL+"/api/v1/auth/register", "", "", map[string]any{"email": email, "password": "secreto123",
 		"nombre": "Nom", "apellido": "Ape", "rol": rol})
-	expect(s.t, r, 201, "register")
+	r.Expect(s.t, 201, "register")
 	a := account{ID: r.Map(s.t)["id"].(string), Email: email, Rol: rol}
 	r = do(s.t, "POST", s.authURL+"/api/v1/auth/login", "", "application/x-www-form-urlencoded", "username="+email+"&password=secreto123")
-	expect(s.t, r, 200, "login")
+	r.Expect(s.t, 200, "login")
 	m := r.Map(s.t)
 	a.Access, a.Refresh = m["access_token"].(string), m["refresh_token"].(string)
 	return a
@@ -131,7 +121,7 @@ func (s *sys) admin(email string) account {
 		s.t.Fatal(err)
 	}
 	r := do(s.t, "POST", s.authURL+"/api/v1/auth/login", "", "", map[string]string{"email": email, "password": "adminpass1"})
-	expect(s.t, r, 200, "admin login")
+	r.Expect(s.t, 200, "admin login")
 	return account{ID: id, Email: email, Rol: "ADMIN", Access: r.Map(s.t)["access_token"].(string)}
 }
 

@@ -20,7 +20,7 @@ func TestRegisterThenMeReadsOwnWrite(t *testing.T) {
 	s := startBoth(t)
 	a := s.account("pronto@example.com", "PROFESIONAL")
 	r := s.get("/api/v1/users/me", a.Access)
-	expect(t, r, 200, "me right after register")
+	r.Expect(t, 200, "me right after register")
 	m := r.Map(t)
 	if m["id"] != a.ID || m["email"] != "pronto@example.com" || m["rol"] != "PROFESIONAL" || m["es_profesional"] != true ||
 		m["nombre"] != "Nom" || m["apellido"] != "Ape" || m["is_active"] != true || m["infracciones_chat"] != float64(0) ||
@@ -34,16 +34,16 @@ func TestRegisterThenMeReadsOwnWrite(t *testing.T) {
 func TestReadYourWritesWhileEventsAreStuck(t *testing.T) {
 	s := startBoth(t)
 	warm := s.account("warm@example.com", "CLIENTE") // JWKS fetched while NATS is up
-	expect(t, s.get("/api/v1/users/me", warm.Access), 200, "warm")
+	s.get("/api/v1/users/me", warm.Access).Expect(t, 200, "warm")
 	s.env.NATS.Stop()
 	a := s.account("atascado@example.com", "CLIENTE")
 	r := s.get("/api/v1/users/me", a.Access)
-	expect(t, r, 200, "me with events stuck")
+	r.Expect(t, 200, "me with events stuck")
 	if r.Map(t)["email"] != "atascado@example.com" {
 		t.Fatalf("me: %s", r.Body)
 	}
 	r = internalGet(t, s.usersURL+"/internal/users/"+a.ID)
-	expect(t, r, 200, "internal user")
+	r.Expect(t, 200, "internal user")
 	if m := r.Map(t); m["id"] != a.ID || m["rol"] != "CLIENTE" || m["is_active"] != true {
 		t.Fatalf("internal: %s", r.Body)
 	}
@@ -52,7 +52,7 @@ func TestReadYourWritesWhileEventsAreStuck(t *testing.T) {
 	if len(evs) != 2 {
 		t.Fatalf("UserRegistered after restart: %d", len(evs))
 	}
-	expect(t, s.get("/api/v1/users/me", a.Access), 200, "me after the event")
+	s.get("/api/v1/users/me", a.Access).Expect(t, 200, "me after the event")
 }
 
 func TestProfileFromEventAndUpdates(t *testing.T) {
@@ -78,18 +78,18 @@ func TestProfileFromEventAndUpdates(t *testing.T) {
 
 	// Partial update; trims; events.
 	r := do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", map[string]any{"nombre": "  Evangelina "})
-	expect(t, r, 200, "put nombre")
+	r.Expect(t, 200, "put nombre")
 	if m := r.Map(t); m["nombre"] != "Evangelina" || m["apellido"] != "Ento" {
 		t.Fatalf("put: %s", r.Body)
 	}
-	expect(t, do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", map[string]any{}), 200, "empty put")
-	expect(t, do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", map[string]any{"nombre": "Evangelina"}), 200, "same name")
+	do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", map[string]any{}).Expect(t, 200, "empty put")
+	do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", map[string]any{"nombre": "Evangelina"}).Expect(t, 200, "same name")
 	for name, body := range map[string]any{
 		"empty nombre":  map[string]any{"nombre": ""},
 		"long apellido": map[string]any{"apellido": strings.Repeat("x", 101)},
 		"wrong type":    map[string]any{"nombre": 5},
 	} {
-		expectError(t, do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", body), 422, name)
+		do(t, "PUT", s.usersURL+"/api/v1/users/me", tok, "", body).ExpectError(t, 422, name)
 	}
 	if m := s.get("/api/v1/users/me", tok).Map(t); m["nombre"] != "Evangelina" {
 		t.Fatalf("a refused update changed data: %v", m)
@@ -134,14 +134,14 @@ func TestAvatarUploadAndServe(t *testing.T) {
 	// The file name lies about the type: the bytes decide.
 	ct, body := multipartBody(t, "file", "foto.jpg", img)
 	r := do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body)
-	expect(t, r, 200, "upload")
+	r.Expect(t, 200, "upload")
 	url, _ := r.Map(t)["avatar_url"].(string)
 	if !strings.HasPrefix(url, "/api/v1/users/avatars/") || !strings.HasSuffix(url, ".png") {
 		t.Fatalf("avatar_url %q", url)
 	}
 	// Served publicly, cacheable, with the sniffed type.
 	g := do(t, "GET", s.usersURL+url, "", "", nil)
-	expect(t, g, 200, "fetch avatar")
+	g.Expect(t, 200, "fetch avatar")
 	if !bytes.Equal(g.Body, img) || g.Header.Get("Content-Type") != "image/png" || !strings.Contains(g.Header.Get("Cache-Control"), "public") {
 		t.Fatalf("served avatar: %d bytes, %v", len(g.Body), g.Header)
 	}
@@ -151,13 +151,13 @@ func TestAvatarUploadAndServe(t *testing.T) {
 	// A new avatar replaces the old one, which stops being served.
 	ct, body = multipartBody(t, "file", "otra.png", img)
 	r = do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body)
-	expect(t, r, 200, "second upload")
+	r.Expect(t, 200, "second upload")
 	url2 := r.Map(t)["avatar_url"].(string)
 	if url2 == url {
 		t.Fatal("avatar names must be fresh")
 	}
-	expectError(t, do(t, "GET", s.usersURL+url, "", "", nil), 404, "old avatar")
-	expectError(t, do(t, "GET", s.usersURL+"/api/v1/users/avatars/..%2f..%2fetc", "", "", nil), 404, "bad name")
+	do(t, "GET", s.usersURL+url, "", "", nil).ExpectError(t, 404, "old avatar")
+	do(t, "GET", s.usersURL+"/api/v1/users/avatars/..%2f..%2fetc", "", "", nil).ExpectError(t, 404, "bad name")
 	evs := streamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserProfileUpdated, 2, 5*time.Second)
 	if e, _ := events.Decode[events.UserProfileUpdatedV1](evs[len(evs)-1]); e.AvatarURL != url2 {
 		t.Fatalf("event avatar %q", e.AvatarURL)
@@ -165,18 +165,18 @@ func TestAvatarUploadAndServe(t *testing.T) {
 
 	// Refusals.
 	ct, body = multipartBody(t, "file", "x.png", []byte("esto no es una imagen, es texto"))
-	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body), 415, "text as image")
+	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body).ExpectError(t, 415, "text as image")
 	ct, body = multipartBody(t, "file", "doc.pdf", []byte("%PDF-1.4 hola"))
-	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body), 415, "pdf as avatar")
+	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body).ExpectError(t, 415, "pdf as avatar")
 	big := append(append([]byte{}, img...), make([]byte, 10<<20)...)
 	ct, body = multipartBody(t, "file", "big.png", big)
-	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body), 413, "too large")
+	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body).ExpectError(t, 413, "too large")
 	ct, body = multipartBody(t, "file", "empty.png", nil)
-	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body), 422, "empty")
+	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body).ExpectError(t, 422, "empty")
 	ct, body = multipartBody(t, "otro", "x.png", img)
-	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body), 422, "missing field")
-	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, "application/json", `{"file":"x"}`), 415, "json")
-	expectError(t, do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", "", ct, body), 401, "anonymous")
+	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body).ExpectError(t, 422, "missing field")
+	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, "application/json", `{"file":"x"}`).ExpectError(t, 415, "json")
+	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", "", ct, body).ExpectError(t, 401, "anonymous")
 	if m := s.get("/api/v1/users/me", a.Access).Map(t); m["avatar_url"] != url2 {
 		t.Fatalf("refused uploads changed the avatar: %v", m["avatar_url"])
 	}
@@ -190,11 +190,11 @@ func TestSearchUsers(t *testing.T) {
 		last = s.account("buscable"+string(rune('a'+i))+"@example.com", "CLIENTE")
 	}
 	banned := s.account("buscable-baneado@example.com", "CLIENTE")
-	expect(t, do(t, "POST", s.authURL+"/api/v1/admin/users/"+banned.ID+"/ban", adm.Access, "", nil), 200, "ban")
+	do(t, "POST", s.authURL+"/api/v1/admin/users/"+banned.ID+"/ban", adm.Access, "", nil).Expect(t, 200, "ban")
 
-	expectError(t, s.get("/api/v1/users/search?q=b", last.Access), 400, "one char")
-	expectError(t, s.get("/api/v1/users/search?q=", last.Access), 400, "empty")
-	expectError(t, s.get("/api/v1/users/search?q=buscable", ""), 401, "anonymous")
+	s.get("/api/v1/users/search?q=b", last.Access).ExpectError(t, 400, "one char")
+	s.get("/api/v1/users/search?q=", last.Access).ExpectError(t, 400, "empty")
+	s.get("/api/v1/users/search?q=buscable", "").ExpectError(t, 401, "anonymous")
 	// Profiles arrive by events; wait for all of them and for the ban replica.
 	var l []any
 	deadline := time.Now().Add(5 * time.Second)
