@@ -79,13 +79,3 @@ func StreamEvents(t testing.TB, js jetstream.JetStream, stream, subject string, 
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-
-// NextEvent waits up to timeout for the first event on subject in stream and returns it.
-func NextEvent(t testing.TB, js jetstream.JetStream, stream, subject string, timeout time.Duration) events.Envelope {
-	t.Helper()
-	evs := StreamEvents(t, js, stream, subject, 1, timeout)
-	if len(evs) == 0 {
-		t.Fatalf("no event on %s in %s after %s", subject, stream, timeout)
-	}
-	return evs[0]
-}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/testkit"
 	"github.com/conectarpro/conectar/services/auth"
 )
 
@@ -41,7 +42,7 @@ func TestCreateAdminBootstrap(t *testing.T) {
 	if m := r.Map(t); m["rol"] != "ADMIN" {
 		t.Fatalf("admin token: %s", r.Body)
 	}
-	evs := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserRegistered, 2, 5*time.Second)
+	evs := testkit.StreamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserRegistered, 2, 5*time.Second)
 	found := false
 	for _, env := range evs {
 		e, _ := events.Decode[events.UserRegisteredV1](env)
@@ -141,8 +142,8 @@ func TestAdminListingSearchBanUnban(t *testing.T) {
 	h.login(victim.Email, "secreto123")
 
 	// Events: one UserBanned, one UserUnbanned, by the admin.
-	b := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserBanned, 1, 3*time.Second)
-	ub := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserUnbanned, 1, 3*time.Second)
+	b := testkit.StreamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserBanned, 1, 3*time.Second)
+	ub := testkit.StreamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserUnbanned, 1, 3*time.Second)
 	if len(b) != 1 || len(ub) != 1 {
 		t.Fatalf("ban events %d, unban events %d", len(b), len(ub))
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/testkit"
 )
 
 func TestRegisterShapeRulesAndEvent(t *testing.T) {
@@ -61,7 +62,7 @@ func TestRegisterShapeRulesAndEvent(t *testing.T) {
 	if pro["es_profesional"] != true {
 		t.Fatalf("pro: %s", r.Body)
 	}
-	evs := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserRegistered, 2, 5*time.Second)
+	evs := testkit.StreamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjUserRegistered, 2, 5*time.Second)
 	if len(evs) != 2 {
 		t.Fatalf("UserRegistered events: %d, want 2", len(evs))
 	}

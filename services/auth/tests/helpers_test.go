@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/platform/kit"
@@ -147,13 +146,6 @@ func form(v map[string]string) string {
 		q.Set(k, x)
 	}
 	return q.Encode()
-}
-
-// streamEvents returns the envelopes on subject in stream (waiting up to wait for at
-// least min of them).
-func streamEvents(t *testing.T, js jetstream.JetStream, stream, subject string, min int, wait time.Duration) []events.Envelope {
-	t.Helper()
-	return testkit.StreamEvents(t, js, stream, subject, min, wait)
 }
 
 // internalGet reads an internal route with the development internal key.

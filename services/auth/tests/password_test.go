@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/testkit"
 )
 
 func resetEvents(t *testing.T, h *harness, min int) []events.PasswordResetRequestedV1 {
 	t.Helper()
-	envs := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjPasswordResetRequested, min, 5*time.Second)
+	envs := testkit.StreamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjPasswordResetRequested, min, 5*time.Second)
 	out := make([]events.PasswordResetRequestedV1, 0, len(envs))
 	for _, env := range envs {
 		e, err := events.Decode[events.PasswordResetRequestedV1](env)
@@ -82,7 +83,7 @@ func TestForgotAndResetPassword(t *testing.T) {
 	h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": evs[2].Token, "new_password": "viejaclave1"}).ExpectError(t, 400, "superseded token")
 	h.do("POST", "/api/v1/auth/reset-password", "", map[string]string{"token": evs[3].Token, "new_password": "ultimaclave1"}).Expect(t, 200, "latest token")
 
-	changed := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjPasswordChanged, 2, 5*time.Second)
+	changed := testkit.StreamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjPasswordChanged, 2, 5*time.Second)
 	if len(changed) != 2 {
 		t.Fatalf("PasswordChanged events: %d, want 2", len(changed))
 	}
@@ -112,7 +113,7 @@ func TestChangePassword(t *testing.T) {
 	h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": "secreto123"}).ExpectError(t, 401, "old password")
 	h.login(u.Email, "nuevaclave1")
 
-	evs := streamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjPasswordChanged, 1, 5*time.Second)
+	evs := testkit.StreamEvents(t, h.env.NATS.JS, events.StreamAuth, events.SubjPasswordChanged, 1, 5*time.Second)
 	if len(evs) != 1 {
 		t.Fatalf("PasswordChanged: %d", len(evs))
 	}

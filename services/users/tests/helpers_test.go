@@ -143,11 +143,6 @@ func publishEnv(t *testing.T, js jetstream.JetStream, env events.Envelope) {
 	testkit.PublishEnvelope(t, js, env, "")
 }
 
-func streamEvents(t *testing.T, js jetstream.JetStream, stream, subject string, min int, wait time.Duration) []events.Envelope {
-	t.Helper()
-	return testkit.StreamEvents(t, js, stream, subject, min, wait)
-}
-
 func internalGet(t *testing.T, u string) resp {
 	t.Helper()
 	return do(t, "GET", u, "", "", nil, kit.HeaderInternalKey, kit.DefaultInternalKey)

@@ -48,7 +48,7 @@ func TestReadYourWritesWhileEventsAreStuck(t *testing.T) {
 		t.Fatalf("internal: %s", r.Body)
 	}
 	s.env.NATS.Restart(t)
-	evs := streamEvents(t, s.env.NATS.JS, events.StreamAuth, events.SubjUserRegistered, 2, 10*time.Second)
+	evs := testkit.StreamEvents(t, s.env.NATS.JS, events.StreamAuth, events.SubjUserRegistered, 2, 10*time.Second)
 	if len(evs) != 2 {
 		t.Fatalf("UserRegistered after restart: %d", len(evs))
 	}
@@ -94,7 +94,7 @@ func TestProfileFromEventAndUpdates(t *testing.T) {
 	if m := s.get("/api/v1/users/me", tok).Map(t); m["nombre"] != "Evangelina" {
 		t.Fatalf("a refused update changed data: %v", m)
 	}
-	evs := streamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserProfileUpdated, 1, 5*time.Second)
+	evs := testkit.StreamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserProfileUpdated, 1, 5*time.Second)
 	if len(evs) != 1 {
 		t.Fatalf("UserProfileUpdated: %d, want 1 (no event without a change)", len(evs))
 	}
@@ -158,7 +158,7 @@ func TestAvatarUploadAndServe(t *testing.T) {
 	}
 	do(t, "GET", s.usersURL+url, "", "", nil).ExpectError(t, 404, "old avatar")
 	do(t, "GET", s.usersURL+"/api/v1/users/avatars/..%2f..%2fetc", "", "", nil).ExpectError(t, 404, "bad name")
-	evs := streamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserProfileUpdated, 2, 5*time.Second)
+	evs := testkit.StreamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserProfileUpdated, 2, 5*time.Second)
 	if e, _ := events.Decode[events.UserProfileUpdatedV1](evs[len(evs)-1]); e.AvatarURL != url2 {
 		t.Fatalf("event avatar %q", e.AvatarURL)
 	}
@@ -268,9 +268,9 @@ func TestChatStrikesBanAtThree(t *testing.T) {
 	wait(3, true)
 	strike()
 	wait(4, true)
-	evs := streamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserChatBanned, 1, 3*time.Second)
+	evs := testkit.StreamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserChatBanned, 1, 3*time.Second)
 	time.Sleep(200 * time.Millisecond)
-	evs = streamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserChatBanned, 1, time.Second)
+	evs = testkit.StreamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserChatBanned, 1, time.Second)
 	if len(evs) != 1 {
 		t.Fatalf("UserChatBanned events: %d, want exactly 1", len(evs))
 	}
