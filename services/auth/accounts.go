@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -44,13 +42,7 @@ type querier interface {
 // accountByEmail returns the account with email, or found=false.
 func accountByEmail(ctx context.Context, q querier, email string) (account, bool, error) {
 	a, err := scanAccount(q.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE lower(email) = lower($1)`, email))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return account{}, false, nil
-	}
-	if err != nil {
-		return account{}, false, pg.Translate(fmt.Errorf("account by email: %w", err))
-	}
-	return a, true, nil
+	return pg.Lookup(a, err, "account by email")
 }
 
 // accountByID returns the account, or found=false. forUpdate locks the row.
@@ -60,13 +52,7 @@ func accountByID(ctx context.Context, q querier, id uuid.UUID, forUpdate bool) (
 		sql += ` FOR UPDATE`
 	}
 	a, err := scanAccount(q.QueryRow(ctx, sql, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return account{}, false, nil
-	}
-	if err != nil {
-		return account{}, false, pg.Translate(fmt.Errorf("account %s: %w", id, err))
-	}
-	return a, true, nil
+	return pg.Lookup(a, err, "account "+id.String())
 }
 
 // UserRead is the SPEC's user shape. Auth answers it at registration, before users has

@@ -2,7 +2,6 @@ package users
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -48,13 +47,7 @@ func profileByID(ctx context.Context, q querier, id uuid.UUID, forUpdate bool) (
 		sql += ` FOR UPDATE`
 	}
 	p, err := scanProfile(q.QueryRow(ctx, sql, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return profile{}, false, nil
-	}
-	if err != nil {
-		return profile{}, false, pg.Translate(fmt.Errorf("profile %s: %w", id, err))
-	}
-	return p, true, nil
+	return pg.Lookup(p, err, "profile "+id.String())
 }
 
 // newProfile is what a profile starts from: UserRegistered or auth's internal answer.
