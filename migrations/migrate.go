@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -55,9 +56,17 @@ func Load(service string) ([]Migration, error) {
 	return out, nil
 }
 
+// Checksum identifies the migration's SQL.
+func (m Migration) Checksum() string {
+	sum := sha256.Sum256([]byte(m.SQL))
+	return hex.EncodeToString(sum[:])
+}
+
 // Fingerprint hashes every migration, so test templates are rebuilt when SQL changes.
 func Fingerprint() string {
 	h := sha256.New()
+	// The migrator's own table layout is part of what a template must match.
+	h.Write([]byte("schema_migrations v2"))
 	_ = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			b, _ := fs.ReadFile(files, p)
@@ -132,8 +141,9 @@ func upService(ctx context.Context, conn *pgx.Conn, svc, password string) error 
 		"GRANT CONNECT ON DATABASE " + pgx.Identifier{db}.Sanitize() + " TO " + role,
 		"CREATE SCHEMA IF NOT EXISTS " + schema + " AUTHORIZATION " + role,
 		"ALTER ROLE " + role + " SET search_path = " + schema + ", public",
-		"CREATE TABLE IF NOT EXISTS " + schema + ".schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+		"CREATE TABLE IF NOT EXISTS " + schema + ".schema_migrations (version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL DEFAULT '', applied_at timestamptz NOT NULL DEFAULT now())",
 		"ALTER TABLE " + schema + ".schema_migrations OWNER TO " + role,
+		"ALTER TABLE " + schema + ".schema_migrations ADD COLUMN IF NOT EXISTS checksum text NOT NULL DEFAULT ''",
 	}
 	for _, s := range stmts {
 		if _, err := conn.Exec(ctx, s); err != nil {
@@ -145,12 +155,25 @@ func upService(ctx context.Context, conn *pgx.Conn, svc, password string) error 
 		return err
 	}
 	for _, m := range migs {
-		var done bool
-		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+schema+".schema_migrations WHERE version = $1)", m.Version).Scan(&done); err != nil {
-			return fmt.Errorf("read history of %s: %w", svc, err)
-		}
-		if done {
+		var applied string
+		err := conn.QueryRow(ctx, "SELECT checksum FROM "+schema+".schema_migrations WHERE version = $1", m.Version).Scan(&applied)
+		if err == nil {
+			// An applied file must never change: the database would silently differ from
+			// what the code expects. Add a new numbered file instead.
+			if applied == "" { // recorded before checksums were kept
+				if _, err := conn.Exec(ctx, "UPDATE "+schema+".schema_migrations SET checksum = $2 WHERE version = $1", m.Version, m.Checksum()); err != nil {
+					return fmt.Errorf("record checksum of %s: %w", m.Name, err)
+				}
+				continue
+			}
+			if applied != m.Checksum() {
+				return fmt.Errorf("migration %s changed after it was applied to this database (add a new file instead; "+
+					"for a development database, drop it and run again)", m.Name)
+			}
 			continue
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("read history of %s: %w", svc, err)
 		}
 		tx, err := conn.Begin(ctx)
 		if err != nil {
@@ -161,7 +184,7 @@ func upService(ctx context.Context, conn *pgx.Conn, svc, password string) error 
 			_, err = tx.Exec(ctx, m.SQL)
 		}
 		if err == nil {
-			_, err = tx.Exec(ctx, "INSERT INTO "+schema+".schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name)
+			_, err = tx.Exec(ctx, "INSERT INTO "+schema+".schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", m.Version, m.Name, m.Checksum())
 		}
 		if err != nil {
 			_ = tx.Rollback(ctx)
