@@ -157,7 +157,6 @@ func Ensure(ctx context.Context, js jetstream.JetStream, s Spec) (jetstream.Cons
 	return c, nil
 }
 
-
 func (s Spec) inboxName() string {
 	if s.InboxName != "" {
 		return s.InboxName

@@ -31,9 +31,10 @@ func Append(ctx context.Context, tx pgx.Tx, envs ...events.Envelope) error {
 	if len(envs) == 0 {
 		return nil
 	}
-	rows := make([][]any, 0, len(envs))
+	n := len(envs)
+	ids, subjects, aggs, payloads, times := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]time.Time, n)
 	tp := trace.From(ctx)
-	for _, env := range envs {
+	for i, env := range envs {
 		// Events inherit the trace of the request or event that caused them.
 		if tp != "" && env.Trace == nil {
 			env.Trace = map[string]string{trace.Header: tp}
@@ -42,15 +43,15 @@ func Append(ctx context.Context, tx pgx.Tx, envs ...events.Envelope) error {
 		if err != nil {
 			return fmt.Errorf("outbox: marshal %s: %w", env.Type, err)
 		}
-		rows = append(rows, []any{env.ID, env.Subject, env.AggregateID, payload, env.OccurredAt})
+		ids[i], subjects[i], aggs[i], payloads[i], times[i] = env.ID.String(), env.Subject, env.AggregateID, string(payload), env.OccurredAt
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"},
-		[]string{"event_id", "subject", "aggregate_id", "payload", "occurred_at"}, pgx.CopyFromRows(rows)); err != nil {
+	// One round trip: the rows and the NOTIFY (delivered only at commit, and folded into
+	// one per transaction) that wakes relays in any process.
+	if _, err := tx.Exec(ctx, `WITH ins AS (
+			INSERT INTO outbox (event_id, subject, aggregate_id, payload, occurred_at)
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[]))
+		SELECT pg_notify('outbox_' || current_schema(), '')`, ids, subjects, aggs, payloads, times); err != nil {
 		return fmt.Errorf("outbox: append: %w", err)
-	}
-	// NOTIFY is delivered only at commit, and folded into one per transaction.
-	if _, err := tx.Exec(ctx, "SELECT pg_notify('outbox_' || current_schema(), '')"); err != nil {
-		return fmt.Errorf("outbox: notify: %w", err)
 	}
 	return nil
 }
