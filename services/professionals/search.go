@@ -93,7 +93,7 @@ func BuildSearch(p SearchParams) (sql string, args []any) {
 		}
 	}
 	if p.Q != "" {
-		where = append(where, "b.texto LIKE '%' || norm("+arg(escapeLike(p.Q))+"::text) || '%'")
+		where = append(where, "b.texto LIKE '%' || norm("+arg(pg.LikeEscape(p.Q))+"::text) || '%'")
 	}
 	if p.RatingMin != nil {
 		where = append(where, "b.rating_promedio >= "+arg(*p.RatingMin)+"::float8")
@@ -171,10 +171,6 @@ const earthRadius = "6371008.771415"
 func unitVector(lat, lng float64) (x, y, z float64) {
 	φ, λ := lat*math.Pi/180, lng*math.Pi/180
 	return math.Cos(φ) * math.Cos(λ), math.Cos(φ) * math.Sin(λ), math.Sin(φ)
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // SearchResult is one professional in a search answer.
@@ -266,7 +262,7 @@ func validSort(s string) bool {
 func (s *svc) resolveOficio(ctx context.Context, name string) ([]string, bool, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id::text FROM oficios WHERE norm(nombre) = norm($1)
 		UNION ALL SELECT id::text FROM oficios WHERE NOT EXISTS (SELECT 1 FROM oficios WHERE norm(nombre) = norm($1))
-			AND norm(nombre) LIKE '%' || norm($2) || '%' ORDER BY 1`, name, escapeLike(name))
+			AND norm(nombre) LIKE '%' || norm($2) || '%' ORDER BY 1`, name, pg.LikeEscape(name))
 	if err != nil {
 		return nil, false, fmt.Errorf("resolve oficio: %w", pg.Translate(err))
 	}
