@@ -29,21 +29,9 @@ func (m *Market) listJobsHandler(side string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		where, args := "(cliente_id = $1 OR profesional_id = $1)", []any{a.ID}
-		switch side {
-		case "cliente":
-			where = "cliente_id = $1"
-		case "profesional":
-			if a.Rol != authn.RoleProfesional {
-				return apperr.Forbidden("solo_profesional", "No tenés permisos de profesional")
-			}
-			where = "profesional_id = $1"
-		case "admin":
-			where, args = "true", nil
-		default:
-			if a.Rol == authn.RoleAdmin {
-				where, args = "true", nil
-			}
+		where, args, err := sideFilter(a, side)
+		if err != nil {
+			return err
 		}
 		if e := c.Query("estado"); e != "" {
 			args = append(args, e)
@@ -499,4 +487,26 @@ func (m *Market) autoApprove(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// sideFilter is the WHERE clause of a listing of jobs or offers seen from one side: the
+// client's, the professional's (professionals only), the admin's (everything), or
+// "mine" from either side (everything for an admin).
+func sideFilter(a domain.Actor, side string) (string, []any, error) {
+	mine := []any{a.ID}
+	switch side {
+	case "cliente":
+		return "cliente_id = $1", mine, nil
+	case "profesional":
+		if a.Rol != authn.RoleProfesional {
+			return "", nil, apperr.Forbidden("solo_profesional", "No tenés permisos de profesional")
+		}
+		return "profesional_id = $1", mine, nil
+	case "admin":
+		return "true", nil, nil
+	}
+	if a.Rol == authn.RoleAdmin {
+		return "true", nil, nil
+	}
+	return "(cliente_id = $1 OR profesional_id = $1)", mine, nil
 }

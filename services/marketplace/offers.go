@@ -129,19 +129,13 @@ func (m *Market) listOffersHandler(side string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		where, args := "(cliente_id = $1 OR profesional_id = $1)", []any{a.ID}
-		switch side {
-		case "cliente":
-			where = "cliente_id = $1"
-		case "profesional":
-			if a.Rol != authn.RoleProfesional {
-				return apperr.Forbidden("solo_profesional", "No tenés permisos de profesional")
-			}
-			where = "profesional_id = $1"
+		where, args, err := sideFilter(a, side)
+		if err != nil {
+			return err
 		}
 		if e := c.Query("estado"); e != "" {
-			where += " AND estado = $2"
 			args = append(args, e)
+			where += fmt.Sprintf(" AND estado = $%d", len(args))
 		}
 		out, err := m.listOffers(c.UserContext(), where, args, p.Skip, p.Limit)
 		if err != nil {
