@@ -36,6 +36,15 @@ func BindJSON(c *fiber.Ctx, dst any) error {
 	return DecodeJSON(body, dst)
 }
 
+// BindOptionalJSON is BindJSON for endpoints whose body may be omitted altogether: an
+// empty body leaves dst as it is.
+func BindOptionalJSON(c *fiber.Ctx, dst any) error {
+	if len(bytes.TrimSpace(c.Body())) == 0 {
+		return nil
+	}
+	return BindJSON(c, dst)
+}
+
 // DecodeJSON decodes one JSON value into dst with the same error mapping as BindJSON.
 func DecodeJSON(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {

@@ -222,10 +222,8 @@ func (a *Auth) refresh(c *fiber.Ctx) error {
 
 func (a *Auth) logout(c *fiber.Ctx) error {
 	var b refreshBody
-	if len(c.Body()) > 0 {
-		if err := httpx.BindJSON(c, &b); err != nil {
-			return err
-		}
+	if err := httpx.BindOptionalJSON(c, &b); err != nil {
+		return err
 	}
 	ctx := c.UserContext()
 	var family uuid.UUID

@@ -264,10 +264,8 @@ func (m *Market) finalizar(c *fiber.Ctx) error {
 	var req struct {
 		Nota string `json:"nota"`
 	}
-	if len(c.Body()) > 0 {
-		if err := httpx.BindJSON(c, &req); err != nil {
-			return err
-		}
+	if err := httpx.BindOptionalJSON(c, &req); err != nil {
+		return err
 	}
 	t, done, err := m.approve(c.UserContext(), id, a, false, strings.TrimSpace(req.Nota))
 	if err != nil {
@@ -357,10 +355,8 @@ func (m *Market) cancelHandler(c *fiber.Ctx) error {
 	var req struct {
 		Motivo string `json:"motivo"`
 	}
-	if len(c.Body()) > 0 {
-		if err := httpx.BindJSON(c, &req); err != nil {
-			return err
-		}
+	if err := httpx.BindOptionalJSON(c, &req); err != nil {
+		return err
 	}
 	req.Motivo = strings.TrimSpace(req.Motivo)
 	var ck apperr.Checker
