@@ -71,6 +71,9 @@ func New(name, schema string, d Deps) (*Service, error) {
 	if d.Env == nil {
 		d.Env = func(string) string { return "" }
 	}
+	if d.Env("INTERNAL_API_KEY") == "" {
+		d.Log.Warn("INTERNAL_API_KEY is not set: internal reads use the development key; set it in production")
+	}
 	m := metrics.New(name)
 	app := httpx.NewApp(httpx.Config{Name: name, Logger: d.Log, Metrics: m})
 	relay := outbox.NewRelay(d.Pool, d.JS, schema, d.Log)
