@@ -13,6 +13,7 @@ import (
 
 	"github.com/conectarpro/conectar/migrations"
 	"github.com/conectarpro/conectar/platform/config"
+	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/platform/logx"
 	"github.com/conectarpro/conectar/platform/natsx"
 	"github.com/conectarpro/conectar/platform/pg"
@@ -72,6 +73,11 @@ func runDev(ctx context.Context, args []string, getenv config.Getenv, stdout io.
 		return err
 	}
 
+	// Development keys are fine on one machine; the services warn only when production
+	// forgot to set them.
+	if getenv("INTERNAL_API_KEY") == "" {
+		overrides["INTERNAL_API_KEY"] = kit.DefaultInternalKey
+	}
 	if getenv("NATS_URL") == "" {
 		ns, err := natsx.Embedded(filepath.Join(dataDir, "nats"), "127.0.0.1", natsPort)
 		if err != nil {
