@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -48,7 +49,7 @@ func runMigrate(ctx context.Context, args []string, getenv config.Getenv, stdout
 func rolePasswords(getenv config.Getenv) map[string]string {
 	out := map[string]string{}
 	for _, svc := range migrations.Services() {
-		if p := getenv("DB_PASSWORD_" + upper(svc)); p != "" {
+		if p := getenv("DB_PASSWORD_" + strings.ToUpper(svc)); p != "" {
 			out[svc] = p
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -168,4 +169,14 @@ func TestSystemStartsHealthy(t *testing.T) {
 	if status, body := sys.call(http.MethodGet, "/api/v1/no-such-thing", "", nil); status != 404 || body["code"] == nil {
 		t.Fatalf("unknown route → %d %v", status, body)
 	}
+}
+
+// freePort asks the kernel for a free TCP port on loopback.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }

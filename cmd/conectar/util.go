@@ -1,5 +1,0 @@
-package main
-
-import "strings"
-
-func upper(s string) string { return strings.ToUpper(s) }
