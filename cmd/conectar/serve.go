@@ -229,7 +229,7 @@ func runComponents(ctx context.Context, s settings, comps map[string]component, 
 				errc <- fmt.Errorf("%s: serve: %w", name, err)
 			}
 		}(name, c)
-		log.Info("listening", "component", name, "addr", addr)
+		log.Info("listening", "target", name, "addr", addr)
 	}
 	if ready != nil {
 		ready()
