@@ -209,11 +209,7 @@ func truncate(s string, n int) string {
 
 // kycStatus answers GET /professional/kyc/status.
 func (s *svc) kycStatus(c *fiber.Ctx) error {
-	u, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.myProfile(c.UserContext(), u.UserID())
+	p, err := s.callerProfile(c)
 	if err != nil {
 		return err
 	}

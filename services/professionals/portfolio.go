@@ -12,7 +12,6 @@ import (
 
 	"github.com/conectarpro/conectar/platform/apperr"
 	"github.com/conectarpro/conectar/platform/authn"
-	"github.com/conectarpro/conectar/platform/httpx"
 	"github.com/conectarpro/conectar/platform/pg"
 	"github.com/conectarpro/conectar/platform/upload"
 )
@@ -94,11 +93,7 @@ func (s *svc) itemResponse(c *fiber.Ctx, status int, profID, itemID string) erro
 }
 
 func (s *svc) listMyPortfolio(c *fiber.Ctx) error {
-	u, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.myProfile(c.UserContext(), u.UserID())
+	p, err := s.callerProfile(c)
 	if err != nil {
 		return err
 	}
@@ -116,13 +111,7 @@ type portfolioInput struct {
 
 func (in *portfolioInput) check(create bool) error {
 	var ck apperr.Checker
-	if in.Titulo != nil {
-		t := strings.TrimSpace(*in.Titulo)
-		in.Titulo = &t
-		ck.Len("titulo", t, 1, 200)
-	} else {
-		ck.Add(create, "titulo", "es obligatorio")
-	}
+	in.Titulo = trimmedName(&ck, "titulo", in.Titulo, 200, create)
 	if in.Descripcion != nil {
 		ck.Len("descripcion", *in.Descripcion, 0, 1000)
 	}
@@ -131,17 +120,10 @@ func (in *portfolioInput) check(create bool) error {
 
 func (s *svc) createPortfolioItem(c *fiber.Ctx) error {
 	var in portfolioInput
-	if err := httpx.BindJSON(c, &in); err != nil {
+	if err := bindChecked(c, &in, true); err != nil {
 		return err
 	}
-	if err := in.check(true); err != nil {
-		return err
-	}
-	u, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.myProfile(c.UserContext(), u.UserID())
+	p, err := s.callerProfile(c)
 	if err != nil {
 		return err
 	}
@@ -155,10 +137,7 @@ func (s *svc) createPortfolioItem(c *fiber.Ctx) error {
 
 func (s *svc) updatePortfolioItem(c *fiber.Ctx) error {
 	var in portfolioInput
-	if err := httpx.BindJSON(c, &in); err != nil {
-		return err
-	}
-	if err := in.check(false); err != nil {
+	if err := bindChecked(c, &in, false); err != nil {
 		return err
 	}
 	u, err := authn.MustUser(c)

@@ -135,20 +135,21 @@ func (s *svc) myProfile(ctx context.Context, usuarioID string) (profile, error) 
 	return profileByUser(ctx, s.pool, usuarioID, false)
 }
 
-func (s *svc) getMe(c *fiber.Ctx) error {
+// callerProfile is myProfile for the authenticated caller of a request.
+func (s *svc) callerProfile(c *fiber.Ctx) (profile, error) {
 	u, err := authn.MustUser(c)
 	if err != nil {
-		return err
+		return profile{}, err
 	}
-	p, err := s.myProfile(c.UserContext(), u.UserID())
+	return s.myProfile(c.UserContext(), u.UserID())
+}
+
+func (s *svc) getMe(c *fiber.Ctx) error {
+	p, err := s.callerProfile(c)
 	if err != nil {
 		return err
 	}
-	out, err := s.readProfile(c.UserContext(), s.pool, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(out)
+	return s.respondProfile(c, p)
 }
 
 // mutateMine locks the caller's profile (creating it on a miss), runs fn, and finishes

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -58,13 +57,7 @@ type servicioInput struct {
 
 func (in *servicioInput) check(create bool) error {
 	var ck apperr.Checker
-	if in.Nombre != nil {
-		n := strings.TrimSpace(*in.Nombre)
-		in.Nombre = &n
-		ck.Len("nombre", n, 1, 100)
-	} else {
-		ck.Add(create, "nombre", "es obligatorio")
-	}
+	in.Nombre = trimmedName(&ck, "nombre", in.Nombre, 100, create)
 	if in.Descripcion != nil {
 		ck.Len("descripcion", *in.Descripcion, 0, 500)
 	}
@@ -98,18 +91,11 @@ func (s *svc) checkOficio(ctx context.Context, id *string) error {
 
 func (s *svc) createServicio(c *fiber.Ctx) error {
 	var in servicioInput
-	if err := httpx.BindJSON(c, &in); err != nil {
-		return err
-	}
-	if err := in.check(true); err != nil {
-		return err
-	}
-	u, err := authn.MustUser(c)
-	if err != nil {
+	if err := bindChecked(c, &in, true); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
-	p, err := s.myProfile(ctx, u.UserID())
+	p, err := s.callerProfile(c)
 	if err != nil {
 		return err
 	}
@@ -129,12 +115,8 @@ func (s *svc) createServicio(c *fiber.Ctx) error {
 }
 
 func (s *svc) listMyServicios(c *fiber.Ctx) error {
-	u, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
 	ctx := c.UserContext()
-	p, err := s.myProfile(ctx, u.UserID())
+	p, err := s.callerProfile(c)
 	if err != nil {
 		return err
 	}
@@ -154,10 +136,7 @@ var errServicioNotFound = apperr.NotFound("servicio_not_found", "Servicio no enc
 
 func (s *svc) updateServicio(c *fiber.Ctx) error {
 	var in servicioInput
-	if err := httpx.BindJSON(c, &in); err != nil {
-		return err
-	}
-	if err := in.check(false); err != nil {
+	if err := bindChecked(c, &in, false); err != nil {
 		return err
 	}
 	u, err := authn.MustUser(c)

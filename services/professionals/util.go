@@ -2,9 +2,14 @@ package professionals
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+
+	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/httpx"
 )
 
 // pgTime renders timestamps as RFC 3339 UTC.
@@ -17,4 +22,28 @@ func (t pgTime) MarshalJSON() ([]byte, error) {
 func isUUID(s string) bool {
 	_, err := uuid.Parse(s)
 	return err == nil && len(s) == 36
+}
+
+// checkedInput is a request body that validates (and normalizes) itself; create says
+// whether the fields a new record needs must be present (updates are partial).
+type checkedInput interface{ check(create bool) error }
+
+// bindChecked decodes the JSON body into in and validates it.
+func bindChecked(c *fiber.Ctx, in checkedInput, create bool) error {
+	if err := httpx.BindJSON(c, in); err != nil {
+		return err
+	}
+	return in.check(create)
+}
+
+// trimmedName trims a name-like field and checks its length (1..max); an absent one is
+// an error only on create, where it is required.
+func trimmedName(ck *apperr.Checker, field string, v *string, max int, create bool) *string {
+	if v == nil {
+		ck.Add(create, field, "es obligatorio")
+		return nil
+	}
+	t := strings.TrimSpace(*v)
+	ck.Len(field, t, 1, max)
+	return &t
 }
