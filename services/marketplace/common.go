@@ -32,6 +32,41 @@ func (m *Market) inTx(ctx context.Context, fn func(ctx context.Context, tx pgx.T
 	return nil
 }
 
+// every is a background loop that runs scan at once and then each ScanEvery until ctx
+// ends; a failure is logged (as what) and retried on the next tick.
+func (m *Market) every(what string, scan func(context.Context) error) func(context.Context) {
+	return func(ctx context.Context) {
+		t := time.NewTicker(m.cfg.ScanEvery)
+		defer t.Stop()
+		for {
+			if err := scan(ctx); err != nil && ctx.Err() == nil {
+				m.s.Deps.Log.Warn(what, "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}
+}
+
+// inBatches runs batch in its own transaction until it handles fewer than size rows, so
+// a long backlog is worked off in short transactions.
+func (m *Market) inBatches(ctx context.Context, size int, batch func(ctx context.Context, tx pgx.Tx) (int, error)) error {
+	for {
+		n := 0
+		err := m.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			var err error
+			n, err = batch(ctx, tx)
+			return err
+		})
+		if err != nil || n < size {
+			return err
+		}
+	}
+}
+
 // emit appends ev to the outbox in tx.
 func (m *Market) emit(ctx context.Context, tx pgx.Tx, aggregateID string, ev events.Event, meta events.Meta) error {
 	env, err := events.New(Name, aggregateID, ev, meta, m.now())

@@ -431,58 +431,36 @@ func (m *Market) cancel(ctx context.Context, id string, a domain.Actor, motivo s
 	return m.awaitJob(ctx, id, func(t Trabajo) bool { return t.EstadoEscrow == domain.EscrowReembolsado })
 }
 
-// autoApproveLoop approves delivered jobs whose client neither approved nor disputed in
+// autoApprove approves delivered jobs whose client neither approved nor disputed in
 // time. The due time is a column, so the timer survives restarts; SKIP LOCKED lets
 // several replicas share the scan.
-func (m *Market) autoApproveLoop(ctx context.Context) {
-	t := time.NewTicker(m.cfg.ScanEvery)
-	defer t.Stop()
-	for {
-		if err := m.autoApprove(ctx); err != nil && ctx.Err() == nil {
-			m.s.Deps.Log.Warn("auto approve", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 func (m *Market) autoApprove(ctx context.Context) error {
-	for {
-		n := 0
-		err := m.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT `+trabajoCols+` FROM trabajos WHERE auto_approve_at <= $1 AND estado = 'COMPLETADO'
-				AND estado_escrow = 'PAGADO_EN_ESCROW' ORDER BY auto_approve_at LIMIT 50 FOR UPDATE SKIP LOCKED`, m.now())
-			if err != nil {
-				return err
-			}
-			var jobs []Trabajo
-			for rows.Next() {
-				t, err := scanTrabajo(rows)
-				if err != nil {
-					rows.Close()
-					return err
-				}
-				jobs = append(jobs, t)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			n = len(jobs)
-			for _, t := range jobs {
-				if err := m.approveLocked(ctx, tx, t, nil, "", "automatico"); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil || n < 50 {
-			return err
+	return m.inBatches(ctx, 50, func(ctx context.Context, tx pgx.Tx) (int, error) {
+		rows, err := tx.Query(ctx, `SELECT `+trabajoCols+` FROM trabajos WHERE auto_approve_at <= $1 AND estado = 'COMPLETADO'
+			AND estado_escrow = 'PAGADO_EN_ESCROW' ORDER BY auto_approve_at LIMIT 50 FOR UPDATE SKIP LOCKED`, m.now())
+		if err != nil {
+			return 0, err
 		}
-	}
+		var jobs []Trabajo
+		for rows.Next() {
+			t, err := scanTrabajo(rows)
+			if err != nil {
+				rows.Close()
+				return 0, err
+			}
+			jobs = append(jobs, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+		for _, t := range jobs {
+			if err := m.approveLocked(ctx, tx, t, nil, "", "automatico"); err != nil {
+				return 0, err
+			}
+		}
+		return len(jobs), nil
+	})
 }
 
 // sideFilter is the WHERE clause of a listing of jobs or offers seen from one side: the

@@ -241,52 +241,30 @@ func (m *Market) setOfferState(ctx context.Context, tx pgx.Tx, id, estado string
 	return o, nil
 }
 
-// expireOffersLoop moves open offers past their expiry to EXPIRADO. Several replicas may
+// expireOffers moves open offers past their expiry to EXPIRADO. Several replicas may
 // run it: SKIP LOCKED splits the work.
-func (m *Market) expireOffersLoop(ctx context.Context) {
-	t := time.NewTicker(m.cfg.ScanEvery)
-	defer t.Stop()
-	for {
-		if err := m.expireOffers(ctx); err != nil && ctx.Err() == nil {
-			m.s.Deps.Log.Warn("expire offers", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 func (m *Market) expireOffers(ctx context.Context) error {
-	for {
-		n := 0
-		err := m.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT id::text FROM ofertas WHERE estado = 'OFERTADO' AND expires_at <= $1 ORDER BY expires_at LIMIT 100 FOR UPDATE SKIP LOCKED`, m.now())
-			if err != nil {
-				return err
-			}
-			ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				return err
-			}
-			n = len(ids)
-			for _, id := range ids {
-				o, err := m.setOfferState(ctx, tx, id, domain.OfertaExpirado)
-				if err != nil {
-					return err
-				}
-				if err := m.info(ctx, tx, &o.ChatID, "⌛ La oferta expiró"); err != nil {
-					return err
-				}
-				if err := m.emit(ctx, tx, o.ID, events.OfferExpiredV1{OfertaID: o.ID, ClienteID: o.ClienteID, ProfesionalID: o.ProfesionalID}, events.Meta{}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil || n < 100 {
-			return err
+	return m.inBatches(ctx, 100, func(ctx context.Context, tx pgx.Tx) (int, error) {
+		rows, err := tx.Query(ctx, `SELECT id::text FROM ofertas WHERE estado = 'OFERTADO' AND expires_at <= $1 ORDER BY expires_at LIMIT 100 FOR UPDATE SKIP LOCKED`, m.now())
+		if err != nil {
+			return 0, err
 		}
-	}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return 0, err
+		}
+		for _, id := range ids {
+			o, err := m.setOfferState(ctx, tx, id, domain.OfertaExpirado)
+			if err != nil {
+				return 0, err
+			}
+			if err := m.info(ctx, tx, &o.ChatID, "⌛ La oferta expiró"); err != nil {
+				return 0, err
+			}
+			if err := m.emit(ctx, tx, o.ID, events.OfferExpiredV1{OfertaID: o.ID, ClienteID: o.ClienteID, ProfesionalID: o.ProfesionalID}, events.Meta{}); err != nil {
+				return 0, err
+			}
+		}
+		return len(ids), nil
+	})
 }

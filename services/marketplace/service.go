@@ -75,6 +75,6 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	m := &Market{s: s, pool: s.Deps.Pool, cfg: cfg, waiters: newWaiters(), now: s.Deps.Now}
 	m.routes()
 	s.Consume(m.consumers()...)
-	s.Background = append(s.Background, m.expireOffersLoop, m.autoApproveLoop)
+	s.Background = append(s.Background, m.every("expire offers", m.expireOffers), m.every("auto approve", m.autoApprove))
 	return s, nil
 }
