@@ -167,6 +167,25 @@ func (m *Market) getOfferHandler(c *fiber.Ctx) error {
 
 // rejectOffer serves POST /cliente/ofertas/{id}/reject and /ofertas/{id}/reject.
 func (m *Market) rejectOffer(c *fiber.Ctx) error {
+	return m.closeOfferAs(c, func(o Oferta, actorID string) error { return domain.CanAnswer(o.rules(), actorID, "rechazar", m.now()) },
+		domain.OfertaRechazado, "❌ La oferta fue rechazada", func(o Oferta) events.Event {
+			return events.OfferRejectedV1{OfertaID: o.ID, ChatID: o.ChatID, ClienteID: o.ClienteID, ProfesionalID: o.ProfesionalID}
+		})
+}
+
+// withdrawOffer serves POST /ofertas/{id}/retirar (and aliases): the professional takes
+// an open offer back.
+func (m *Market) withdrawOffer(c *fiber.Ctx) error {
+	return m.closeOfferAs(c, func(o Oferta, actorID string) error { return domain.CanWithdraw(o.rules(), actorID) },
+		domain.OfertaRetirado, "↩️ El profesional retiró la oferta", func(o Oferta) events.Event {
+			return events.OfferWithdrawnV1{OfertaID: o.ID, ClienteID: o.ClienteID, ProfesionalID: o.ProfesionalID}
+		})
+}
+
+// closeOfferAs serves the caller's move that closes the offer in the path: under the
+// row lock, allowed says whether the caller may make it, then closeOffer. It answers
+// the offer as it ends up.
+func (m *Market) closeOfferAs(c *fiber.Ctx, allowed func(o Oferta, actorID string) error, estado, note string, ev func(Oferta) events.Event) error {
 	a, _, err := actorOf(c)
 	if err != nil {
 		return err
@@ -181,16 +200,11 @@ func (m *Market) rejectOffer(c *fiber.Ctx) error {
 		if o, err = m.getOffer(ctx, tx, id, true); err != nil {
 			return err
 		}
-		if err := domain.CanAnswer(o.rules(), a.ID, "rechazar", m.now()); err != nil {
+		if err := allowed(o, a.ID); err != nil {
 			return err
 		}
-		if o, err = m.setOfferState(ctx, tx, o.ID, domain.OfertaRechazado); err != nil {
-			return err
-		}
-		if err := m.info(ctx, tx, &o.ChatID, "❌ La oferta fue rechazada"); err != nil {
-			return err
-		}
-		return m.emit(ctx, tx, o.ID, events.OfferRejectedV1{OfertaID: o.ID, ChatID: o.ChatID, ClienteID: o.ClienteID, ProfesionalID: o.ProfesionalID}, events.Meta{})
+		o, err = m.closeOffer(ctx, tx, o.ID, estado, note, ev)
+		return err
 	})
 	if err != nil {
 		return err
@@ -198,38 +212,16 @@ func (m *Market) rejectOffer(c *fiber.Ctx) error {
 	return c.JSON(o)
 }
 
-// withdrawOffer serves POST /ofertas/{id}/retirar (and aliases): the professional takes
-// an open offer back.
-func (m *Market) withdrawOffer(c *fiber.Ctx) error {
-	a, _, err := actorOf(c)
+// closeOffer moves offer id to a final estado, posts note in its chat and emits ev(o).
+func (m *Market) closeOffer(ctx context.Context, tx pgx.Tx, id, estado, note string, ev func(Oferta) events.Event) (Oferta, error) {
+	o, err := m.setOfferState(ctx, tx, id, estado)
 	if err != nil {
-		return err
+		return o, err
 	}
-	id, err := pathID(c, "id", "oferta")
-	if err != nil {
-		return err
+	if err := m.info(ctx, tx, &o.ChatID, note); err != nil {
+		return o, err
 	}
-	var o Oferta
-	err = m.inTx(c.UserContext(), func(ctx context.Context, tx pgx.Tx) error {
-		var err error
-		if o, err = m.getOffer(ctx, tx, id, true); err != nil {
-			return err
-		}
-		if err := domain.CanWithdraw(o.rules(), a.ID); err != nil {
-			return err
-		}
-		if o, err = m.setOfferState(ctx, tx, o.ID, domain.OfertaRetirado); err != nil {
-			return err
-		}
-		if err := m.info(ctx, tx, &o.ChatID, "↩️ El profesional retiró la oferta"); err != nil {
-			return err
-		}
-		return m.emit(ctx, tx, o.ID, events.OfferWithdrawnV1{OfertaID: o.ID, ClienteID: o.ClienteID, ProfesionalID: o.ProfesionalID}, events.Meta{})
-	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(o)
+	return o, m.emit(ctx, tx, o.ID, ev(o), events.Meta{})
 }
 
 func (m *Market) setOfferState(ctx context.Context, tx pgx.Tx, id, estado string) (Oferta, error) {
@@ -254,14 +246,9 @@ func (m *Market) expireOffers(ctx context.Context) error {
 			return 0, err
 		}
 		for _, id := range ids {
-			o, err := m.setOfferState(ctx, tx, id, domain.OfertaExpirado)
-			if err != nil {
-				return 0, err
-			}
-			if err := m.info(ctx, tx, &o.ChatID, "⌛ La oferta expiró"); err != nil {
-				return 0, err
-			}
-			if err := m.emit(ctx, tx, o.ID, events.OfferExpiredV1{OfertaID: o.ID, ClienteID: o.ClienteID, ProfesionalID: o.ProfesionalID}, events.Meta{}); err != nil {
+			if _, err := m.closeOffer(ctx, tx, id, domain.OfertaExpirado, "⌛ La oferta expiró", func(o Oferta) events.Event {
+				return events.OfferExpiredV1{OfertaID: o.ID, ClienteID: o.ClienteID, ProfesionalID: o.ProfesionalID}
+			}); err != nil {
 				return 0, err
 			}
 		}
