@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -36,8 +35,6 @@ import (
 	"github.com/conectarpro/conectar/gateway"
 	"github.com/conectarpro/conectar/platform/authn"
 	"github.com/conectarpro/conectar/platform/benchkit"
-	"github.com/conectarpro/conectar/platform/kit"
-	"github.com/conectarpro/conectar/platform/natsx"
 	"github.com/conectarpro/conectar/services/auth"
 	"github.com/conectarpro/conectar/services/users"
 )
@@ -47,13 +44,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-}
-
-// component is a service or the gateway.
-type component interface {
-	Start(ctx context.Context) error
-	Serve(ln net.Listener) error
-	Stop(ctx context.Context)
 }
 
 func run() error {
@@ -76,90 +66,23 @@ func run() error {
 	}
 	defer stopNATS()
 
-	// Listeners first: every component's URL is known before any is built.
-	lns := map[string]net.Listener{}
-	urls := map[string]string{}
-	for _, name := range []string{auth.Name, users.Name, "gateway"} {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		defer ln.Close()
-		lns[name], urls[name] = ln, "http://"+ln.Addr().String()
-	}
-	// The gateway fronts all six services; those not running get an address nobody
-	// listens on (the bench only uses auth and users routes).
-	serviceURLs := map[string]string{}
-	for _, name := range []string{"auth", "users", "professionals", "marketplace", "payments", "notifications"} {
-		serviceURLs[name] = "http://127.0.0.1:1"
-	}
-	serviceURLs[auth.Name], serviceURLs[users.Name] = urls[auth.Name], urls[users.Name]
-
-	env := func(k string) string {
-		if v := os.Getenv(k); v != "" {
-			return v
-		}
-		switch k {
-		case "LOGIN_RATE_PER_IP", "LOGIN_RATE_PER_ACCOUNT":
-			return "0" // auth: 0 disables
-		case "RATE_LIMIT_LOGIN_PER_WINDOW":
-			return "1000000000" // gateway: must be positive, so very large
-		}
-		return ""
-	}
 	// Wired as cmd/conectar serve does: one verifier (JWKS from auth + ban list) for
-	// every component.
-	bans, err := natsx.WatchBans(ctx, ns.JS, log)
+	// every component; the gateway fronts all six services, those not running get an
+	// address nobody listens on (the bench only uses auth and users routes).
+	stack, stopStack, err := benchkit.Stack(ctx, benchkit.StackConfig{DSN: dsn, NATS: ns, Log: log,
+		Env: benchkit.LiftedEnv(os.Getenv),
+		Services: []benchkit.Service{
+			{Name: auth.Name, New: auth.New, Conns: 32},
+			{Name: users.Name, New: users.New, Conns: 16},
+		},
+		Gateway: func(ctx context.Context, w benchkit.Wiring) (benchkit.Component, error) {
+			return gateway.New(ctx, gateway.Deps{Log: w.Log, NC: w.NC, Verifier: w.Verifier, Env: w.Env, ServiceURLs: w.ServiceURLs})
+		}})
 	if err != nil {
 		return err
 	}
-	verifier := &authn.Verifier{Keys: authn.NewJWKSClient(urls[auth.Name] + "/auth/.well-known/jwks.json"), Bans: bans}
-	deps := func(name string, conns int32) (kit.Deps, error) {
-		pool, err := benchkit.Pool(ctx, dsn, name, conns)
-		if err != nil {
-			return kit.Deps{}, err
-		}
-		return kit.Deps{Log: log, Pool: pool, NC: ns.NC, JS: ns.JS, Verifier: verifier, Env: env, Now: time.Now,
-			PublicURL: urls["gateway"], ServiceURLs: serviceURLs}, nil
-	}
-	authDeps, err := deps(auth.Name, 32)
-	if err != nil {
-		return err
-	}
-	defer authDeps.Pool.Close()
-	authSvc, err := auth.New(ctx, authDeps)
-	if err != nil {
-		return err
-	}
-	usersDeps, err := deps(users.Name, 16)
-	if err != nil {
-		return err
-	}
-	defer usersDeps.Pool.Close()
-	usersSvc, err := users.New(ctx, usersDeps)
-	if err != nil {
-		return err
-	}
-	gw, err := gateway.New(ctx, gateway.Deps{Log: log, NC: ns.NC, Verifier: verifier, Env: env, Now: time.Now, ServiceURLs: serviceURLs})
-	if err != nil {
-		return err
-	}
-	// Services before the gateway, as serve does.
-	for _, c := range []struct {
-		name string
-		comp component
-	}{{auth.Name, authSvc}, {users.Name, usersSvc}, {"gateway", gw}} {
-		if err := c.comp.Start(ctx); err != nil {
-			return fmt.Errorf("%s: %w", c.name, err)
-		}
-		defer func(comp component) {
-			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer scancel()
-			comp.Stop(sctx)
-		}(c.comp)
-		go func(ln net.Listener, comp component) { _ = comp.Serve(ln) }(lns[c.name], c.comp)
-	}
-	authURL, usersURL, gwURL := urls[auth.Name], urls[users.Name], urls["gateway"]
+	defer stopStack()
+	authURL, usersURL, gwURL := stack.URLs[auth.Name], stack.URLs[users.Name], stack.Gateway
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc * 2}, Timeout: 30 * time.Second}
 
 	fmt.Printf("auth bench: %d clients, %s per phase, argon2id m=%sKiB t=%s p=%s\n", *conc, *duration,
