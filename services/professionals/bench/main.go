@@ -19,7 +19,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -33,8 +32,6 @@ import (
 	"github.com/conectarpro/conectar/gateway"
 	"github.com/conectarpro/conectar/platform/authn"
 	"github.com/conectarpro/conectar/platform/benchkit"
-	"github.com/conectarpro/conectar/platform/kit"
-	"github.com/conectarpro/conectar/platform/natsx"
 	"github.com/conectarpro/conectar/services/professionals"
 )
 
@@ -294,80 +291,22 @@ func startStack(ctx context.Context, cfg config, dsn string) (string, string, fu
 	if err != nil {
 		return "", "", nil, err
 	}
-	var cleanup []func()
-	stop := func() {
-		for i := len(cleanup) - 1; i >= 0; i-- {
-			cleanup[i]()
-		}
-	}
-	cleanup = append(cleanup, stopNATS)
-	fail := func(err error) (string, string, func(), error) { stop(); return "", "", nil, err }
-
-	svcLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fail(err)
-	}
-	gwLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		svcLn.Close()
-		return fail(err)
-	}
-	svcURL, gwURL := "http://"+svcLn.Addr().String(), "http://"+gwLn.Addr().String()
 	// The gateway fronts all six services; only professionals runs here (the search
 	// routes are public and the service asks auth only on misses, which searches have
-	// none of), the others get an address nobody listens on.
-	serviceURLs := map[string]string{}
-	for _, name := range []string{"auth", "users", "professionals", "marketplace", "payments", "notifications"} {
-		serviceURLs[name] = "http://127.0.0.1:1"
-	}
-	serviceURLs[professionals.Name] = svcURL
-
-	// Searches carry no token, so nothing is ever verified: a verifier that knows no key
-	// stands in for the JWKS client of a running auth. The ban list is the real one.
-	bans, err := natsx.WatchBans(ctx, ns.JS, log)
-	if err != nil {
-		return fail(err)
-	}
+	// none of), the others get an address nobody listens on. Searches carry no token,
+	// so nothing is ever verified: keys that know nothing stand in for the JWKS client
+	// of a running auth. The ban list is the real one.
 	none := authn.StaticKeys(func(string) (ed25519.PublicKey, bool) { return nil, false })
-	verifier := &authn.Verifier{Keys: none, Bans: bans}
-
-	pool, err := benchkit.Pool(ctx, dsn, professionals.Name, int32(cfg.poolSize))
+	run, stopStack, err := benchkit.Stack(ctx, benchkit.StackConfig{DSN: dsn, NATS: ns, Log: log, Keys: none,
+		Services: []benchkit.Service{{Name: professionals.Name, New: professionals.New, Conns: int32(cfg.poolSize)}},
+		Gateway: func(ctx context.Context, w benchkit.Wiring) (benchkit.Component, error) {
+			return gateway.New(ctx, gateway.Deps{Log: w.Log, NC: w.NC, Verifier: w.Verifier, Env: w.Env, ServiceURLs: w.ServiceURLs})
+		}})
 	if err != nil {
-		return fail(err)
+		stopNATS()
+		return "", "", nil, err
 	}
-	cleanup = append(cleanup, pool.Close)
-	svc, err := professionals.New(ctx, kit.Deps{Log: log, Pool: pool, NC: ns.NC, JS: ns.JS, Verifier: verifier, Now: time.Now,
-		PublicURL: gwURL, ServiceURLs: serviceURLs})
-	if err != nil {
-		return fail(err)
-	}
-	gw, err := gateway.New(ctx, gateway.Deps{Log: log, NC: ns.NC, Verifier: verifier, Now: time.Now, ServiceURLs: serviceURLs,
-		Env: func(string) string { return "" }})
-	if err != nil {
-		return fail(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	cleanup = append(cleanup, cancel)
-	for _, c := range []struct {
-		ln   net.Listener
-		comp interface {
-			Start(context.Context) error
-			Serve(net.Listener) error
-			Stop(context.Context)
-		}
-	}{{svcLn, svc}, {gwLn, gw}} {
-		if err := c.comp.Start(sctx); err != nil {
-			return fail(err)
-		}
-		comp := c.comp
-		cleanup = append(cleanup, func() {
-			cc, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer ccancel()
-			comp.Stop(cc)
-		})
-		go func(ln net.Listener) { _ = comp.Serve(ln) }(c.ln)
-	}
-	return svcURL, gwURL, stop, nil
+	return run.URLs[professionals.Name], run.Gateway, func() { stopStack(); stopNATS() }, nil
 }
 
 func oficioIDs(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
