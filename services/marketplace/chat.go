@@ -379,11 +379,7 @@ func (m *Market) sendMessage(c *fiber.Ctx) error {
 // listMessages serves GET /chat/{id}/messages and /chat/messages/{id}: newest first,
 // keyset paginated by `before` (a message id or an RFC 3339 time).
 func (m *Market) listMessages(c *fiber.Ctx) error {
-	a, _, err := actorOf(c)
-	if err != nil {
-		return err
-	}
-	chatID, err := pathID(c, "id", "chat")
+	a, chatID, err := actorAndID(c, "chat")
 	if err != nil {
 		return err
 	}
@@ -462,11 +458,7 @@ func parseMillis(s string) (time.Time, error) {
 
 // markRead serves POST /chat/mark-read/{id} and POST /chat/{id}/read → 204.
 func (m *Market) markRead(c *fiber.Ctx) error {
-	a, _, err := actorOf(c)
-	if err != nil {
-		return err
-	}
-	chatID, err := pathID(c, "id", "chat")
+	a, chatID, err := actorAndID(c, "chat")
 	if err != nil {
 		return err
 	}

@@ -144,6 +144,17 @@ func actorOf(c *fiber.Ctx) (domain.Actor, authn.Claims, error) {
 	return domain.Actor{ID: cl.UserID(), Rol: cl.Rol}, cl, nil
 }
 
+// actorAndID reads the caller and the UUID path parameter "id" naming a what (404 when
+// malformed).
+func actorAndID(c *fiber.Ctx, what string) (domain.Actor, string, error) {
+	a, _, err := actorOf(c)
+	if err != nil {
+		return a, "", err
+	}
+	id, err := pathID(c, "id", what)
+	return a, id, err
+}
+
 // parseUUID validates an id from a body field (422 when malformed).
 func parseUUID(field, v string) (string, error) {
 	id, err := uuid.Parse(v)

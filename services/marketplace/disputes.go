@@ -147,11 +147,7 @@ func (m *Market) listDisputes(c *fiber.Ctx) error {
 // resolveDispute serves POST /disputas/{id}/resolver (admin): DisputeResolved makes
 // payments release (a_favor profesional) or refund (a_favor cliente).
 func (m *Market) resolveDispute(c *fiber.Ctx) error {
-	a, _, err := actorOf(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c, "id", "disputa")
+	a, id, err := actorAndID(c, "disputa")
 	if err != nil {
 		return err
 	}

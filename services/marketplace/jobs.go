@@ -48,11 +48,7 @@ func (m *Market) listJobsHandler(side string) fiber.Handler {
 
 // viewJob reads a job the actor may see (parties and admins).
 func (m *Market) viewJob(c *fiber.Ctx) (Trabajo, domain.Actor, error) {
-	a, _, err := actorOf(c)
-	if err != nil {
-		return Trabajo{}, a, err
-	}
-	id, err := pathID(c, "id", "trabajo")
+	a, id, err := actorAndID(c, "trabajo")
 	if err != nil {
 		return Trabajo{}, a, err
 	}
@@ -135,11 +131,7 @@ type statusReq struct {
 
 // jobStatus serves PUT /trabajos/{id}/status: the work steps, approval and cancel.
 func (m *Market) jobStatus(c *fiber.Ctx) error {
-	a, _, err := actorOf(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c, "id", "trabajo")
+	a, id, err := actorAndID(c, "trabajo")
 	if err != nil {
 		return err
 	}
@@ -253,11 +245,7 @@ type FinalizarResponse struct {
 // finalizar serves POST /cliente/trabajo/{id}/finalizar: the client approves from any
 // paid state and the handler waits for payments' EscrowReleased.
 func (m *Market) finalizar(c *fiber.Ctx) error {
-	a, _, err := actorOf(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c, "id", "trabajo")
+	a, id, err := actorAndID(c, "trabajo")
 	if err != nil {
 		return err
 	}
@@ -344,11 +332,7 @@ type CancelResponse struct {
 // cancelHandler serves POST /cliente/trabajo/{id}/cancelar, PUT /trabajos/{id}/cancel
 // and POST /admin/trabajo/{id}/cancelar.
 func (m *Market) cancelHandler(c *fiber.Ctx) error {
-	a, _, err := actorOf(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c, "id", "trabajo")
+	a, id, err := actorAndID(c, "trabajo")
 	if err != nil {
 		return err
 	}

@@ -147,11 +147,7 @@ func (m *Market) listOffersHandler(side string) fiber.Handler {
 
 // getOfferHandler serves GET /cliente/ofertas/{id} and /ofertas/{id}.
 func (m *Market) getOfferHandler(c *fiber.Ctx) error {
-	a, _, err := actorOf(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c, "id", "oferta")
+	a, id, err := actorAndID(c, "oferta")
 	if err != nil {
 		return err
 	}
@@ -186,11 +182,7 @@ func (m *Market) withdrawOffer(c *fiber.Ctx) error {
 // row lock, allowed says whether the caller may make it, then closeOffer. It answers
 // the offer as it ends up.
 func (m *Market) closeOfferAs(c *fiber.Ctx, allowed func(o Oferta, actorID string) error, estado, note string, ev func(Oferta) events.Event) error {
-	a, _, err := actorOf(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c, "id", "oferta")
+	a, id, err := actorAndID(c, "oferta")
 	if err != nil {
 		return err
 	}
