@@ -61,12 +61,19 @@ func (m *Market) acceptLocked(ctx context.Context, tx pgx.Tx, o Oferta, clienteE
 
 // pushJob sends the job's current row to both parties after commit.
 func (m *Market) pushJob(ctx context.Context, tx pgx.Tx, id string) error {
+	_, err := m.readAndPushJob(ctx, tx, id)
+	return err
+}
+
+// readAndPushJob reads the job's current row in tx, returns it and sends it to both
+// parties after commit (handlers answer with the same row they push).
+func (m *Market) readAndPushJob(ctx context.Context, tx pgx.Tx, id string) (Trabajo, error) {
 	t, err := m.getJob(ctx, tx, id)
 	if err != nil {
-		return err
+		return t, err
 	}
 	m.push(ctx, "trabajo", t, t.ClienteID, t.ProfesionalID)
-	return nil
+	return t, nil
 }
 
 // clientEmail is the email payments puts on the checkout: the token's, else the replica's.

@@ -204,10 +204,7 @@ func (m *Market) resolveDispute(c *fiber.Ctx) error {
 			AFavor: req.AFavor, Resolucion: req.Resolucion, PrecioCentavos: int64(t.PrecioFinal)}, events.Meta{}); err != nil {
 			return err
 		}
-		if err := m.pushJob(ctx, tx, t.ID); err != nil {
-			return err
-		}
-		t, err = m.getJob(ctx, tx, t.ID)
+		t, err = m.readAndPushJob(ctx, tx, t.ID)
 		return err
 	})
 	if err != nil {

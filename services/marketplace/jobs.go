@@ -215,10 +215,7 @@ func (m *Market) jobStatus(c *fiber.Ctx) error {
 		if err := m.emit(ctx, tx, t.ID, ev, events.Meta{}); err != nil {
 			return err
 		}
-		if err := m.pushJob(ctx, tx, t.ID); err != nil {
-			return err
-		}
-		t, err = m.getJob(ctx, tx, t.ID)
+		t, err = m.readAndPushJob(ctx, tx, t.ID)
 		return err
 	})
 	if err != nil {
