@@ -21,15 +21,7 @@ import (
 // /professional/trabajos and /admin/trabajos.
 func (m *Market) listJobsHandler(side string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		a, _, err := actorOf(c)
-		if err != nil {
-			return err
-		}
-		p, err := httpx.Paging(c, 50)
-		if err != nil {
-			return err
-		}
-		where, args, err := sideFilter(a, side)
+		where, args, p, err := listScope(c, side)
 		if err != nil {
 			return err
 		}
@@ -442,6 +434,20 @@ func (m *Market) autoApprove(ctx context.Context) error {
 		}
 		return len(jobs), nil
 	})
+}
+
+// listScope reads a listing request of jobs or offers: the caller's sideFilter and the page.
+func listScope(c *fiber.Ctx, side string) (string, []any, httpx.Page, error) {
+	a, _, err := actorOf(c)
+	if err != nil {
+		return "", nil, httpx.Page{}, err
+	}
+	p, err := httpx.Paging(c, 50)
+	if err != nil {
+		return "", nil, p, err
+	}
+	where, args, err := sideFilter(a, side)
+	return where, args, p, err
 }
 
 // sideFilter is the WHERE clause of a listing of jobs or offers seen from one side: the

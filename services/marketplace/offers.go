@@ -121,15 +121,7 @@ func (m *Market) insertOffer(ctx context.Context, tx pgx.Tx, cv conv, descripcio
 // /professional/ofertas.
 func (m *Market) listOffersHandler(side string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		a, _, err := actorOf(c)
-		if err != nil {
-			return err
-		}
-		p, err := httpx.Paging(c, 50)
-		if err != nil {
-			return err
-		}
-		where, args, err := sideFilter(a, side)
+		where, args, p, err := listScope(c, side)
 		if err != nil {
 			return err
 		}
