@@ -61,10 +61,15 @@ func nullUUID(s string) *string {
 
 var errItemNotFound = apperr.NotFound("portfolio_item_not_found", "Item de portfolio no encontrado o no pertenece al profesional")
 
-// myItem returns the caller's profile and checks that item belongs to it (404 otherwise,
-// so other professionals' items are indistinguishable from missing ones).
-func (s *svc) myItem(ctx context.Context, q querier, usuarioID, itemID string) (profile, error) {
-	p, err := profileByUser(ctx, q, usuarioID, false)
+// myItem returns the caller's profile and checks that the item in the path belongs to
+// it (404 otherwise, so other professionals' items are indistinguishable from missing ones).
+func (s *svc) myItem(c *fiber.Ctx) (profile, error) {
+	u, err := authn.MustUser(c)
+	if err != nil {
+		return profile{}, err
+	}
+	ctx, q, itemID := c.UserContext(), s.pool, c.Params("id")
+	p, err := profileByUser(ctx, q, u.UserID(), false)
 	if err != nil {
 		return p, err
 	}
@@ -140,12 +145,8 @@ func (s *svc) updatePortfolioItem(c *fiber.Ctx) error {
 	if err := bindChecked(c, &in, false); err != nil {
 		return err
 	}
-	u, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
 	ctx := c.UserContext()
-	p, err := s.myItem(ctx, s.pool, u.UserID(), c.Params("id"))
+	p, err := s.myItem(c)
 	if err != nil {
 		return err
 	}
@@ -157,12 +158,8 @@ func (s *svc) updatePortfolioItem(c *fiber.Ctx) error {
 }
 
 func (s *svc) deletePortfolioItem(c *fiber.Ctx) error {
-	u, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
 	ctx := c.UserContext()
-	if _, err := s.myItem(ctx, s.pool, u.UserID(), c.Params("id")); err != nil {
+	if _, err := s.myItem(c); err != nil {
 		return err
 	}
 	rows, err := s.pool.Query(ctx, `WITH gone AS (DELETE FROM portfolio_items WHERE id = $1 RETURNING id)
@@ -184,12 +181,8 @@ func (s *svc) deletePortfolioItem(c *fiber.Ctx) error {
 
 // addPortfolioImage appends one image (multipart `file`) at the end of the item's order.
 func (s *svc) addPortfolioImage(c *fiber.Ctx) error {
-	u, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
 	ctx := c.UserContext()
-	p, err := s.myItem(ctx, s.pool, u.UserID(), c.Params("id"))
+	p, err := s.myItem(c)
 	if err != nil {
 		return err
 	}
@@ -232,12 +225,8 @@ func (s *svc) addPortfolioImage(c *fiber.Ctx) error {
 }
 
 func (s *svc) deletePortfolioImage(c *fiber.Ctx) error {
-	u, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
 	ctx := c.UserContext()
-	if _, err := s.myItem(ctx, s.pool, u.UserID(), c.Params("id")); err != nil {
+	if _, err := s.myItem(c); err != nil {
 		return err
 	}
 	notFound := apperr.NotFound("portfolio_image_not_found", "Imagen no encontrada")
@@ -245,7 +234,7 @@ func (s *svc) deletePortfolioImage(c *fiber.Ctx) error {
 		return notFound
 	}
 	var objeto string
-	err = s.pool.QueryRow(ctx, `DELETE FROM portfolio_imagenes WHERE id = $1 AND portfolio_item_id = $2 RETURNING objeto`,
+	err := s.pool.QueryRow(ctx, `DELETE FROM portfolio_imagenes WHERE id = $1 AND portfolio_item_id = $2 RETURNING objeto`,
 		c.Params("image_id"), c.Params("id")).Scan(&objeto)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return notFound

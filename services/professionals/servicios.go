@@ -134,22 +134,33 @@ func (s *svc) listMyServicios(c *fiber.Ctx) error {
 
 var errServicioNotFound = apperr.NotFound("servicio_not_found", "Servicio no encontrado")
 
+// servicioOwner is the caller's profile for a change to the servicio in the path; the
+// statement that changes it also matches profesional_id, so another professional's
+// servicio reads as missing (404).
+func (s *svc) servicioOwner(c *fiber.Ctx) (profile, error) {
+	u, err := authn.MustUser(c)
+	if err != nil {
+		return profile{}, err
+	}
+	p, err := profileByUser(c.UserContext(), s.pool, u.UserID(), false)
+	if err != nil {
+		return p, err
+	}
+	if !isUUID(c.Params("id")) {
+		return p, errServicioNotFound
+	}
+	return p, nil
+}
+
 func (s *svc) updateServicio(c *fiber.Ctx) error {
 	var in servicioInput
 	if err := bindChecked(c, &in, false); err != nil {
 		return err
 	}
-	u, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
 	ctx := c.UserContext()
-	p, err := profileByUser(ctx, s.pool, u.UserID(), false)
+	p, err := s.servicioOwner(c)
 	if err != nil {
 		return err
-	}
-	if !isUUID(c.Params("id")) {
-		return errServicioNotFound
 	}
 	if err := s.checkOficio(ctx, in.OficioID); err != nil {
 		return err
@@ -176,17 +187,10 @@ func (s *svc) updateServicio(c *fiber.Ctx) error {
 }
 
 func (s *svc) deleteServicio(c *fiber.Ctx) error {
-	u, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
 	ctx := c.UserContext()
-	p, err := profileByUser(ctx, s.pool, u.UserID(), false)
+	p, err := s.servicioOwner(c)
 	if err != nil {
 		return err
-	}
-	if !isUUID(c.Params("id")) {
-		return errServicioNotFound
 	}
 	tag, err := s.pool.Exec(ctx, `DELETE FROM servicios_publicados WHERE id = $1 AND profesional_id = $2`, c.Params("id"), p.ID)
 	if err != nil {
