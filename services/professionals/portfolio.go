@@ -68,8 +68,8 @@ func (s *svc) myItem(c *fiber.Ctx) (profile, error) {
 	if err != nil {
 		return profile{}, err
 	}
-	ctx, q, itemID := c.UserContext(), s.pool, c.Params("id")
-	p, err := profileByUser(ctx, q, u.UserID(), false)
+	ctx, itemID := c.UserContext(), c.Params("id")
+	p, err := profileByUser(ctx, s.pool, u.UserID(), false)
 	if err != nil {
 		return p, err
 	}
@@ -77,7 +77,7 @@ func (s *svc) myItem(c *fiber.Ctx) (profile, error) {
 		return p, errItemNotFound
 	}
 	var ok bool
-	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM portfolio_items WHERE id = $1 AND profesional_id = $2)`, itemID, p.ID).Scan(&ok); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM portfolio_items WHERE id = $1 AND profesional_id = $2)`, itemID, p.ID).Scan(&ok); err != nil {
 		return p, fmt.Errorf("check portfolio item: %w", err)
 	}
 	if !ok {
