@@ -57,14 +57,12 @@ func (m *Market) createOffer(c *fiber.Ctx) error {
 		return apperr.Invalid("oferta_a_si_mismo", "No podés enviarte una oferta a vos mismo")
 	}
 	ctx := c.UserContext()
+	// No profile yet counts as not verified.
 	pro, err := m.professional(ctx, a.ID)
-	if err != nil {
-		if apperr.KindOf(err) == apperr.KindNotFound {
-			return apperr.Forbidden("kyc_no_aprobado", "Tu perfil profesional debe estar verificado (KYC aprobado) para enviar ofertas")
-		}
+	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
 		return err
 	}
-	if pro.EstadoVerificacion != "APROBADO" {
+	if err != nil || pro.EstadoVerificacion != "APROBADO" {
 		return apperr.Forbidden("kyc_no_aprobado", "Tu perfil profesional debe estar verificado (KYC aprobado) para enviar ofertas")
 	}
 	cv, err := m.participantConv(ctx, chatID, a.ID)
