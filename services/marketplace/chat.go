@@ -317,13 +317,8 @@ func (m *Market) sendMessage(c *fiber.Ctx) error {
 	if err := httpx.BindJSON(c, &req); err != nil {
 		return err
 	}
-	chatID := c.Params("id")
-	if chatID == "" {
-		chatID = req.ChatID
-		if _, err := parseUUID("chat_id", chatID); err != nil {
-			return err
-		}
-	} else if chatID, err = pathID(c, "id", "chat"); err != nil {
+	chatID, err := pathOrBodyID(c, "chat", "chat_id", req.ChatID)
+	if err != nil {
 		return err
 	}
 	text := strings.TrimSpace(req.Text)

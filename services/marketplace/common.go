@@ -105,6 +105,16 @@ func pathID(c *fiber.Ctx, name, what string) (string, error) {
 	return id.String(), nil
 }
 
+// pathOrBodyID is the id of the earlier API's two forms of one endpoint: in the path
+// (":id", a bad one is a 404) or, when the path has none, in a body field (a bad one is
+// a 422). Both come back normalised.
+func pathOrBodyID(c *fiber.Ctx, what, field, fromBody string) (string, error) {
+	if c.Params("id") != "" {
+		return pathID(c, "id", what)
+	}
+	return parseUUID(field, fromBody)
+}
+
 func notFoundMsg(what string) string {
 	switch what {
 	case "oferta":

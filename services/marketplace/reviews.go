@@ -47,12 +47,8 @@ func (m *Market) postReview(c *fiber.Ctx) error {
 	if err := httpx.BindJSON(c, &req); err != nil {
 		return err
 	}
-	jobID := c.Params("id")
-	if jobID != "" {
-		if jobID, err = pathID(c, "id", "trabajo"); err != nil {
-			return err
-		}
-	} else if jobID, err = parseUUID("trabajo_id", req.TrabajoID); err != nil {
+	jobID, err := pathOrBodyID(c, "trabajo", "trabajo_id", req.TrabajoID)
+	if err != nil {
 		return err
 	}
 	var ck apperr.Checker
