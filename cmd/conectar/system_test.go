@@ -23,6 +23,11 @@ type system struct {
 	t       *testing.T
 	gateway string
 	env     map[string]string
+	ctx     context.Context
+	set     settings
+	getenv  func(string) string
+	in      *infra
+	comps   map[string]component
 }
 
 func startSystem(t *testing.T, extra map[string]string) *system {
@@ -114,7 +119,7 @@ func startSystem(t *testing.T, extra map[string]string) *system {
 		}
 		in.close()
 	})
-	return &system{t: t, gateway: "http://127.0.0.1:" + env["GATEWAY_PORT"], env: env}
+	return &system{t: t, gateway: "http://127.0.0.1:" + env["GATEWAY_PORT"], env: env, ctx: ctx, set: s, getenv: getenv, in: in, comps: comps}
 }
 
 // call sends a JSON request through the gateway and decodes the JSON answer.
@@ -179,4 +184,38 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// kill stops one component as a crash would look from outside: its port stops answering
+// and its consumers stop acknowledging.
+func (s *system) kill(name string) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.comps[name].Stop(ctx)
+}
+
+// revive builds the component again from scratch (fresh pool, fresh consumers) on its
+// port, as a restarted container would be.
+func (s *system) revive(name string) {
+	s.t.Helper()
+	comps, err := buildComponents(s.ctx, s.set, s.getenv, s.in, []string{name})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	c := comps[name]
+	ln, err := net.Listen("tcp", fmt.Sprintf("%s:%d", s.set.Host, s.set.Ports[name]))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := c.Start(s.ctx); err != nil {
+		s.t.Fatal(err)
+	}
+	go func() { _ = c.Serve(ln) }()
+	s.comps[name] = c
+	s.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c.Stop(ctx)
+	})
 }
