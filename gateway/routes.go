@@ -38,6 +38,7 @@ func Routes() []Route {
 		{Prefix: "/auth/.well-known", Service: SvcAuth, Why: "JWKS document; explicit so no future /auth rule can capture it"},
 		{Prefix: "/admin/users", Service: SvcAuth},
 		{Prefix: "/users/me/change-password", Service: SvcAuth},
+		{Prefix: "/admin/metrics/users", Service: SvcAuth, Why: "user growth counts accounts, which auth owns"},
 		// users
 		{Prefix: "/users", Service: SvcUsers},
 		// professionals
@@ -62,6 +63,9 @@ func Routes() []Route {
 		{Prefix: "/webhook/chat", Service: SvcMarketplace},
 		{Prefix: "/professional/ofertas", Service: SvcMarketplace, Why: "offers are created by professionals but owned by marketplace"},
 		{Prefix: "/professional/trabajos", Service: SvcMarketplace, Why: "a professional's jobs are owned by marketplace"},
+		{Prefix: "/chat_ofertas", Service: SvcMarketplace, Why: "the web frontend's prefix for offers and jobs"},
+		{Prefix: "/public/professional/*/resenas", Service: SvcMarketplace, Why: "public reviews of a professional are owned by marketplace"},
+		{Prefix: "/admin/disputas", Service: SvcMarketplace, Why: "admin views of disputes, owned by marketplace"},
 		// payments
 		{Prefix: "/mercadopago", Service: SvcPayments},
 		{Prefix: "/webhook/mercadopago", Service: SvcPayments},
@@ -71,6 +75,7 @@ func Routes() []Route {
 		{Prefix: "/payout", Service: SvcPayments},
 		{Prefix: "/admin/metrics/financials", Service: SvcPayments},
 		{Prefix: "/admin/dashboard", Service: SvcPayments},
+		{Prefix: "/admin/pagos", Service: SvcPayments, Why: "admin payments dashboard and withdrawals"},
 		{Prefix: "/admin/trabajo/*/simular-pago", Service: SvcPayments, Why: "the sandbox payment of a job is a payments action"},
 		// notifications
 		{Prefix: "/notifications", Service: SvcNotifications},

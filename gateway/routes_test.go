@@ -25,6 +25,8 @@ var specTable = map[string]string{
 	// additions: sub-paths other services own
 	"/professional/ofertas": "marketplace", "/professional/trabajos": "marketplace", "/auth/.well-known": "auth",
 	"/admin/trabajo/*/simular-pago": "payments",
+	"/chat_ofertas":                 "marketplace", "/public/professional/*/resenas": "marketplace", "/admin/disputas": "marketplace",
+	"/admin/pagos": "payments", "/admin/metrics/users": "auth",
 }
 
 func TestRouteTableMatchesSpec(t *testing.T) {
@@ -73,7 +75,9 @@ func TestPrecedenceAndSegmentMatching(t *testing.T) {
 		"/admin/kyc/pending":                        "professionals",
 		"/admin/users/7/ban":                        "auth",
 		"/admin/metrics/financials":                 "payments",
-		"/admin/metrics/users":                      "professionals",
+		"/admin/metrics/users":                      "auth",
+		"/public/professional/42/resenas":           "marketplace",
+		"/public/professional/42/portfolio":         "professionals",
 		"/users/me":                                 "users",
 		"/users/me/change-password":                 "auth",
 		"/users/me/change-passwordx":                "users",
