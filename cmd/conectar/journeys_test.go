@@ -123,8 +123,8 @@ func TestJourneyIdentity(t *testing.T) {
 		t.Fatalf("avatar fetch → %d %q (%d bytes)", resp.StatusCode, resp.Header.Get("Content-Type"), len(got))
 	}
 	// A text file posing as an image is refused by content, not by name.
-	if st, _ := sys.upload("/api/v1/users/me/avatar", token, "file", "x.png", "image/png", []byte("hello, not an image")); st != 415 {
-		t.Fatalf("fake image → %d, want 415", st)
+	if st, _ := sys.upload("/api/v1/users/me/avatar", token, "file", "x.png", "image/png", []byte("hello, not an image")); st != 400 {
+		t.Fatalf("fake image → %d, want 400", st)
 	}
 }
 

@@ -1,6 +1,8 @@
 // Package upload reads multipart files safely: a size limit per file, the type sniffed
-// from the bytes (never trusted from the client's header or the file name), and the
-// SPEC's answers for what is refused (413 too large, 415 wrong type, 422 missing/empty).
+// from the bytes (never trusted from the client's header or the file name), and one
+// answer for each refusal, shared by every upload (avatar, portfolio image, KYC
+// document): 413 too large, 400 `unsupported_file_type` for a file of a type not
+// accepted (what the earlier system and its frontend expect), 422 missing or empty.
 package upload
 
 import (
@@ -9,6 +11,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strings"
 
 	"github.com/conectarpro/conectar/platform/apperr"
 )
@@ -58,7 +61,31 @@ func Read(field string, fh *multipart.FileHeader, max int64, allowed []string) (
 			return File{Name: fh.Filename, ContentType: ct, Data: data}, nil
 		}
 	}
-	return File{}, apperr.New(apperr.KindUnsupported, "unsupported_file_type", "Tipo de archivo no permitido")
+	// A file of the wrong type is a refused business input (400), not a request in a
+	// media type the endpoint cannot parse (415 stays for a non-multipart request).
+	return File{}, apperr.Invalid(CodeUnsupportedType, "Tipo de archivo no permitido: se aceptan "+describe(allowed))
+}
+
+// CodeUnsupportedType is the error code of a file whose sniffed type is not accepted.
+const CodeUnsupportedType = "unsupported_file_type"
+
+// describe names the accepted types for the refusal's detail, e.g. "JPEG, PNG o PDF".
+func describe(allowed []string) string {
+	names := make([]string, 0, len(allowed))
+	for _, a := range allowed {
+		switch a {
+		case "image/webp":
+			names = append(names, "WebP")
+		case "image/jpeg", "image/png", "image/gif", "application/pdf":
+			names = append(names, strings.ToUpper(a[strings.IndexByte(a, '/')+1:]))
+		default:
+			names = append(names, a)
+		}
+	}
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " o " + names[len(names)-1]
 }
 
 // Sniff returns the content type of data by its magic bytes.

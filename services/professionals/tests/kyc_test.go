@@ -19,8 +19,8 @@ func TestKYCUploadsAreCheckedAndPrivate(t *testing.T) {
 	cli := h.token(uuid.NewString(), authn.RoleCliente)
 	up := "/api/v1/professional/kyc/upload"
 
-	h.upload(up, p.token, part{"files", "a.exe", []byte("MZ\x90\x00 not a document")}).Expect(t, 415, "wrong type")
-	h.upload(up, p.token, part{"files", "a.pdf", []byte("plain text pretending to be pdf")}).Expect(t, 415, "type is sniffed, not trusted")
+	h.upload(up, p.token, part{"files", "a.exe", []byte("MZ\x90\x00 not a document")}).Expect(t, 400, "wrong type")
+	h.upload(up, p.token, part{"files", "a.pdf", []byte("plain text pretending to be pdf")}).Expect(t, 400, "type is sniffed, not trusted")
 	h.upload(up, p.token, part{"files", "empty.pdf", nil}).Expect(t, 422, "empty file")
 	big := append(append([]byte{}, pdfDoc...), bytes.Repeat([]byte("0"), 10<<20)...)
 	if r := h.upload(up, p.token, part{"files", "big.pdf", big}); r.Status != 413 {

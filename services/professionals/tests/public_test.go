@@ -112,7 +112,7 @@ func TestPortfolioAndPublishedServices(t *testing.T) {
 	r.Expect(t, 201, "create item")
 	item := str(r.Map(t)["id"])
 	img := "/api/v1/professional/portfolio/" + item + "/image"
-	h.upload(img, p.token, part{"file", "x.pdf", pdfDoc}).Expect(t, 415, "pdf as portfolio image")
+	h.upload(img, p.token, part{"file", "x.pdf", pdfDoc}).Expect(t, 400, "pdf as portfolio image")
 	h.upload(img, p.token, part{"file", "x.png", nil}).Expect(t, 422, "empty image")
 	h.upload(img, p.token).Expect(t, 422, "no image")
 	h.upload(img, p.token, part{"file", "big.png", append(append([]byte{}, pngImg...), make([]byte, 10<<20)...)}).Expect(t, 413, "image too large")

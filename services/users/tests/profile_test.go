@@ -165,9 +165,9 @@ func TestAvatarUploadAndServe(t *testing.T) {
 
 	// Refusals.
 	ct, body = multipartBody(t, "file", "x.png", []byte("esto no es una imagen, es texto"))
-	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body).ExpectError(t, 415, "text as image")
+	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body).ExpectError(t, 400, "text as image")
 	ct, body = multipartBody(t, "file", "doc.pdf", []byte("%PDF-1.4 hola"))
-	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body).ExpectError(t, 415, "pdf as avatar")
+	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body).ExpectError(t, 400, "pdf as avatar")
 	big := append(append([]byte{}, img...), make([]byte, 10<<20)...)
 	ct, body = multipartBody(t, "file", "big.png", big)
 	do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body).ExpectError(t, 413, "too large")
