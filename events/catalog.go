@@ -8,7 +8,7 @@ func Catalog() []Event {
 		UserProfileUpdatedV1{}, UserChatBannedV1{},
 		ProfessionalProfileUpdatedV1{}, KYCSubmittedV1{}, KYCApprovedV1{}, KYCRejectedV1{},
 		ConversationStartedV1{}, MessageSentV1{}, ChatInfractionDetectedV1{},
-		OfferCreatedV1{}, OfferAcceptedV1{}, OfferRejectedV1{}, OfferExpiredV1{}, OfferWithdrawnV1{},
+		OfferCreatedV1{}, OfferAcceptedV1{}, OfferRejectedV1{}, OfferExpiredV1{}, OfferWithdrawnV1{}, OfferUpdatedV1{},
 		JobStartedV1{}, JobDeliveredV1{}, JobCompletedV1{}, JobCancelledV1{},
 		DisputeOpenedV1{}, DisputeResolvedV1{}, ReviewPostedV1{},
 		PaymentCheckoutCreatedV1{}, PaymentCheckoutFailedV1{},

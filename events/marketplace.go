@@ -11,6 +11,7 @@ const (
 	SubjOfferRejected          = "marketplace.offer.rejected"
 	SubjOfferExpired           = "marketplace.offer.expired"
 	SubjOfferWithdrawn         = "marketplace.offer.withdrawn"
+	SubjOfferUpdated           = "marketplace.offer.updated"
 	SubjJobStarted             = "marketplace.job.started"
 	SubjJobDelivered           = "marketplace.job.delivered"
 	SubjJobCompleted           = "marketplace.job.completed"
@@ -125,6 +126,22 @@ type OfferWithdrawnV1 struct {
 func (OfferWithdrawnV1) EventType() string { return "OfferWithdrawn" }
 func (OfferWithdrawnV1) EventVersion() int { return 1 }
 func (OfferWithdrawnV1) Subject() string   { return SubjOfferWithdrawn }
+
+// OfferUpdatedV1 is published when the professional changes an open offer's description
+// or price before the client answers it. The values are the offer's new ones.
+type OfferUpdatedV1 struct {
+	OfertaID               string `json:"oferta_id"`
+	ChatID                 string `json:"chat_id"`
+	ClienteID              string `json:"cliente_id"`
+	ProfesionalID          string `json:"profesional_id"`
+	Descripcion            string `json:"descripcion"`
+	PrecioCentavos         int64  `json:"precio_centavos"`
+	PrecioAnteriorCentavos int64  `json:"precio_anterior_centavos"`
+}
+
+func (OfferUpdatedV1) EventType() string { return "OfferUpdated" }
+func (OfferUpdatedV1) EventVersion() int { return 1 }
+func (OfferUpdatedV1) Subject() string   { return SubjOfferUpdated }
 
 // JobStepV1 is the payload shared by the work-step events of a job.
 type JobStepV1 struct {
