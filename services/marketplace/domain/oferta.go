@@ -54,6 +54,21 @@ func CanAnswer(o Offer, actorID, verb string, now time.Time) error {
 	return nil
 }
 
+// CanEdit: only the offer's professional, only while open and unexpired (the client
+// has not answered it yet, so changing it misleads nobody).
+func CanEdit(o Offer, actorID string, now time.Time) error {
+	if actorID != o.ProfesionalID {
+		return apperr.Forbidden("oferta_ajena", "Solo el profesional que envió la oferta puede modificarla")
+	}
+	if o.Estado != OfertaOfertado {
+		return apperr.Invalid("oferta_estado_invalido", fmt.Sprintf("No se puede modificar una oferta en estado %s", o.Estado))
+	}
+	if o.ExpiresAt != nil && !now.Before(*o.ExpiresAt) {
+		return apperr.Invalid("oferta_expirada", "La oferta expiró")
+	}
+	return nil
+}
+
 // CanWithdraw: only the offer's professional, only while open.
 func CanWithdraw(o Offer, actorID string) error {
 	if actorID != o.ProfesionalID {

@@ -86,6 +86,10 @@ func CanView(j Job, a Actor) error {
 }
 
 func wrongState(j Job, to string) error {
+	if j.Estado == EstadoDisputado {
+		// The web shows a disputed job in its earlier work state, so say why it is frozen.
+		return apperr.Invalid("trabajo_en_disputa", "El trabajo tiene una disputa abierta; no se puede cambiar su estado hasta que un administrador la resuelva")
+	}
 	return apperr.Invalid("estado_invalido", fmt.Sprintf("No se puede pasar un trabajo en estado %s a %s", j.Estado, to))
 }
 
