@@ -7,6 +7,7 @@ func Catalog() []Event {
 		UserRegisteredV1{}, UserBannedV1{}, UserUnbannedV1{}, PasswordResetRequestedV1{}, PasswordChangedV1{},
 		UserProfileUpdatedV1{}, UserChatBannedV1{},
 		ProfessionalProfileUpdatedV1{}, KYCSubmittedV1{}, KYCApprovedV1{}, KYCRejectedV1{},
+		TradeUpdatedV1{}, TradeToggledV1{},
 		ConversationStartedV1{}, MessageSentV1{}, ChatInfractionDetectedV1{},
 		OfferCreatedV1{}, OfferAcceptedV1{}, OfferRejectedV1{}, OfferExpiredV1{}, OfferWithdrawnV1{}, OfferUpdatedV1{},
 		JobStartedV1{}, JobDeliveredV1{}, JobCompletedV1{}, JobCancelledV1{},

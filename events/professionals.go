@@ -6,6 +6,8 @@ const (
 	SubjKYCSubmitted               = "professionals.kyc.submitted"
 	SubjKYCApproved                = "professionals.kyc.approved"
 	SubjKYCRejected                = "professionals.kyc.rejected"
+	SubjTradeUpdated               = "professionals.trade.updated"
+	SubjTradeToggled               = "professionals.trade.toggled"
 )
 
 // ProfessionalProfileUpdatedV1 is published when a professional's public data changes,
@@ -64,3 +66,32 @@ type KYCRejectedV1 struct {
 func (KYCRejectedV1) EventType() string { return "KYCRejected" }
 func (KYCRejectedV1) EventVersion() int { return 1 }
 func (KYCRejectedV1) Subject() string   { return SubjKYCRejected }
+
+// TradeUpdatedV1 is published when an admin edits a trade of the catalogue; it carries
+// the trade as it now is.
+type TradeUpdatedV1 struct {
+	OficioID    string `json:"oficio_id"`
+	Nombre      string `json:"nombre"`
+	Descripcion string `json:"descripcion"`
+	Categoria   string `json:"categoria"`
+	Activo      bool   `json:"activo"`
+	AdminID     string `json:"admin_id"`
+}
+
+func (TradeUpdatedV1) EventType() string { return "TradeUpdated" }
+func (TradeUpdatedV1) EventVersion() int { return 1 }
+func (TradeUpdatedV1) Subject() string   { return SubjTradeUpdated }
+
+// TradeToggledV1 is published when an admin enables or disables a trade. A disabled
+// trade stays linked to the professionals who have it, but cannot be newly chosen and
+// finds nobody in search.
+type TradeToggledV1 struct {
+	OficioID string `json:"oficio_id"`
+	Nombre   string `json:"nombre"`
+	Activo   bool   `json:"activo"`
+	AdminID  string `json:"admin_id"`
+}
+
+func (TradeToggledV1) EventType() string { return "TradeToggled" }
+func (TradeToggledV1) EventVersion() int { return 1 }
+func (TradeToggledV1) Subject() string   { return SubjTradeToggled }
