@@ -15,6 +15,7 @@ func Catalog() []Event {
 		PaymentCheckoutCreatedV1{}, PaymentCheckoutFailedV1{},
 		PaymentApprovedV1{}, PaymentRejectedV1{}, PaymentRefundedV1{}, PaymentChargedBackV1{},
 		EscrowHeldV1{}, EscrowReleasedV1{}, PayoutSentV1{}, PayoutFailedV1{}, RefundIssuedV1{},
+		WithdrawalRequestedV1{}, WithdrawalApprovedV1{}, WithdrawalRejectedV1{},
 		XPAwardedV1{}, LevelChangedV1{}, MedalAwardedV1{},
 	}
 }

@@ -13,6 +13,9 @@ const (
 	SubjPayoutSent             = "payments.payout.sent"
 	SubjPayoutFailed           = "payments.payout.failed"
 	SubjRefundIssued           = "payments.refund.issued"
+	SubjWithdrawalRequested    = "payments.withdrawal.requested"
+	SubjWithdrawalApproved     = "payments.withdrawal.approved"
+	SubjWithdrawalRejected     = "payments.withdrawal.rejected"
 )
 
 // PaymentCheckoutCreatedV1 answers OfferAccepted: the client can pay at PaymentURL.
@@ -99,16 +102,21 @@ type EscrowReleasedV1 struct {
 	ComisionCentavos    int64  `json:"comision_centavos"`
 	LiberadoCentavos    int64  `json:"liberado_centavos"`
 	TasaComisionBasisPt int    `json:"tasa_comision_bp"` // 2000 = 20 %
-	PayoutID            string `json:"payout_id"`
+	// PayoutID is empty since releases credit the professional's available balance and
+	// money leaves only through an approved withdrawal; it was set under the earlier
+	// automatic-payout model.
+	PayoutID string `json:"payout_id"`
 }
 
 func (EscrowReleasedV1) EventType() string { return "EscrowReleased" }
 func (EscrowReleasedV1) EventVersion() int { return 1 }
 func (EscrowReleasedV1) Subject() string   { return SubjEscrowReleased }
 
-// PayoutSentV1 is published when the professional's transfer succeeded.
+// PayoutSentV1 is published when the professional's transfer succeeded. A payout belongs
+// to a withdrawal (RetiroID) or, under the earlier automatic-payout model, to a job.
 type PayoutSentV1 struct {
 	PayoutID      string `json:"payout_id"`
+	RetiroID      string `json:"retiro_id,omitempty"`
 	TrabajoID     string `json:"trabajo_id"`
 	ProfesionalID string `json:"profesional_id"`
 	MontoCentavos int64  `json:"monto_centavos"`
@@ -122,6 +130,7 @@ func (PayoutSentV1) Subject() string   { return SubjPayoutSent }
 // PayoutFailedV1 is published when a transfer attempt failed; it will be retried.
 type PayoutFailedV1 struct {
 	PayoutID      string `json:"payout_id"`
+	RetiroID      string `json:"retiro_id,omitempty"`
 	TrabajoID     string `json:"trabajo_id"`
 	ProfesionalID string `json:"profesional_id"`
 	MontoCentavos int64  `json:"monto_centavos"`
@@ -144,3 +153,44 @@ type RefundIssuedV1 struct {
 func (RefundIssuedV1) EventType() string { return "RefundIssued" }
 func (RefundIssuedV1) EventVersion() int { return 1 }
 func (RefundIssuedV1) Subject() string   { return SubjRefundIssued }
+
+// WithdrawalRequestedV1 is published when a professional asks to withdraw part of their
+// available balance; the amount is reserved until an admin approves or rejects it.
+type WithdrawalRequestedV1 struct {
+	RetiroID      string `json:"retiro_id"`
+	ProfesionalID string `json:"profesional_id"` // the professional's user id
+	MontoCentavos int64  `json:"monto_centavos"`
+	CuentaDestino string `json:"cuenta_destino"`
+}
+
+func (WithdrawalRequestedV1) EventType() string { return "WithdrawalRequested" }
+func (WithdrawalRequestedV1) EventVersion() int { return 1 }
+func (WithdrawalRequestedV1) Subject() string   { return SubjWithdrawalRequested }
+
+// WithdrawalApprovedV1 is published when an admin approves a withdrawal; its payout is
+// queued (PayoutSent or PayoutFailed follow).
+type WithdrawalApprovedV1 struct {
+	RetiroID      string `json:"retiro_id"`
+	ProfesionalID string `json:"profesional_id"`
+	MontoCentavos int64  `json:"monto_centavos"`
+	CuentaDestino string `json:"cuenta_destino"`
+	AprobadoPor   string `json:"aprobado_por"`
+}
+
+func (WithdrawalApprovedV1) EventType() string { return "WithdrawalApproved" }
+func (WithdrawalApprovedV1) EventVersion() int { return 1 }
+func (WithdrawalApprovedV1) Subject() string   { return SubjWithdrawalApproved }
+
+// WithdrawalRejectedV1 is published when an admin rejects a withdrawal; the amount is
+// available again.
+type WithdrawalRejectedV1 struct {
+	RetiroID      string `json:"retiro_id"`
+	ProfesionalID string `json:"profesional_id"`
+	MontoCentavos int64  `json:"monto_centavos"`
+	Motivo        string `json:"motivo"`
+	RechazadoPor  string `json:"rechazado_por"`
+}
+
+func (WithdrawalRejectedV1) EventType() string { return "WithdrawalRejected" }
+func (WithdrawalRejectedV1) EventVersion() int { return 1 }
+func (WithdrawalRejectedV1) Subject() string   { return SubjWithdrawalRejected }

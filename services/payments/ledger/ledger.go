@@ -6,7 +6,8 @@
 //
 //	mp_balance            asset: money in the platform's MercadoPago account
 //	escrow                liability: money held for a job until release or refund
-//	professional_payable  liability: owed to professionals, until the payout leaves
+//	professional_payable  liability: owed to professionals and available to withdraw
+//	professional_reserved liability: asked for in a withdrawal, until its payout leaves
 //	platform_revenue      income: the commission
 //	chargeback_losses     expense: money taken back by a card dispute after release
 package ledger
@@ -20,21 +21,27 @@ import (
 
 // Accounts.
 const (
-	MPBalance           = "mp_balance"
-	Escrow              = "escrow"
-	ProfessionalPayable = "professional_payable"
-	PlatformRevenue     = "platform_revenue"
-	ChargebackLosses    = "chargeback_losses"
+	MPBalance            = "mp_balance"
+	Escrow               = "escrow"
+	ProfessionalPayable  = "professional_payable"
+	ProfessionalReserved = "professional_reserved"
+	PlatformRevenue      = "platform_revenue"
+	ChargebackLosses     = "chargeback_losses"
 )
 
-// Transaction kinds; each happens at most once per job.
+// Transaction kinds; each happens at most once per job or per withdrawal.
 const (
 	KindHold       = "HOLD"
 	KindRelease    = "RELEASE"
 	KindPayout     = "PAYOUT"
 	KindRefund     = "REFUND"
 	KindChargeback = "CHARGEBACK"
+	KindReserve    = "RESERVE"   // a withdrawal is requested
+	KindUnreserve  = "UNRESERVE" // a withdrawal is rejected
 )
+
+// MinWithdrawal is the smallest withdrawal a professional may request (ARS 1000.00).
+const MinWithdrawal = 100000
 
 // Posting is one line of a transaction.
 type Posting struct {
@@ -88,9 +95,26 @@ func Release(s Split) []Posting {
 	return nonZero(p)
 }
 
-// Payout: the transfer to the professional leaves our account.
+// Payout: the transfer to the professional leaves our account. Payouts of the earlier
+// model (one per released job) came straight from the payable balance.
 func Payout(net int64) []Posting {
 	return []Posting{{ProfessionalPayable, net}, {MPBalance, -net}}
+}
+
+// Reserve: a withdrawal request sets its amount aside from the available balance, so no
+// second request can spend it.
+func Reserve(amount int64) []Posting {
+	return []Posting{{ProfessionalPayable, amount}, {ProfessionalReserved, -amount}}
+}
+
+// Unreserve: a rejected withdrawal gives its amount back to the available balance.
+func Unreserve(amount int64) []Posting {
+	return []Posting{{ProfessionalReserved, amount}, {ProfessionalPayable, -amount}}
+}
+
+// WithdrawalPayout: an approved withdrawal's transfer leaves our account.
+func WithdrawalPayout(amount int64) []Posting {
+	return []Posting{{ProfessionalReserved, amount}, {MPBalance, -amount}}
 }
 
 // Refund: the held money goes back to the client.

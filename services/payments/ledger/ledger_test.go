@@ -47,6 +47,7 @@ func TestTransactionsBalance(t *testing.T) {
 	for name, ps := range map[string][]Posting{
 		"hold": Hold(5000), "payout": Payout(4000), "refund": Refund(5000),
 		"chargeback held": Chargeback(5000, true), "chargeback released": Chargeback(5000, false),
+		"reserve": Reserve(100000), "unreserve": Unreserve(100000), "withdrawal payout": WithdrawalPayout(100000),
 	} {
 		if err := Check(ps); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -59,5 +60,27 @@ func TestTransactionsBalance(t *testing.T) {
 	s, _ := Commission(100, 10000)
 	if err := Check(Release(s)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A withdrawal's life leaves the professional's accounts where they started (rejected) or
+// moves exactly the amount out of the platform (paid).
+func TestWithdrawalFlows(t *testing.T) {
+	sum := func(txs ...[]Posting) map[string]int64 {
+		m := map[string]int64{}
+		for _, tx := range txs {
+			for _, p := range tx {
+				m[p.Account] += p.Amount
+			}
+		}
+		return m
+	}
+	rejected := sum(Reserve(150000), Unreserve(150000))
+	if rejected[ProfessionalPayable] != 0 || rejected[ProfessionalReserved] != 0 {
+		t.Fatalf("rejected withdrawal left %v", rejected)
+	}
+	paid := sum(Reserve(150000), WithdrawalPayout(150000))
+	if paid[ProfessionalPayable] != 150000 || paid[ProfessionalReserved] != 0 || paid[MPBalance] != -150000 {
+		t.Fatalf("paid withdrawal left %v", paid)
 	}
 }
