@@ -19,6 +19,10 @@ const (
 	SubjDisputeOpened          = "marketplace.dispute.opened"
 	SubjDisputeResolved        = "marketplace.dispute.resolved"
 	SubjReviewPosted           = "marketplace.review.posted"
+	SubjDisputeCancelled       = "marketplace.dispute.cancelled"
+	SubjReviewUpdated          = "marketplace.review.updated"
+	SubjReviewDeleted          = "marketplace.review.deleted"
+	SubjReviewReplied          = "marketplace.review.replied"
 )
 
 // ConversationStartedV1 is published when a client–professional pair first talks.
@@ -209,8 +213,9 @@ func (DisputeOpenedV1) EventType() string { return "DisputeOpened" }
 func (DisputeOpenedV1) EventVersion() int { return 1 }
 func (DisputeOpenedV1) Subject() string   { return SubjDisputeOpened }
 
-// DisputeResolvedV1 is published by an admin's resolution; AFavor is "cliente" (refund)
-// or "profesional" (release).
+// DisputeResolvedV1 is published by an admin's resolution; AFavor is "cliente" (refund),
+// "profesional" (release) or "ninguno" (claim dismissed: the job resumes the state it had
+// before, the escrow is unfrozen and stays held).
 type DisputeResolvedV1 struct {
 	DisputaID      string `json:"disputa_id"`
 	TrabajoID      string `json:"trabajo_id"`
@@ -244,3 +249,70 @@ type ReviewPostedV1 struct {
 func (ReviewPostedV1) EventType() string { return "ReviewPosted" }
 func (ReviewPostedV1) EventVersion() int { return 1 }
 func (ReviewPostedV1) Subject() string   { return SubjReviewPosted }
+
+// DisputeCancelledV1 is published when whoever opened a dispute withdraws it: the job
+// resumes EstadoTrabajo (its state before the dispute) and the escrow is unfrozen and
+// stays held; no money moves.
+type DisputeCancelledV1 struct {
+	DisputaID     string `json:"disputa_id"`
+	TrabajoID     string `json:"trabajo_id"`
+	ClienteID     string `json:"cliente_id"`
+	ProfesionalID string `json:"profesional_id"`
+	CanceladaPor  string `json:"cancelada_por"`
+	EstadoTrabajo string `json:"estado_trabajo"`
+}
+
+func (DisputeCancelledV1) EventType() string { return "DisputeCancelled" }
+func (DisputeCancelledV1) EventVersion() int { return 1 }
+func (DisputeCancelledV1) Subject() string   { return SubjDisputeCancelled }
+
+// ReviewUpdatedV1 is published when the author edits a review (within 24 h). Like
+// ReviewPosted it carries the professional's rating aggregate after the change. Review
+// events use the professional's user id as aggregate id, so a consumer applies one
+// professional's changes in order.
+type ReviewUpdatedV1 struct {
+	ResenaID       string  `json:"resena_id"`
+	TrabajoID      string  `json:"trabajo_id"`
+	ClienteID      string  `json:"cliente_id"`
+	ProfesionalID  string  `json:"profesional_id"`
+	Rating         int     `json:"rating"`
+	RatingAnterior int     `json:"rating_anterior"`
+	TextoResena    string  `json:"texto_resena,omitempty"`
+	RatingPromedio float64 `json:"rating_promedio"`
+	TotalResenas   int     `json:"total_resenas"`
+}
+
+func (ReviewUpdatedV1) EventType() string { return "ReviewUpdated" }
+func (ReviewUpdatedV1) EventVersion() int { return 1 }
+func (ReviewUpdatedV1) Subject() string   { return SubjReviewUpdated }
+
+// ReviewDeletedV1 is published when a review is removed (by its author within 24 h or by
+// an admin), with the professional's rating aggregate without it.
+type ReviewDeletedV1 struct {
+	ResenaID       string  `json:"resena_id"`
+	TrabajoID      string  `json:"trabajo_id"`
+	ClienteID      string  `json:"cliente_id"`
+	ProfesionalID  string  `json:"profesional_id"`
+	EliminadaPor   string  `json:"eliminada_por"`
+	PorAdmin       bool    `json:"por_admin"`
+	RatingPromedio float64 `json:"rating_promedio"`
+	TotalResenas   int     `json:"total_resenas"`
+}
+
+func (ReviewDeletedV1) EventType() string { return "ReviewDeleted" }
+func (ReviewDeletedV1) EventVersion() int { return 1 }
+func (ReviewDeletedV1) Subject() string   { return SubjReviewDeleted }
+
+// ReviewRepliedV1 is published when the reviewed professional first replies to a review
+// (edits of the reply are not announced), so the client can be notified.
+type ReviewRepliedV1 struct {
+	ResenaID      string `json:"resena_id"`
+	TrabajoID     string `json:"trabajo_id"`
+	ClienteID     string `json:"cliente_id"`
+	ProfesionalID string `json:"profesional_id"`
+	Respuesta     string `json:"respuesta"`
+}
+
+func (ReviewRepliedV1) EventType() string { return "ReviewReplied" }
+func (ReviewRepliedV1) EventVersion() int { return 1 }
+func (ReviewRepliedV1) Subject() string   { return SubjReviewReplied }
