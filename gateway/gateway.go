@@ -143,6 +143,9 @@ func (g *Gateway) proxy(c *fiber.Ctx) error {
 	if !ok {
 		return httpx.NotFound(c)
 	}
+	// The route table's prefix is the template: every proxied request would otherwise be
+	// measured under the one catch-all route "/api/v1/*".
+	metrics.SetRoute(c, APIPrefix+rt.Prefix)
 	if err := g.edgeAuth(c, path); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/events/consumer"
 	"github.com/conectarpro/conectar/events/outbox"
 	"github.com/conectarpro/conectar/events/realtime"
@@ -90,6 +91,16 @@ func New(name, schema string, d Deps) (*Service, error) {
 	}}
 	s := &Service{Name: name, Schema: schema, Deps: d, App: app, Metrics: m, Relay: relay, Runner: runner,
 		Realtime: realtime.Publisher{NC: d.NC}}
+	// Read at scrape time: the oldest unpublished outbox row, and each durable's pending,
+	// ack-pending, redelivered and parked messages straight from JetStream.
+	m.WatchOutbox(d.Pool, schema)
+	m.WatchConsumers(d.JS, events.StreamDLQ, func() []metrics.ConsumerRef {
+		refs := make([]metrics.ConsumerRef, 0, len(runner.Specs))
+		for _, sp := range runner.Specs {
+			refs = append(refs, metrics.ConsumerRef{Stream: sp.Stream, Name: sp.Name})
+		}
+		return refs
+	})
 	app.Get("/health", health.Handler(name, s.HealthChecks()))
 	app.Get("/metrics", m.Handler())
 	return s, nil
@@ -115,7 +126,12 @@ func (s *Service) Auth() fiber.Handler { return s.Deps.Verifier.Middleware(true)
 func (s *Service) OptionalAuth() fiber.Handler { return s.Deps.Verifier.Middleware(false) }
 
 // Consume registers consumer specs (started by Start).
-func (s *Service) Consume(specs ...consumer.Spec) { s.Runner.Specs = append(s.Runner.Specs, specs...) }
+func (s *Service) Consume(specs ...consumer.Spec) {
+	for _, sp := range specs {
+		s.Metrics.Consumer(sp.Name)
+	}
+	s.Runner.Specs = append(s.Runner.Specs, specs...)
+}
 
 // Start runs the relay, the consumers and the background tasks.
 func (s *Service) Start(ctx context.Context) error {

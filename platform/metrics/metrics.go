@@ -1,6 +1,11 @@
 // Package metrics holds a Prometheus registry per process component (no global
-// registry), the HTTP middleware that measures requests, and the counters the event
-// machinery reports: outbox backlog, consumer lag, redeliveries and dead letters.
+// registry), the HTTP middleware that measures requests, and the series the event
+// machinery reports: outbox backlog and age, consumer lag, redeliveries and dead letters.
+//
+// Every label value this package records is either a constant it owns (the HTTP method
+// set, the status code) or a string the application owns (the route template): never a
+// view of a request buffer, which the next request would overwrite after the series is
+// registered (the cause of duplicate series and a failing /metrics).
 package metrics
 
 import (
@@ -16,7 +21,10 @@ import (
 
 // Registry is one component's metrics.
 type Registry struct {
-	Reg             *prometheus.Registry
+	Reg *prometheus.Registry
+	// Registerer adds the constant label service=<name> to what it registers; components
+	// register their own series through it.
+	Registerer      prometheus.Registerer
 	HTTPDuration    *prometheus.HistogramVec
 	OutboxBacklog   *prometheus.GaugeVec
 	OutboxPublished *prometheus.CounterVec
@@ -33,9 +41,10 @@ func New(name string) *Registry {
 	reg := prometheus.NewRegistry()
 	f := prometheus.WrapRegistererWith(prometheus.Labels{"service": name}, reg)
 	r := &Registry{
-		Reg: reg,
+		Reg:        reg,
+		Registerer: f,
 		HTTPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "http_request_duration_seconds", Help: "HTTP request latency.",
+			Name: "http_request_duration_seconds", Help: "HTTP request latency by method, route template and status.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"method", "route", "status"}),
 		OutboxBacklog: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -45,7 +54,7 @@ func New(name string) *Registry {
 			Name: "outbox_published_total", Help: "Events published from the outbox.",
 		}, []string{"schema"}),
 		ConsumerLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "consumer_lag", Help: "Messages pending for a durable consumer.",
+			Name: "consumer_lag", Help: "Messages pending or unacknowledged for a durable consumer.",
 		}, []string{"consumer"}),
 		Handled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "events_handled_total", Help: "Event deliveries by outcome.",
@@ -61,7 +70,7 @@ func New(name string) *Registry {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
 		}, []string{"consumer"}),
 		Business: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "business_outcomes_total", Help: "Domain outcomes (payments approved, payouts failed, …).",
+			Name: "business_outcomes_total", Help: "Domain outcomes (webhooks, emails, pushes, payouts, …) by what and outcome.",
 		}, []string{"what", "outcome"}),
 	}
 	f.MustRegister(r.HTTPDuration, r.OutboxBacklog, r.OutboxPublished, r.ConsumerLag, r.Handled,
@@ -70,25 +79,92 @@ func New(name string) *Registry {
 	return r
 }
 
-// FiberMiddleware observes every request by its route pattern (not its raw path, which
-// would explode cardinality with ids).
+// Outcomes returns a counter of one domain outcome family (what = "webhook",
+// "delivery_email", …). The outcomes named up front are exported at zero from the
+// start, so dashboards and rate() see the series before the first occurrence.
+func (r *Registry) Outcomes(what string, known ...string) func(outcome string) {
+	for _, o := range known {
+		r.Business.WithLabelValues(what, o)
+	}
+	return func(outcome string) { r.Business.WithLabelValues(what, outcome).Inc() }
+}
+
+// Consumer exports the consumer's series at zero before its first event, so a
+// dashboard shows every durable (and a zero dead-letter rate) from the start.
+func (r *Registry) Consumer(name string) {
+	r.Handled.WithLabelValues(name, "ok")
+	r.Redeliveries.WithLabelValues(name)
+	r.DeadLetters.WithLabelValues(name)
+	r.ConsumerLag.WithLabelValues(name)
+}
+
+// routeKey is the Locals key under which a handler may name its route template.
+const routeKey = "metrics.route"
+
+// SetRoute names the route template of the request for the HTTP metrics when Fiber's
+// own route is too coarse (the gateway's single catch-all proxy route). template must be
+// one of a bounded set owned by the caller, never a piece of the request.
+func SetRoute(c *fiber.Ctx, template string) { c.Locals(routeKey, template) }
+
+// methods maps the methods the API uses to constants: the label never aliases the
+// request buffer and an invented method cannot add series.
+var methods = map[string]string{
+	fiber.MethodGet: fiber.MethodGet, fiber.MethodHead: fiber.MethodHead, fiber.MethodPost: fiber.MethodPost,
+	fiber.MethodPut: fiber.MethodPut, fiber.MethodPatch: fiber.MethodPatch, fiber.MethodDelete: fiber.MethodDelete,
+	fiber.MethodOptions: fiber.MethodOptions, fiber.MethodConnect: fiber.MethodConnect, fiber.MethodTrace: fiber.MethodTrace,
+}
+
+// MethodLabel returns the constant label for method, "OTHER" for anything else.
+func MethodLabel(method string) string {
+	if m, ok := methods[method]; ok {
+		return m
+	}
+	return "OTHER"
+}
+
+// Unmatched is the route label of requests no route claimed (404s of unknown paths).
+const Unmatched = "unmatched"
+
+// FiberMiddleware observes every request by its route template (not its raw path, which
+// would explode cardinality with ids). An error from the chain is turned into its answer
+// here, through the app's error handler, so the status label is the one the client gets
+// (a handler's apperr 404 is observed as 404, not as the 200 the response held before).
 func (r *Registry) FiberMiddleware() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
-		err := c.Next()
-		status := c.Response().StatusCode()
-		if err != nil {
-			if fe, ok := err.(*fiber.Error); ok {
-				status = fe.Code
+		// Read before Next: a handler may override the method (Fiber's Method(override)).
+		method := MethodLabel(c.Method())
+		observed := false
+		observe := func(status int) {
+			observed = true
+			r.HTTPDuration.WithLabelValues(method, routeLabel(c), strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+		}
+		defer func() {
+			// A panic unwinds to the recover middleware above: count it as the 500 it becomes.
+			if !observed {
+				observe(fiber.StatusInternalServerError)
+			}
+		}()
+		if err := c.Next(); err != nil {
+			if herr := c.App().ErrorHandler(c, err); herr != nil {
+				_ = c.SendStatus(fiber.StatusInternalServerError)
 			}
 		}
-		route := "unmatched"
-		if rt := c.Route(); rt != nil && rt.Path != "/" {
-			route = rt.Path
-		}
-		r.HTTPDuration.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
-		return err
+		observe(c.Response().StatusCode())
+		return nil
 	}
+}
+
+func routeLabel(c *fiber.Ctx) string {
+	if v, ok := c.Locals(routeKey).(string); ok && v != "" {
+		return v
+	}
+	// The matched route's Path is the template the app registered ("/users/:id"), a
+	// string the app owns. "/" is the app.Use catch-all (middleware, NotFound).
+	if rt := c.Route(); rt != nil && rt.Path != "/" && rt.Path != "" && rt.Path != "*" && rt.Path != "/*" {
+		return rt.Path
+	}
+	return Unmatched
 }
 
 // Handler serves the registry in the Prometheus text format.

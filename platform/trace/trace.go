@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"regexp"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -49,7 +50,9 @@ func ID(traceparent string) string {
 // echoes it, so handlers pass it on through ctx.
 func Middleware() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		tp := c.Get(Header)
+		// A copy: the traceparent lives on in the context, in the events the request
+		// writes and in goroutines it starts, after Fiber reuses the header buffer.
+		tp := strings.Clone(c.Get(Header))
 		if !valid.MatchString(tp) {
 			tp = New()
 			c.Request().Header.Set(Header, tp)

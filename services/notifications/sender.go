@@ -121,8 +121,11 @@ func (d *sender) processOne(ctx context.Context) (worked bool, err error) {
 	}
 	if d.s.metrics != nil {
 		outcome := "sent"
-		if sendErr != nil {
-			outcome = "error"
+		switch {
+		case sendErr != nil && (isPermanent(sendErr) || attempts >= d.maxAttempts):
+			outcome = "failed" // given up: the user never gets it
+		case sendErr != nil:
+			outcome = "retry"
 		}
 		d.s.metrics(r.Channel, outcome)
 	}

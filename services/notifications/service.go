@@ -104,6 +104,10 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Emails and pushes by outcome (sender.go), exported at zero from the start.
+	for _, ch := range []string{"email", "push"} {
+		s.Metrics.Outcomes("delivery_"+ch, "sent", "retry", "failed")
+	}
 	n := &svc{
 		kit: s, log: s.Deps.Log, pool: s.Deps.Pool, rt: s.Realtime, now: s.Deps.Now, tmpl: newTemplates(),
 		frontendURL: st.FrontendURL, mail: mailer.New(st.Mail), push: webpush.New(vapid),

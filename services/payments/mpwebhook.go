@@ -31,20 +31,25 @@ func (a *App) postWebhook(c *fiber.Ctx) error {
 	reqID := c.Get("X-Request-Id")
 	if err := webhook.Verify(a.cfg.WebhookSecret, c.Get("X-Signature"), q.Get("data.id"), reqID, a.now(), a.cfg.WebhookTolerance); err != nil {
 		a.svc.Deps.Log.Warn("webhook refused", "err", err, "ip", c.IP())
+		a.webhookOutcome(webhookRefused)
 		return apperr.Unauthorized("invalid_signature", "Firma de MercadoPago inválida o vencida")
 	}
 	n, err := webhook.Parse(q, reqID, c.Body())
 	if err != nil {
+		a.webhookOutcome(webhookInvalid)
 		return apperr.Invalid("invalid_notification", "Notificación inválida")
 	}
 	if n.Type != "payment" {
+		a.webhookOutcome(webhookIgnored)
 		return c.JSON(fiber.Map{"status": "ok", "message": "Topic '" + n.Type + "' ignored"})
 	}
 	if _, err := a.svc.Deps.Pool.Exec(c.Context(), `INSERT INTO webhook_inbox (request_id, topic, data_id, action) VALUES ($1,$2,$3,$4)`,
 		n.RequestID, n.Type, n.DataID, n.Action); err != nil {
 		// Not stored: answer 5xx so MercadoPago delivers it again.
+		a.webhookOutcome(webhookStoreFailed)
 		return apperr.Unavailable("unavailable", "Servicio no disponible", fmt.Errorf("store webhook: %w", err))
 	}
+	a.webhookOutcome(webhookStored)
 	wake(a.webhookWake)
 	return c.JSON(fiber.Map{"status": "ok"})
 }

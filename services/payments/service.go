@@ -89,6 +89,8 @@ type App struct {
 
 	webhookWake chan struct{}
 	payoutWake  chan struct{}
+	// webhookOutcome counts a webhook by outcome (metrics.go).
+	webhookOutcome func(outcome string)
 }
 
 func (a *App) now() time.Time { return a.svc.Deps.Now() }
@@ -115,6 +117,7 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	if cfg.WebhookSecret == "" {
 		d.Log.Warn("payments: MP_WEBHOOK_SECRET not set; every webhook will be refused (401) and only reconciliation will find payments")
 	}
+	a.registerMetrics()
 	a.routes()
 	s.Consume(
 		// Checkouts call MercadoPago; they have their own consumer so a slow provider never
