@@ -26,7 +26,7 @@ type AcceptResponse struct {
 // acceptLocked accepts a locked, open offer: ACEPTADO, the job in PENDIENTE_PAGO and
 // OfferAccepted (with everything payments needs for the checkout) in the caller's tx.
 func (m *Market) acceptLocked(ctx context.Context, tx pgx.Tx, o Oferta, clienteEmail string) (Oferta, string, error) {
-	o, err := m.setOfferState(ctx, tx, o.ID, domain.OfertaAceptado)
+	o, err := m.setOfferState(ctx, tx, o.ID, domain.OfertaAceptado, o.ClienteID, "El cliente aceptó la oferta; trabajo creado, pendiente de pago")
 	if err != nil {
 		return o, "", err
 	}
@@ -137,7 +137,7 @@ func (m *Market) answerCheckout(c *fiber.Ctx, o Oferta, jobID string) error {
 	switch {
 	case !done:
 		resp.Mensaje = "Oferta aceptada. Estamos generando el link de pago; te avisaremos cuando esté listo."
-		return apperr.Accepted(resp)
+		return m.answer(c, fiber.StatusAccepted, resp)
 	case t.checkoutEstado == domain.CheckoutFallido:
 		motivo := "el proveedor de pagos no respondió"
 		if t.checkoutError != nil && strings.TrimSpace(*t.checkoutError) != "" {
@@ -147,7 +147,7 @@ func (m *Market) answerCheckout(c *fiber.Ctx, o Oferta, jobID string) error {
 			Msg: "Error generando link de pago: " + motivo + ". La aceptación se deshizo y la oferta sigue disponible."}
 	}
 	resp.Mensaje = "Oferta aceptada. Procede al pago para confirmar el trabajo."
-	return c.JSON(resp)
+	return m.answer(c, fiber.StatusOK, resp)
 }
 
 // hireService serves POST /cliente/servicios/{id}/contratar: a fixed-price hire is an

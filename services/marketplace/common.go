@@ -176,6 +176,14 @@ func parseUUID(field, v string) (string, error) {
 
 func setTotal(c *fiber.Ctx, total int) { c.Set("X-Total-Count", strconv.Itoa(total)) }
 
+// wrapf adds what to err as context; nil stays nil.
+func wrapf(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
 // waiters wakes handlers waiting for a saga reply in this process. Handlers also poll
 // the row, so a reply consumed by another replica is seen too.
 type waiters struct {

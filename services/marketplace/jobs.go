@@ -34,7 +34,7 @@ func (m *Market) listJobsHandler(side string) fiber.Handler {
 			return err
 		}
 		setTotal(c, total)
-		return c.JSON(out)
+		return m.answer(c, fiber.StatusOK, out)
 	}
 }
 
@@ -51,13 +51,14 @@ func (m *Market) viewJob(c *fiber.Ctx) (Trabajo, domain.Actor, error) {
 	return t, a, domain.CanView(t.rules(), a)
 }
 
-// getJobHandler serves GET /trabajos/{id} and /cliente/trabajo/{id}.
+// getJobHandler serves GET /trabajos/{id}, /cliente/trabajo/{id} and
+// /chat_ofertas/trabajos/{id}.
 func (m *Market) getJobHandler(c *fiber.Ctx) error {
 	t, _, err := m.viewJob(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(t)
+	return m.answer(c, fiber.StatusOK, t)
 }
 
 // internalJob serves GET /internal/trabajos/{id}.
@@ -82,18 +83,19 @@ type TimelineEntry struct {
 	EstadoAnterior *string   `json:"estado_anterior"`
 	EstadoNuevo    *string   `json:"estado_nuevo"`
 	UsuarioID      *string   `json:"usuario_id"`
-	UsuarioNombre  *string   `json:"usuario_nombre"`
+	UsuarioNombre  string    `json:"usuario_nombre"` // "Sistema" for system steps, never null
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-// jobTimeline serves GET /trabajos/{id}/timeline, oldest first (it is a history).
+// jobTimeline serves GET /trabajos/{id}/timeline and /chat_ofertas/trabajos/{id}/timeline,
+// oldest first (it is a history).
 func (m *Market) jobTimeline(c *fiber.Ctx) error {
 	t, _, err := m.viewJob(c)
 	if err != nil {
 		return err
 	}
 	rows, err := m.pool.Query(c.UserContext(), `SELECT e.id, e.trabajo_id::text, e.tipo, e.descripcion, e.estado_anterior, e.estado_nuevo, e.usuario_id::text,
-		nullif(trim(u.nombre || ' ' || u.apellido), ''), e.created_at
+		coalesce(nullif(trim(u.nombre || ' ' || u.apellido), ''), CASE WHEN e.usuario_id IS NULL THEN 'Sistema' ELSE 'Usuario' END), e.created_at
 		FROM trabajo_eventos e LEFT JOIN usuarios u ON u.id = e.usuario_id WHERE e.trabajo_id = $1 ORDER BY e.id`, t.ID)
 	if err != nil {
 		return fmt.Errorf("timeline %s: %w", t.ID, err)
@@ -115,13 +117,46 @@ func (m *Market) jobTimeline(c *fiber.Ctx) error {
 }
 
 type statusReq struct {
-	Estado   string   `json:"estado"`
-	Nota     string   `json:"nota"`
-	Motivo   string   `json:"motivo"`
-	Imagenes []string `json:"imagenes"`
+	Estado string `json:"estado"`
+	Nota   string `json:"nota"`
+	// The web's job page names the note after its author.
+	NotasProfesional string   `json:"notas_profesional"`
+	NotasCliente     string   `json:"notas_cliente"`
+	Motivo           string   `json:"motivo"`
+	Imagenes         []string `json:"imagenes"`
 }
 
-// jobStatus serves PUT /trabajos/{id}/status: the work steps, approval and cancel.
+// note is the step's note: the author's field for the step (notas_profesional for the
+// professional's steps, notas_cliente for the approval), else nota.
+func (r statusReq) note() string {
+	first := func(vs ...string) string {
+		for _, v := range vs {
+			if v = strings.TrimSpace(v); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	switch r.Estado {
+	case domain.EstadoEnProceso, domain.EstadoCompletado:
+		return first(r.NotasProfesional, r.Nota)
+	case domain.EstadoAprobado:
+		return first(r.NotasCliente, r.Nota)
+	}
+	return first(r.Motivo, r.Nota, r.NotasProfesional, r.NotasCliente)
+}
+
+// completionNoteMin is the shortest delivery note a path takes: the SPEC's 10 on our
+// paths; on the web's, whose page calls the note optional, an empty one is fine too.
+func completionNoteMin(c *fiber.Ctx, note string) int {
+	if viewOf(c) == viewWeb && note == "" {
+		return 0
+	}
+	return 10
+}
+
+// jobStatus serves PUT /trabajos/{id}/status and PUT /chat_ofertas/trabajos/{id}: the
+// work steps, approval (the release, as finalizar) and cancel.
 func (m *Market) jobStatus(c *fiber.Ctx) error {
 	a, id, err := actorAndID(c, "trabajo")
 	if err != nil {
@@ -131,21 +166,27 @@ func (m *Market) jobStatus(c *fiber.Ctx) error {
 	if err := httpx.BindJSON(c, &req); err != nil {
 		return err
 	}
-	req.Nota = strings.TrimSpace(req.Nota)
+	req.Nota = req.note()
 	var ck apperr.Checker
 	switch req.Estado {
 	case domain.EstadoEnProceso, domain.EstadoAprobado:
 		ck.Len("nota", req.Nota, 0, 500)
 	case domain.EstadoCompletado:
-		ck.Len("nota", req.Nota, 10, 500)
+		if n := utf8.RuneCountInString(req.Nota); n < completionNoteMin(c, req.Nota) || n > 500 {
+			// The web shows only detail, so the rule is said there.
+			msg := "La nota de finalización debe tener entre 10 y 500 caracteres"
+			if viewOf(c) == viewWeb {
+				msg += " (o dejala vacía)"
+			}
+			return &apperr.Error{Kind: apperr.KindValidation, Code: "validation_error", Msg: msg,
+				Fields: []apperr.FieldError{{Field: "nota", Msg: "debe tener entre 10 y 500 caracteres"}}}
+		}
 		ck.Add(len(req.Imagenes) > 10, "imagenes", "como máximo 10 imágenes")
 		for _, u := range req.Imagenes {
 			ck.Add(utf8.RuneCountInString(u) > 1000 || strings.TrimSpace(u) == "", "imagenes", "URL de imagen inválida")
 		}
 	case domain.EstadoCancelado:
-		if req.Motivo == "" {
-			req.Motivo = req.Nota
-		}
+		req.Motivo = req.Nota
 		ck.Len("motivo", req.Motivo, 0, 500)
 	default:
 		ck.Add(true, "estado", "debe ser EN_PROCESO, COMPLETADO, APROBADO o CANCELADO")
@@ -213,15 +254,15 @@ func (m *Market) jobStatus(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(t)
+	return m.answer(c, fiber.StatusOK, t)
 }
 
 // jobAnswer answers 200 with the job when its saga finished, else 202.
 func (m *Market) jobAnswer(c *fiber.Ctx, t Trabajo, done bool) error {
 	if !done {
-		return apperr.Accepted(t)
+		return m.answer(c, fiber.StatusAccepted, t)
 	}
-	return c.JSON(t)
+	return m.answer(c, fiber.StatusOK, t)
 }
 
 // FinalizarResponse is TrabajoFinalizarResponse.
@@ -249,9 +290,9 @@ func (m *Market) finalizar(c *fiber.Ctx) error {
 		return err
 	}
 	if !done {
-		return apperr.Accepted(FinalizarResponse{Trabajo: t, Mensaje: "Trabajo aprobado. La liberación de fondos está en proceso."})
+		return m.answer(c, fiber.StatusAccepted, FinalizarResponse{Trabajo: t, Mensaje: "Trabajo aprobado. La liberación de fondos está en proceso."})
 	}
-	return c.JSON(FinalizarResponse{Trabajo: t, PayoutID: t.PayoutID,
+	return m.answer(c, fiber.StatusOK, FinalizarResponse{Trabajo: t, PayoutID: t.PayoutID,
 		Mensaje: fmt.Sprintf("Trabajo finalizado. Fondos liberados al profesional: $%s", deref(t.MontoLiberado))})
 }
 
@@ -318,8 +359,9 @@ type CancelResponse struct {
 	Mensaje  string  `json:"mensaje"`
 }
 
-// cancelHandler serves POST /cliente/trabajo/{id}/cancelar, PUT /trabajos/{id}/cancel
-// and POST /admin/trabajo/{id}/cancelar.
+// cancelHandler serves POST /cliente/trabajo/{id}/cancelar, PUT /trabajos/{id}/cancel,
+// POST /admin/trabajo/{id}/cancelar and POST /chat_ofertas/trabajos/{id}/cancelar (no
+// body there; the answer is the bare job).
 func (m *Market) cancelHandler(c *fiber.Ctx) error {
 	a, id, err := actorAndID(c, "trabajo")
 	if err != nil {
@@ -343,11 +385,11 @@ func (m *Market) cancelHandler(c *fiber.Ctx) error {
 	}
 	switch {
 	case !done:
-		return apperr.Accepted(CancelResponse{Trabajo: t, Mensaje: "Trabajo cancelado. El reembolso está en proceso."})
+		return m.answer(c, fiber.StatusAccepted, CancelResponse{Trabajo: t, Mensaje: "Trabajo cancelado. El reembolso está en proceso."})
 	case t.EstadoEscrow == domain.EscrowReembolsado:
-		return c.JSON(CancelResponse{Trabajo: t, RefundID: t.RefundID, Mensaje: fmt.Sprintf("Trabajo cancelado. Reembolso de $%s procesado.", t.PrecioFinal)})
+		return m.answer(c, fiber.StatusOK, CancelResponse{Trabajo: t, RefundID: t.RefundID, Mensaje: fmt.Sprintf("Trabajo cancelado. Reembolso de $%s procesado.", t.PrecioFinal)})
 	}
-	return c.JSON(CancelResponse{Trabajo: t, Mensaje: "Trabajo cancelado."})
+	return m.answer(c, fiber.StatusOK, CancelResponse{Trabajo: t, Mensaje: "Trabajo cancelado."})
 }
 
 // cancel cancels a job. Before payment it is final at once; after payment it asks

@@ -11,7 +11,9 @@ import (
 	"github.com/conectarpro/conectar/services/marketplace/domain"
 )
 
-// Oferta is OfertaRead.
+// Oferta is OfertaRead, plus what the web frontend's offer pages read: the price and
+// both dates under their second names, and both sides' names (filled by enrichOffers
+// before an answer; see present.go).
 type Oferta struct {
 	ID                 string         `json:"id"`
 	ProfesionalID      string         `json:"profesional_id"`
@@ -20,10 +22,22 @@ type Oferta struct {
 	ServicioID         *string        `json:"servicio_id,omitempty"`
 	Descripcion        string         `json:"descripcion"`
 	PrecioFinal        money.Centavos `json:"precio_final"`
+	Precio             money.Centavos `json:"precio"`
 	Estado             string         `json:"estado"`
 	ExpiresAt          *time.Time     `json:"expires_at"`
 	FechaCreacion      time.Time      `json:"fecha_creacion"`
 	FechaActualizacion time.Time      `json:"fecha_actualizacion"`
+	CreatedAt          time.Time      `json:"created_at"`
+	UpdatedAt          time.Time      `json:"updated_at"`
+
+	ProfesionalNombre       string  `json:"profesional_nombre"`
+	ProfesionalApellido     string  `json:"profesional_apellido"`
+	ProfesionalAvatarURL    *string `json:"profesional_avatar_url"`
+	ProfesionalRating       float64 `json:"profesional_rating"`
+	ProfesionalTotalResenas int     `json:"profesional_total_resenas"`
+	ClienteNombre           string  `json:"cliente_nombre"`
+	ClienteApellido         string  `json:"cliente_apellido"`
+	ClienteAvatarURL        *string `json:"cliente_avatar_url"`
 }
 
 func (o Oferta) rules() domain.Offer {
@@ -36,6 +50,7 @@ func scanOferta(row pgx.Row) (Oferta, error) {
 	var o Oferta
 	err := row.Scan(&o.ID, &o.ProfesionalID, &o.ClienteID, &o.ChatID, &o.ServicioID, &o.Descripcion, &o.PrecioFinal, &o.Estado, &o.ExpiresAt, &o.FechaCreacion, &o.FechaActualizacion)
 	o.FechaCreacion, o.FechaActualizacion = o.FechaCreacion.UTC(), o.FechaActualizacion.UTC()
+	o.CreatedAt, o.UpdatedAt, o.Precio = o.FechaCreacion, o.FechaActualizacion, o.PrecioFinal
 	if o.ExpiresAt != nil {
 		t := o.ExpiresAt.UTC()
 		o.ExpiresAt = &t
@@ -101,6 +116,12 @@ type Trabajo struct {
 	FechaActualizacion   time.Time       `json:"fecha_actualizacion"`
 	CreatedAt            time.Time       `json:"created_at"`
 	UpdatedAt            time.Time       `json:"updated_at"`
+	// EnDisputa is true while a dispute freezes the job (estado DISPUTADO here; on the
+	// web frontend's paths estado shows the work state from before the dispute).
+	EnDisputa bool `json:"en_disputa"`
+	// EstadoTrabajo is the work state, set only where estado carries the escrow words
+	// (GET /admin/trabajos).
+	EstadoTrabajo *string `json:"estado_trabajo,omitempty"`
 
 	checkoutEstado string
 	checkoutError  *string
@@ -131,6 +152,7 @@ func scanTrabajo(row pgx.Row) (Trabajo, error) {
 		&t.FechaAprobacion, &t.AprobacionAutomatica, &t.FechaCreacion, &t.FechaActualizacion, &t.checkoutEstado, &t.checkoutError)
 	t.FechaCreacion, t.FechaActualizacion = t.FechaCreacion.UTC(), t.FechaActualizacion.UTC()
 	t.CreatedAt, t.UpdatedAt = t.FechaCreacion, t.FechaActualizacion
+	t.EnDisputa = t.Estado == domain.EstadoDisputado
 	t.FechaInicio, t.FechaFin, t.FechaAprobacion, t.AprobacionAutomatica = utcp(t.FechaInicio), utcp(t.FechaFin), utcp(t.FechaAprobacion), utcp(t.AprobacionAutomatica)
 	if t.Imagenes == nil {
 		t.Imagenes = []string{}

@@ -91,7 +91,7 @@ func (m *Market) onPayment(ctx context.Context, tx pgx.Tx, env events.Envelope) 
 				return err
 			}
 			if estado == domain.OfertaAceptado {
-				if _, err := m.setOfferState(ctx, tx, *t.OfertaID, domain.OfertaOfertado); err != nil {
+				if _, err := m.setOfferState(ctx, tx, *t.OfertaID, domain.OfertaOfertado, "", "No se pudo generar el link de pago; la oferta sigue disponible"); err != nil {
 					return err
 				}
 			}

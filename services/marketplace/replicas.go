@@ -47,12 +47,13 @@ func (m *Market) user(ctx context.Context, id string) (userRow, error) {
 		return u, fmt.Errorf("read user %s: %w", id, err)
 	}
 	var out struct {
-		ID       string `json:"id"`
-		Email    string `json:"email"`
-		Nombre   string `json:"nombre"`
-		Apellido string `json:"apellido"`
-		Rol      string `json:"rol"`
-		IsActive bool   `json:"is_active"`
+		ID        string  `json:"id"`
+		Email     string  `json:"email"`
+		Nombre    string  `json:"nombre"`
+		Apellido  string  `json:"apellido"`
+		Rol       string  `json:"rol"`
+		IsActive  bool    `json:"is_active"`
+		AvatarURL *string `json:"avatar_url"`
 	}
 	if err := m.s.InternalGet(ctx, "users", "/internal/users/"+id, &out); err != nil {
 		if apperr.KindOf(err) == apperr.KindNotFound {
@@ -61,12 +62,13 @@ func (m *Market) user(ctx context.Context, id string) (userRow, error) {
 		return u, err
 	}
 	// Events win over this answer: only fill what no event has written yet.
-	_, err = m.pool.Exec(ctx, `INSERT INTO usuarios (id, email, nombre, apellido, rol, is_active) VALUES ($1,$2,$3,$4,$5,$6)
+	_, err = m.pool.Exec(ctx, `INSERT INTO usuarios (id, email, nombre, apellido, rol, is_active, avatar_url) VALUES ($1,$2,$3,$4,$5,$6,$7)
 		ON CONFLICT (id) DO UPDATE SET email = CASE WHEN usuarios.email = '' THEN EXCLUDED.email ELSE usuarios.email END,
+		  avatar_url = coalesce(usuarios.avatar_url, EXCLUDED.avatar_url),
 		  rol = CASE WHEN usuarios.rol = '' THEN EXCLUDED.rol ELSE usuarios.rol END,
 		  nombre = CASE WHEN usuarios.nombre = '' THEN EXCLUDED.nombre ELSE usuarios.nombre END,
 		  apellido = CASE WHEN usuarios.apellido = '' THEN EXCLUDED.apellido ELSE usuarios.apellido END`,
-		id, out.Email, out.Nombre, out.Apellido, out.Rol, out.IsActive)
+		id, out.Email, out.Nombre, out.Apellido, out.Rol, out.IsActive, out.AvatarURL)
 	if err != nil {
 		return u, fmt.Errorf("store user %s: %w", id, err)
 	}
@@ -204,9 +206,12 @@ func (m *Market) onIdentity(ctx context.Context, tx pgx.Tx, env events.Envelope)
 		if derr != nil {
 			return derr
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO usuarios (id, nombre, apellido) VALUES ($1,$2,$3)
-			ON CONFLICT (id) DO UPDATE SET nombre = EXCLUDED.nombre, apellido = EXCLUDED.apellido, updated_at = now()`,
-			e.UserID, e.Nombre, e.Apellido)
+		// An event without an avatar keeps the one we have (a name change says nothing
+		// about the picture).
+		_, err = tx.Exec(ctx, `INSERT INTO usuarios (id, nombre, apellido, avatar_url) VALUES ($1,$2,$3,nullif($4, ''))
+			ON CONFLICT (id) DO UPDATE SET nombre = EXCLUDED.nombre, apellido = EXCLUDED.apellido,
+			  avatar_url = coalesce(EXCLUDED.avatar_url, usuarios.avatar_url), updated_at = now()`,
+			e.UserID, e.Nombre, e.Apellido, e.AvatarURL)
 	case events.UserBannedV1{}.EventType(), events.UserUnbannedV1{}.EventType():
 		var e events.UserBannedV1
 		if env.Type == (events.UserBannedV1{}).EventType() {

@@ -48,11 +48,18 @@ func (m *Market) routes() {
 	v1.Get("/professional/ofertas", auth, m.listOffersHandler("profesional"))
 	v1.Get("/professional/trabajos", auth, m.listJobsHandler("profesional"))
 
+	// The web frontend's prefix for offers and jobs: the same handlers, with answers
+	// shaped for its pages (present.go).
+	web := v1.Group("/chat_ofertas", auth, withView(viewWeb))
+
 	// Offers.
-	for _, g := range []fiber.Router{v1.Group("/ofertas", auth), v1.Group("/professional/ofertas", auth)} {
+	for _, g := range []fiber.Router{v1.Group("/ofertas", auth), v1.Group("/professional/ofertas", auth), web.Group("/ofertas")} {
 		g.Post("/", m.createOffer)
 		g.Get("/", m.listOffersHandler("mine"))
+		g.Get("/chat/:id", m.listChatOffers)
 		g.Get("/:id", m.getOfferHandler)
+		g.Get("/:id/timeline", m.offerTimeline)
+		g.Put("/:id", m.updateOffer)
 		g.Put("/:id/accept", m.acceptOffer)
 		g.Post("/:id/accept", m.acceptOffer)
 		g.Post("/:id/reject", m.rejectOffer)
@@ -62,29 +69,51 @@ func (m *Market) routes() {
 		g.Delete("/:id", m.withdrawOffer)
 	}
 	// Jobs.
-	jobs := v1.Group("/trabajos", auth)
-	jobs.Get("/", m.listJobsHandler("mine"))
-	jobs.Get("/:id", m.getJobHandler)
-	jobs.Get("/:id/timeline", m.jobTimeline)
-	jobs.Put("/:id/status", m.jobStatus)
-	jobs.Put("/:id/cancel", m.cancelHandler)
-	jobs.Post("/:id/cancel", m.cancelHandler)
-	jobs.Post("/:id/finalizar", m.finalizar)
+	for _, g := range []fiber.Router{v1.Group("/trabajos", auth), web.Group("/trabajos")} {
+		g.Get("/", m.listJobsHandler("mine"))
+		g.Get("/:id", m.getJobHandler)
+		g.Get("/:id/timeline", m.jobTimeline)
+		g.Put("/:id", m.jobStatus)
+		g.Put("/:id/status", m.jobStatus)
+		g.Put("/:id/cancel", m.cancelHandler)
+		g.Post("/:id/cancel", m.cancelHandler)
+		g.Post("/:id/cancelar", m.cancelHandler)
+		g.Post("/:id/finalizar", m.finalizar)
+	}
 
 	// Admin.
-	v1.Get("/admin/trabajos", auth, admin, m.listJobsHandler("admin"))
+	v1.Get("/admin/trabajos", auth, admin, withView(viewAdmin), m.listJobsHandler("admin"))
 	v1.Post("/admin/trabajo/:id/cancelar", auth, admin, m.cancelHandler)
 
-	// Disputes.
+	// Disputes: ours speak our words; the web frontend's paths (withView(viewWeb)) its
+	// lower-case ones. POST /disputas answers in the words its tipo came in.
 	disp := v1.Group("/disputas", auth)
 	disp.Post("/", m.openDispute)
-	disp.Get("/", m.listDisputes)
+	disp.Get("/", m.listDisputesHandler(false))
 	disp.Post("/:id/resolver", admin, m.resolveDispute)
+	web := withView(viewWeb)
+	disp.Get("/mis-disputas", web, m.listDisputesHandler(true))
+	disp.Get("/:id", web, m.getDispute)
+	disp.Post("/:id/evidencias", web, m.addEvidenceHandler)
+	disp.Get("/:id/mensajes", web, m.disputeMessages)
+	disp.Post("/:id/mensajes", web, m.postDisputeMessage)
+	disp.Post("/:id/cancelar", web, m.cancelDispute)
+	v1.Get("/admin/disputas", auth, admin, web, m.listDisputesHandler(true))
+	v1.Post("/admin/disputas/:id/resolver", auth, admin, web, m.resolveDispute)
 
-	// Reviews.
+	// Reviews. Literal paths before /resenas/:id.
 	v1.Post("/resenas", auth, m.postReview)
 	v1.Get("/resenas/professional/:id", m.listReviews)
 	v1.Get("/resenas/profesional/:id", m.listReviews)
+	v1.Get("/public/professional/:id/resenas", m.listReviews)
+	v1.Get("/resenas/mis-resenas", auth, m.myReviews)
+	v1.Get("/resenas/reportadas", auth, admin, m.reportedReviews)
+	v1.Get("/resenas/puede-resenar/:id", auth, m.canReview)
+	v1.Get("/resenas/:id", m.s.OptionalAuth(), m.getReview)
+	v1.Put("/resenas/:id", auth, m.updateReview)
+	v1.Delete("/resenas/:id", auth, m.deleteReview)
+	v1.Post("/resenas/:id/responder", auth, m.replyReview)
+	v1.Post("/resenas/:id/reportar", auth, m.reportReview)
 	v1.Get("/resenas/professional/:id/estadisticas", m.reviewStats)
 	v1.Get("/resenas/profesional/:id/estadisticas", m.reviewStats)
 

@@ -72,6 +72,10 @@ func (d *directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
+// publicURL is the gateway's public base URL the tests give the service (absolute image
+// and avatar URLs start with it).
+const publicURL = "https://api.conectar.test"
+
 type harness struct {
 	t     *testing.T
 	env   *testkit.Env
@@ -108,6 +112,7 @@ func (h *harness) serve() (string, *kit.Service) {
 	h.t.Helper()
 	d := h.env.Deps(h.t, marketplace.Name, h.extra)
 	d.ServiceURLs = map[string]string{"users": h.dirS.URL, "professionals": h.dirS.URL}
+	d.PublicURL = publicURL
 	svc, err := marketplace.New(context.Background(), d)
 	if err != nil {
 		h.t.Fatal(err)
