@@ -266,10 +266,11 @@ func (s *svc) onMarketplace(ctx context.Context, tx pgx.Tx, env events.Envelope)
 			return nil // offers and info lines have their own notifications
 		}
 		sender := s.displayName(ctx, tx, e.SenderID, "Alguien")
-		// Push only (no in-app row, no email), and only for users who turned it on.
+		// No in-app row (the chat itself shows it); push and email only for users who
+		// turned push_mensajes / email_mensajes on.
 		return s.deliver(ctx, tx, c, env, notice{UserID: e.RecipientID, Tipo: TipoMensaje, Evento: "mensaje_nuevo",
 			Titulo: "Nuevo mensaje de " + sender, Mensaje: truncate(e.Text, 100), Link: "/chat/" + e.ChatID,
-			Data: map[string]any{"chat_id": e.ChatID, "message_id": e.MessageID}, Push: true})
+			Data: map[string]any{"chat_id": e.ChatID, "message_id": e.MessageID}, Push: true, Email: emailByPreference})
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,8 +29,12 @@ func (s *svc) routes() {
 	for _, base := range []string{"/api/v1/notificaciones", "/api/v1/notifications"} {
 		app.Get(base, auth, s.list)
 		app.Get(base+"/no-leidas", auth, s.unreadCount)
-		app.Post(base+"/leer-todas", auth, s.readAll)
-		app.Post(base+"/:id/leer", auth, s.markRead)
+		app.Get(base+"/no-leidas/contador", auth, s.unreadCount)
+		// The frontend marks read with PUT, earlier clients with POST.
+		for _, m := range []string{fiber.MethodPost, fiber.MethodPut} {
+			app.Add(m, base+"/leer-todas", auth, s.readAll)
+			app.Add(m, base+"/:id/leer", auth, s.markRead)
+		}
 		for _, p := range []string{"/preferencias", "/preferences"} {
 			app.Get(base+p, auth, s.getPreferences)
 			app.Put(base+p, auth, s.putPreferences)
@@ -37,6 +42,14 @@ func (s *svc) routes() {
 		app.Post(base+"/push/subscribe", auth, s.subscribe)
 		app.Delete(base+"/push/subscribe", auth, s.unsubscribe)
 		app.Get(base+"/push/vapid-public-key", s.vapidKey)
+		app.Post(base+"/push/registrar", auth, s.registerDevice)
+		app.Post(base+"/fcm-token", auth, s.registerDevice)
+		app.Post(base+"/push/desregistrar", auth, s.unsubscribe)
+		app.Delete(base+"/fcm-token", auth, s.unsubscribe)
+		app.Post(base+"/test", auth, s.sendTest)
+		// Fixed paths before /:id, which would otherwise take them.
+		app.Delete(base+"/limpiar-leidas", auth, s.clearRead)
+		app.Delete(base+"/:id", auth, s.deleteOne)
 	}
 	app.Post("/api/v1/notifications/email", auth, admin, s.adminEmail)
 	app.Post("/api/v1/notifications/push", auth, admin, s.adminPush)
@@ -45,6 +58,18 @@ func (s *svc) routes() {
 	app.Get("/api/v1/gamification/leaderboard", s.leaderboard)
 	app.Get("/api/v1/gamification/niveles", s.levels)
 	app.Get("/api/v1/gamification/medallas", s.medalCatalogue)
+	app.Post("/api/v1/gamification/event", auth, s.gamificationEvent)
+}
+
+// tipos are the notification categories a client may filter by or test.
+var tipos = []string{TipoMensaje, TipoOferta, TipoPago, TipoResena, TipoSistema, TipoTrabajo}
+
+// checkTipo accepts "" (no filter) or one of tipos.
+func checkTipo(field, v string) error {
+	if v == "" || slices.Contains(tipos, v) {
+		return nil
+	}
+	return apperr.Validation(apperr.FieldError{Field: field, Msg: "debe ser uno de: " + strings.Join(tipos, ", ")})
 }
 
 // NotificationList is the list answer the frontend reads.
@@ -79,15 +104,23 @@ func (s *svc) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	tipo := c.Query("tipo")
+	if err := checkTipo("tipo", tipo); err != nil {
+		return err
+	}
 	ctx := c.UserContext()
+	// total counts what the filters select (for paging); no_leidas is the person's
+	// whole unread count, the badge, whatever the filters.
 	out := NotificationList{Notificaciones: []NotificationRead{}}
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE NOT $2 OR NOT leida), count(*) FILTER (WHERE NOT leida)
-		FROM notifications WHERE user_id = $1`, u.UserID(), onlyUnread).Scan(&out.Total, &out.NoLeidas); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE (NOT $2 OR NOT leida) AND ($3 = '' OR tipo = $3)),
+			count(*) FILTER (WHERE NOT leida)
+		FROM notifications WHERE user_id = $1`, u.UserID(), onlyUnread, tipo).Scan(&out.Total, &out.NoLeidas); err != nil {
 		return fmt.Errorf("count notifications: %w", pg.Translate(err))
 	}
 	rows, err := s.pool.Query(ctx, `SELECT id, tipo, titulo, mensaje, leida, created_at, data FROM notifications
-		WHERE user_id = $1 AND (NOT $2 OR NOT leida) ORDER BY created_at DESC, id DESC OFFSET $3 LIMIT $4`,
-		u.UserID(), onlyUnread, page.Skip, page.Limit)
+		WHERE user_id = $1 AND (NOT $2 OR NOT leida) AND ($3 = '' OR tipo = $3)
+		ORDER BY created_at DESC, id DESC OFFSET $4 LIMIT $5`,
+		u.UserID(), onlyUnread, tipo, page.Skip, page.Limit)
 	if err != nil {
 		return fmt.Errorf("list notifications: %w", pg.Translate(err))
 	}
@@ -130,7 +163,42 @@ func (s *svc) unreadCount(c *fiber.Ctx) error {
 	if err := s.pool.QueryRow(c.UserContext(), `SELECT count(*) FROM notifications WHERE user_id = $1 AND NOT leida`, u.UserID()).Scan(&n); err != nil {
 		return fmt.Errorf("count unread: %w", pg.Translate(err))
 	}
-	return c.JSON(fiber.Map{"no_leidas": n})
+	// no-leidas was read as no_leidas, no-leidas/contador as count: one answer for both.
+	return c.JSON(fiber.Map{"no_leidas": n, "count": n})
+}
+
+// deleteOne deletes one of the caller's notifications. Another person's answers 404
+// like a missing one: deleting is not a way to learn which ids exist.
+func (s *svc) deleteOne(c *fiber.Ctx) error {
+	u, err := authn.MustUser(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(c.UserContext(), `DELETE FROM notifications WHERE id = $1 AND user_id = $2`, id, u.UserID())
+	if err != nil {
+		return fmt.Errorf("delete notification %s: %w", id, pg.Translate(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return apperr.NotFound("notification_not_found", "Notificación no encontrada")
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// clearRead deletes the caller's read notifications; unread ones stay.
+func (s *svc) clearRead(c *fiber.Ctx) error {
+	u, err := authn.MustUser(c)
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(c.UserContext(), `DELETE FROM notifications WHERE user_id = $1 AND leida`, u.UserID())
+	if err != nil {
+		return fmt.Errorf("clear read notifications: %w", pg.Translate(err))
+	}
+	return c.JSON(fiber.Map{"eliminadas": tag.RowsAffected(), "mensaje": "Se eliminaron las notificaciones leídas"})
 }
 
 func pathUUID(c *fiber.Ctx, name string) (uuid.UUID, error) {
@@ -200,6 +268,7 @@ type preferencesPatch struct {
 	EmailPagos        *bool   `json:"email_pagos"`
 	EmailResenas      *bool   `json:"email_resenas"`
 	EmailSistema      *bool   `json:"email_sistema"`
+	EmailMensajes     *bool   `json:"email_mensajes"`
 	PushOfertas       *bool   `json:"push_ofertas"`
 	PushTrabajos      *bool   `json:"push_trabajos"`
 	PushPagos         *bool   `json:"push_pagos"`
@@ -246,6 +315,7 @@ func (s *svc) putPreferences(c *fiber.Ctx) error {
 		set(&p.EmailPagos, in.EmailPagos)
 		set(&p.EmailResenas, in.EmailResenas)
 		set(&p.EmailSistema, in.EmailSistema)
+		set(&p.EmailMensajes, in.EmailMensajes)
 		set(&p.PushOfertas, in.PushOfertas)
 		set(&p.PushTrabajos, in.PushTrabajos)
 		set(&p.PushPagos, in.PushPagos)
@@ -320,20 +390,27 @@ func (s *svc) unsubscribe(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	endpoint := c.Query("endpoint")
-	if endpoint == "" && len(c.Body()) > 0 {
-		var in struct {
-			Endpoint string `json:"endpoint"`
-		}
-		if err := httpx.BindJSON(c, &in); err != nil {
-			return err
-		}
-		endpoint = in.Endpoint
+	// A registration is removed by its address, however it was registered: a Web Push
+	// endpoint (push/subscribe) or a device token (push/desregistrar, fcm-token).
+	var in struct {
+		Endpoint string `json:"endpoint"`
+		Token    string `json:"token"`
+		FCMToken string `json:"fcmToken"`
 	}
-	if endpoint == "" {
-		return apperr.Validation(apperr.FieldError{Field: "endpoint", Msg: "es obligatorio"})
+	if err := httpx.BindOptionalJSON(c, &in); err != nil {
+		return err
 	}
-	tag, err := s.pool.Exec(c.UserContext(), `DELETE FROM push_subscriptions WHERE endpoint = $1 AND user_id = $2`, endpoint, u.UserID())
+	address := ""
+	for _, v := range []string{c.Query("endpoint"), c.Query("token"), in.Endpoint, in.Token, in.FCMToken} {
+		if v = strings.TrimSpace(v); v != "" {
+			address = v
+			break
+		}
+	}
+	if address == "" {
+		return apperr.Validation(apperr.FieldError{Field: "token", Msg: "indicá el token del dispositivo o el endpoint de la suscripción"})
+	}
+	tag, err := s.pool.Exec(c.UserContext(), `DELETE FROM push_subscriptions WHERE endpoint = $1 AND user_id = $2`, address, u.UserID())
 	if err != nil {
 		return fmt.Errorf("delete subscription: %w", pg.Translate(err))
 	}
@@ -433,7 +510,7 @@ func (s *svc) adminPush(c *fiber.Ctx) error {
 		return fmt.Errorf("marshal push: %w", err)
 	}
 	tag, err := s.pool.Exec(c.UserContext(), `INSERT INTO deliveries (idem_key, channel, user_id, subscription_id, payload)
-		SELECT $1 || id::text, 'push', user_id, id, $3 FROM push_subscriptions WHERE user_id = $2`,
+		SELECT $1 || id::text, 'push', user_id, id, $3 FROM push_subscriptions WHERE user_id = $2 AND kind = 'webpush'`,
 		"admin-push:"+uuid.NewString()+":", in.UsuarioID, payload)
 	if err != nil {
 		return fmt.Errorf("enqueue admin push: %w", pg.Translate(err))

@@ -70,6 +70,18 @@ type NotificationRead struct {
 	Data      map[string]any `json:"data"`
 }
 
+// MarshalJSON adds the names the web frontend reads, from the same values:
+// fecha_creacion (= created_at) and metadata (= data; metadata.url is where a click
+// leads). Deriving them here keeps one source for each value.
+func (n NotificationRead) MarshalJSON() ([]byte, error) {
+	type plain NotificationRead
+	return json.Marshal(struct {
+		plain
+		FechaCreacion time.Time      `json:"fecha_creacion"`
+		Metadata      map[string]any `json:"metadata"`
+	}{plain(n), n.CreatedAt, n.Data})
+}
+
 // pushPayload is what the service worker receives (decrypted) in its push event.
 type pushPayload struct {
 	Title string         `json:"title"`
@@ -165,7 +177,7 @@ func (s *svc) deliver(ctx context.Context, tx pgx.Tx, consumerName string, env e
 			return fmt.Errorf("marshal push: %w", err)
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO deliveries (idem_key, channel, user_id, subscription_id, payload)
-			SELECT $1 || id::text, 'push', user_id, id, $3 FROM push_subscriptions WHERE user_id = $2
+			SELECT $1 || id::text, 'push', user_id, id, $3 FROM push_subscriptions WHERE user_id = $2 AND kind = 'webpush'
 			ON CONFLICT (idem_key) DO NOTHING`, fmt.Sprintf("%s:%s:push:", consumerName, env.ID), n.UserID, payload)
 		if err != nil {
 			return fmt.Errorf("enqueue push: %w", err)

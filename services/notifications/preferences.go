@@ -9,13 +9,15 @@ import (
 )
 
 // Preferences are a user's channel choices per category. The defaults are what the
-// earlier system advertised: everything on except pushes for chat messages.
+// earlier system advertised, everything on, except the two chat-message channels: a
+// push or an email per chat line is noise unless the person asks for it.
 type Preferences struct {
 	EmailOfertas      bool   `json:"email_ofertas"`
 	EmailTrabajos     bool   `json:"email_trabajos"`
 	EmailPagos        bool   `json:"email_pagos"`
 	EmailResenas      bool   `json:"email_resenas"`
 	EmailSistema      bool   `json:"email_sistema"`
+	EmailMensajes     bool   `json:"email_mensajes"`
 	PushOfertas       bool   `json:"push_ofertas"`
 	PushTrabajos      bool   `json:"push_trabajos"`
 	PushPagos         bool   `json:"push_pagos"`
@@ -28,11 +30,11 @@ type Preferences struct {
 // DefaultPreferences applies to users who never changed theirs.
 func DefaultPreferences() Preferences {
 	return Preferences{EmailOfertas: true, EmailTrabajos: true, EmailPagos: true, EmailResenas: true, EmailSistema: true,
-		PushOfertas: true, PushTrabajos: true, PushPagos: true, PushResenas: true, PushSistema: true,
+		EmailMensajes: false, PushOfertas: true, PushTrabajos: true, PushPagos: true, PushResenas: true, PushSistema: true,
 		PushMensajes: false, FrecuenciaResumen: "nunca"}
 }
 
-// email reports whether category tipo may be emailed. Chat messages never are.
+// email reports whether category tipo may be emailed.
 func (p Preferences) email(tipo string) bool {
 	switch tipo {
 	case TipoOferta:
@@ -45,6 +47,8 @@ func (p Preferences) email(tipo string) bool {
 		return p.EmailResenas
 	case TipoSistema:
 		return p.EmailSistema
+	case TipoMensaje:
+		return p.EmailMensajes
 	}
 	return false
 }
@@ -68,11 +72,11 @@ func (p Preferences) push(tipo string) bool {
 	return false
 }
 
-const prefColumns = `email_ofertas, email_trabajos, email_pagos, email_resenas, email_sistema,
+const prefColumns = `email_ofertas, email_trabajos, email_pagos, email_resenas, email_sistema, email_mensajes,
 	push_ofertas, push_trabajos, push_pagos, push_resenas, push_sistema, push_mensajes, frecuencia_resumen`
 
 func (p *Preferences) fields() []any {
-	return []any{&p.EmailOfertas, &p.EmailTrabajos, &p.EmailPagos, &p.EmailResenas, &p.EmailSistema,
+	return []any{&p.EmailOfertas, &p.EmailTrabajos, &p.EmailPagos, &p.EmailResenas, &p.EmailSistema, &p.EmailMensajes,
 		&p.PushOfertas, &p.PushTrabajos, &p.PushPagos, &p.PushResenas, &p.PushSistema, &p.PushMensajes, &p.FrecuenciaResumen}
 }
 
@@ -97,9 +101,10 @@ func savePreferences(ctx context.Context, q pgxQuerier, userID string, p Prefere
 		}
 	}
 	_, err := q.Exec(ctx, `INSERT INTO preferences (user_id, `+prefColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (user_id) DO UPDATE SET email_ofertas = EXCLUDED.email_ofertas, email_trabajos = EXCLUDED.email_trabajos,
 			email_pagos = EXCLUDED.email_pagos, email_resenas = EXCLUDED.email_resenas, email_sistema = EXCLUDED.email_sistema,
+			email_mensajes = EXCLUDED.email_mensajes,
 			push_ofertas = EXCLUDED.push_ofertas, push_trabajos = EXCLUDED.push_trabajos, push_pagos = EXCLUDED.push_pagos,
 			push_resenas = EXCLUDED.push_resenas, push_sistema = EXCLUDED.push_sistema, push_mensajes = EXCLUDED.push_mensajes,
 			frecuencia_resumen = EXCLUDED.frecuencia_resumen, updated_at = now()`, args...)

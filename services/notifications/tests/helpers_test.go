@@ -198,6 +198,9 @@ type notification struct {
 	Leida     bool           `json:"leida"`
 	CreatedAt time.Time      `json:"created_at"`
 	Data      map[string]any `json:"data"`
+	// The frontend's names for the same values.
+	FechaCreacion time.Time      `json:"fecha_creacion"`
+	Metadata      map[string]any `json:"metadata"`
 }
 
 type notificationList struct {
