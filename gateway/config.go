@@ -22,8 +22,7 @@ type settings struct {
 
 	HealthTimeout time.Duration
 
-	LoginLimit     int // per IP and endpoint, per RateWindow
-	WebhookLimit   int // per IP, per RateWindow
+	WebhookLimit   int // per IP, per RateWindow (logins are throttled by auth)
 	RateWindow     time.Duration
 	ClientIPHeader string // "" means the TCP peer address
 
@@ -48,7 +47,6 @@ func loadSettings(get config.Getenv) (settings, error) {
 		BreakerFailures: r.Int("GATEWAY_BREAKER_FAILURES", 5),
 		BreakerOpen:     r.Duration("GATEWAY_BREAKER_OPEN", 10*time.Second),
 		HealthTimeout:   r.Duration("GATEWAY_HEALTH_TIMEOUT", 3*time.Second),
-		LoginLimit:      r.Int("RATE_LIMIT_LOGIN_PER_WINDOW", 10),
 		WebhookLimit:    r.Int("RATE_LIMIT_WEBHOOK_PER_WINDOW", 300),
 		RateWindow:      r.Duration("RATE_LIMIT_WINDOW", time.Minute),
 		ClientIPHeader:  r.String("GATEWAY_CLIENT_IP_HEADER", ""),
@@ -65,7 +63,7 @@ func loadSettings(get config.Getenv) (settings, error) {
 	r.Check(s.BreakerFailures <= 0, "GATEWAY_BREAKER_FAILURES must be positive")
 	r.Check(s.BreakerOpen <= 0, "GATEWAY_BREAKER_OPEN must be positive")
 	r.Check(s.HealthTimeout <= 0, "GATEWAY_HEALTH_TIMEOUT must be positive")
-	r.Check(s.LoginLimit <= 0 || s.WebhookLimit <= 0, "RATE_LIMIT_*_PER_WINDOW must be positive")
+	r.Check(s.WebhookLimit <= 0, "RATE_LIMIT_WEBHOOK_PER_WINDOW must be positive")
 	r.Check(s.RateWindow < time.Second, "RATE_LIMIT_WINDOW must be at least 1s")
 	r.Check(s.WSAuthTimeout <= 0 || s.WSPing <= 0 || s.WSBanCheck <= 0, "GATEWAY_WS_* durations must be positive")
 	r.Check(s.WSSendBuffer <= 0, "GATEWAY_WS_SEND_BUFFER must be positive")

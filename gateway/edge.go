@@ -30,15 +30,15 @@ func tokenExemptRoutes() []Route {
 	}
 }
 
-// loginLimited and webhookLimited are the rate-limited paths (after /api/v1).
-var (
-	loginLimited   = []string{"/auth/login", "/auth/forgot-password", "/auth/reset-password"}
-	webhookLimited = []string{"/webhook"}
-)
+// webhookLimited are the rate-limited paths (after /api/v1). Logins are not limited
+// here: auth throttles them with one policy that counts failures per account and per
+// address (a request count at the edge would refuse the 11th colleague behind one NAT
+// and would stack a second limit with other numbers on top of auth's).
+var webhookLimited = []string{"/webhook"}
 
 // cleanPath is the request's normalized path: dot segments resolved, duplicate slashes
-// removed, %xx decoded. Routing and rate limits both use it, so "/auth/./login" cannot
-// dodge the login limit while still reaching the login handler.
+// removed, %xx decoded. Routing and rate limits both use it, so "/webhook/./x" cannot
+// dodge the webhook limit while still reaching the webhook handler.
 func cleanPath(c *fiber.Ctx) string { return string(c.Request().URI().Path()) }
 
 // apiPath returns the lower-cased path after /api/v1, or "" when path is not under it.
@@ -71,20 +71,13 @@ func (g *Gateway) clientIP(c *fiber.Ctx) string {
 	return c.Context().RemoteIP().String()
 }
 
-// rateLimiters returns the login and webhook limiters (in-memory fixed windows).
+// rateLimiters returns the webhook limiter (an in-memory fixed window per address): a
+// flood of forged webhooks is refused before payments spends a signature check on it.
 func (g *Gateway) rateLimiters() []fiber.Handler {
 	reached := func(c *fiber.Ctx) error {
 		g.metrics.edgeRejections.WithLabelValues("rate_limited").Inc()
 		return apperr.New(apperr.KindRateLimited, "rate_limited", "Demasiadas solicitudes, intentá más tarde")
 	}
-	login := limiter.New(limiter.Config{
-		Next:       func(c *fiber.Ctx) bool { return !underAny(apiPath(cleanPath(c)), loginLimited) },
-		Max:        g.cfg.LoginLimit,
-		Expiration: g.cfg.RateWindow,
-		// Per IP and endpoint: a burst of logins does not also lock the reset form.
-		KeyGenerator: func(c *fiber.Ctx) string { return "login|" + g.clientIP(c) + "|" + apiPath(cleanPath(c)) },
-		LimitReached: reached,
-	})
 	webhook := limiter.New(limiter.Config{
 		Next:         func(c *fiber.Ctx) bool { return !underAny(apiPath(cleanPath(c)), webhookLimited) },
 		Max:          g.cfg.WebhookLimit,
@@ -92,7 +85,7 @@ func (g *Gateway) rateLimiters() []fiber.Handler {
 		KeyGenerator: func(c *fiber.Ctx) string { return "webhook|" + g.clientIP(c) },
 		LimitReached: reached,
 	})
-	return []fiber.Handler{login, webhook}
+	return []fiber.Handler{webhook}
 }
 
 // corsMiddleware answers preflights and decorates answers for the configured origins.

@@ -7,6 +7,8 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Kind classifies an error by what the caller can do about it.
@@ -84,9 +86,40 @@ func Permanent(code, msg string, cause error) *Error {
 	return &Error{Kind: KindPermanent, Code: code, Msg: msg, Wrapped: cause}
 }
 
-// Validation is a 422 with per-field messages.
+// Validation is a 422 with per-field messages. Its Msg (the answer's detail) names the
+// first failing field and its reason: the web frontend shows only detail, never
+// errors[], so "Datos inválidos" alone would not tell anyone what to fix.
 func Validation(fields ...FieldError) *Error {
-	return &Error{Kind: KindValidation, Code: "validation_error", Msg: "Datos inválidos", Fields: fields}
+	return &Error{Kind: KindValidation, Code: "validation_error", Msg: validationDetail(fields), Fields: fields}
+}
+
+// validationDetail is the detail of a 422. A field message written as a sentence (it
+// starts with an upper-case letter: "La contraseña debe tener…") stands alone; a short
+// one ("debe tener entre 1 y 100 caracteres") is prefixed with its field.
+func validationDetail(fields []FieldError) string {
+	if len(fields) == 0 {
+		return "Datos inválidos"
+	}
+	f := fields[0]
+	var d string
+	switch r, _ := utf8.DecodeRuneInString(f.Msg); {
+	case f.Msg == "":
+		d = "Datos inválidos en " + f.Field
+	case unicode.IsUpper(r):
+		d = f.Msg
+	case f.Field == "" || f.Field == "body":
+		d = string(unicode.ToUpper(r)) + f.Msg[utf8.RuneLen(r):]
+	default:
+		d = "Datos inválidos en " + f.Field + ": " + f.Msg
+	}
+	switch n := len(fields) - 1; n {
+	case 0:
+	case 1:
+		d += " (y 1 campo más)"
+	default:
+		d += fmt.Sprintf(" (y %d campos más)", n)
+	}
+	return d
 }
 
 // Accepted answers 202 with body: the work continues asynchronously.

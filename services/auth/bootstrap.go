@@ -43,7 +43,7 @@ func CreateAdmin(ctx context.Context, db pg.Beginner, getenv config.Getenv, in A
 	}
 	var ck apperr.Checker
 	ck.Add(!validEmail(reg.Email), "email", "email inválido")
-	ck.Len("password", reg.Password, minPassword, maxPassword)
+	checkPassword(&ck, "password", reg.Password)
 	ck.Len("nombre", reg.Nombre, 1, 100)
 	ck.Len("apellido", reg.Apellido, 1, 100)
 	if err := ck.Err(); err != nil {

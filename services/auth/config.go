@@ -15,7 +15,12 @@ type Config struct {
 	Argon2Iterations  uint32
 	Argon2Parallelism uint8
 
-	AccessTTL  time.Duration // ACCESS_TOKEN_TTL, 15m..60m
+	// AccessTTL bounds an access token's life (ACCESS_TOKEN_TTL, 15m..24h). The web
+	// frontend never refreshes (it keeps only access_token), so the default is a working
+	// day: a shorter token would end every web session at its first 401. A ban still
+	// cuts a token at once (the replicated ban list); logout and password changes end
+	// the refresh family, and the access token within this bound.
+	AccessTTL  time.Duration
 	RefreshTTL time.Duration // REFRESH_TOKEN_TTL
 	ResetTTL   time.Duration // PASSWORD_RESET_TTL
 
@@ -26,12 +31,8 @@ type Config struct {
 	// KeysSecret seals the private signing keys at rest (AUTH_KEYS_SECRET).
 	KeysSecret string
 
-	// Rate limits: attempts per window per client IP and per account (email).
-	LoginPerIP       int           // LOGIN_RATE_PER_IP
-	LoginPerAccount  int           // LOGIN_RATE_PER_ACCOUNT
-	ForgotPerIP      int           // FORGOT_RATE_PER_IP
-	ForgotPerAccount int           // FORGOT_RATE_PER_ACCOUNT
-	RateWindow       time.Duration // RATE_LIMIT_WINDOW
+	// Throttle is the one login / password-reset throttling policy (throttle.go).
+	Throttle ThrottleConfig
 
 	// FrontendURL builds the reset link carried by PasswordResetRequested.
 	FrontendURL string
@@ -47,23 +48,30 @@ func LoadConfig(get config.Getenv) (Config, error) {
 		Argon2MemoryKiB:   uint32(r.Int("ARGON2_MEMORY_KIB", 64*1024)),
 		Argon2Iterations:  uint32(r.Int("ARGON2_ITERATIONS", 2)),
 		Argon2Parallelism: uint8(r.Int("ARGON2_PARALLELISM", 2)),
-		AccessTTL:         r.Duration("ACCESS_TOKEN_TTL", 30*time.Minute),
+		AccessTTL:         r.Duration("ACCESS_TOKEN_TTL", 8*time.Hour),
 		RefreshTTL:        r.Duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
 		ResetTTL:          r.Duration("PASSWORD_RESET_TTL", time.Hour),
 		KeyRotation:       r.Duration("KEY_ROTATION", 30*24*time.Hour),
 		KeysSecret:        r.String("AUTH_KEYS_SECRET", DefaultKeysSecret),
-		LoginPerIP:        r.Int("LOGIN_RATE_PER_IP", 30),
-		LoginPerAccount:   r.Int("LOGIN_RATE_PER_ACCOUNT", 5),
-		ForgotPerIP:       r.Int("FORGOT_RATE_PER_IP", 10),
-		ForgotPerAccount:  r.Int("FORGOT_RATE_PER_ACCOUNT", 3),
-		RateWindow:        r.Duration("RATE_LIMIT_WINDOW", 15*time.Minute),
-		FrontendURL:       r.String("FRONTEND_URL", "http://localhost:3000"),
+		Throttle: ThrottleConfig{
+			FreeFailures:       r.Int("LOGIN_FREE_FAILURES", 5),
+			BackoffBase:        r.Duration("LOGIN_BACKOFF_BASE", 2*time.Second),
+			BackoffMax:         r.Duration("LOGIN_BACKOFF_MAX", 15*time.Minute),
+			FailureMemory:      r.Duration("LOGIN_FAILURE_MEMORY", 24*time.Hour),
+			AddressFailures:    r.Int("LOGIN_FAILURES_PER_ADDRESS", 50),
+			TrustedAddressTTL:  r.Duration("LOGIN_TRUSTED_ADDRESS_TTL", 30*24*time.Hour),
+			ForgotPerAccount:   r.Int("FORGOT_RATE_PER_ACCOUNT", 3),
+			ForgotPerAddress:   r.Int("FORGOT_RATE_PER_IP", 10),
+			ResetFailuresPerIP: r.Int("RESET_FAILURES_PER_IP", 20),
+			Window:             r.Duration("THROTTLE_WINDOW", 15*time.Minute),
+		},
+		FrontendURL: r.String("FRONTEND_URL", "http://localhost:3000"),
 	}
 	if err := r.Err(); err != nil {
 		return c, err
 	}
-	if c.AccessTTL < 15*time.Minute || c.AccessTTL > time.Hour {
-		return c, fmt.Errorf("ACCESS_TOKEN_TTL=%s must be between 15m and 60m", c.AccessTTL)
+	if c.AccessTTL < 15*time.Minute || c.AccessTTL > 24*time.Hour {
+		return c, fmt.Errorf("ACCESS_TOKEN_TTL=%s must be between 15m and 24h", c.AccessTTL)
 	}
 	if c.Argon2MemoryKiB < 8 || c.Argon2Iterations < 1 || c.Argon2Parallelism < 1 {
 		return c, fmt.Errorf("ARGON2_* parameters must be positive (memory ≥ 8 KiB)")
@@ -71,8 +79,11 @@ func LoadConfig(get config.Getenv) (Config, error) {
 	if c.KeyRotation != 0 && c.KeyRotation < 2*c.AccessTTL {
 		return c, fmt.Errorf("KEY_ROTATION=%s must be 0 (off) or at least twice ACCESS_TOKEN_TTL", c.KeyRotation)
 	}
-	if c.RefreshTTL <= 0 || c.ResetTTL <= 0 || c.RateWindow <= 0 {
-		return c, fmt.Errorf("REFRESH_TOKEN_TTL, PASSWORD_RESET_TTL and RATE_LIMIT_WINDOW must be positive")
+	if c.RefreshTTL <= 0 || c.ResetTTL <= 0 {
+		return c, fmt.Errorf("REFRESH_TOKEN_TTL and PASSWORD_RESET_TTL must be positive")
+	}
+	if err := c.Throttle.validate(); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -76,7 +76,7 @@ func (b registerBody) input() (RegisterInput, error) {
 		Nombre: strings.TrimSpace(b.Nombre), Apellido: strings.TrimSpace(b.Apellido), Rol: authn.RoleCliente}
 	var ck apperr.Checker
 	ck.Add(!validEmail(in.Email), "email", "email inválido")
-	ck.Len("password", in.Password, minPassword, maxPassword)
+	checkPassword(&ck, "password", in.Password)
 	ck.Len("nombre", in.Nombre, 1, 100)
 	ck.Len("apellido", in.Apellido, 1, 100)
 	if b.Rol != nil {

@@ -106,27 +106,33 @@ func (a *Auth) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !a.loginIP.Hit(clientIP(c)) || a.loginAcct.Blocked(in.Email) {
-		return errTooMany
-	}
 	ctx := c.UserContext()
+	key, addr := accountKey("login", in.Email), clientIP(c)
+	if err := a.throttle.admitLogin(ctx, key, addr); err != nil {
+		return answer(c, err)
+	}
 	acc, found, err := accountByEmail(ctx, a.svc.Deps.Pool, in.Email)
 	if err != nil {
 		return err
 	}
-	// An unknown email is checked against a dummy hash: same work, same answer.
+	// An unknown email is checked against a dummy hash and counted like a real one:
+	// same work, same answer, same throttling.
 	ok, err := a.hasher.Check(ctx, in.Password, acc.PasswordHash)
 	if err != nil {
 		return err
 	}
 	if !found || !ok {
-		a.loginAcct.Hit(in.Email)
+		if err := a.throttle.loginFailed(ctx, key, addr); err != nil {
+			return err
+		}
 		return errBadCredentials
 	}
 	if !acc.IsActive {
 		return errInactive
 	}
-	a.loginAcct.Reset(in.Email)
+	if err := a.throttle.loginSucceeded(ctx, key, addr); err != nil {
+		return err
+	}
 	var refresh string
 	var family uuid.UUID
 	if err := pg.WithTx(ctx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
@@ -291,12 +297,10 @@ func (a *Auth) forgotPassword(c *fiber.Ctx) error {
 	if !validEmail(email) {
 		return apperr.Validation(apperr.FieldError{Field: "email", Msg: "email inválido"})
 	}
-	// Both limits count every request, known email or not, so a 429 reveals nothing.
-	ipOK, acctOK := a.forgotIP.Hit(clientIP(c)), a.forgotAcct.Hit(email)
-	if !ipOK || !acctOK {
-		return errTooMany
-	}
 	ctx := c.UserContext()
+	if err := a.throttle.admitForgot(ctx, email, clientIP(c)); err != nil {
+		return answer(c, err)
+	}
 	acc, found, err := accountByEmail(ctx, a.svc.Deps.Pool, email)
 	if err != nil {
 		return err
@@ -345,15 +349,23 @@ func (a *Auth) resetPassword(c *fiber.Ctx) error {
 	}
 	var ck apperr.Checker
 	ck.Add(b.Token == "" || len(b.Token) > 256, "token", "falta el token")
-	ck.Len("new_password", b.NewPassword, minPassword, maxPassword)
+	checkPassword(&ck, "new_password", b.NewPassword)
 	if err := ck.Err(); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
+	addr := clientIP(c)
+	if err := a.throttle.admitReset(ctx, addr); err != nil {
+		return answer(c, err)
+	}
 	h := hashToken(b.Token)
 	const live = `SELECT user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2`
 	var userID uuid.UUID
 	if err := a.svc.Deps.Pool.QueryRow(ctx, live, h, a.now()).Scan(&userID); errors.Is(err, pgx.ErrNoRows) {
+		// Guessing tokens costs the address its budget.
+		if err := a.throttle.resetFailed(ctx, addr); err != nil {
+			return err
+		}
 		return errBadResetToken
 	} else if err != nil {
 		return pg.Translate(fmt.Errorf("reset token: %w", err))
@@ -377,6 +389,15 @@ func (a *Auth) resetPassword(c *fiber.Ctx) error {
 	})
 	if err != nil {
 		return err
+	}
+	// Whoever reset the password owns the mailbox: a lock that guessing left on the
+	// account must not keep its owner out with the new password.
+	if acc, found, err := accountByID(ctx, a.svc.Deps.Pool, userID, false); err != nil {
+		return err
+	} else if found {
+		if err := a.throttle.accountCleared(ctx, accountKey("login", acc.Email)); err != nil {
+			return err
+		}
 	}
 	return c.JSON(fiber.Map{"message": "Contraseña restablecida exitosamente", "success": true})
 }
@@ -412,7 +433,7 @@ func (a *Auth) changePassword(c *fiber.Ctx) error {
 	}
 	var ck apperr.Checker
 	ck.Add(b.CurrentPassword == "" || len(b.CurrentPassword) > 1024, "current_password", "falta la contraseña actual")
-	ck.Len("new_password", b.NewPassword, minPassword, maxPassword)
+	checkPassword(&ck, "new_password", b.NewPassword)
 	if err := ck.Err(); err != nil {
 		return err
 	}
@@ -420,11 +441,12 @@ func (a *Auth) changePassword(c *fiber.Ctx) error {
 	if err != nil {
 		return errUserNotFound
 	}
-	key := "change:" + uid.String()
-	if a.loginAcct.Blocked(key) {
-		return errTooMany
-	}
+	// Guessing the current password from a stolen session meets the same backoff.
 	ctx := c.UserContext()
+	key := accountKey("change", uid.String())
+	if err := a.throttle.accountLocked(ctx, key); err != nil {
+		return answer(c, err)
+	}
 	acc, found, err := accountByID(ctx, a.svc.Deps.Pool, uid, false)
 	if err != nil {
 		return err
@@ -435,8 +457,13 @@ func (a *Auth) changePassword(c *fiber.Ctx) error {
 	if ok, err := a.hasher.Check(ctx, b.CurrentPassword, acc.PasswordHash); err != nil {
 		return err
 	} else if !ok {
-		a.loginAcct.Hit(key)
+		if err := a.throttle.accountFailed(ctx, key); err != nil {
+			return err
+		}
 		return apperr.Invalid("wrong_password", "La contraseña actual es incorrecta")
+	}
+	if err := a.throttle.accountCleared(ctx, key); err != nil {
+		return err
 	}
 	if b.NewPassword == b.CurrentPassword {
 		return apperr.Invalid("same_password", "La nueva contraseña debe ser distinta de la actual")

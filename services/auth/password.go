@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
+
+	"github.com/conectarpro/conectar/platform/apperr"
 )
 
 // Hasher hashes and checks passwords with argon2id. A semaphore bounds how many hashes
@@ -72,4 +75,14 @@ func (h *Hasher) Check(ctx context.Context, password, hash string) (bool, error)
 		return false, fmt.Errorf("check password: %w", err)
 	}
 	return ok, nil
+}
+
+// checkPassword states the password rule as a sentence, since it is the 422's detail
+// and the only text the web frontend shows: its register form accepts 6 characters,
+// so the answer must say why 8 are needed.
+func checkPassword(ck *apperr.Checker, field, pw string) {
+	n := utf8.RuneCountInString(pw)
+	ck.Add(n < minPassword, field, fmt.Sprintf("La contraseña debe tener al menos %d caracteres: "+
+		"las más cortas se adivinan en minutos. Una frase de varias palabras es fácil de recordar y segura.", minPassword))
+	ck.Add(n > maxPassword, field, fmt.Sprintf("La contraseña no puede tener más de %d caracteres", maxPassword))
 }

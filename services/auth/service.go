@@ -30,7 +30,7 @@ type Auth struct {
 	hasher   *Hasher
 	verifier *authn.Verifier
 
-	loginIP, loginAcct, forgotIP, forgotAcct *limiter
+	throttle *throttle
 
 	kvMu sync.Mutex
 	kv   jetstream.KeyValue // the bans bucket, opened on first use
@@ -68,16 +68,12 @@ func build(ctx context.Context, d kit.Deps) (*Auth, *kit.Service, error) {
 		return nil, nil, err
 	}
 	a := &Auth{svc: s, cfg: cfg, keys: keys, hasher: hasher,
-		loginIP:    newLimiter(cfg.LoginPerIP, cfg.RateWindow, s.Deps.Now),
-		loginAcct:  newLimiter(cfg.LoginPerAccount, cfg.RateWindow, s.Deps.Now),
-		forgotIP:   newLimiter(cfg.ForgotPerIP, cfg.RateWindow, s.Deps.Now),
-		forgotAcct: newLimiter(cfg.ForgotPerAccount, cfg.RateWindow, s.Deps.Now),
-	}
+		throttle: &throttle{cfg: cfg.Throttle, pool: s.Deps.Pool, now: s.Deps.Now}}
 	if a.verifier, err = a.buildVerifier(ctx); err != nil {
 		return nil, nil, err
 	}
 	s.Background = append(s.Background, keys.RotateLoop, func(ctx context.Context) {
-		sweepLoop(ctx, a.loginIP, a.loginAcct, a.forgotIP, a.forgotAcct)
+		a.throttle.sweepLoop(ctx, s.Deps.Log)
 	})
 	s.Consume(a.consumers()...)
 	a.routes(s.App)

@@ -123,46 +123,10 @@ func TestChangePassword(t *testing.T) {
 	}
 }
 
-func TestRateLimitsPerAccountAndIP(t *testing.T) {
-	h := start(t, map[string]string{"LOGIN_RATE_PER_ACCOUNT": "3", "LOGIN_RATE_PER_IP": "12",
-		"FORGOT_RATE_PER_ACCOUNT": "2", "FORGOT_RATE_PER_IP": "5"})
-	u := h.user("limite@example.com", "CLIENTE") // 1 IP attempt
-	login := func(email, pw string) resp {
-		return h.do("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": pw})
-	}
-	// Per account: three failures, then even the right password is refused for a while.
-	// An unknown email behaves exactly the same.
-	for _, email := range []string{u.Email, "fantasma@example.com"} {
-		for i := 0; i < 3; i++ {
-			login(email, "mala-clave").ExpectError(t, 401, "failure")
-		}
-		r := login(email, "secreto123")
-		if m := r.ExpectError(t, 429, "locked "+email); m["detail"] == "" {
-			t.Fatal("no message")
-		}
-	} // 9 IP attempts so far
-	login("otro@example.com", "x").Expect(t, 401, "other account")         // 10
-	login("otro2@example.com", "x").ExpectError(t, 401, "other account 2") // 11
-	login("otro3@example.com", "x").ExpectError(t, 401, "other account 3") // 12
-	login("otro4@example.com", "x").ExpectError(t, 429, "per IP")          // 13
-
-	// The window passes.
-	h.clock.Advance(16 * time.Minute)
-	login(u.Email, "secreto123").Expect(t, 200, "after the window")
-
-	// forgot-password: per account (known or not) and per IP.
-	for _, email := range []string{u.Email, "fantasma@example.com"} {
-		h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": email}).Expect(t, 200, "forgot 1")
-		h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": email}).Expect(t, 200, "forgot 2")
-		h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": email}).ExpectError(t, 429, "forgot 3 "+email)
-	} // 6 IP hits: the 6th was already over the IP limit of 5 as well
-	h.do("POST", "/api/v1/auth/forgot-password", "", map[string]string{"email": "nuevo@example.com"}).ExpectError(t, 429, "forgot per IP")
-}
-
 // TestLoginTimingDoesNotRevealAccounts compares the time of a failed login for an
 // existing and an unknown email with a realistic hash cost: both pay one argon2id.
 func TestLoginTimingDoesNotRevealAccounts(t *testing.T) {
-	h := start(t, map[string]string{"ARGON2_MEMORY_KIB": "16384", "ARGON2_ITERATIONS": "2", "LOGIN_RATE_PER_ACCOUNT": "100"})
+	h := start(t, map[string]string{"ARGON2_MEMORY_KIB": "16384", "ARGON2_ITERATIONS": "2", "LOGIN_FREE_FAILURES": "100"})
 	u := h.register("tiempo@example.com", "secreto123", "CLIENTE")
 	// Alternate the two cases so load on the shared machine hits both alike.
 	var ks, us []time.Duration
@@ -186,22 +150,5 @@ func TestLoginTimingDoesNotRevealAccounts(t *testing.T) {
 	t.Logf("median failed login: known %s, unknown %s", known, unknown)
 	if ratio < 0.5 || ratio > 2 {
 		t.Fatalf("timings differ: known %s, unknown %s", known, unknown)
-	}
-}
-
-// TestRateLimitPerClientBehindGateway: the per-IP limit keys on the client address the
-// gateway forwards (X-Real-Ip), so one client's burst does not lock everyone else out.
-func TestRateLimitPerClientBehindGateway(t *testing.T) {
-	h := start(t, map[string]string{"LOGIN_RATE_PER_IP": "2", "LOGIN_RATE_PER_ACCOUNT": "100"})
-	send := func(ip string) int {
-		req := `{"email":"x@example.com","password":"y"}`
-		r := doHdr(t, "POST", h.base+"/api/v1/auth/login", req, "X-Real-Ip", ip, "X-Forwarded-For", ip)
-		return r.Status
-	}
-	if send("203.0.113.1") != 401 || send("203.0.113.1") != 401 || send("203.0.113.1") != 429 {
-		t.Fatal("client A not limited after 2 attempts")
-	}
-	if st := send("203.0.113.2"); st != 401 {
-		t.Fatalf("client B limited by A's attempts: %d", st)
 	}
 }

@@ -73,8 +73,8 @@ func TestTokenTamperingIsRefused(t *testing.T) {
 
 		h.do("GET", "/api/v1/admin/users", forged, nil).ExpectError(t, 401, name+" (admin)")
 	}
-	// Expired: the clock passes the token's exp.
-	h.clock.Advance(61 * time.Minute)
+	// Expired: the clock passes the token's exp (ACCESS_TOKEN_TTL, 8h by default).
+	h.clock.Advance(8*time.Hour + time.Minute)
 	h.do("POST", "/api/v1/auth/validate-token", "", map[string]string{"token": u.Access}).ExpectError(t, 401, "expired")
 	h.do("POST", "/api/v1/users/me/change-password", u.Access,
 		map[string]string{"current_password": "secreto123", "new_password": "otraclave1"}).ExpectError(t,
@@ -83,7 +83,8 @@ func TestTokenTamperingIsRefused(t *testing.T) {
 }
 
 func TestKeyRotationKeepsSessions(t *testing.T) {
-	h := start(t, nil)
+	// The clock steps below are sized for a 30-minute access token.
+	h := start(t, map[string]string{"ACCESS_TOKEN_TTL": "30m"})
 	adm := h.admin("keys-admin@example.com")
 	u := h.user("rot@example.com", "CLIENTE")
 	oldKid := decodeSegment(t, strings.Split(u.Access, ".")[0])["kid"].(string)
@@ -146,7 +147,7 @@ func TestAutomaticRotationOnAge(t *testing.T) {
 	// KEY_ROTATION=1h: an instance whose clock is past the key's age makes a new key
 	// (the background loop runs the same check every minute); the old key stays
 	// published, so the old token keeps working.
-	cfg := map[string]string{"KEY_ROTATION": "1h"}
+	cfg := map[string]string{"KEY_ROTATION": "1h", "ACCESS_TOKEN_TTL": "30m"}
 	h := start(t, cfg)
 	u := h.user("age@example.com", "CLIENTE")
 	oldKid := decodeSegment(t, strings.Split(u.Access, ".")[0])["kid"].(string)
