@@ -77,6 +77,8 @@ type NotificationList struct {
 	Notificaciones []NotificationRead `json:"notificaciones"`
 	Total          int                `json:"total"`
 	NoLeidas       int                `json:"no_leidas"`
+	Page           int                `json:"page"`
+	Limit          int                `json:"limit"`
 }
 
 func parseBoolQuery(c *fiber.Ctx, name string) (bool, error) {
@@ -111,7 +113,7 @@ func (s *svc) list(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	// total counts what the filters select (for paging); no_leidas is the person's
 	// whole unread count, the badge, whatever the filters.
-	out := NotificationList{Notificaciones: []NotificationRead{}}
+	out := NotificationList{Notificaciones: []NotificationRead{}, Page: page.Page, Limit: page.Limit}
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE (NOT $2 OR NOT leida) AND ($3 = '' OR tipo = $3)),
 			count(*) FILTER (WHERE NOT leida)
 		FROM notifications WHERE user_id = $1`, u.UserID(), onlyUnread, tipo).Scan(&out.Total, &out.NoLeidas); err != nil {

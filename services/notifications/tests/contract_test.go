@@ -50,6 +50,11 @@ func TestFrontendNotificationCalls(t *testing.T) {
 	}
 	h.expect(h.do("GET", "/api/v1/notificaciones?tipo=promocion", ta, nil), 422)
 	// ?page with limit pages like skip.
+	var raw map[string]any
+	h.expect(h.do("GET", "/api/v1/notificaciones?page=2&limit=1", ta, nil), 200).Decode(t, &raw)
+	if raw["page"] != float64(2) || raw["limit"] != float64(1) {
+		t.Fatalf("page/limit echo: %v", raw)
+	}
 	p2 := h.list(a, "CLIENTE", "?page=2&limit=1")
 	if p2.Total != 3 || len(p2.Notificaciones) != 1 || p2.Notificaciones[0].ID != all.Notificaciones[1].ID {
 		t.Fatalf("page 2: %+v, want %s", p2, all.Notificaciones[1].ID)
