@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -18,23 +19,168 @@ import (
 	"github.com/conectarpro/conectar/services/marketplace/domain"
 )
 
-// Resena is ResenaRead (plus nombre_cliente in public lists).
+// Resena is ResenaRead plus what the web frontend's review views read. Names that two
+// pages spell differently are sent under both (frontend-shapes §3.6): the author as
+// nombre_cliente and cliente_nombre, the text as texto_resena and comentario, the avatar
+// as cliente_avatar and cliente_avatar_url, the date as fecha_creacion and created_at.
 type Resena struct {
-	ID                 string    `json:"id"`
-	TrabajoID          string    `json:"trabajo_id"`
-	ClienteID          string    `json:"cliente_id"`
-	ProfesionalID      string    `json:"profesional_id"`
-	Rating             int       `json:"rating"`
-	TextoResena        *string   `json:"texto_resena"`
-	NombreCliente      string    `json:"nombre_cliente"`
-	FechaCreacion      time.Time `json:"fecha_creacion"`
-	FechaActualizacion time.Time `json:"fecha_actualizacion"`
+	ID                   string     `json:"id"`
+	TrabajoID            string     `json:"trabajo_id"`
+	ClienteID            string     `json:"cliente_id"`
+	ProfesionalID        string     `json:"profesional_id"`
+	Rating               int        `json:"rating"`
+	TextoResena          *string    `json:"texto_resena"`
+	Comentario           *string    `json:"comentario"`
+	NombreCliente        string     `json:"nombre_cliente"`
+	ClienteNombre        string     `json:"cliente_nombre"`
+	ClienteAvatar        *string    `json:"cliente_avatar"`
+	ClienteAvatarURL     *string    `json:"cliente_avatar_url"`
+	TrabajoTitulo        string     `json:"trabajo_titulo"`
+	RespuestaProfesional *Respuesta `json:"respuesta_profesional"`
+	FechaCreacion        time.Time  `json:"fecha_creacion"`
+	CreatedAt            time.Time  `json:"created_at"`
+	FechaActualizacion   time.Time  `json:"fecha_actualizacion"`
+	UpdatedAt            time.Time  `json:"updated_at"`
+	// Reportes is how many users reported the review; only admins see it.
+	Reportes *int `json:"reportes,omitempty"`
+
+	reportes int
+	deleted  bool
+}
+
+// Respuesta is the reviewed professional's public reply.
+type Respuesta struct {
+	Texto        string     `json:"texto"`
+	Fecha        time.Time  `json:"fecha"`
+	FechaEdicion *time.Time `json:"fecha_edicion"`
+}
+
+func (r Resena) rules() domain.Review {
+	rv := domain.Review{ClienteID: r.ClienteID, ProfesionalID: r.ProfesionalID, Creada: r.FechaCreacion}
+	if r.RespuestaProfesional != nil {
+		f := r.RespuestaProfesional.Fecha
+		rv.Respondida = &f
+	}
+	return rv
+}
+
+// resenaFrom is the one read of a review: the row with the author's name and avatar (the
+// users replica), the job's description as its title and the number of reports.
+const resenaFrom = `SELECT r.id::text, r.trabajo_id::text, r.cliente_id::text, r.profesional_id::text, r.rating, r.texto_resena,
+	coalesce(trim(u.nombre || ' ' || u.apellido), ''), u.avatar_url, coalesce(t.descripcion, ''),
+	r.respuesta_texto, r.respuesta_fecha, r.respuesta_editada_at, r.fecha_creacion, r.fecha_actualizacion,
+	(SELECT count(*) FROM resena_reportes rr WHERE rr.resena_id = r.id)::int, r.eliminada_at IS NOT NULL
+	FROM resenas r LEFT JOIN usuarios u ON u.id = r.cliente_id LEFT JOIN trabajos t ON t.id = r.trabajo_id `
+
+func (m *Market) scanResena(row pgx.Row) (Resena, error) {
+	var r Resena
+	var avatar, respTexto *string
+	var respFecha, respEdit *time.Time
+	var titulo string
+	err := row.Scan(&r.ID, &r.TrabajoID, &r.ClienteID, &r.ProfesionalID, &r.Rating, &r.TextoResena, &r.NombreCliente, &avatar, &titulo,
+		&respTexto, &respFecha, &respEdit, &r.FechaCreacion, &r.FechaActualizacion, &r.reportes, &r.deleted)
+	if err != nil {
+		return r, err
+	}
+	r.Comentario, r.ClienteNombre = r.TextoResena, r.NombreCliente
+	r.ClienteAvatarURL = m.absURLp(avatar)
+	r.ClienteAvatar = r.ClienteAvatarURL
+	r.TrabajoTitulo = titleOf(titulo)
+	r.FechaCreacion, r.FechaActualizacion = r.FechaCreacion.UTC(), r.FechaActualizacion.UTC()
+	r.CreatedAt, r.UpdatedAt = r.FechaCreacion, r.FechaActualizacion
+	if respTexto != nil && respFecha != nil {
+		r.RespuestaProfesional = &Respuesta{Texto: *respTexto, Fecha: respFecha.UTC(), FechaEdicion: utcp(respEdit)}
+	}
+	return r, nil
+}
+
+// titleOf is a job's description cut to a title: its first line, at most 80 characters.
+func titleOf(desc string) string {
+	desc = strings.TrimSpace(desc)
+	if i := strings.IndexByte(desc, '\n'); i >= 0 {
+		desc = strings.TrimSpace(desc[:i])
+	}
+	if utf8.RuneCountInString(desc) <= 80 {
+		return desc
+	}
+	return string([]rune(desc)[:77]) + "..."
+}
+
+// getResena reads a live (not deleted) review; lock takes its row for the transaction.
+func (m *Market) getResena(ctx context.Context, q querier, id string, lock bool) (Resena, error) {
+	sql := resenaFrom + `WHERE r.id = $1 AND r.eliminada_at IS NULL`
+	if lock {
+		sql += ` FOR UPDATE OF r`
+	}
+	r, err := m.scanResena(q.QueryRow(ctx, sql, id))
+	if err != nil && apperr.KindOf(pg.Translate(err)) == apperr.KindNotFound {
+		return r, apperr.NotFound("resena_no_encontrada", "Reseña no encontrada")
+	}
+	return r, pg.Translate(err)
+}
+
+// listResenas reads a page of live reviews matching where, newest first, and the total.
+func (m *Market) listResenas(ctx context.Context, where string, args []any, p httpx.Page) ([]Resena, int, error) {
+	var total int
+	if err := m.pool.QueryRow(ctx, `SELECT count(*) FROM resenas r WHERE r.eliminada_at IS NULL AND `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count reviews: %w", err)
+	}
+	rows, err := m.pool.Query(ctx, resenaFrom+`WHERE r.eliminada_at IS NULL AND `+where+
+		fmt.Sprintf(` ORDER BY r.fecha_creacion DESC, r.id DESC OFFSET %d LIMIT %d`, p.Skip, p.Limit), args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list reviews: %w", err)
+	}
+	defer rows.Close()
+	out := []Resena{}
+	for rows.Next() {
+		r, err := m.scanResena(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan review: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, total, wrapf(rows.Err(), "list reviews")
+}
+
+// lockRatingOf serialises the review changes of one professional, so each review event
+// carries an aggregate that includes every earlier change, and returns that aggregate
+// as it stands in tx.
+func lockRatingOf(ctx context.Context, tx pgx.Tx, proID string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('resenas:' || $1::text, 0))`, proID); err != nil {
+		return fmt.Errorf("lock reviews of %s: %w", proID, err)
+	}
+	return nil
+}
+
+// ratingOf recomputes the professional's aggregate from the live rows (never
+// incrementally, so it cannot drift).
+func ratingOf(ctx context.Context, tx pgx.Tx, proID string) (float64, int, error) {
+	var avg float64
+	var total int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(avg(rating), 0)::float8, count(*) FROM resenas WHERE profesional_id = $1 AND eliminada_at IS NULL`,
+		proID).Scan(&avg, &total); err != nil {
+		return 0, 0, fmt.Errorf("rating of %s: %w", proID, err)
+	}
+	return round2(avg), total, nil
 }
 
 type reviewReq struct {
 	TrabajoID   string  `json:"trabajo_id"`
 	Rating      int     `json:"rating"`
 	TextoResena *string `json:"texto_resena"`
+}
+
+// reviewText trims an optional review text (≤ 2000); empty means none.
+func reviewText(ck *apperr.Checker, s *string) *string {
+	if s == nil {
+		return nil
+	}
+	t := strings.TrimSpace(*s)
+	ck.Len("texto_resena", t, 0, 2000)
+	if t == "" {
+		return nil
+	}
+	return &t
 }
 
 // postReview serves POST /cliente/trabajo/{id}/resena and POST /resenas.
@@ -53,14 +199,7 @@ func (m *Market) postReview(c *fiber.Ctx) error {
 	}
 	var ck apperr.Checker
 	ck.Add(req.Rating < 1 || req.Rating > 5, "rating", "debe ser un entero entre 1 y 5")
-	var texto *string
-	if req.TextoResena != nil {
-		s := strings.TrimSpace(*req.TextoResena)
-		ck.Len("texto_resena", s, 0, 2000)
-		if s != "" {
-			texto = &s
-		}
-	}
+	texto := reviewText(&ck, req.TextoResena)
 	if err := ck.Err(); err != nil {
 		return err
 	}
@@ -75,41 +214,35 @@ func (m *Market) postReview(c *fiber.Ctx) error {
 		if err := domain.CanReview(t.rules(), a); err != nil {
 			return err
 		}
-		// Reviews of one professional commit one at a time, so each ReviewPosted carries
-		// an aggregate that includes every earlier review.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('resenas:' || $1::text, 0))`, t.ProfesionalID); err != nil {
-			return fmt.Errorf("lock reviews of %s: %w", t.ProfesionalID, err)
+		if err := lockRatingOf(ctx, tx, t.ProfesionalID); err != nil {
+			return err
 		}
 		now := m.now().UTC()
+		var id string
 		err = tx.QueryRow(ctx, `INSERT INTO resenas (id, trabajo_id, cliente_id, profesional_id, rating, texto_resena, fecha_creacion, fecha_actualizacion)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$7) ON CONFLICT (trabajo_id) DO NOTHING
-			RETURNING id::text, trabajo_id::text, cliente_id::text, profesional_id::text, rating, texto_resena, fecha_creacion, fecha_actualizacion`,
-			newID(), t.ID, t.ClienteID, t.ProfesionalID, req.Rating, texto, now).
-			Scan(&r.ID, &r.TrabajoID, &r.ClienteID, &r.ProfesionalID, &r.Rating, &r.TextoResena, &r.FechaCreacion, &r.FechaActualizacion)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$7) ON CONFLICT (trabajo_id) DO NOTHING RETURNING id::text`,
+			newID(), t.ID, t.ClienteID, t.ProfesionalID, req.Rating, texto, now).Scan(&id)
 		if err == pgx.ErrNoRows {
 			return apperr.Invalid("resena_duplicada", "Este trabajo ya tiene una reseña. No se puede calificar dos veces.")
 		}
 		if err != nil {
 			return pg.Translate(fmt.Errorf("insert review: %w", err))
 		}
-		r.FechaCreacion, r.FechaActualizacion = r.FechaCreacion.UTC(), r.FechaActualizacion.UTC()
-		// The aggregate is recomputed from the rows (not incrementally), so it cannot drift.
-		if err := tx.QueryRow(ctx, `SELECT coalesce(avg(rating), 0)::float8, count(*) FROM resenas WHERE profesional_id = $1`, t.ProfesionalID).Scan(&avg, &total); err != nil {
+		if r, err = m.getResena(ctx, tx, id, false); err != nil {
 			return err
 		}
-		avg = round2(avg)
-		names, err := nombres(ctx, tx, t.ClienteID)
-		if err != nil {
+		if avg, total, err = ratingOf(ctx, tx, t.ProfesionalID); err != nil {
 			return err
 		}
-		r.NombreCliente = names[t.ClienteID]
 		if err := timeline(ctx, tx, t.ID, "COMENTARIO", fmt.Sprintf("El cliente dejó una reseña de %d estrellas", req.Rating), nil, nil, &a.ID); err != nil {
 			return err
 		}
 		if err := m.info(ctx, tx, t.ChatID, fmt.Sprintf("⭐ Nueva reseña: %d estrellas", req.Rating)); err != nil {
 			return err
 		}
-		return m.emit(ctx, tx, r.ID, events.ReviewPostedV1{ResenaID: r.ID, TrabajoID: t.ID, ClienteID: t.ClienteID, ProfesionalID: t.ProfesionalID,
+		// The professional is the aggregate of every review event, so consumers apply
+		// one professional's rating changes in order.
+		return m.emit(ctx, tx, t.ProfesionalID, events.ReviewPostedV1{ResenaID: r.ID, TrabajoID: t.ID, ClienteID: t.ClienteID, ProfesionalID: t.ProfesionalID,
 			Rating: req.Rating, RatingPromedio: avg, TotalResenas: total, TextoResena: textOrEmpty(texto), NombreCliente: r.NombreCliente}, events.Meta{})
 	})
 	if err != nil {
@@ -137,7 +270,8 @@ func (m *Market) reviewedUser(c *fiber.Ctx) (string, error) {
 	return id.String(), nil
 }
 
-// listReviews serves GET /resenas/professional/{id} (public, newest first).
+// listReviews serves GET /resenas/professional/{id} and GET
+// /public/professional/{id}/resenas (public, newest first; profile or user id).
 func (m *Market) listReviews(c *fiber.Ctx) error {
 	userID, err := m.reviewedUser(c)
 	if err != nil {
@@ -147,26 +281,11 @@ func (m *Market) listReviews(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rows, err := m.pool.Query(c.UserContext(), `SELECT r.id::text, r.trabajo_id::text, r.cliente_id::text, r.profesional_id::text, r.rating, r.texto_resena,
-		coalesce(trim(u.nombre || ' ' || u.apellido), ''), r.fecha_creacion, r.fecha_actualizacion
-		FROM resenas r LEFT JOIN usuarios u ON u.id = r.cliente_id WHERE r.profesional_id = $1
-		ORDER BY r.fecha_creacion DESC, r.id DESC OFFSET $2 LIMIT $3`, userID, p.Skip, p.Limit)
+	out, total, err := m.listResenas(c.UserContext(), `r.profesional_id = $1`, []any{userID}, p)
 	if err != nil {
-		return fmt.Errorf("list reviews: %w", err)
-	}
-	defer rows.Close()
-	out := []Resena{}
-	for rows.Next() {
-		var r Resena
-		if err := rows.Scan(&r.ID, &r.TrabajoID, &r.ClienteID, &r.ProfesionalID, &r.Rating, &r.TextoResena, &r.NombreCliente, &r.FechaCreacion, &r.FechaActualizacion); err != nil {
-			return err
-		}
-		r.FechaCreacion, r.FechaActualizacion = r.FechaCreacion.UTC(), r.FechaActualizacion.UTC()
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return err
 	}
+	setTotal(c, total)
 	return c.JSON(out)
 }
 
@@ -177,7 +296,7 @@ func (m *Market) reviewStats(c *fiber.Ctx) error {
 		return err
 	}
 	dist := map[string]int{"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}
-	rows, err := m.pool.Query(c.UserContext(), `SELECT rating, count(*) FROM resenas WHERE profesional_id = $1 GROUP BY rating`, userID)
+	rows, err := m.pool.Query(c.UserContext(), `SELECT rating, count(*) FROM resenas WHERE profesional_id = $1 AND eliminada_at IS NULL GROUP BY rating`, userID)
 	if err != nil {
 		return fmt.Errorf("review stats: %w", err)
 	}

@@ -369,9 +369,10 @@ func (r *responder) handle(env events.Envelope) {
 		if mode != "ok" {
 			return
 		}
-		if e.AFavor == "profesional" {
+		switch e.AFavor {
+		case "profesional":
 			r.release(e.TrabajoID, e.ProfesionalID, e.PrecioCentavos)
-		} else {
+		case "cliente":
 			r.reply(e.TrabajoID, events.RefundIssuedV1{RefundID: "refund-" + e.TrabajoID[:8], TrabajoID: e.TrabajoID, ClienteID: e.ClienteID, MontoCentavos: e.PrecioCentavos})
 		}
 	}
