@@ -235,7 +235,7 @@ func (m *Market) jobStatus(c *fiber.Ctx) error {
 			if imgs == nil {
 				imgs = []string{}
 			}
-			_, err = tx.Exec(ctx, `UPDATE trabajos SET estado = $2, fecha_fin = $3, notas_profesional = $4, imagenes = $5, auto_approve_at = $6, fecha_actualizacion = $3 WHERE id = $1`,
+			_, err = tx.Exec(ctx, `UPDATE trabajos SET estado = $2, fecha_fin = $3, notas_profesional = coalesce(nullif($4, ''), notas_profesional), imagenes = $5, auto_approve_at = $6, fecha_actualizacion = $3 WHERE id = $1`,
 				t.ID, to, now, req.Nota, imgs, now.Add(m.cfg.AutoApproveAfter))
 			ev, desc = events.JobDeliveredV1(step), "El profesional marcó el trabajo como completado"
 		}

@@ -45,6 +45,14 @@ func (a *App) handleMarketplace(ctx context.Context, tx pgx.Tx, env events.Envel
 			return bad(err)
 		}
 		return a.onDisputeResolved(ctx, tx, env.Caused(), e)
+	case events.DisputeCancelledV1{}.EventType():
+		e, err := events.Decode[events.DisputeCancelledV1](env)
+		if err != nil {
+			return bad(err)
+		}
+		// A withdrawn dispute settles like one resolved for neither party.
+		return a.onDisputeResolved(ctx, tx, env.Caused(), events.DisputeResolvedV1{DisputaID: e.DisputaID, TrabajoID: e.TrabajoID,
+			ClienteID: e.ClienteID, ProfesionalID: e.ProfesionalID, AFavor: "ninguno"})
 	}
 	return nil
 }

@@ -245,6 +245,21 @@ func (a *App) onDisputeResolved(ctx context.Context, tx pgx.Tx, meta events.Meta
 			_, err := tx.Exec(ctx, `UPDATE trabajos SET liberacion_pendiente = true, updated_at = now() WHERE trabajo_id = $1`, j.ID)
 			return err
 		}
+	case "ninguno":
+		// The dispute ended without a decision (dismissed or withdrawn): the money stays
+		// held for the job, which goes on. A refund already under way keeps it frozen; a
+		// release that arrived while frozen is carried out now.
+		var refunding bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM refunds WHERE trabajo_id = $1)`, j.ID).Scan(&refunding); err != nil {
+			return fmt.Errorf("read refunds of %s: %w", j.ID, err)
+		}
+		if refunding {
+			_, err := tx.Exec(ctx, `UPDATE trabajos SET congelado = true, updated_at = now() WHERE trabajo_id = $1`, j.ID)
+			return err
+		}
+		if j.Estado == EstadoEnEscrow && j.LiberacionPendiente {
+			return a.release(ctx, tx, j, meta)
+		}
 	default:
 		return apperr.Permanent("bad_event", "a_favor inválido", fmt.Errorf("dispute %s: a_favor %q", e.DisputaID, e.AFavor))
 	}

@@ -125,7 +125,8 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 		consumer.Spec{Name: "payments-checkout", Stream: events.StreamMarketplace,
 			Subjects: []string{events.SubjOfferAccepted}, Handle: a.handleMarketplace},
 		consumer.Spec{Name: "payments-escrow", Stream: events.StreamMarketplace,
-			Subjects: []string{events.SubjJobCompleted, events.SubjJobCancelled, events.SubjDisputeOpened, events.SubjDisputeResolved},
+			Subjects: []string{events.SubjJobCompleted, events.SubjJobCancelled, events.SubjDisputeOpened, events.SubjDisputeResolved,
+				events.SubjDisputeCancelled},
 			// One at a time keeps a job's money events in order (dispute before resolution…);
 			// an event about a job whose OfferAccepted is still in flight is retried.
 			MaxAckPending: 1, Handle: a.handleMarketplace},

@@ -23,7 +23,7 @@ func (s *svc) consumers() []consumer.Spec {
 		{Name: "professionals-users", Stream: events.StreamUsers,
 			Subjects: []string{events.SubjUserProfileUpdated}, Handle: s.handle},
 		{Name: "professionals-reviews", Stream: events.StreamMarketplace,
-			Subjects: []string{events.SubjReviewPosted}, Handle: s.handle},
+			Subjects: []string{events.SubjReviewPosted, events.SubjReviewUpdated, events.SubjReviewDeleted}, Handle: s.handle},
 		{Name: "professionals-engagement", Stream: events.StreamEngagement,
 			Subjects: []string{events.SubjXPAwarded, events.SubjLevelChanged, events.SubjMedalAwarded}, Handle: s.handle},
 	}
@@ -131,6 +131,43 @@ func (s *svc) handle(ctx context.Context, tx pgx.Tx, env events.Envelope) error 
 		}
 		return s.changed(ctx, tx, id, false, env.Caused())
 
+	case events.ReviewUpdatedV1{}.EventType():
+		e, err := events.Decode[events.ReviewUpdatedV1](env)
+		if err != nil || !isUUID(e.ResenaID) || !isUUID(e.ProfesionalID) || e.Rating < 1 || e.Rating > 5 {
+			return permanent(env, err)
+		}
+		var texto *string
+		if e.TextoResena != "" {
+			texto = &e.TextoResena
+		}
+		if _, err := tx.Exec(ctx, `UPDATE resenas SET rating = $2, texto_resena = $3 WHERE id = $1`, e.ResenaID, e.Rating, texto); err != nil {
+			return fmt.Errorf("update review %s: %w", e.ResenaID, err)
+		}
+		return s.applyRating(ctx, tx, env, e.ProfesionalID, e.RatingPromedio, e.TotalResenas)
+
+	case events.ReviewDeletedV1{}.EventType():
+		e, err := events.Decode[events.ReviewDeletedV1](env)
+		if err != nil || !isUUID(e.ResenaID) || !isUUID(e.ProfesionalID) {
+			return permanent(env, err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM resenas WHERE id = $1`, e.ResenaID); err != nil {
+			return fmt.Errorf("delete review %s: %w", e.ResenaID, err)
+		}
+		return s.applyRating(ctx, tx, env, e.ProfesionalID, e.RatingPromedio, e.TotalResenas)
+
+	case events.JobCompletedV1{}.EventType():
+		e, err := events.Decode[events.JobCompletedV1](env)
+		if err != nil || !isUUID(e.TrabajoID) || !isUUID(e.ProfesionalID) {
+			return permanent(env, err)
+		}
+		// One row per job: a redelivered or replayed event counts once. The count is
+		// read per profile, so the profile need not exist yet.
+		if _, err := tx.Exec(ctx, `INSERT INTO trabajos_completados (trabajo_id, profesional_ref, fecha) VALUES ($1, $2, $3)
+			ON CONFLICT (trabajo_id) DO NOTHING`, e.TrabajoID, e.ProfesionalID, at); err != nil {
+			return fmt.Errorf("record completed job %s: %w", e.TrabajoID, err)
+		}
+		return nil
+
 	case events.XPAwardedV1{}.EventType():
 		e, err := events.Decode[events.XPAwardedV1](env)
 		if err != nil || !isUUID(e.UsuarioID) {
@@ -172,6 +209,34 @@ func (s *svc) handle(ctx context.Context, tx pgx.Tx, env events.Envelope) error 
 		return nil
 	}
 	return nil
+}
+
+// applyRating sets the professional's rating aggregate carried by a review edit or
+// deletion. Unlike ReviewPosted's total these may go down, so there is no "newer"
+// test: marketplace publishes one professional's review events in commit order with
+// the professional as aggregate id, and the runner applies one aggregate's events in
+// stream order.
+func (s *svc) applyRating(ctx context.Context, tx pgx.Tx, env events.Envelope, proRef string, avg float64, total int) error {
+	var id string
+	err := tx.QueryRow(ctx, `SELECT id::text FROM profesionales WHERE id = $1 OR usuario_id = $1 LIMIT 1 FOR UPDATE`, proRef).Scan(&id)
+	if err == pgx.ErrNoRows {
+		return fmt.Errorf("%s for unknown professional %s", env.Type, proRef) // the profile may still be in flight: retry
+	}
+	if err != nil {
+		return fmt.Errorf("find professional %s: %w", proRef, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE profesionales SET rating_promedio = $2, total_resenas = $3 WHERE id = $1`, id, avg, total); err != nil {
+		return fmt.Errorf("apply rating of %s: %w", id, err)
+	}
+	return s.changed(ctx, tx, id, false, env.Caused())
+}
+
+// uuidOrNil is id when it is a UUID, else NULL (optional ids of an event).
+func uuidOrNil(id string) *string {
+	if !isUUID(id) {
+		return nil
+	}
+	return &id
 }
 
 // syncAndRefresh copies the replica into the user's profile, if there is one, and
