@@ -123,3 +123,18 @@ func TestParseRefusesIncompleteEnvelopes(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsDocListsTheCatalog keeps docs/events.md true: every event of the catalogue
+// has a row there with its type, version and subject (and, by hand, who consumes it).
+func TestEventsDocListsTheCatalog(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "events.md"))
+	if err != nil {
+		t.Fatalf("read the events guide: %v", err)
+	}
+	for _, e := range events.Catalog() {
+		row := fmt.Sprintf("| %s v%d | `%s` |", e.EventType(), e.EventVersion(), e.Subject())
+		if !bytes.Contains(doc, []byte(row)) {
+			t.Errorf("docs/events.md has no row for %s v%d: add %q followed by its producer and consumers", e.EventType(), e.EventVersion(), row)
+		}
+	}
+}
