@@ -106,7 +106,9 @@ func (fx *feFixture) try(key, method, path, who string, body any, pick func(map[
 	st, out, raw := fx.sys.feDo(method, path, fx.tok[who], body, nil, nil)
 	m, _ := out.(map[string]any)
 	if st < 200 || st > 299 {
-		fx.missing[key] = fmt.Sprintf("seed %s %s → %d %.300s", method, path, st, raw)
+		if key != "" {
+			fx.missing[key] = fmt.Sprintf("seed %s %s → %d %.300s", method, path, st, raw)
+		}
 		return ""
 	}
 	id := ""
@@ -518,4 +520,22 @@ func (fx *feFixture) in(t *testing.T) *feFixture {
 func (fx *feFixture) do(method, path, who string, body any) (int, map[string]any, []byte) {
 	st, out, raw := fx.sys.feDo(method, "/api/v1"+fx.fill(fx.t, path).(string), fx.tok[who], fx.fill(fx.t, body), nil, nil)
 	return st, obj(out), raw
+}
+
+// settledXP is the approved professional's XP once it stops moving: XP follows events
+// asynchronously, so a snapshot taken mid-flight would blame the wrong call.
+func (fx *feFixture) settledXP(t *testing.T) string {
+	t.Helper()
+	last := ""
+	for i := 0; i < 40; i++ {
+		_, g, _ := fx.sys.feDo(http.MethodGet, "/api/v1/gamification/user/"+fx.ids["proUser"], "", nil, nil, nil)
+		xp := fmt.Sprint(obj(g)["puntos_experiencia"])
+		if xp == last {
+			return xp
+		}
+		last = xp
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("the professional's XP never settled (last %s)", last)
+	return ""
 }

@@ -35,9 +35,12 @@ type feCall struct {
 	// be non-empty), "x[]?" allows it empty. type: s (string), s! (non-empty string),
 	// n (number), b (bool), a (array), o (object), t (ISO-8601 date the page parses),
 	// url (absolute http(s) URL: it goes straight into img src or a navigation),
-	// =A|B (one of the values the page switches on); a trailing ? on s, n, o, t, url
+	// x (any non-null value: a list key the page never slices), =A|B (one of the values
+	// the page switches on); a trailing ? on s, n, o, t, url
 	// also allows null (a date not reached yet, an optional note).
 	reads []string
+	// prep runs just before the call (a snapshot the check compares with).
+	prep func(t *testing.T, fx *feFixture)
 	// check is a further assertion on the answer (a value the page depends on, or that
 	// the input was applied rather than dropped).
 	check func(t *testing.T, fx *feFixture, ans any)
@@ -184,7 +187,7 @@ func frontendCalls() []feCall {
 				}
 			}},
 		{method: "GET", path: "/chat_ofertas/trabajos/{id}/timeline", as: "cli", args: []string{"jProgress"}, list: true,
-			reads: []string{"id:s!", "descripcion:s", "usuario_nombre:s?", "created_at:t", "estado_anterior:s?", "estado_nuevo:s!"}},
+			reads: []string{"id:x", "descripcion:s", "usuario_nombre:s?", "created_at:t", "estado_anterior:s?", "estado_nuevo:s?"}},
 		{method: "GET", path: "/professional/trabajos", as: "pro", list: true, reads: trabajoRead},
 		{method: "GET", path: "/cliente/trabajos", as: "cli", list: true, reads: trabajoRead},
 		{method: "GET", path: "/cliente/trabajo/{id}", as: "cli", args: []string{"jProgress"}, reads: trabajoRead},
@@ -322,12 +325,11 @@ func frontendCalls() []feCall {
 		{method: "POST", path: "/notifications/fcm-token", as: "cli", body: map[string]any{"userId": "{cliUser}", "fcmToken": "fcm-token-de-prueba-456", "platform": "web"}},
 		{method: "POST", path: "/gamification/event", as: "cli", body: map[string]any{"user_id": "{proUser}", "event_type": "trabajo_completado", "metadata": map[string]any{"trabajo_id": "{jRel1}"}},
 			status: []int{202, 403}, why: "a client must never record XP it could award itself or others: refused (403) or accepted and ignored (202)",
+			prep: func(t *testing.T, fx *feFixture) { fx.ids["proXPBefore"] = fx.settledXP(t) },
 			check: func(t *testing.T, fx *feFixture, a any) {
 				// Whatever the answer, the professional's points must not move.
-				before := fx.ids["proXPBefore"]
-				_, g, _ := fx.sys.feDo("GET", "/api/v1/gamification/user/"+fx.ids["proUser"], "", nil, nil, nil)
-				if fmt.Sprint(obj(g)["puntos_experiencia"]) != before {
-					t.Errorf("a client's event moved the professional's XP from %s to %v", before, obj(g)["puntos_experiencia"])
+				if after := fx.settledXP(t); after != fx.ids["proXPBefore"] {
+					t.Errorf("a client's event moved the professional's XP from %s to %s", fx.ids["proXPBefore"], after)
 				}
 			}},
 		{method: "POST", path: "/pagos/webhook/mercadopago", body: map[string]any{"payment_id": "123456789"}, status: []int{200, 201, 202, 204, 400, 401, 403},
@@ -439,8 +441,6 @@ func TestFrontendContract(t *testing.T) {
 
 	sys := startSystem(t, nil)
 	fx := seedFrontend(t, sys)
-	_, g, _ := sys.feDo("GET", "/api/v1/gamification/user/"+fx.ids["proUser"], "", nil, nil, nil)
-	fx.ids["proXPBefore"] = fmt.Sprint(obj(g)["puntos_experiencia"])
 
 	for _, c := range calls {
 		t.Run(c.method+" "+c.path, func(t *testing.T) { runFrontendCall(t, fx.in(t), c) })
@@ -475,6 +475,9 @@ func runFrontendCall(t *testing.T, fx *feFixture, c feCall) {
 		}
 	}
 	body = fx.fill(t, body)
+	if c.prep != nil {
+		c.prep(t, fx)
+	}
 	st, ans, raw := fx.sys.feDo(c.method, full, fx.tok[c.as], body, c.form, c.files)
 	if !statusOK(st, c.status) {
 		want := "2xx"
@@ -624,6 +627,7 @@ func checkType(v any, typ, where string) []string {
 	}
 	bad := false
 	switch base {
+	case "x":
 	case "s", "s!":
 		s, ok := v.(string)
 		bad = !ok || (base == "s!" && strings.TrimSpace(s) == "")
@@ -817,6 +821,22 @@ func frontendInputs(t *testing.T, root *feFixture) {
 			}
 		}
 		fx.waitJob(fx.ids["jLife"], "released", escrowIs("LIBERADO"))
+	})
+	t.Run("completing without the optional note: done, or refused saying why", func(t *testing.T) {
+		fx := root.in(t)
+		do := fx.do
+		// The detail page calls the note optional and leaves it out when empty.
+		st, job, raw := do("PUT", "/chat_ofertas/trabajos/{jProgress}", "pro", map[string]any{"estado": "COMPLETADO"})
+		if st >= 200 && st < 300 {
+			if job["estado"] != "COMPLETADO" {
+				t.Errorf("answered %d but estado %v", st, job["estado"])
+			}
+			return
+		}
+		refused(t, "COMPLETADO without a note", st, job, raw, 400, 422)
+		if d, _ := job["detail"].(string); d == "Datos inválidos" {
+			t.Errorf("detail %q does not say the note is required (the page shows only detail)", d)
+		}
 	})
 	t.Run("only the offer's client accepts; only professionals offer", func(t *testing.T) {
 		fx := root.in(t)
