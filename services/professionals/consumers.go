@@ -24,6 +24,9 @@ func (s *svc) consumers() []consumer.Spec {
 			Subjects: []string{events.SubjUserProfileUpdated}, Handle: s.handle},
 		{Name: "professionals-reviews", Stream: events.StreamMarketplace,
 			Subjects: []string{events.SubjReviewPosted, events.SubjReviewUpdated, events.SubjReviewDeleted}, Handle: s.handle},
+		// Completed jobs feed the profile's trabajos_completados.
+		{Name: "professionals-jobs", Stream: events.StreamMarketplace,
+			Subjects: []string{events.SubjJobCompleted}, Handle: s.handle},
 		{Name: "professionals-engagement", Stream: events.StreamEngagement,
 			Subjects: []string{events.SubjXPAwarded, events.SubjLevelChanged, events.SubjMedalAwarded}, Handle: s.handle},
 	}
@@ -35,6 +38,8 @@ type reviewPosted struct {
 	events.ReviewPostedV1
 	TextoResena   *string `json:"texto_resena"`
 	NombreCliente *string `json:"nombre_cliente"`
+	// What the job was, when the marketplace includes it (the public profile shows it).
+	TrabajoDescripcion *string `json:"trabajo_descripcion"`
 }
 
 func permanent(env events.Envelope, err error) error {
@@ -103,9 +108,11 @@ func (s *svc) handle(ctx context.Context, tx pgx.Tx, env events.Envelope) error 
 		if err != nil || !isUUID(e.ResenaID) || !isUUID(e.ProfesionalID) {
 			return permanent(env, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO resenas (id, profesional_ref, rating, texto_resena, nombre_cliente, fecha_creacion)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-			e.ResenaID, e.ProfesionalID, e.Rating, e.TextoResena, e.NombreCliente, at); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO resenas (id, profesional_ref, rating, texto_resena, nombre_cliente, fecha_creacion,
+				cliente_id, trabajo_id, trabajo_descripcion)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+			e.ResenaID, e.ProfesionalID, e.Rating, e.TextoResena, e.NombreCliente, at,
+			uuidOrNil(e.ClienteID), uuidOrNil(e.TrabajoID), e.TrabajoDescripcion); err != nil {
 			return fmt.Errorf("record review %s: %w", e.ResenaID, err)
 		}
 		// The event carries the new aggregate; reviews only accumulate, so a higher
@@ -154,6 +161,19 @@ func (s *svc) handle(ctx context.Context, tx pgx.Tx, env events.Envelope) error 
 			return fmt.Errorf("delete review %s: %w", e.ResenaID, err)
 		}
 		return s.applyRating(ctx, tx, env, e.ProfesionalID, e.RatingPromedio, e.TotalResenas)
+
+	case events.JobCompletedV1{}.EventType():
+		e, err := events.Decode[events.JobCompletedV1](env)
+		if err != nil || !isUUID(e.TrabajoID) || !isUUID(e.ProfesionalID) {
+			return permanent(env, err)
+		}
+		// One row per job: a redelivered or replayed event counts once. The count is
+		// read per profile, so the profile need not exist yet.
+		if _, err := tx.Exec(ctx, `INSERT INTO trabajos_completados (trabajo_id, profesional_ref, fecha) VALUES ($1, $2, $3)
+			ON CONFLICT (trabajo_id) DO NOTHING`, e.TrabajoID, e.ProfesionalID, at); err != nil {
+			return fmt.Errorf("record completed job %s: %w", e.TrabajoID, err)
+		}
+		return nil
 
 	case events.JobCompletedV1{}.EventType():
 		e, err := events.Decode[events.JobCompletedV1](env)
@@ -229,6 +249,14 @@ func (s *svc) applyRating(ctx context.Context, tx pgx.Tx, env events.Envelope, p
 		return fmt.Errorf("apply rating of %s: %w", id, err)
 	}
 	return s.changed(ctx, tx, id, false, env.Caused())
+}
+
+// uuidOrNil is id when it is a UUID, else NULL (optional ids of an event).
+func uuidOrNil(id string) *string {
+	if !isUUID(id) {
+		return nil
+	}
+	return &id
 }
 
 // uuidOrNil is id when it is a UUID, else NULL (optional ids of an event).

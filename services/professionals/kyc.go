@@ -30,10 +30,11 @@ type kycDoc struct {
 	FechaCreacion pgTime `json:"fecha_creacion"`
 }
 
-func docURL(id string) string { return "/api/v1/professional/kyc/documentos/" + id }
+// docURL is the absolute link to a KYC document (served to its owner and admins only).
+func (s *svc) docURL(id string) string { return s.abs("/api/v1/professional/kyc/documentos/" + id) }
 
 // currentDocs lists the documents of the profile's current round, oldest first.
-func currentDocs(ctx context.Context, q querier, profID string) ([]kycDoc, error) {
+func (s *svc) currentDocs(ctx context.Context, q querier, profID string) ([]kycDoc, error) {
 	rows, err := q.Query(ctx, `SELECT d.id::text, d.nombre_archivo, d.content_type, d.tamano, d.fecha_creacion
 		FROM kyc_documentos d JOIN profesionales p ON p.id = d.profesional_id AND d.ronda = p.kyc_ronda
 		WHERE d.profesional_id = $1 ORDER BY d.fecha_creacion, d.id`, profID)
@@ -43,14 +44,18 @@ func currentDocs(ctx context.Context, q querier, profID string) ([]kycDoc, error
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (kycDoc, error) {
 		var d kycDoc
 		err := r.Scan(&d.ID, &d.NombreArchivo, &d.ContentType, &d.Tamano, &d.FechaCreacion.T)
-		d.URL = docURL(d.ID)
+		d.URL = s.docURL(d.ID)
 		return d, err
 	})
 }
 
+// kycStatusRead is the verification state; kyc_status (= estado_verificacion) and
+// verificado are the names the frontend reads.
 type kycStatusRead struct {
 	ProfesionalID      string   `json:"profesional_id"`
 	EstadoVerificacion string   `json:"estado_verificacion"`
+	KYCStatus          string   `json:"kyc_status"`
+	Verificado         bool     `json:"verificado"`
 	MotivoRechazo      *string  `json:"motivo_rechazo"`
 	Documentos         []kycDoc `json:"documentos"`
 	Status             string   `json:"status,omitempty"`
@@ -58,11 +63,12 @@ type kycStatusRead struct {
 }
 
 func (s *svc) kycStatusOf(ctx context.Context, p profile) (kycStatusRead, error) {
-	docs, err := currentDocs(ctx, s.pool, p.ID)
+	docs, err := s.currentDocs(ctx, s.pool, p.ID)
 	if err != nil {
 		return kycStatusRead{}, err
 	}
-	return kycStatusRead{ProfesionalID: p.ID, EstadoVerificacion: p.Estado, MotivoRechazo: p.MotivoRechazo, Documentos: docs}, nil
+	return kycStatusRead{ProfesionalID: p.ID, EstadoVerificacion: p.Estado, KYCStatus: p.Estado, Verificado: p.Estado == EstadoAprobado,
+		MotivoRechazo: p.MotivoRechazo, Documentos: docs}, nil
 }
 
 // readKYCFiles reads and checks every file of the multipart field(s) before anything is
@@ -283,7 +289,7 @@ func (s *svc) kycPending(c *fiber.Ctx) error {
 		return fmt.Errorf("kyc queue: %w", err)
 	}
 	for i := range out {
-		if out[i].Documentos, err = currentDocs(ctx, s.pool, out[i].ID); err != nil {
+		if out[i].Documentos, err = s.currentDocs(ctx, s.pool, out[i].ID); err != nil {
 			return err
 		}
 	}
@@ -337,28 +343,35 @@ func (s *svc) kycApprove(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "aprobado", "profesional_id": p.ID, "message": "KYC aprobado correctamente"})
 }
 
-// kycReject answers POST /admin/kyc/reject/{id} and PUT /admin/kyc/{id}/reject with a
-// reason (`reason`, `razon` or `motivo`).
+// DefaultRejectReason is the reason recorded when the admin rejects without one (the
+// admin page sends no body): the professional still learns what to do next.
+const DefaultRejectReason = "La documentación presentada no pudo verificarse. Revisala y volvé a enviarla."
+
+// kycReject answers POST /admin/kyc/reject/{id} and PUT /admin/kyc/{id}/reject. The
+// reason (`reason`, `razon` or `motivo`) is optional; when one is given it must be 1–500
+// characters.
 func (s *svc) kycReject(c *fiber.Ctx) error {
 	var in struct {
-		Reason string `json:"reason"`
-		Razon  string `json:"razon"`
-		Motivo string `json:"motivo"`
+		Reason *string `json:"reason"`
+		Razon  *string `json:"razon"`
+		Motivo *string `json:"motivo"`
 	}
-	if err := httpx.BindJSON(c, &in); err != nil {
+	if err := httpx.BindOptionalJSON(c, &in); err != nil {
 		return err
 	}
-	reason := strings.TrimSpace(in.Reason)
-	if reason == "" {
-		reason = strings.TrimSpace(in.Razon)
+	reason, given := DefaultRejectReason, false
+	for _, r := range []*string{in.Reason, in.Razon, in.Motivo} {
+		if r != nil {
+			reason, given = strings.TrimSpace(*r), true
+			break
+		}
 	}
-	if reason == "" {
-		reason = strings.TrimSpace(in.Motivo)
-	}
-	var ck apperr.Checker
-	ck.Len("reason", reason, 1, 500)
-	if err := ck.Err(); err != nil {
-		return err
+	if given {
+		var ck apperr.Checker
+		ck.Len("reason", reason, 1, 500)
+		if err := ck.Err(); err != nil {
+			return explain(err)
+		}
 	}
 	p, err := s.decideKYC(c, false, reason)
 	if err != nil {

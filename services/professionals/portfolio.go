@@ -12,16 +12,25 @@ import (
 
 	"github.com/conectarpro/conectar/platform/apperr"
 	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/httpx"
 	"github.com/conectarpro/conectar/platform/pg"
 	"github.com/conectarpro/conectar/platform/upload"
 )
 
+// portfolioImage is one image of an item; imagen_url is absolute, and image_url and
+// portfolio_item_id/created_at are the names the frontend's image type uses.
 type portfolioImage struct {
-	ID        string `json:"id"`
-	ImagenURL string `json:"imagen_url"`
-	Orden     int    `json:"orden"`
+	ID              string `json:"id"`
+	PortfolioItemID string `json:"portfolio_item_id"`
+	ImagenURL       string `json:"imagen_url"`
+	ImageURL        string `json:"image_url"`
+	Orden           int    `json:"orden"`
+	FechaCreacion   string `json:"fecha_creacion"`
+	CreatedAt       string `json:"created_at"`
 }
 
+// portfolioItem is one portfolio entry; imagenes_urls (the images' absolute URLs in
+// order) is what the frontend's portfolio views read.
 type portfolioItem struct {
 	ID            string           `json:"id"`
 	ProfesionalID string           `json:"profesional_id"`
@@ -29,34 +38,47 @@ type portfolioItem struct {
 	Descripcion   *string          `json:"descripcion"`
 	FechaCreacion pgTime           `json:"fecha_creacion"`
 	Imagenes      []portfolioImage `json:"imagenes"`
+	ImagenesURLs  []string         `json:"imagenes_urls"`
 }
 
 func portfolioURL(name string) string { return "/api/v1/public/portfolio/imagenes/" + name }
 
 // portfolioOf lists a professional's items (newest first) with their images in order;
 // itemID narrows it to one item.
-func portfolioOf(ctx context.Context, q querier, profID, itemID string) ([]portfolioItem, error) {
+func (s *svc) portfolioOf(ctx context.Context, q querier, profID string, itemID *string) ([]portfolioItem, error) {
 	rows, err := q.Query(ctx, `SELECT i.id::text, i.profesional_id::text, i.titulo, i.descripcion, i.fecha_creacion,
-		coalesce(json_agg(json_build_object('id', im.id, 'imagen_url', im.imagen_url, 'orden', im.orden) ORDER BY im.orden)
-			FILTER (WHERE im.id IS NOT NULL), '[]')
+		coalesce(json_agg(json_build_object('id', im.id, 'portfolio_item_id', im.portfolio_item_id, 'imagen_url', im.imagen_url,
+			'orden', im.orden, 'fecha_creacion', to_char(im.fecha_creacion AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+			ORDER BY im.orden) FILTER (WHERE im.id IS NOT NULL), '[]')
 		FROM portfolio_items i LEFT JOIN portfolio_imagenes im ON im.portfolio_item_id = i.id
 		WHERE i.profesional_id = $1 AND ($2::uuid IS NULL OR i.id = $2)
-		GROUP BY i.id ORDER BY i.fecha_creacion DESC, i.id`, profID, nullUUID(itemID))
+		GROUP BY i.id ORDER BY i.fecha_creacion DESC, i.id`, profID, itemID)
 	if err != nil {
 		return nil, fmt.Errorf("portfolio of %s: %w", profID, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (portfolioItem, error) {
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (portfolioItem, error) {
 		var it portfolioItem
 		err := r.Scan(&it.ID, &it.ProfesionalID, &it.Titulo, &it.Descripcion, &it.FechaCreacion.T, &it.Imagenes)
 		return it, err
 	})
+	if err != nil {
+		return nil, fmt.Errorf("portfolio of %s: %w", profID, err)
+	}
+	for i := range items {
+		items[i].ImagenesURLs = make([]string, 0, len(items[i].Imagenes))
+		for j := range items[i].Imagenes {
+			s.finishImage(&items[i].Imagenes[j])
+			items[i].ImagenesURLs = append(items[i].ImagenesURLs, items[i].Imagenes[j].ImagenURL)
+		}
+	}
+	return items, nil
 }
 
-func nullUUID(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
+// finishImage makes an image's URL absolute and fills the frontend's alias names.
+func (s *svc) finishImage(im *portfolioImage) {
+	im.ImagenURL = s.abs(im.ImagenURL)
+	im.ImageURL = im.ImagenURL
+	im.CreatedAt = im.FechaCreacion
 }
 
 var errItemNotFound = apperr.NotFound("portfolio_item_not_found", "Item de portfolio no encontrado o no pertenece al profesional")
@@ -87,7 +109,7 @@ func (s *svc) myItem(c *fiber.Ctx) (profile, error) {
 }
 
 func (s *svc) itemResponse(c *fiber.Ctx, status int, profID, itemID string) error {
-	items, err := portfolioOf(c.UserContext(), s.pool, profID, itemID)
+	items, err := s.portfolioOf(c.UserContext(), s.pool, profID, &itemID)
 	if err != nil {
 		return err
 	}
@@ -102,7 +124,7 @@ func (s *svc) listMyPortfolio(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	items, err := portfolioOf(c.UserContext(), s.pool, p.ID, "")
+	items, err := s.portfolioOf(c.UserContext(), s.pool, p.ID, nil)
 	if err != nil {
 		return err
 	}
@@ -162,8 +184,12 @@ func (s *svc) deletePortfolioItem(c *fiber.Ctx) error {
 	if _, err := s.myItem(c); err != nil {
 		return err
 	}
-	rows, err := s.pool.Query(ctx, `WITH gone AS (DELETE FROM portfolio_items WHERE id = $1 RETURNING id)
-		SELECT objeto FROM portfolio_imagenes WHERE portfolio_item_id = $1`, c.Params("id"))
+	// The profile's showcase (imagenes_trabajos) forgets the item's images with it.
+	rows, err := s.pool.Query(ctx, `WITH gone AS (DELETE FROM portfolio_items WHERE id = $1 RETURNING profesional_id),
+		imgs AS (SELECT objeto, imagen_url FROM portfolio_imagenes WHERE portfolio_item_id = $1),
+		shown AS (UPDATE profesionales p SET imagenes_trabajos = ARRAY(SELECT u FROM unnest(p.imagenes_trabajos) u
+			WHERE u NOT IN (SELECT imagen_url FROM imgs)) FROM gone WHERE p.id = gone.profesional_id)
+		SELECT objeto FROM imgs`, c.Params("id"))
 	if err != nil {
 		return fmt.Errorf("delete portfolio item: %w", pg.Translate(err))
 	}
@@ -179,9 +205,9 @@ func (s *svc) deletePortfolioItem(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// addPortfolioImage appends one image (multipart `file`) at the end of the item's order.
+// addPortfolioImage answers POST /professional/portfolio/{id}/image: one image
+// (multipart `file`) appended at the end of the item's order; answers the item.
 func (s *svc) addPortfolioImage(c *fiber.Ctx) error {
-	ctx := c.UserContext()
 	p, err := s.myItem(c)
 	if err != nil {
 		return err
@@ -199,19 +225,99 @@ func (s *svc) addPortfolioImage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id := uuid.New()
-	name := fmt.Sprintf("%s_%s%s", c.Params("id"), id, upload.Ext(f.ContentType))
-	if err := s.images.Put(ctx, name, f.ContentType, f.Data); err != nil {
+	if _, err := s.appendImage(c.UserContext(), c.Params("id"), f.ContentType, f.Data); err != nil {
 		return err
 	}
+	return s.itemResponse(c, fiber.StatusOK, p.ID, c.Params("id"))
+}
+
+// addPortfolioImages answers POST /professional/portfolio/{id}/images: a multipart file
+// is addPortfolioImage; a JSON array of URLs (what the earlier API took) adds images
+// already stored by us — only images of the caller's own portfolio, copied into this
+// item, so no foreign URL is ever shown as their work and deleting one copy leaves the
+// other. Answers the item's images for those URLs, in the order given.
+func (s *svc) addPortfolioImages(c *fiber.Ctx) error {
+	if isMultipart(c) {
+		return s.addPortfolioImage(c)
+	}
+	p, err := s.myItem(c)
+	if err != nil {
+		return err
+	}
+	var urls []string
+	if err := httpx.BindJSON(c, &urls); err != nil {
+		return explain(err)
+	}
+	var ck apperr.Checker
+	ck.Add(len(urls) == 0, "body", "enviá al menos una URL de imagen")
+	ck.Add(len(urls) > maxImagesPerCall, "body", fmt.Sprintf("como máximo %d imágenes por vez", maxImagesPerCall))
+	if err := ck.Err(); err != nil {
+		return explain(err)
+	}
+	ctx, itemID := c.UserContext(), c.Params("id")
+	// Every URL is checked before anything is copied: all or nothing.
+	type source struct{ objeto, path string }
+	srcs := make([]source, 0, len(urls))
+	for _, u := range urls {
+		path := s.rel(strings.TrimSpace(u))
+		var objeto string
+		err := s.pool.QueryRow(ctx, `SELECT im.objeto FROM portfolio_imagenes im JOIN portfolio_items i ON i.id = im.portfolio_item_id
+			WHERE i.profesional_id = $1 AND im.imagen_url = $2 ORDER BY im.portfolio_item_id = $3 DESC LIMIT 1`, p.ID, path, itemID).Scan(&objeto)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.Invalid("imagen_no_admitida", fmt.Sprintf(
+				"Solo se pueden agregar imágenes ya subidas a tu portfolio (%s no lo es): subí el archivo a /professional/portfolio/{id}/image", truncate(u, 200)))
+		}
+		if err != nil {
+			return fmt.Errorf("find portfolio image: %w", err)
+		}
+		srcs = append(srcs, source{objeto, path})
+	}
+	out := make([]portfolioImage, 0, len(srcs))
+	for _, src := range srcs {
+		var im portfolioImage
+		err := s.pool.QueryRow(ctx, `SELECT id::text, portfolio_item_id::text, imagen_url, orden,
+			to_char(fecha_creacion AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+			FROM portfolio_imagenes WHERE portfolio_item_id = $1 AND imagen_url = $2`, itemID, src.path).
+			Scan(&im.ID, &im.PortfolioItemID, &im.ImagenURL, &im.Orden, &im.FechaCreacion)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Another item's image: copy its object, so each row owns its own.
+			data, ct, gerr := s.images.Get(ctx, src.objeto)
+			if gerr != nil {
+				return gerr
+			}
+			im, err = s.appendImage(ctx, itemID, ct, data)
+		}
+		if err != nil {
+			return err
+		}
+		s.finishImage(&im)
+		out = append(out, im)
+	}
+	return c.JSON(out)
+}
+
+// maxImagesPerCall bounds one JSON images call.
+const maxImagesPerCall = 20
+
+// appendImage stores data as a new image object and appends its row at the end of the
+// item's order.
+func (s *svc) appendImage(ctx context.Context, itemID, contentType string, data []byte) (portfolioImage, error) {
+	id := uuid.New()
+	name := fmt.Sprintf("%s_%s%s", itemID, id, upload.Ext(contentType))
+	if err := s.images.Put(ctx, name, contentType, data); err != nil {
+		return portfolioImage{}, err
+	}
+	var im portfolioImage
 	// The item row lock serializes concurrent appends so orden stays max+1.
-	err = pg.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM portfolio_items WHERE id = $1 FOR UPDATE`, c.Params("id")); err != nil {
+	err := pg.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM portfolio_items WHERE id = $1 FOR UPDATE`, itemID); err != nil {
 			return fmt.Errorf("lock portfolio item: %w", err)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO portfolio_imagenes (id, portfolio_item_id, objeto, imagen_url, orden)
-			SELECT $1, $2, $3, $4, coalesce(max(orden) + 1, 0) FROM portfolio_imagenes WHERE portfolio_item_id = $2`,
-			id, c.Params("id"), name, portfolioURL(name))
+		err := tx.QueryRow(ctx, `INSERT INTO portfolio_imagenes (id, portfolio_item_id, objeto, imagen_url, orden)
+			SELECT $1, $2, $3, $4, coalesce(max(orden) + 1, 0) FROM portfolio_imagenes WHERE portfolio_item_id = $2
+			RETURNING id::text, portfolio_item_id::text, imagen_url, orden,
+				to_char(fecha_creacion AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+			id, itemID, name, portfolioURL(name)).Scan(&im.ID, &im.PortfolioItemID, &im.ImagenURL, &im.Orden, &im.FechaCreacion)
 		if err != nil {
 			return fmt.Errorf("add portfolio image: %w", pg.Translate(err))
 		}
@@ -219,9 +325,9 @@ func (s *svc) addPortfolioImage(c *fiber.Ctx) error {
 	})
 	if err != nil {
 		_ = s.images.Delete(context.WithoutCancel(ctx), name)
-		return err
+		return portfolioImage{}, err
 	}
-	return s.itemResponse(c, fiber.StatusOK, p.ID, c.Params("id"))
+	return im, nil
 }
 
 func (s *svc) deletePortfolioImage(c *fiber.Ctx) error {
@@ -234,8 +340,11 @@ func (s *svc) deletePortfolioImage(c *fiber.Ctx) error {
 		return notFound
 	}
 	var objeto string
-	err := s.pool.QueryRow(ctx, `DELETE FROM portfolio_imagenes WHERE id = $1 AND portfolio_item_id = $2 RETURNING objeto`,
-		c.Params("image_id"), c.Params("id")).Scan(&objeto)
+	err := s.pool.QueryRow(ctx, `WITH gone AS (DELETE FROM portfolio_imagenes WHERE id = $1 AND portfolio_item_id = $2
+			RETURNING objeto, imagen_url),
+		shown AS (UPDATE profesionales p SET imagenes_trabajos = array_remove(p.imagenes_trabajos, gone.imagen_url)
+			FROM gone, portfolio_items i WHERE i.id = $2 AND p.id = i.profesional_id)
+		SELECT objeto FROM gone`, c.Params("image_id"), c.Params("id")).Scan(&objeto)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return notFound
 	}

@@ -15,8 +15,6 @@ import (
 	"github.com/conectarpro/conectar/platform/apperr"
 	"github.com/conectarpro/conectar/platform/authn"
 	"github.com/conectarpro/conectar/platform/httpx"
-	"github.com/conectarpro/conectar/platform/money"
-	"github.com/conectarpro/conectar/platform/pg"
 )
 
 // account is what creating a profile needs to know about the user, from UserRegistered
@@ -99,9 +97,9 @@ func (s *svc) ensureProfile(ctx context.Context, tx pgx.Tx, a account, m events.
 		return fmt.Errorf("create profile of %s: %w", a.ID, err)
 	}
 	if isUUID(a.OficioID) {
-		// An unknown trade is ignored rather than failing the registration.
+		// An unknown or disabled trade is ignored rather than failing the registration.
 		if _, err := tx.Exec(ctx, `INSERT INTO profesional_oficios (profesional_id, oficio_id)
-			SELECT $1, id FROM oficios WHERE id = $2 ON CONFLICT DO NOTHING`, id, a.OficioID); err != nil {
+			SELECT $1, id FROM oficios WHERE id = $2 AND activo ON CONFLICT DO NOTHING`, id, a.OficioID); err != nil {
 			return fmt.Errorf("link oficio: %w", err)
 		}
 	}
@@ -189,82 +187,6 @@ func (s *svc) respondProfile(c *fiber.Ctx, p profile) error {
 	return c.JSON(out)
 }
 
-type profileUpdate struct {
-	RadioCoberturaKm *int            `json:"radio_cobertura_km"`
-	AceptaInstant    *bool           `json:"acepta_instant"`
-	TarifaPorHora    *money.Centavos `json:"tarifa_por_hora"`
-	Descripcion      *string         `json:"descripcion"`
-}
-
-// updateProfile answers PUT /professional/profile and PUT /professional/me (partial).
-func (s *svc) updateProfile(c *fiber.Ctx) error {
-	var in profileUpdate
-	if err := httpx.BindJSON(c, &in); err != nil {
-		return err
-	}
-	var ck apperr.Checker
-	if in.RadioCoberturaKm != nil {
-		ck.Add(*in.RadioCoberturaKm < 1 || *in.RadioCoberturaKm > 500, "radio_cobertura_km", "debe estar entre 1 y 500")
-	}
-	if in.TarifaPorHora != nil {
-		ck.Add(*in.TarifaPorHora < 0, "tarifa_por_hora", "debe ser mayor o igual a 0")
-		ck.Add(*in.TarifaPorHora > 100_000_000_00, "tarifa_por_hora", "es demasiado alta")
-	}
-	if in.Descripcion != nil {
-		ck.Len("descripcion", *in.Descripcion, 0, 2000)
-	}
-	if err := ck.Err(); err != nil {
-		return err
-	}
-	p, err := s.mutateMine(c, true, func(ctx context.Context, tx pgx.Tx, p profile) error {
-		_, err := tx.Exec(ctx, `UPDATE profesionales SET
-			radio_cobertura_km = coalesce($2, radio_cobertura_km),
-			acepta_instant = coalesce($3, acepta_instant),
-			tarifa_por_hora = coalesce($4, tarifa_por_hora),
-			descripcion = coalesce($5, descripcion)
-			WHERE id = $1`, p.ID, in.RadioCoberturaKm, in.AceptaInstant, in.TarifaPorHora, in.Descripcion)
-		if err != nil {
-			return fmt.Errorf("update profile %s: %w", p.ID, pg.Translate(err))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return s.respondProfile(c, p)
-}
-
-type locationUpdate struct {
-	Latitude  *float64 `json:"latitude"`
-	Longitude *float64 `json:"longitude"`
-}
-
-// updateLocation answers PUT /professional/profile/location.
-func (s *svc) updateLocation(c *fiber.Ctx) error {
-	var in locationUpdate
-	if err := httpx.BindJSON(c, &in); err != nil {
-		return err
-	}
-	var ck apperr.Checker
-	ck.Add(in.Latitude == nil || *in.Latitude < -90 || *in.Latitude > 90, "latitude", "es obligatoria, entre -90 y 90")
-	ck.Add(in.Longitude == nil || *in.Longitude < -180 || *in.Longitude > 180, "longitude", "es obligatoria, entre -180 y 180")
-	if err := ck.Err(); err != nil {
-		return err
-	}
-	p, err := s.mutateMine(c, true, func(ctx context.Context, tx pgx.Tx, p profile) error {
-		_, err := tx.Exec(ctx, `UPDATE profesionales SET base_location = ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography
-			WHERE id = $1`, p.ID, *in.Longitude, *in.Latitude)
-		if err != nil {
-			return fmt.Errorf("update location %s: %w", p.ID, pg.Translate(err))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return s.respondProfile(c, p)
-}
-
 // parseIDs validates a list of UUIDs (deduplicated, sorted).
 func parseIDs(field string, ids []string) ([]string, error) {
 	seen := map[string]bool{}
@@ -290,44 +212,6 @@ func missing(ctx context.Context, tx pgx.Tx, table string, want []string) ([]str
 		return nil, fmt.Errorf("check ids in %s: %w", table, err)
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
-
-// updateOficios answers PUT /professional/profile/oficios: replaces the set.
-func (s *svc) updateOficios(c *fiber.Ctx) error {
-	var in struct {
-		OficioIDs []string `json:"oficio_ids"`
-	}
-	if err := httpx.BindJSON(c, &in); err != nil {
-		return err
-	}
-	ids, err := parseIDs("oficio_ids", in.OficioIDs)
-	if err != nil {
-		return err
-	}
-	p, err := s.mutateMine(c, true, func(ctx context.Context, tx pgx.Tx, p profile) error {
-		miss, err := missing(ctx, tx, "oficios", ids)
-		if err != nil {
-			return err
-		}
-		if len(miss) > 0 {
-			return apperr.NotFound("oficios_not_found", fmt.Sprintf("Oficios no encontrados: %v", miss))
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM profesional_oficios WHERE profesional_id = $1`, p.ID); err != nil {
-			return fmt.Errorf("replace oficios: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO profesional_oficios (profesional_id, oficio_id) SELECT $1, unnest($2::uuid[])`, p.ID, ids); err != nil {
-			return fmt.Errorf("replace oficios: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	ofs, err := oficiosOf(c.UserContext(), s.pool, p.ID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(ofs)
 }
 
 // updateServiciosInstant answers PUT /professional/profile/servicios-instant.
@@ -372,31 +256,4 @@ func (s *svc) updateServiciosInstant(c *fiber.Ctx) error {
 		return fmt.Errorf("list servicios instant: %w", err)
 	}
 	return c.JSON(out)
-}
-
-// updatePayout answers PUT /professional/payout-info and PUT /professional/payout.
-func (s *svc) updatePayout(c *fiber.Ctx) error {
-	var in struct {
-		PayoutAccount *string `json:"payout_account"`
-	}
-	if err := httpx.BindJSON(c, &in); err != nil {
-		return err
-	}
-	if in.PayoutAccount == nil {
-		return apperr.Validation(apperr.FieldError{Field: "payout_account", Msg: "es obligatorio"})
-	}
-	acct, err := NormalizePayout(*in.PayoutAccount)
-	if err != nil {
-		return err
-	}
-	_, err = s.mutateMine(c, true, func(ctx context.Context, tx pgx.Tx, p profile) error {
-		if _, err := tx.Exec(ctx, `UPDATE profesionales SET payout_account = $2 WHERE id = $1`, p.ID, acct); err != nil {
-			return fmt.Errorf("update payout %s: %w", p.ID, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"status": "ok", "message": "Cuenta de cobro actualizada", "payout_account": acct})
 }

@@ -14,12 +14,21 @@ import (
 // publicReviews is how many recent reviews the public profile shows.
 const publicReviews = 20
 
+// resenaPublic is one review on the public profile, under our names and the frontend's
+// (cliente_nombre, comentario, created_at, cliente_avatar_url).
 type resenaPublic struct {
-	ID            string  `json:"id"`
-	Rating        int     `json:"rating"`
-	TextoResena   *string `json:"texto_resena"`
-	NombreCliente *string `json:"nombre_cliente"`
-	FechaCreacion pgTime  `json:"fecha_creacion"`
+	ID                 string  `json:"id"`
+	Rating             int     `json:"rating"`
+	TextoResena        *string `json:"texto_resena"`
+	Comentario         *string `json:"comentario"`
+	NombreCliente      *string `json:"nombre_cliente"`
+	ClienteNombre      *string `json:"cliente_nombre"`
+	ClienteAvatarURL   *string `json:"cliente_avatar_url"`
+	ClienteAvatar      *string `json:"cliente_avatar"`
+	TrabajoID          *string `json:"trabajo_id"`
+	TrabajoDescripcion *string `json:"trabajo_descripcion"`
+	FechaCreacion      pgTime  `json:"fecha_creacion"`
+	CreatedAt          pgTime  `json:"created_at"`
 }
 
 type medallaRead struct {
@@ -28,25 +37,36 @@ type medallaRead struct {
 	FechaObtencion pgTime `json:"fecha_obtencion"`
 }
 
+// publicProfileRead is what anyone may see of a professional: never email or payout.
+// The verification state is a badge (verificado, estado_verificacion), not a gate.
 type publicProfileRead struct {
-	ID               string          `json:"id"`
-	Nombre           string          `json:"nombre"`
-	Apellido         string          `json:"apellido"`
-	AvatarURL        *string         `json:"avatar_url"`
-	Nivel            string          `json:"nivel"`
-	RadioCoberturaKm int             `json:"radio_cobertura_km"`
-	AceptaInstant    bool            `json:"acepta_instant"`
-	TarifaPorHora    *money.Centavos `json:"tarifa_por_hora"`
-	RatingPromedio   float64         `json:"rating_promedio"`
-	TotalResenas     int             `json:"total_resenas"`
-	Descripcion      *string         `json:"descripcion"`
-	Oficios          []oficioRead    `json:"oficios"`
-	Portfolio        []portfolioItem `json:"portfolio"`
-	Resenas          []resenaPublic  `json:"resenas"`
-	Medallas         []medallaRead   `json:"medallas"`
+	ID                  string          `json:"id"`
+	Nombre              string          `json:"nombre"`
+	Apellido            string          `json:"apellido"`
+	AvatarURL           *string         `json:"avatar_url"`
+	Nivel               string          `json:"nivel"`
+	Verificado          bool            `json:"verificado"`
+	EstadoVerificacion  string          `json:"estado_verificacion"`
+	RadioCoberturaKm    int             `json:"radio_cobertura_km"`
+	AceptaInstant       bool            `json:"acepta_instant"`
+	TarifaPorHora       *money.Centavos `json:"tarifa_por_hora"`
+	RatingPromedio      float64         `json:"rating_promedio"`
+	TotalResenas        int             `json:"total_resenas"`
+	TrabajosCompletados int             `json:"trabajos_completados"`
+	Descripcion         *string         `json:"descripcion"`
+	Biografia           *string         `json:"biografia"`
+	ExperienciaAnos     *int            `json:"experiencia_anos"`
+	Disponible          bool            `json:"disponible"`
+	Habilidades         []string        `json:"habilidades"`
+	Certificaciones     []string        `json:"certificaciones"`
+	Oficios             []oficioRead    `json:"oficios"`
+	Portfolio           []portfolioItem `json:"portfolio"`
+	Resenas             []resenaPublic  `json:"resenas"`
+	Medallas            []medallaRead   `json:"medallas"`
 }
 
-// visibleProfile loads a profile that the public may see: approved and active.
+// visibleProfile loads a profile that the public may see: any active professional,
+// verified or not; a banned one (or an unknown id) is 404.
 func visibleProfile(ctx context.Context, q querier, id string) (profile, error) {
 	p, err := profileByID(ctx, q, id, false)
 	if err != nil {
@@ -55,36 +75,48 @@ func visibleProfile(ctx context.Context, q querier, id string) (profile, error) 
 		}
 		return p, err
 	}
-	if p.Estado != EstadoAprobado || !p.IsActive {
+	if !p.IsActive {
 		return p, apperr.NotFound("profesional_no_disponible", "Profesional no disponible")
 	}
 	return p, nil
 }
 
-// publicProfile answers GET /public/professional/{id}: never email, KYC state or payout.
+// publicProfile answers GET /public/professional/{id}.
 func (s *svc) publicProfile(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	p, err := visibleProfile(ctx, s.pool, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	out := publicProfileRead{ID: p.ID, Nombre: p.Nombre, Apellido: p.Apellido, AvatarURL: p.AvatarURL, Nivel: p.Nivel,
+	out := publicProfileRead{ID: p.ID, Nombre: p.Nombre, Apellido: p.Apellido, AvatarURL: s.absPtr(p.AvatarURL), Nivel: p.Nivel,
+		Verificado: p.Estado == EstadoAprobado, EstadoVerificacion: p.Estado,
 		RadioCoberturaKm: p.Radio, AceptaInstant: p.AceptaInstant, TarifaPorHora: centavosPtr(p.Tarifa),
-		RatingPromedio: p.RatingPromedio, TotalResenas: p.TotalResenas, Descripcion: p.Descripcion}
+		RatingPromedio: p.RatingPromedio, TotalResenas: p.TotalResenas, Descripcion: p.Descripcion, Biografia: p.Biografia,
+		ExperienciaAnos: p.ExperienciaAnos, Disponible: p.Disponible, Habilidades: nonNil(p.Habilidades),
+		Certificaciones: nonNil(p.Certificaciones)}
+	if out.TrabajosCompletados, err = completedJobs(ctx, s.pool, p); err != nil {
+		return err
+	}
 	if out.Oficios, err = oficiosOf(ctx, s.pool, p.ID); err != nil {
 		return err
 	}
-	if out.Portfolio, err = portfolioOf(ctx, s.pool, p.ID, ""); err != nil {
+	if out.Portfolio, err = s.portfolioOf(ctx, s.pool, p.ID, nil); err != nil {
 		return err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id::text, rating, texto_resena, nombre_cliente, fecha_creacion FROM resenas
-		WHERE profesional_ref = ANY (ARRAY[$1::uuid, $2::uuid]) ORDER BY fecha_creacion DESC, id LIMIT $3`, p.ID, p.UsuarioID, publicReviews)
+	rows, err := s.pool.Query(ctx, `SELECT r.id::text, r.rating, r.texto_resena, coalesce(r.nombre_cliente, nullif(trim(concat_ws(' ', u.nombre, u.apellido)), '')),
+			u.avatar_url, r.trabajo_id::text, r.trabajo_descripcion, r.fecha_creacion
+		FROM resenas r LEFT JOIN usuarios u ON u.usuario_id = r.cliente_id
+		WHERE r.profesional_ref = ANY (ARRAY[$1::uuid, $2::uuid]) ORDER BY r.fecha_creacion DESC, r.id LIMIT $3`, p.ID, p.UsuarioID, publicReviews)
 	if err != nil {
 		return fmt.Errorf("reviews of %s: %w", p.ID, err)
 	}
 	if out.Resenas, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (resenaPublic, error) {
 		var x resenaPublic
-		return x, r.Scan(&x.ID, &x.Rating, &x.TextoResena, &x.NombreCliente, &x.FechaCreacion.T)
+		err := r.Scan(&x.ID, &x.Rating, &x.TextoResena, &x.NombreCliente, &x.ClienteAvatarURL, &x.TrabajoID, &x.TrabajoDescripcion, &x.FechaCreacion.T)
+		x.Comentario, x.ClienteNombre, x.CreatedAt = x.TextoResena, x.NombreCliente, x.FechaCreacion
+		x.ClienteAvatarURL = s.absPtr(x.ClienteAvatarURL)
+		x.ClienteAvatar = x.ClienteAvatarURL
+		return x, err
 	}); err != nil {
 		return fmt.Errorf("reviews of %s: %w", p.ID, err)
 	}
@@ -108,7 +140,7 @@ func (s *svc) publicPortfolio(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	items, err := portfolioOf(ctx, s.pool, p.ID, "")
+	items, err := s.portfolioOf(ctx, s.pool, p.ID, nil)
 	if err != nil {
 		return err
 	}

@@ -40,8 +40,11 @@ const (
 // on the sphere (what the KNN operator <-> orders by), so the radius filter, the order
 // and distancia_km agree with each other.
 type SearchParams struct {
-	Shape         string
-	OficioIDs     []string // nil: any trade; several: any of them
+	Shape string
+	// OficioIDs nil means any trade; otherwise the professional has one of them. An
+	// empty non-nil list, or ids of no enabled trade (the all-zero id included), match
+	// nobody: the nil id names the index's "any trade" rows and is never a trade.
+	OficioIDs     []string
 	Lat, Lng      *float64
 	RadioM        float64 // ShapeRadius
 	Q             string
@@ -64,13 +67,23 @@ func BuildSearch(p SearchParams) (sql string, args []any) {
 		return "$" + strconv.Itoa(len(args))
 	}
 	var where, geoWhere []string
+	var ids []string // the filter's ids without the nil one (p.OficioIDs stays untouched)
+	for _, id := range p.OficioIDs {
+		if id != AnyOficio {
+			ids = append(ids, id)
+		}
+	}
 	oficio := AnyOficio
-	if len(p.OficioIDs) == 1 {
-		oficio = p.OficioIDs[0]
+	if len(ids) == 1 {
+		oficio = ids[0]
 	}
 	where = append(where, "b.oficio_id = "+arg(oficio)+"::uuid")
-	if len(p.OficioIDs) > 1 {
-		where = append(where, "EXISTS (SELECT 1 FROM profesional_oficios po WHERE po.profesional_id = b.profesional_id AND po.oficio_id = ANY ("+arg(p.OficioIDs)+"::uuid[]))")
+	switch {
+	case p.OficioIDs != nil && len(ids) == 0:
+		where = append(where, "false") // a filter naming no trade finds nobody
+	case len(ids) > 1:
+		// Rows exist only for enabled trades: a professional matches through one of them.
+		where = append(where, "EXISTS (SELECT 1 FROM busqueda x WHERE x.profesional_id = b.profesional_id AND x.oficio_id = ANY ("+arg(ids)+"::uuid[]))")
 	}
 	geo, pt := "", ""
 	if p.Lat != nil && p.Lng != nil {
@@ -185,6 +198,8 @@ type SearchResult struct {
 	CantidadResenas      int             `json:"cantidad_resenas"`
 	DistanciaKm          *float64        `json:"distancia_km"`
 	NivelProfesional     string          `json:"nivel_profesional"`
+	Nivel                string          `json:"nivel"` // the same level, under the name the frontend filters on
+	ProfesionalID        string          `json:"profesional_id"`
 	PuntosExperiencia    int             `json:"puntos_experiencia"`
 	AvatarURL            *string         `json:"avatar_url"`
 }
@@ -217,6 +232,7 @@ func Search(ctx context.Context, db interface {
 			continue // the total's row of an empty page
 		}
 		x.ID, x.Nombre, x.Apellido, x.Oficio, x.NivelProfesional = *id, *nombre, *apellido, *oficio, *nivel
+		x.ProfesionalID, x.Nivel = x.ID, x.NivelProfesional
 		x.CalificacionPromedio, x.CantidadResenas, x.PuntosExperiencia = *calif, *cant, *puntos
 		x.TarifaPorHora = centavosPtr(tarifa)
 		if dist != nil {
@@ -260,8 +276,8 @@ func validSort(s string) bool {
 // resolveOficio maps a trade name to ids, accent- and case-insensitively: an exact name
 // first, else every trade whose name contains it. ok is false when nothing matches.
 func (s *svc) resolveOficio(ctx context.Context, name string) ([]string, bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id::text FROM oficios WHERE norm(nombre) = norm($1)
-		UNION ALL SELECT id::text FROM oficios WHERE NOT EXISTS (SELECT 1 FROM oficios WHERE norm(nombre) = norm($1))
+	rows, err := s.pool.Query(ctx, `SELECT id::text FROM oficios WHERE activo AND norm(nombre) = norm($1)
+		UNION ALL SELECT id::text FROM oficios WHERE activo AND NOT EXISTS (SELECT 1 FROM oficios WHERE activo AND norm(nombre) = norm($1))
 			AND norm(nombre) LIKE '%' || norm($2) || '%' ORDER BY 1`, name, pg.LikeEscape(name))
 	if err != nil {
 		return nil, false, fmt.Errorf("resolve oficio: %w", pg.Translate(err))
@@ -357,6 +373,7 @@ func (s *svc) searchRadius(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.absAvatars(res)
 	return c.JSON(searchPage(res, total, p))
 }
 
@@ -415,9 +432,17 @@ func (s *svc) searchCoverage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.absAvatars(res)
 	if res == nil {
 		res = []SearchResult{}
 	}
 	c.Set("X-Total-Count", strconv.Itoa(total))
 	return c.JSON(res)
+}
+
+// absAvatars makes the results' avatar URLs absolute (the page puts them in img src).
+func (s *svc) absAvatars(res []SearchResult) {
+	for i := range res {
+		res[i].AvatarURL = s.absPtr(res[i].AvatarURL)
+	}
 }

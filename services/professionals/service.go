@@ -4,6 +4,7 @@ package professionals
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +35,9 @@ type svc struct {
 	docs   *objstore.Store
 	images *objstore.Store
 	now    func() time.Time
+	// publicURL is the gateway's public base URL without a trailing slash: the prefix
+	// of every image and document link we answer.
+	publicURL string
 }
 
 // New is the service's composition root.
@@ -50,7 +54,7 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("professionals: %w", err)
 	}
-	s := &svc{k: k, pool: d.Pool, docs: docs, images: images, now: k.Deps.Now}
+	s := &svc{k: k, pool: d.Pool, docs: docs, images: images, now: k.Deps.Now, publicURL: strings.TrimRight(d.PublicURL, "/")}
 	s.routes()
 	k.Consume(s.consumers()...)
 	return k, nil
@@ -65,8 +69,10 @@ func (s *svc) routes() {
 
 	// Catalogue.
 	app.Get(v1+"/public/oficios", s.listOficios)
-	app.Get(v1+"/admin/oficios", auth, s.listOficios)
+	app.Get(v1+"/admin/oficios", auth, s.listOficiosAdmin)
 	app.Post(v1+"/admin/oficios", auth, admin, s.createOficio)
+	app.Put(v1+"/admin/oficios/:id", auth, admin, s.updateOficio)
+	app.Patch(v1+"/admin/oficios/:id/toggle", auth, admin, s.toggleOficio)
 	app.Post(v1+"/admin/servicios-instant", auth, admin, s.createServicioInstant)
 	app.Get(v1+"/admin/oficios/:id/servicios-instant", auth, s.listServiciosInstant)
 
@@ -79,6 +85,9 @@ func (s *svc) routes() {
 	app.Put(v1+"/professional/profile/servicios-instant", auth, pro, s.updateServiciosInstant)
 	app.Put(v1+"/professional/payout-info", auth, pro, s.updatePayout)
 	app.Put(v1+"/professional/payout", auth, pro, s.updatePayout)
+	app.Get(v1+"/professional/oficios", auth, pro, s.listMyOficios)
+	app.Post(v1+"/professional/oficios", auth, pro, s.addMyOficio)
+	app.Delete(v1+"/professional/oficios/:id", auth, pro, s.removeMyOficio)
 
 	// KYC.
 	app.Post(v1+"/professional/kyc/upload", auth, pro, s.kycUpload)
@@ -98,7 +107,7 @@ func (s *svc) routes() {
 	app.Put(v1+"/professional/portfolio/:id", auth, pro, s.updatePortfolioItem)
 	app.Delete(v1+"/professional/portfolio/:id", auth, pro, s.deletePortfolioItem)
 	app.Post(v1+"/professional/portfolio/:id/image", auth, pro, s.addPortfolioImage)
-	app.Post(v1+"/professional/portfolio/:id/images", auth, pro, s.addPortfolioImage)
+	app.Post(v1+"/professional/portfolio/:id/images", auth, pro, s.addPortfolioImages)
 	app.Delete(v1+"/professional/portfolio/:id/image/:image_id", auth, pro, s.deletePortfolioImage)
 	app.Delete(v1+"/professional/portfolio/:id/images/:image_id", auth, pro, s.deletePortfolioImage)
 	app.Get(v1+"/public/portfolio/imagenes/:name", s.servePortfolioImage)

@@ -2,7 +2,6 @@ package professionals
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/gofiber/fiber/v2"
@@ -15,7 +14,8 @@ import (
 	"github.com/conectarpro/conectar/platform/pg"
 )
 
-// servicioRead is a published fixed-price service.
+// servicioRead is a published fixed-price service with its trade and professional
+// (the frontend reads oficio.nombre, oficio.categoria and profesional.* from it).
 type servicioRead struct {
 	ID            string         `json:"id"`
 	ProfesionalID string         `json:"profesional_id"`
@@ -24,8 +24,8 @@ type servicioRead struct {
 	PrecioFijo    money.Centavos `json:"precio_fijo"`
 	OficioID      string         `json:"oficio_id"`
 	FechaCreacion pgTime         `json:"fecha_creacion"`
-	Profesional   *servicioPro   `json:"profesional,omitempty"`
-	Oficio        *oficioRead    `json:"oficio,omitempty"`
+	Profesional   servicioPro    `json:"profesional"`
+	Oficio        oficioRead     `json:"oficio"`
 }
 
 type servicioPro struct {
@@ -38,14 +38,47 @@ type servicioPro struct {
 	RatingPromedio float64 `json:"rating_promedio"`
 }
 
-const servicioCols = `s.id::text, s.profesional_id::text, s.nombre, s.descripcion, s.precio_fijo, s.oficio_id::text, s.fecha_creacion`
+// servicioSelect reads servicios (alias s) with their trade and professional; callers
+// append WHERE and ORDER BY.
+const servicioSelect = `SELECT s.id::text, s.profesional_id::text, s.nombre, s.descripcion, s.precio_fijo, s.oficio_id::text,
+		s.fecha_creacion, p.id::text, p.usuario_id::text, p.nombre, p.apellido, p.avatar_url, p.nivel,
+		p.rating_promedio::float8, ` + oficioCols + `
+	FROM servicios_publicados s JOIN profesionales p ON p.id = s.profesional_id JOIN oficios o ON o.id = s.oficio_id `
 
-func scanServicio(r pgx.CollectableRow) (servicioRead, error) {
-	var x servicioRead
-	var precio int64
-	err := r.Scan(&x.ID, &x.ProfesionalID, &x.Nombre, &x.Descripcion, &precio, &x.OficioID, &x.FechaCreacion.T)
-	x.PrecioFijo = money.Centavos(precio)
-	return x, err
+// servicios runs servicioSelect + rest and returns the rows with absolute avatar URLs.
+func (s *svc) servicios(ctx context.Context, rest string, args ...any) ([]servicioRead, error) {
+	rows, err := s.pool.Query(ctx, servicioSelect+rest, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list servicios: %w", pg.Translate(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (servicioRead, error) {
+		var x servicioRead
+		var precio int64
+		o := &x.Oficio
+		err := r.Scan(&x.ID, &x.ProfesionalID, &x.Nombre, &x.Descripcion, &precio, &x.OficioID, &x.FechaCreacion.T,
+			&x.Profesional.ID, &x.Profesional.UserID, &x.Profesional.Nombre, &x.Profesional.Apellido, &x.Profesional.AvatarURL,
+			&x.Profesional.Nivel, &x.Profesional.RatingPromedio, &o.ID, &o.Nombre, &o.Descripcion, &o.Categoria, &o.Activo,
+			&o.FechaCreacion.T)
+		x.PrecioFijo = money.Centavos(precio)
+		x.Profesional.AvatarURL = s.absPtr(x.Profesional.AvatarURL)
+		return x, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list servicios: %w", err)
+	}
+	return out, nil
+}
+
+// servicio reads one servicio by id.
+func (s *svc) servicio(ctx context.Context, id string) (servicioRead, error) {
+	out, err := s.servicios(ctx, `WHERE s.id = $1`, id)
+	if err != nil {
+		return servicioRead{}, err
+	}
+	if len(out) != 1 {
+		return servicioRead{}, errServicioNotFound
+	}
+	return out[0], nil
 }
 
 type servicioInput struct {
@@ -75,18 +108,13 @@ func (in *servicioInput) check(create bool) error {
 	return ck.Err()
 }
 
+// checkOficio checks a newly chosen trade of a servicio (absent: nothing to check).
 func (s *svc) checkOficio(ctx context.Context, id *string) error {
 	if id == nil {
 		return nil
 	}
-	var ok bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM oficios WHERE id = $1)`, *id).Scan(&ok); err != nil {
-		return fmt.Errorf("check oficio: %w", err)
-	}
-	if !ok {
-		return apperr.NotFound("oficio_not_found", "Oficio no encontrado")
-	}
-	return nil
+	_, err := choosable(ctx, s.pool, *id)
+	return err
 }
 
 func (s *svc) createServicio(c *fiber.Ctx) error {
@@ -102,14 +130,14 @@ func (s *svc) createServicio(c *fiber.Ctx) error {
 	if err := s.checkOficio(ctx, in.OficioID); err != nil {
 		return err
 	}
-	rows, err := s.pool.Query(ctx, `INSERT INTO servicios_publicados AS s (profesional_id, nombre, descripcion, precio_fijo, oficio_id)
-		VALUES ($1, $2, $3, $4, $5) RETURNING `+servicioCols, p.ID, *in.Nombre, in.Descripcion, int64(*in.PrecioFijo), *in.OficioID)
-	if err != nil {
+	var id string
+	if err := s.pool.QueryRow(ctx, `INSERT INTO servicios_publicados (profesional_id, nombre, descripcion, precio_fijo, oficio_id)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id::text`, p.ID, *in.Nombre, in.Descripcion, int64(*in.PrecioFijo), *in.OficioID).Scan(&id); err != nil {
 		return fmt.Errorf("create servicio: %w", pg.Translate(err))
 	}
-	x, err := pgx.CollectExactlyOneRow(rows, scanServicio)
+	x, err := s.servicio(ctx, id)
 	if err != nil {
-		return fmt.Errorf("create servicio: %w", pg.Translate(err))
+		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(x)
 }
@@ -120,14 +148,9 @@ func (s *svc) listMyServicios(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+servicioCols+` FROM servicios_publicados s WHERE s.profesional_id = $1
-		ORDER BY s.fecha_creacion DESC, s.id`, p.ID)
+	out, err := s.servicios(ctx, `WHERE s.profesional_id = $1 ORDER BY s.fecha_creacion DESC, s.id`, p.ID)
 	if err != nil {
-		return fmt.Errorf("list servicios: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, scanServicio)
-	if err != nil {
-		return fmt.Errorf("list servicios: %w", err)
+		return err
 	}
 	return c.JSON(out)
 }
@@ -170,18 +193,18 @@ func (s *svc) updateServicio(c *fiber.Ctx) error {
 		v := int64(*in.PrecioFijo)
 		precio = &v
 	}
-	rows, err := s.pool.Query(ctx, `UPDATE servicios_publicados s SET nombre = coalesce($3, nombre), descripcion = coalesce($4, descripcion),
+	tag, err := s.pool.Exec(ctx, `UPDATE servicios_publicados s SET nombre = coalesce($3, nombre), descripcion = coalesce($4, descripcion),
 		precio_fijo = coalesce($5, precio_fijo), oficio_id = coalesce($6, oficio_id), fecha_actualizacion = now()
-		WHERE s.id = $1 AND s.profesional_id = $2 RETURNING `+servicioCols, c.Params("id"), p.ID, in.Nombre, in.Descripcion, precio, in.OficioID)
+		WHERE s.id = $1 AND s.profesional_id = $2`, c.Params("id"), p.ID, in.Nombre, in.Descripcion, precio, in.OficioID)
 	if err != nil {
 		return fmt.Errorf("update servicio: %w", pg.Translate(err))
 	}
-	x, err := pgx.CollectExactlyOneRow(rows, scanServicio)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if tag.RowsAffected() == 0 {
 		return errServicioNotFound
 	}
+	x, err := s.servicio(ctx, c.Params("id"))
 	if err != nil {
-		return fmt.Errorf("update servicio: %w", pg.Translate(err))
+		return err
 	}
 	return c.JSON(x)
 }
@@ -216,26 +239,11 @@ func (s *svc) listServiciosPublic(c *fiber.Ctx) error {
 		}
 		oficio = &v
 	}
-	rows, err := s.pool.Query(c.UserContext(), `SELECT `+servicioCols+`, p.id::text, p.usuario_id::text, p.nombre, p.apellido, p.avatar_url,
-			p.nivel, p.rating_promedio::float8, o.id::text, o.nombre, o.descripcion
-		FROM servicios_publicados s JOIN profesionales p ON p.id = s.profesional_id JOIN oficios o ON o.id = s.oficio_id
-		WHERE p.estado_verificacion = 'APROBADO' AND p.is_active AND ($1::uuid IS NULL OR s.oficio_id = $1)
-		ORDER BY s.fecha_creacion DESC, s.id OFFSET $2 LIMIT $3`, oficio, page.Skip, page.Limit)
+	out, err := s.servicios(c.UserContext(), `WHERE p.estado_verificacion = 'APROBADO' AND p.is_active
+		AND ($1::uuid IS NULL OR s.oficio_id = $1) ORDER BY s.fecha_creacion DESC, s.id OFFSET $2 LIMIT $3`,
+		oficio, page.Skip, page.Limit)
 	if err != nil {
-		return fmt.Errorf("list public servicios: %w", pg.Translate(err))
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (servicioRead, error) {
-		var x servicioRead
-		var pr servicioPro
-		var of oficioRead
-		var precio int64
-		err := r.Scan(&x.ID, &x.ProfesionalID, &x.Nombre, &x.Descripcion, &precio, &x.OficioID, &x.FechaCreacion.T,
-			&pr.ID, &pr.UserID, &pr.Nombre, &pr.Apellido, &pr.AvatarURL, &pr.Nivel, &pr.RatingPromedio, &of.ID, &of.Nombre, &of.Descripcion)
-		x.PrecioFijo, x.Profesional, x.Oficio = money.Centavos(precio), &pr, &of
-		return x, err
-	})
-	if err != nil {
-		return fmt.Errorf("list public servicios: %w", err)
+		return err
 	}
 	return c.JSON(out)
 }

@@ -42,19 +42,27 @@ type profile struct {
 	TotalResenas       int
 	FechaCreacion      pgTime
 	FechaActualizacion pgTime
+	Biografia          *string
+	ExperienciaAnos    *int
+	Disponible         bool
+	Habilidades        []string
+	Certificaciones    []string
+	ImagenesTrabajos   []string // API paths of the professional's own portfolio images
 }
 
 const profileCols = `id::text, usuario_id::text, email, nombre, apellido, avatar_url, is_active, estado_verificacion,
 	motivo_rechazo, kyc_ronda, ST_Y(base_location::geometry), ST_X(base_location::geometry), radio_cobertura_km,
 	acepta_instant, tarifa_por_hora, descripcion, payout_account, nivel, puntos_experiencia, tasa_comision_bp,
-	rating_promedio::float8, total_resenas, fecha_creacion, fecha_actualizacion`
+	rating_promedio::float8, total_resenas, fecha_creacion, fecha_actualizacion, biografia, experiencia_anos,
+	disponible, habilidades, certificaciones, imagenes_trabajos`
 
 func scanProfile(row pgx.Row) (profile, error) {
 	var p profile
 	err := row.Scan(&p.ID, &p.UsuarioID, &p.Email, &p.Nombre, &p.Apellido, &p.AvatarURL, &p.IsActive, &p.Estado,
 		&p.MotivoRechazo, &p.KYCRonda, &p.Lat, &p.Lng, &p.Radio, &p.AceptaInstant, &p.Tarifa, &p.Descripcion,
 		&p.Payout, &p.Nivel, &p.Puntos, &p.TasaBP, &p.RatingPromedio, &p.TotalResenas, &p.FechaCreacion.T,
-		&p.FechaActualizacion.T)
+		&p.FechaActualizacion.T, &p.Biografia, &p.ExperienciaAnos, &p.Disponible, &p.Habilidades, &p.Certificaciones,
+		&p.ImagenesTrabajos)
 	return p, err
 }
 
@@ -95,55 +103,58 @@ func profileByID(ctx context.Context, q querier, id string, lock bool) (profile,
 	return p, nil
 }
 
-// oficioRead is the catalogue shape.
-type oficioRead struct {
-	ID          string  `json:"id"`
-	Nombre      string  `json:"nombre"`
-	Descripcion *string `json:"descripcion"`
-}
-
+// oficiosOf lists a professional's trades by name, disabled ones included (they stay
+// linked; the flag says so).
 func oficiosOf(ctx context.Context, q querier, profID string) ([]oficioRead, error) {
-	rows, err := q.Query(ctx, `SELECT o.id::text, o.nombre, o.descripcion FROM profesional_oficios po
+	rows, err := q.Query(ctx, `SELECT `+oficioCols+` FROM profesional_oficios po
 		JOIN oficios o ON o.id = po.oficio_id WHERE po.profesional_id = $1 ORDER BY o.nombre`, profID)
 	if err != nil {
 		return nil, fmt.Errorf("oficios of %s: %w", profID, err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (oficioRead, error) {
-		var o oficioRead
-		err := r.Scan(&o.ID, &o.Nombre, &o.Descripcion)
-		return o, err
-	})
+	out, err := pgx.CollectRows(rows, scanOficio)
 	if err != nil {
 		return nil, fmt.Errorf("oficios of %s: %w", profID, err)
 	}
 	return out, nil
 }
 
-// profileRead is ProfessionalProfileRead of SPEC §4 (the owner's view).
+// profileRead is ProfessionalProfileRead of SPEC §4 (the owner's view), with the names
+// the frontend's profile pages read: kyc_status (= estado_verificacion), verificado,
+// foto_perfil (= avatar_url) and the fields the profile page edits.
 type profileRead struct {
-	ID                 string          `json:"id"`
-	UsuarioID          string          `json:"usuario_id"`
-	EstadoVerificacion string          `json:"estado_verificacion"`
-	MotivoRechazo      *string         `json:"motivo_rechazo"`
-	Nivel              string          `json:"nivel"`
-	RadioCoberturaKm   int             `json:"radio_cobertura_km"`
-	AceptaInstant      bool            `json:"acepta_instant"`
-	TarifaPorHora      *money.Centavos `json:"tarifa_por_hora"`
-	TasaComision       float64         `json:"tasa_comision_actual"`
-	RatingPromedio     float64         `json:"rating_promedio"`
-	TotalResenas       int             `json:"total_resenas"`
-	PuntosExperiencia  int             `json:"puntos_experiencia"`
-	Nombre             string          `json:"nombre"`
-	Apellido           string          `json:"apellido"`
-	Email              string          `json:"email"`
-	AvatarURL          *string         `json:"avatar_url"`
-	Latitude           *float64        `json:"latitude"`
-	Longitude          *float64        `json:"longitude"`
-	Descripcion        *string         `json:"descripcion"`
-	PayoutAccount      *string         `json:"payout_account"`
-	IsActive           bool            `json:"is_active"`
-	Oficios            []oficioRead    `json:"oficios"`
-	FechaCreacion      pgTime          `json:"fecha_creacion"`
+	ID                  string          `json:"id"`
+	UsuarioID           string          `json:"usuario_id"`
+	EstadoVerificacion  string          `json:"estado_verificacion"`
+	KYCStatus           string          `json:"kyc_status"`
+	Verificado          bool            `json:"verificado"`
+	MotivoRechazo       *string         `json:"motivo_rechazo"`
+	Nivel               string          `json:"nivel"`
+	RadioCoberturaKm    int             `json:"radio_cobertura_km"`
+	AceptaInstant       bool            `json:"acepta_instant"`
+	TarifaPorHora       *money.Centavos `json:"tarifa_por_hora"`
+	TasaComision        float64         `json:"tasa_comision_actual"`
+	RatingPromedio      float64         `json:"rating_promedio"`
+	TotalResenas        int             `json:"total_resenas"`
+	TrabajosCompletados int             `json:"trabajos_completados"`
+	PuntosExperiencia   int             `json:"puntos_experiencia"`
+	Nombre              string          `json:"nombre"`
+	Apellido            string          `json:"apellido"`
+	Email               string          `json:"email"`
+	AvatarURL           *string         `json:"avatar_url"`
+	FotoPerfil          *string         `json:"foto_perfil"`
+	Latitude            *float64        `json:"latitude"`
+	Longitude           *float64        `json:"longitude"`
+	Descripcion         *string         `json:"descripcion"`
+	Biografia           *string         `json:"biografia"`
+	ExperienciaAnos     *int            `json:"experiencia_anos"`
+	Disponible          bool            `json:"disponible"`
+	Habilidades         []string        `json:"habilidades"`
+	Certificaciones     []string        `json:"certificaciones"`
+	ImagenesTrabajos    []string        `json:"imagenes_trabajos"`
+	PayoutAccount       *string         `json:"payout_account"`
+	IsActive            bool            `json:"is_active"`
+	Oficios             []oficioRead    `json:"oficios"`
+	FechaCreacion       pgTime          `json:"fecha_creacion"`
 }
 
 func centavosPtr(v *int64) *money.Centavos {
@@ -154,19 +165,54 @@ func centavosPtr(v *int64) *money.Centavos {
 	return &c
 }
 
+// completedJobs counts the professional's completed jobs (JobCompleted may name the
+// profile or the user).
+func completedJobs(ctx context.Context, q querier, p profile) (int, error) {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM trabajos_completados WHERE profesional_ref = ANY (ARRAY[$1::uuid, $2::uuid])`,
+		p.ID, p.UsuarioID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("completed jobs of %s: %w", p.ID, err)
+	}
+	return n, nil
+}
+
+// absAll is abs over a list (never nil, so it encodes as []).
+func (s *svc) absAll(us []string) []string {
+	out := make([]string, 0, len(us))
+	for _, u := range us {
+		out = append(out, s.abs(u))
+	}
+	return out
+}
+
 func (s *svc) readProfile(ctx context.Context, q querier, p profile) (profileRead, error) {
 	ofs, err := oficiosOf(ctx, q, p.ID)
 	if err != nil {
 		return profileRead{}, err
 	}
+	done, err := completedJobs(ctx, q, p)
+	if err != nil {
+		return profileRead{}, err
+	}
+	avatar := s.absPtr(p.AvatarURL)
 	return profileRead{
-		ID: p.ID, UsuarioID: p.UsuarioID, EstadoVerificacion: p.Estado, MotivoRechazo: p.MotivoRechazo, Nivel: p.Nivel,
-		RadioCoberturaKm: p.Radio, AceptaInstant: p.AceptaInstant, TarifaPorHora: centavosPtr(p.Tarifa),
-		TasaComision: float64(p.TasaBP) / 10000, RatingPromedio: p.RatingPromedio, TotalResenas: p.TotalResenas,
-		PuntosExperiencia: p.Puntos, Nombre: p.Nombre, Apellido: p.Apellido, Email: p.Email, AvatarURL: p.AvatarURL,
-		Latitude: p.Lat, Longitude: p.Lng, Descripcion: p.Descripcion, PayoutAccount: p.Payout, IsActive: p.IsActive,
-		Oficios: ofs, FechaCreacion: p.FechaCreacion,
+		ID: p.ID, UsuarioID: p.UsuarioID, EstadoVerificacion: p.Estado, KYCStatus: p.Estado, Verificado: p.Estado == EstadoAprobado,
+		MotivoRechazo: p.MotivoRechazo, Nivel: p.Nivel, RadioCoberturaKm: p.Radio, AceptaInstant: p.AceptaInstant,
+		TarifaPorHora: centavosPtr(p.Tarifa), TasaComision: float64(p.TasaBP) / 10000, RatingPromedio: p.RatingPromedio,
+		TotalResenas: p.TotalResenas, TrabajosCompletados: done, PuntosExperiencia: p.Puntos, Nombre: p.Nombre,
+		Apellido: p.Apellido, Email: p.Email, AvatarURL: avatar, FotoPerfil: avatar, Latitude: p.Lat, Longitude: p.Lng,
+		Descripcion: p.Descripcion, Biografia: p.Biografia, ExperienciaAnos: p.ExperienciaAnos, Disponible: p.Disponible,
+		Habilidades: nonNil(p.Habilidades), Certificaciones: nonNil(p.Certificaciones), ImagenesTrabajos: s.absAll(p.ImagenesTrabajos),
+		PayoutAccount: p.Payout, IsActive: p.IsActive, Oficios: ofs, FechaCreacion: p.FechaCreacion,
 	}, nil
+}
+
+// nonNil makes a nil list encode as [] rather than null.
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
 }
 
 // changed runs after every change of a professional inside the same transaction: it

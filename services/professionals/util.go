@@ -47,3 +47,34 @@ func trimmedName(ck *apperr.Checker, field string, v *string, max int, create bo
 	ck.Len(field, t, 1, max)
 	return &t
 }
+
+// abs makes a path of this API ("/api/v1/…") absolute with the gateway's public base
+// URL: the frontend puts image and document URLs straight into the page, where a path
+// would resolve against the frontend's own origin. Absolute URLs (and "") pass through.
+func (s *svc) abs(u string) string {
+	if strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//") {
+		return s.publicURL + u
+	}
+	return u
+}
+
+// absPtr is abs for an optional URL.
+func (s *svc) absPtr(u *string) *string {
+	if u == nil {
+		return nil
+	}
+	v := s.abs(*u)
+	return &v
+}
+
+// rel is the inverse of abs: the API path of a URL of ours given either way ("" when it
+// is not one of ours), so stored paths can be matched whatever form the client sends.
+func (s *svc) rel(u string) string {
+	switch {
+	case strings.HasPrefix(u, "/api/"):
+		return u
+	case s.publicURL != "" && strings.HasPrefix(u, s.publicURL+"/api/"):
+		return strings.TrimPrefix(u, s.publicURL)
+	}
+	return ""
+}

@@ -66,6 +66,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(authSrv.Close)
 	deps := env.Deps(t, professionals.Name, nil)
 	deps.ServiceURLs = map[string]string{"auth": authSrv.URL}
+	deps.PublicURL = publicURL + "/"
 	svc, err := professionals.New(context.Background(), deps)
 	if err != nil {
 		t.Fatal(err)
@@ -212,6 +213,21 @@ func (h *harness) approved(nombre, apellido, oficio string, lat, lng float64, ra
 }
 
 func str(v any) string { return fmt.Sprint(v) }
+
+// publicURL is the gateway base URL the service is configured with: every image and
+// document link it answers starts with it.
+const publicURL = "https://api.conectar.test"
+
+// path is the API path of an absolute link the service answered (failing the test when
+// the link is not absolute), so the test can fetch it from the service directly.
+func (h *harness) path(link any) string {
+	h.t.Helper()
+	s := str(link)
+	if !strings.HasPrefix(s, publicURL+"/api/v1/") {
+		h.t.Fatalf("link %q is not absolute under %s", s, publicURL)
+	}
+	return strings.TrimPrefix(s, publicURL)
+}
 
 func newRequest(method, url string) (*http.Request, error) { return http.NewRequest(method, url, nil) }
 

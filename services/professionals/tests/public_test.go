@@ -16,10 +16,12 @@ func TestPublicProfileAndReadModelFromEvents(t *testing.T) {
 	h := newHarness(t)
 	plom := h.oficioID("Plomería")
 	pending := h.register("Pen", "Diente", plom)
+	// Verification is a badge, not a gate: an active professional in any KYC state shows.
 	r := h.do("GET", "/api/v1/public/professional/"+pending.profID, "", nil)
-	if r.Expect(t, 404, "unapproved profile"); r.Map(t)["detail"] != "Profesional no disponible" {
-		t.Fatalf("detail %s", r.Body)
+	if m := r.Expect(t, 200, "unverified profile").Map(t); m["verificado"] != false || m["estado_verificacion"] != "PENDIENTE" || m["nombre"] != "Pen" {
+		t.Fatalf("unverified profile %s", r.Body)
 	}
+	h.do("GET", "/api/v1/public/professional/"+pending.profID+"/portfolio", "", nil).Expect(t, 200, "unverified portfolio")
 	h.do("GET", "/api/v1/public/professional/"+uuid.NewString(), "", nil).Expect(t, 404, "unknown profile")
 	h.do("GET", "/api/v1/public/professional/nope", "", nil).Expect(t, 404, "bad id")
 
@@ -27,10 +29,13 @@ func TestPublicProfileAndReadModelFromEvents(t *testing.T) {
 	h.do("PUT", "/api/v1/professional/payout", p.token, map[string]any{"payout_account": "rita.mora"}).Expect(t, 200, "payout")
 	r = h.do("GET", "/api/v1/public/professional/"+p.profID, "", nil)
 	r.Expect(t, 200, "public profile")
-	for _, secret := range []string{"email", "estado_verificacion", "payout_account", "rita.mora", "@example.com", "APROBADO"} {
+	for _, secret := range []string{"email", "payout_account", "rita.mora", "@example.com", "motivo_rechazo"} {
 		if bytes.Contains(r.Body, []byte(secret)) {
 			t.Fatalf("public profile leaks %q: %s", secret, r.Body)
 		}
+	}
+	if m := r.Map(t); m["verificado"] != true || m["estado_verificacion"] != "APROBADO" {
+		t.Fatalf("verified badge %s", r.Body)
 	}
 
 	// Names and avatar (UserProfileUpdated), stale copies ignored.
@@ -38,8 +43,10 @@ func TestPublicProfileAndReadModelFromEvents(t *testing.T) {
 	h.publish(events.UserProfileUpdatedV1{UserID: p.userID, Nombre: "Ritá", Apellido: "Nueva", AvatarURL: "/api/v1/users/avatars/x.png"}, now)
 	old := h.publish(events.UserProfileUpdatedV1{UserID: p.userID, Nombre: "Vieja", Apellido: "Copia"}, now.Add(-time.Minute))
 	// Ratings (ReviewPosted carries the aggregate), a stale one, and a redelivery.
-	rev := h.publish(events.ReviewPostedV1{ResenaID: uuid.NewString(), TrabajoID: uuid.NewString(), ClienteID: uuid.NewString(),
-		ProfesionalID: p.userID, Rating: 5, RatingPromedio: 4.5, TotalResenas: 2}, now)
+	client := uuid.NewString()
+	h.publish(events.UserProfileUpdatedV1{UserID: client, Nombre: "Clara", Apellido: "Cliente", AvatarURL: "/api/v1/users/avatars/c.png"}, now)
+	rev := h.publish(events.ReviewPostedV1{ResenaID: uuid.NewString(), TrabajoID: uuid.NewString(), ClienteID: client,
+		ProfesionalID: p.userID, Rating: 5, RatingPromedio: 4.5, TotalResenas: 2, TextoResena: "Impecable", NombreCliente: "Clara C."}, now)
 	h.publish(events.ReviewPostedV1{ResenaID: uuid.NewString(), TrabajoID: uuid.NewString(), ClienteID: uuid.NewString(),
 		ProfesionalID: p.profID, Rating: 4, RatingPromedio: 4, TotalResenas: 1}, now.Add(-time.Minute))
 	h.publishEnv(rev)
@@ -60,10 +67,21 @@ func TestPublicProfileAndReadModelFromEvents(t *testing.T) {
 	})
 	time.Sleep(300 * time.Millisecond) // let the stale events and redeliveries arrive too
 	pub = h.do("GET", "/api/v1/public/professional/"+p.profID, "", nil).Map(t)
-	if pub["nombre"] != "Ritá" || pub["apellido"] != "Nueva" || pub["avatar_url"] != "/api/v1/users/avatars/x.png" ||
+	if pub["nombre"] != "Ritá" || pub["apellido"] != "Nueva" || pub["avatar_url"] != publicURL+"/api/v1/users/avatars/x.png" ||
 		pub["rating_promedio"] != 4.5 || pub["total_resenas"] != 2.0 || pub["nivel"] != "ORO" || len(pub["medallas"].([]any)) != 1 ||
 		len(pub["resenas"].([]any)) != 2 {
 		t.Fatalf("public profile after events %v", pub)
+	}
+	// Reviews under our names and the frontend's, newest first, with the client's avatar.
+	first := pub["resenas"].([]any)[0].(map[string]any)
+	for k, want := range map[string]any{"texto_resena": "Impecable", "comentario": "Impecable", "nombre_cliente": "Clara C.",
+		"cliente_nombre": "Clara C.", "cliente_avatar_url": publicURL + "/api/v1/users/avatars/c.png", "rating": 5.0} {
+		if first[k] != want {
+			t.Fatalf("review %s = %v, want %v (%v)", k, first[k], want, first)
+		}
+	}
+	if first["created_at"] == nil || first["created_at"] != first["fecha_creacion"] {
+		t.Fatalf("review dates %v", first)
 	}
 	me := h.do("GET", "/api/v1/professional/me", p.token, nil).Map(t)
 	if me["puntos_experiencia"] != 5150.0 || me["tasa_comision_actual"] != 0.15 {
@@ -124,7 +142,7 @@ func TestPortfolioAndPublishedServices(t *testing.T) {
 	if len(imgs) != 2 || imgs[0].(map[string]any)["orden"] != 0.0 || imgs[1].(map[string]any)["orden"] != 1.0 {
 		t.Fatalf("images %v", imgs)
 	}
-	url0 := str(imgs[0].(map[string]any)["imagen_url"])
+	url0 := h.path(imgs[0].(map[string]any)["imagen_url"])
 	if r := h.do("GET", url0, "", nil); r.Status != 200 || !bytes.Equal(r.Body, pngImg) || r.Header.Get("Content-Type") != "image/png" {
 		t.Fatalf("public image: %d %s", r.Status, r.Header.Get("Content-Type"))
 	}
@@ -143,7 +161,7 @@ func TestPortfolioAndPublishedServices(t *testing.T) {
 	if len(pub) != 1 || len(pub[0]["imagenes"].([]any)) != 1 || pub[0]["titulo"] != "Baño nuevo" {
 		t.Fatalf("public portfolio %v", pub)
 	}
-	h.do("GET", "/api/v1/public/professional/"+other.profID+"/portfolio", "", nil).Expect(t, 404, "unapproved portfolio")
+	h.do("GET", "/api/v1/public/professional/"+other.profID+"/portfolio", "", nil).Expect(t, 200, "unverified portfolio")
 
 	// Published services.
 	svc := "/api/v1/profesional/servicios"
