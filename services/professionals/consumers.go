@@ -175,19 +175,6 @@ func (s *svc) handle(ctx context.Context, tx pgx.Tx, env events.Envelope) error 
 		}
 		return nil
 
-	case events.JobCompletedV1{}.EventType():
-		e, err := events.Decode[events.JobCompletedV1](env)
-		if err != nil || !isUUID(e.TrabajoID) || !isUUID(e.ProfesionalID) {
-			return permanent(env, err)
-		}
-		// One row per job: a redelivered or replayed event counts once. The count is
-		// read per profile, so the profile need not exist yet.
-		if _, err := tx.Exec(ctx, `INSERT INTO trabajos_completados (trabajo_id, profesional_ref, fecha) VALUES ($1, $2, $3)
-			ON CONFLICT (trabajo_id) DO NOTHING`, e.TrabajoID, e.ProfesionalID, at); err != nil {
-			return fmt.Errorf("record completed job %s: %w", e.TrabajoID, err)
-		}
-		return nil
-
 	case events.XPAwardedV1{}.EventType():
 		e, err := events.Decode[events.XPAwardedV1](env)
 		if err != nil || !isUUID(e.UsuarioID) {
@@ -249,14 +236,6 @@ func (s *svc) applyRating(ctx context.Context, tx pgx.Tx, env events.Envelope, p
 		return fmt.Errorf("apply rating of %s: %w", id, err)
 	}
 	return s.changed(ctx, tx, id, false, env.Caused())
-}
-
-// uuidOrNil is id when it is a UUID, else NULL (optional ids of an event).
-func uuidOrNil(id string) *string {
-	if !isUUID(id) {
-		return nil
-	}
-	return &id
 }
 
 // uuidOrNil is id when it is a UUID, else NULL (optional ids of an event).
