@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/conectarpro/conectar/events"
-	"github.com/conectarpro/conectar/events/consumer"
 	"github.com/conectarpro/conectar/platform/apperr"
 	"github.com/conectarpro/conectar/platform/authn"
 	"github.com/conectarpro/conectar/platform/httpx"
@@ -112,87 +109,4 @@ func (s *svc) registerDevice(c *fiber.Ctx) error {
 	}
 	return c.Status(status).JSON(fiber.Map{"id": outID, "token": token, "device_type": platform, "tipo": "fcm",
 		"entrega_activa": false, "mensaje": "Dispositivo registrado. " + noFCM})
-}
-
-// testsPerHour bounds POST /notificaciones/test per person. The endpoint is harmless
-// (it only ever writes to the caller) and useful outside development too (checking that
-// push works on a new phone), so it is open to everyone, but a loop must not be able
-// to bury the person's real notifications or hammer push services.
-const testsPerHour = 5
-
-// eventoPrueba marks test notifications in data.evento; the rate limit counts them.
-const eventoPrueba = "prueba"
-
-// sendTest sends the caller a notification of the category they name: in-app, live
-// over the WebSocket, and as Web Push when their preferences allow (never email).
-func (s *svc) sendTest(c *fiber.Ctx) error {
-	u, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
-	var in struct {
-		Tipo string `json:"tipo"`
-	}
-	if err := httpx.BindOptionalJSON(c, &in); err != nil {
-		return err
-	}
-	tipo := strings.TrimSpace(in.Tipo)
-	if tipo == "" {
-		tipo = TipoSistema
-	}
-	if err := checkTipo("tipo", tipo); err != nil {
-		return err
-	}
-	// deliver keys the row and its deliveries by a cause id; here the cause is this
-	// request, so it gets a fresh one.
-	causeID, err := uuid.NewV7()
-	if err != nil {
-		return fmt.Errorf("test notification id: %w", err)
-	}
-	ctx, runAfter := consumer.WithAfterCommit(c.UserContext())
-	var out NotificationRead
-	err = pg.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		// Serialize one person's test requests so the count below is exact.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('test-notification:' || $1::text))`, u.UserID()); err != nil {
-			return pg.Translate(err)
-		}
-		var recent int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND data->>'evento' = $2 AND created_at > $3`,
-			u.UserID(), eventoPrueba, s.now().Add(-time.Hour)).Scan(&recent); err != nil {
-			return pg.Translate(err)
-		}
-		if recent >= testsPerHour {
-			return apperr.New(apperr.KindRateLimited, "test_rate_limited",
-				fmt.Sprintf("Ya enviaste %d notificaciones de prueba en la última hora; probá de nuevo más tarde", testsPerHour))
-		}
-		if err := s.deliver(ctx, tx, "notifications-test", events.Envelope{ID: causeID}, notice{UserID: u.UserID(), Tipo: tipo,
-			Evento: eventoPrueba, Titulo: "Notificación de prueba",
-			Mensaje: fmt.Sprintf("Esta es una notificación de prueba de tipo «%s». Si la ves, las notificaciones funcionan.", tipo),
-			InApp:   true, Push: true}); err != nil {
-			return err
-		}
-		var err error
-		out, err = scanNotification(tx.QueryRow(ctx, `SELECT id, tipo, titulo, mensaje, leida, created_at, data FROM notifications
-			WHERE event_id = $1 AND user_id = $2`, causeID, u.UserID()))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	runAfter()
-	return c.Status(fiber.StatusCreated).JSON(out)
-}
-
-// gamificationEvent answers the frontend's POST /gamification/event, with which the
-// earlier client reported its own trabajo_completado, resena_recibida or nivel_subido.
-// Experience decides levels and levels decide the platform's commission, so a client
-// that could record them would lower its own fees: XP comes only from the events of
-// the services that witnessed the facts (a released payment, a posted review, an
-// approved KYC). Nothing is recorded, for any role.
-func (s *svc) gamificationEvent(c *fiber.Ctx) error {
-	if _, err := authn.MustUser(c); err != nil {
-		return err
-	}
-	return apperr.Forbidden("xp_server_side",
-		"Los puntos de experiencia y los niveles los otorga el sistema: 100 por cada trabajo con el pago liberado y 50 o 10 por cada reseña de 5 o 4 estrellas. No se registran desde la app.")
 }

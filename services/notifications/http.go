@@ -648,3 +648,17 @@ func (s *svc) medalCatalogue(c *fiber.Ctx) error {
 	}
 	return c.JSON(out)
 }
+
+// gamificationEvent answers the frontend's POST /gamification/event, with which the
+// earlier client reported its own trabajo_completado, resena_recibida or nivel_subido.
+// Experience decides levels and levels decide the platform's commission, so a client
+// that could record them would lower its own fees: XP comes only from the events of
+// the services that witnessed the facts (a released payment, a posted review, an
+// approved KYC). Nothing is recorded, for any role.
+func (s *svc) gamificationEvent(c *fiber.Ctx) error {
+	if _, err := authn.MustUser(c); err != nil {
+		return err
+	}
+	return apperr.Forbidden("xp_server_side",
+		"Los puntos de experiencia y los niveles los otorga el sistema: 100 por cada trabajo con el pago liberado y 50 o 10 por cada reseña de 5 o 4 estrellas. No se registran desde la app.")
+}

@@ -1,5 +1,7 @@
-// Package notifications owns in-app notifications, preferences, push subscriptions, and
-// gamification (XP, levels, medals). It reacts to the other contexts' events: each one a
+// Package notifications owns in-app notifications, preferences, push registrations (Web
+// Push subscriptions, which it delivers to, and app device tokens, which it only keeps:
+// sending through FCM needs credentials it does not have), and gamification (XP,
+// levels, medals). It reacts to the other contexts' events: each one a
 // person should hear about becomes an in-app row (pushed live over rt.user.<id>) and,
 // per the person's preferences, an email (SMTP via go-mail) and Web Push messages, sent
 // by a background sender from a deliveries table written in the same transaction.

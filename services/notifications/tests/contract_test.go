@@ -285,12 +285,18 @@ func TestSelfTestNotificationIsOwnAndRateLimited(t *testing.T) {
 	for range 3 {
 		h.expect(h.do("POST", "/api/v1/notificaciones/test", ta, map[string]any{"tipo": "pago"}), 201)
 	}
+	if c := h.count(`SELECT count(*) FROM notifications WHERE user_id = $1 AND data->>'evento' = 'prueba'`, a); c != 5 {
+		t.Fatalf("%d test notifications, want 5", c)
+	}
+	// Deleting them does not reset the limit.
+	h.expect(h.do("PUT", "/api/v1/notificaciones/leer-todas", ta, nil), 200)
+	h.expect(h.do("DELETE", "/api/v1/notificaciones/limpiar-leidas", ta, nil), 200)
 	e := h.do("POST", "/api/v1/notificaciones/test", ta, map[string]any{"tipo": "pago"}).ExpectError(t, 429, "sixth test")
 	if e["code"] != "test_rate_limited" {
 		t.Fatalf("rate limit answer: %v", e)
 	}
-	if c := h.count(`SELECT count(*) FROM notifications WHERE user_id = $1 AND data->>'evento' = 'prueba'`, a); c != 5 {
-		t.Fatalf("%d test notifications, want 5", c)
+	if c := h.count(`SELECT count(*) FROM notifications WHERE user_id = $1`, a); c != 0 {
+		t.Fatalf("the refused test still created a notification (%d rows)", c)
 	}
 	// Only ever to oneself, and never by email.
 	if c := h.count(`SELECT count(*) FROM notifications WHERE user_id = $1`, b); c != 1 {
