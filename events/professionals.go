@@ -67,6 +67,25 @@ func (KYCRejectedV1) EventType() string { return "KYCRejected" }
 func (KYCRejectedV1) EventVersion() int { return 1 }
 func (KYCRejectedV1) Subject() string   { return SubjKYCRejected }
 
+// KYCState reads a KYCSubmitted, KYCApproved or KYCRejected envelope as the state it
+// leaves the professional's verification in (EN_REVISION, APROBADO, RECHAZADO) and the
+// user it belongs to: what a service keeping a replica of KYC states needs. ok is false
+// for any other event type.
+func KYCState(env Envelope) (usuarioID, estado string, ok bool, err error) {
+	switch env.Type {
+	case KYCSubmittedV1{}.EventType():
+		e, err := Decode[KYCSubmittedV1](env)
+		return e.UsuarioID, "EN_REVISION", true, err
+	case KYCApprovedV1{}.EventType():
+		e, err := Decode[KYCApprovedV1](env)
+		return e.UsuarioID, "APROBADO", true, err
+	case KYCRejectedV1{}.EventType():
+		e, err := Decode[KYCRejectedV1](env)
+		return e.UsuarioID, "RECHAZADO", true, err
+	}
+	return "", "", false, nil
+}
+
 // TradeUpdatedV1 is published when an admin edits a trade of the catalogue; it carries
 // the trade as it now is.
 type TradeUpdatedV1 struct {
