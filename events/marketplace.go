@@ -244,6 +244,8 @@ type ReviewPostedV1 struct {
 	// public profile) can show it without asking marketplace.
 	TextoResena   string `json:"texto_resena,omitempty"`
 	NombreCliente string `json:"nombre_cliente,omitempty"`
+	// What the job was (its description), which the public profile shows with the review.
+	TrabajoDescripcion string `json:"trabajo_descripcion,omitempty"`
 }
 
 func (ReviewPostedV1) EventType() string { return "ReviewPosted" }

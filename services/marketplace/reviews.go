@@ -36,6 +36,7 @@ type Resena struct {
 	ClienteAvatar        *string    `json:"cliente_avatar"`
 	ClienteAvatarURL     *string    `json:"cliente_avatar_url"`
 	TrabajoTitulo        string     `json:"trabajo_titulo"`
+	TrabajoDescripcion   *string    `json:"trabajo_descripcion"`
 	RespuestaProfesional *Respuesta `json:"respuesta_profesional"`
 	FechaCreacion        time.Time  `json:"fecha_creacion"`
 	CreatedAt            time.Time  `json:"created_at"`
@@ -65,7 +66,8 @@ func (r Resena) rules() domain.Review {
 }
 
 // resenaFrom is the one read of a review: the row with the author's name and avatar (the
-// users replica), the job's description as its title and the number of reports.
+// users replica), the job's description (whole, and cut as its title) and the number
+// of reports.
 const resenaFrom = `SELECT r.id::text, r.trabajo_id::text, r.cliente_id::text, r.profesional_id::text, r.rating, r.texto_resena,
 	coalesce(trim(u.nombre || ' ' || u.apellido), ''), u.avatar_url, coalesce(t.descripcion, ''),
 	r.respuesta_texto, r.respuesta_fecha, r.respuesta_editada_at, r.fecha_creacion, r.fecha_actualizacion,
@@ -86,6 +88,9 @@ func (m *Market) scanResena(row pgx.Row) (Resena, error) {
 	r.ClienteAvatarURL = m.absURLp(avatar)
 	r.ClienteAvatar = r.ClienteAvatarURL
 	r.TrabajoTitulo = titleOf(titulo)
+	if titulo != "" {
+		r.TrabajoDescripcion = &titulo
+	}
 	r.FechaCreacion, r.FechaActualizacion = r.FechaCreacion.UTC(), r.FechaActualizacion.UTC()
 	r.CreatedAt, r.UpdatedAt = r.FechaCreacion, r.FechaActualizacion
 	if respTexto != nil && respFecha != nil {
@@ -243,7 +248,8 @@ func (m *Market) postReview(c *fiber.Ctx) error {
 		// The professional is the aggregate of every review event, so consumers apply
 		// one professional's rating changes in order.
 		return m.emit(ctx, tx, t.ProfesionalID, events.ReviewPostedV1{ResenaID: r.ID, TrabajoID: t.ID, ClienteID: t.ClienteID, ProfesionalID: t.ProfesionalID,
-			Rating: req.Rating, RatingPromedio: avg, TotalResenas: total, TextoResena: textOrEmpty(texto), NombreCliente: r.NombreCliente}, events.Meta{})
+			Rating: req.Rating, RatingPromedio: avg, TotalResenas: total, TextoResena: textOrEmpty(texto), NombreCliente: r.NombreCliente,
+			TrabajoDescripcion: t.Descripcion}, events.Meta{})
 	})
 	if err != nil {
 		return err

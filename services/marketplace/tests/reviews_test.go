@@ -63,7 +63,8 @@ func TestReviewReadEditReplyReportDelete(t *testing.T) {
 	got := doAt(t, h.base, "GET", "/api/v1/resenas/"+id1, "", nil, nil).Expect(t, 200, "get review").Map(t)
 	for k, want := range map[string]any{"id": id1, "trabajo_id": job1, "cliente_id": cli.ID, "profesional_id": pro.ID, "rating": float64(2),
 		"texto_resena": "Regular", "comentario": "Regular", "cliente_nombre": "Ana Test", "nombre_cliente": "Ana Test",
-		"trabajo_titulo": "Cambio de cañería completa del baño", "respuesta_profesional": nil} {
+		"trabajo_titulo": "Cambio de cañería completa del baño", "trabajo_descripcion": "Cambio de cañería completa del baño",
+		"respuesta_profesional": nil} {
 		if got[k] != want {
 			t.Errorf("review %s = %v, want %v", k, got[k], want)
 		}
@@ -89,6 +90,10 @@ func TestReviewReadEditReplyReportDelete(t *testing.T) {
 	up := h.want(200, "PUT", "/api/v1/resenas/"+id1, cli.Token, map[string]any{"rating": 5}).Map(t)
 	if up["rating"] != float64(5) || up["texto_resena"] != "Regular" {
 		t.Fatalf("edited review: %v", up)
+	}
+	h.waitCount(events.StreamMarketplace, events.SubjReviewPosted, 1)
+	if ev := lastEvent[events.ReviewPostedV1](h, events.StreamMarketplace); ev.TrabajoDescripcion != "Cambio de cañería completa del baño" || ev.Rating != 2 {
+		t.Fatalf("ReviewPosted: %+v", ev)
 	}
 	h.waitCount(events.StreamMarketplace, events.SubjReviewUpdated, 1)
 	if ev := lastEvent[events.ReviewUpdatedV1](h, events.StreamMarketplace); ev.Rating != 5 || ev.RatingAnterior != 2 || ev.RatingPromedio != 5 ||
