@@ -51,36 +51,21 @@ func (a *App) onJobCompleted(ctx context.Context, tx pgx.Tx, meta events.Meta, i
 
 // commissionRate is the professional's rate at release time: the LevelChanged replica,
 // else the professionals service's answer, else BRONCE.
-func (a *App) commissionRate(ctx context.Context, tx pgx.Tx, usuarioID string) (int, string, error) {
+func (a *App) commissionRate(ctx context.Context, q querier, usuarioID string) (int, error) {
 	var bp *int
-	var account *string
-	err := tx.QueryRow(ctx, `SELECT tasa_comision_bp, payout_account FROM profesionales WHERE usuario_id = $1`, usuarioID).Scan(&bp, &account)
+	err := q.QueryRow(ctx, `SELECT tasa_comision_bp FROM profesionales WHERE usuario_id = $1`, usuarioID).Scan(&bp)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return 0, "", fmt.Errorf("read professional %s: %w", usuarioID, err)
+		return 0, fmt.Errorf("read professional %s: %w", usuarioID, err)
 	}
-	acc := ""
-	if account != nil {
-		acc = *account
+	if bp != nil {
+		return *bp, nil
 	}
-	if bp != nil && acc != "" {
-		return *bp, acc, nil
+	if remote, rerr := a.professional(ctx, usuarioID); rerr == nil && remote.TasaComisionBP > 0 {
+		return remote.TasaComisionBP, nil
+	} else if rerr != nil {
+		a.svc.Deps.Log.Info("professional lookup failed; using the default rate", "usuario", usuarioID, "err", rerr)
 	}
-	remote, rerr := a.professional(ctx, usuarioID)
-	if rerr == nil {
-		if acc == "" {
-			acc = remote.PayoutAccount
-		}
-		if bp == nil && remote.TasaComisionBP > 0 {
-			bp = &remote.TasaComisionBP
-		}
-	} else {
-		a.svc.Deps.Log.Info("professional lookup failed; using replica/defaults", "usuario", usuarioID, "err", rerr)
-	}
-	if bp == nil {
-		d := ledger.DefaultBP
-		bp = &d
-	}
-	return *bp, acc, nil
+	return ledger.DefaultBP, nil
 }
 
 type professionalRead struct {
@@ -100,10 +85,11 @@ func (a *App) professional(ctx context.Context, usuarioID string) (professionalR
 	return p, err
 }
 
-// release splits the held price into commission and the professional's share, records it
-// and queues the payout.
+// release splits the held price into commission and the professional's share and credits
+// the share to the professional's available balance. Money leaves only through a
+// withdrawal an admin approves (withdrawals.go), so there is no payout to queue here.
 func (a *App) release(ctx context.Context, tx pgx.Tx, j job, meta events.Meta) error {
-	bp, account, err := a.commissionRate(ctx, tx, j.ProfesionalID)
+	bp, err := a.commissionRate(ctx, tx, j.ProfesionalID)
 	if err != nil {
 		return err
 	}
@@ -120,18 +106,8 @@ func (a *App) release(ctx context.Context, tx pgx.Tx, j job, meta events.Meta) e
 		j.ID, EstadoLiberado, s.RateBP, s.Commission, s.Net); err != nil {
 		return fmt.Errorf("release job %s: %w", j.ID, err)
 	}
-	payoutID := uuid.Must(uuid.NewV7())
-	if s.Net > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO payouts (id, trabajo_id, profesional_id, cuenta_destino, monto_centavos, idempotency_key)
-			VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (trabajo_id) DO NOTHING`,
-			payoutID, j.ID, j.ProfesionalID, account, s.Net, "payout-"+j.ID); err != nil {
-			return fmt.Errorf("queue payout of %s: %w", j.ID, err)
-		}
-		consumer.AfterCommit(ctx, func() { wake(a.payoutWake) })
-	}
 	return a.emit(ctx, tx, j.ID, meta, events.EscrowReleasedV1{TrabajoID: j.ID, ProfesionalID: j.ProfesionalID,
-		PrecioCentavos: s.Price, ComisionCentavos: s.Commission, LiberadoCentavos: s.Net, TasaComisionBasisPt: s.RateBP,
-		PayoutID: payoutID.String()})
+		PrecioCentavos: s.Price, ComisionCentavos: s.Commission, LiberadoCentavos: s.Net, TasaComisionBasisPt: s.RateBP})
 }
 
 // onJobCancelled: before payment the job is simply cancelled; once held, the money goes
@@ -294,9 +270,12 @@ func (a *App) retryDelay(attempts int) time.Duration {
 	return min(d, 30*time.Minute)
 }
 
+// payoutRow is a transfer to a professional: of a withdrawal (Retiro set) or, under the
+// earlier automatic-payout model, of a released job.
 type payoutRow struct {
 	ID            uuid.UUID
 	TrabajoID     string
+	Retiro        *uuid.UUID
 	ProfesionalID string
 	Cuenta        string
 	Monto         int64
@@ -304,12 +283,27 @@ type payoutRow struct {
 	Intentos      int
 }
 
+// aggregate is the id the payout's events are about.
+func (p payoutRow) aggregate() string {
+	if p.Retiro != nil {
+		return p.Retiro.String()
+	}
+	return p.TrabajoID
+}
+
+func (p payoutRow) retiroID() string {
+	if p.Retiro != nil {
+		return p.Retiro.String()
+	}
+	return ""
+}
+
 // processPayouts claims due payouts (lease of one minute), calls the Money Out API with
-// the job-derived idempotency key, and records the outcome.
+// the idempotency key derived from the withdrawal (or job), and records the outcome.
 func (a *App) processPayouts(ctx context.Context) int {
 	rows, err := a.svc.Deps.Pool.Query(ctx, `UPDATE payouts SET next_attempt_at = now() + interval '1 minute', intentos = intentos + 1, updated_at = now()
 		WHERE id IN (SELECT id FROM payouts WHERE estado <> 'ENVIADO' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 8 FOR UPDATE SKIP LOCKED)
-		RETURNING id, trabajo_id, profesional_id, cuenta_destino, monto_centavos, idempotency_key, intentos`)
+		RETURNING id, COALESCE(trabajo_id,''), retiro_id, profesional_id, cuenta_destino, monto_centavos, idempotency_key, intentos`)
 	if err != nil {
 		if ctx.Err() == nil {
 			a.svc.Deps.Log.Warn("claim payouts", "err", err)
@@ -318,7 +312,7 @@ func (a *App) processPayouts(ctx context.Context) int {
 	}
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (payoutRow, error) {
 		var p payoutRow
-		return p, r.Scan(&p.ID, &p.TrabajoID, &p.ProfesionalID, &p.Cuenta, &p.Monto, &p.Key, &p.Intentos)
+		return p, r.Scan(&p.ID, &p.TrabajoID, &p.Retiro, &p.ProfesionalID, &p.Cuenta, &p.Monto, &p.Key, &p.Intentos)
 	})
 	if err != nil {
 		a.svc.Deps.Log.Warn("claim payouts", "err", err)
@@ -335,19 +329,25 @@ func (a *App) sendPayout(ctx context.Context, p payoutRow) {
 	var err error
 	switch {
 	case p.Cuenta == "":
-		// Ask once more: the professional may have set the account since the release.
-		if acc, lerr := a.professional(ctx, p.ProfesionalID); lerr == nil && acc.PayoutAccount != "" {
-			p.Cuenta = acc.PayoutAccount
+		// A job's payout of the earlier model, released before the professional had an
+		// account: use the bank account they have now, if any.
+		if acc, ok, lerr := a.bankAccount(ctx, a.svc.Deps.Pool, p.ProfesionalID); lerr == nil && ok {
+			p.Cuenta = acc.destination()
 			_, _ = a.svc.Deps.Pool.Exec(ctx, `UPDATE payouts SET cuenta_destino = $2 WHERE id = $1`, p.ID, p.Cuenta)
 		} else {
 			err = errors.New("el profesional no configuró su cuenta de cobro")
 		}
-	case a.mp == nil:
+	}
+	if err == nil && a.mp == nil {
 		err = errors.New("MercadoPago no está configurado")
 	}
 	if err == nil {
+		ref := "payout-" + p.TrabajoID
+		if p.Retiro != nil {
+			ref = "retiro-" + p.Retiro.String()
+		}
 		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		extID, err = a.mp.Payout(cctx, mp.PayoutInput{Key: p.Key, Reference: "payout-" + p.TrabajoID, Destination: p.Cuenta, AmountCentavos: p.Monto})
+		extID, err = a.mp.Payout(cctx, mp.PayoutInput{Key: p.Key, Reference: ref, Destination: p.Cuenta, AmountCentavos: p.Monto})
 		cancel()
 	}
 	if ctx.Err() != nil {
@@ -360,27 +360,36 @@ func (a *App) sendPayout(ctx context.Context, p payoutRow) {
 				p.ID, err.Error(), a.retryDelay(p.Intentos).String()); e != nil {
 				return e
 			}
-			return a.emit(ctx, tx, p.TrabajoID, events.Meta{}, events.PayoutFailedV1{PayoutID: p.ID.String(), TrabajoID: p.TrabajoID,
-				ProfesionalID: p.ProfesionalID, MontoCentavos: p.Monto, Motivo: err.Error(), Intentos: p.Intentos})
+			return a.emit(ctx, tx, p.aggregate(), events.Meta{}, events.PayoutFailedV1{PayoutID: p.ID.String(), RetiroID: p.retiroID(),
+				TrabajoID: p.TrabajoID, ProfesionalID: p.ProfesionalID, MontoCentavos: p.Monto, Motivo: err.Error(), Intentos: p.Intentos})
 		}
 		tag, e := tx.Exec(ctx, `UPDATE payouts SET estado = 'ENVIADO', external_id = $2, ultimo_error = NULL, sent_at = now(), updated_at = now()
 			WHERE id = $1 AND estado <> 'ENVIADO'`, p.ID, extID)
 		if e != nil || tag.RowsAffected() == 0 {
 			return e
 		}
-		if _, e := post(ctx, tx, p.TrabajoID, ledger.KindPayout, extID, map[string]string{ledger.ProfessionalPayable: p.ProfesionalID}, ledger.Payout(p.Monto)); e != nil {
+		if p.Retiro != nil {
+			if _, e := postFor(ctx, tx, ledgerOwner{Retiro: p.Retiro}, ledger.KindPayout, extID,
+				map[string]string{ledger.ProfessionalReserved: p.ProfesionalID}, ledger.WithdrawalPayout(p.Monto)); e != nil {
+				return e
+			}
+			if _, e := tx.Exec(ctx, `UPDATE retiros SET estado = $2, fecha_procesado = now(), updated_at = now() WHERE id = $1 AND estado = $3`,
+				*p.Retiro, RetiroProcesado, RetiroAprobado); e != nil {
+				return fmt.Errorf("mark withdrawal %s paid: %w", p.Retiro, e)
+			}
+		} else if _, e := post(ctx, tx, p.TrabajoID, ledger.KindPayout, extID, map[string]string{ledger.ProfessionalPayable: p.ProfesionalID}, ledger.Payout(p.Monto)); e != nil {
 			return e
 		}
-		return a.emit(ctx, tx, p.TrabajoID, events.Meta{}, events.PayoutSentV1{PayoutID: p.ID.String(), TrabajoID: p.TrabajoID,
-			ProfesionalID: p.ProfesionalID, MontoCentavos: p.Monto, ExternalID: extID})
+		return a.emit(ctx, tx, p.aggregate(), events.Meta{}, events.PayoutSentV1{PayoutID: p.ID.String(), RetiroID: p.retiroID(),
+			TrabajoID: p.TrabajoID, ProfesionalID: p.ProfesionalID, MontoCentavos: p.Monto, ExternalID: extID})
 	})
 	if txErr != nil {
-		a.svc.Deps.Log.Warn("record payout", "trabajo", p.TrabajoID, "err", txErr)
+		a.svc.Deps.Log.Warn("record payout", "payout", p.aggregate(), "err", txErr)
 		return
 	}
 	after()
 	if err != nil {
-		a.svc.Deps.Log.Warn("payout failed; will retry", "trabajo", p.TrabajoID, "intentos", p.Intentos, "err", err)
+		a.svc.Deps.Log.Warn("payout failed; will retry", "payout", p.aggregate(), "intentos", p.Intentos, "err", err)
 	}
 }
 
@@ -473,10 +482,19 @@ func (a *App) handleLevelChanged(ctx context.Context, tx pgx.Tx, env events.Enve
 	return err
 }
 
+// handleProfileUpdated keeps the professional replica and, when the payout account set
+// through professionals (PUT /professional/payout-info) changed, makes it the bank account
+// withdrawals go to. Only a change counts: the event is published for any profile edit and
+// must not undo an account set since through POST /pagos/cuenta-bancaria.
 func (a *App) handleProfileUpdated(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
 	e, err := events.Decode[events.ProfessionalProfileUpdatedV1](env)
 	if err != nil {
 		return apperr.Permanent("bad_event", "evento inválido", err)
+	}
+	var prev *string
+	err = tx.QueryRow(ctx, `SELECT payout_account FROM profesionales WHERE usuario_id = $1 FOR UPDATE`, e.UsuarioID).Scan(&prev)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("read professional %s: %w", e.UsuarioID, err)
 	}
 	if _, err = tx.Exec(ctx, `INSERT INTO profesionales (usuario_id, profesional_id, payout_account) VALUES ($1,$2,NULLIF($3,''))
 		ON CONFLICT (usuario_id) DO UPDATE SET profesional_id = EXCLUDED.profesional_id,
@@ -484,16 +502,27 @@ func (a *App) handleProfileUpdated(ctx context.Context, tx pgx.Tx, env events.En
 		e.UsuarioID, e.ProfesionalID, e.PayoutAccount); err != nil {
 		return err
 	}
-	if e.PayoutAccount != "" {
-		// Payouts waiting for an account go out now.
-		tag, err := tx.Exec(ctx, `UPDATE payouts SET cuenta_destino = $2, next_attempt_at = now() WHERE profesional_id = $1 AND estado <> 'ENVIADO' AND cuenta_destino = ''`,
-			e.UsuarioID, e.PayoutAccount)
-		if err != nil {
+	if e.PayoutAccount == "" || (prev != nil && *prev == e.PayoutAccount) {
+		return nil
+	}
+	if prev == nil {
+		// The first account we hear of from professionals: an account set here already
+		// (POST /pagos/cuenta-bancaria) is the more deliberate choice and stays.
+		if _, exists, err := a.bankAccount(ctx, tx, e.UsuarioID); err != nil || exists {
 			return err
 		}
-		if tag.RowsAffected() > 0 {
-			consumer.AfterCommit(ctx, func() { wake(a.payoutWake) })
-		}
+	}
+	if err := setBankAccountFromProfile(ctx, tx, e.UsuarioID, e.PayoutAccount); err != nil {
+		return err
+	}
+	// Payouts of the earlier model waiting for an account go out now.
+	tag, err := tx.Exec(ctx, `UPDATE payouts SET cuenta_destino = $2, next_attempt_at = now() WHERE profesional_id = $1 AND estado <> 'ENVIADO' AND cuenta_destino = ''`,
+		e.UsuarioID, e.PayoutAccount)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() > 0 {
+		consumer.AfterCommit(ctx, func() { wake(a.payoutWake) })
 	}
 	return nil
 }

@@ -8,21 +8,27 @@ replace github.com/conectarpro/conectar/platform => ../../platform
 
 replace github.com/conectarpro/conectar/migrations => ../../migrations
 
+replace github.com/conectarpro/conectar/services/professionals => ../professionals
+
+replace github.com/conectarpro/conectar/gateway => ../../gateway
+
 require (
 	github.com/conectarpro/conectar/events v0.0.0-00010101000000-000000000000
-	github.com/conectarpro/conectar/migrations v0.0.0-00010101000000-000000000000
 	github.com/conectarpro/conectar/platform v0.0.0-00010101000000-000000000000
+	github.com/conectarpro/conectar/services/professionals v0.0.0-00010101000000-000000000000
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/mercadopago/sdk-go v1.8.0
 	github.com/nats-io/nats.go v1.55.0
+	golang.org/x/time v0.16.0
 )
 
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.9.0-default-no-op // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/conectarpro/conectar/migrations v0.0.0-00010101000000-000000000000 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
@@ -50,6 +56,5 @@ require (
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
-	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )

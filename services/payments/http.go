@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -26,12 +27,31 @@ func (a *App) routes() {
 	auth := a.svc.Auth()
 	cliente := authn.Require(authn.RoleCliente, authn.RoleAdmin)
 	admin := authn.Require(authn.RoleAdmin)
+	pro := authn.Require(authn.RoleProfesional)
 	app.Post("/api/v1/mercadopago/create-preference", auth, cliente, a.createPreferenceHTTP)
 	app.Post("/api/v1/payments/create-preference", auth, cliente, a.createPreferenceHTTP)
 
+	app.Post("/api/v1/pagos/crear-pago", auth, cliente, a.createPreferenceHTTP)
+	app.Post("/api/v1/pagos/webhook/mercadopago", a.postPaymentHint)
+
 	app.Get("/api/v1/payments/history", auth, a.history)
 	app.Get("/api/v1/pagos/historial", auth, a.history)
-	app.Get("/api/v1/pagos/balance", auth, authn.Require(authn.RoleProfesional), a.balance)
+	app.Get("/api/v1/pagos/balance", auth, pro, a.balance)
+	app.Get("/api/v1/pagos/dashboard", auth, pro, a.professionalDashboard)
+
+	app.Get("/api/v1/pagos/transacciones/:id", auth, a.getTransaction)
+	app.Get("/api/v1/pagos/mis-transacciones", auth, a.myTransactions)
+	app.Post("/api/v1/pagos/transacciones/:id/liberar", auth, a.releaseTransaction)
+	app.Post("/api/v1/pagos/transacciones/:id/reembolso", auth, a.refundTransaction)
+
+	app.Post("/api/v1/pagos/cuenta-bancaria", auth, pro, a.putBankAccount)
+	app.Get("/api/v1/pagos/cuenta-bancaria", auth, pro, a.getBankAccount)
+	app.Post("/api/v1/pagos/retiros", auth, pro, a.requestWithdrawal)
+	app.Get("/api/v1/pagos/retiros", auth, pro, a.listMyWithdrawals)
+	app.Get("/api/v1/admin/pagos/retiros", auth, admin, a.listAdminWithdrawals)
+	app.Post("/api/v1/admin/pagos/retiros/:id/aprobar", auth, admin, a.approveWithdrawal)
+	app.Post("/api/v1/admin/pagos/retiros/:id/rechazar", auth, admin, a.rejectWithdrawal)
+	app.Get("/api/v1/admin/pagos/dashboard", auth, admin, a.adminPaymentsDashboard)
 
 	app.Get("/api/v1/admin/metrics/financials", auth, admin, a.financials)
 	app.Get("/api/v1/admin/dashboard/stats", auth, admin, a.dashboard)
@@ -71,14 +91,25 @@ func nullStr(s string) any {
 	return s
 }
 
-// createPreferenceHTTP returns the job's one checkout link, creating it if the event
-// path could not.
+// createPreferenceHTTP answers POST /mercadopago/create-preference?trabajo_id= and POST
+// /pagos/crear-pago {trabajo_id, …} (the frontend's path; monto, descripcion and
+// metodo_pago are ignored: the job's price and text are the only truth): the job's one
+// checkout link, created now if the event path could not.
 func (a *App) createPreferenceHTTP(c *fiber.Ctx) error {
 	cl, err := authn.MustUser(c)
 	if err != nil {
 		return err
 	}
-	id := c.Query("trabajo_id")
+	var body struct {
+		TrabajoID *string `json:"trabajo_id"`
+	}
+	if err := httpx.BindOptionalJSON(c, &body); err != nil {
+		return err
+	}
+	id := strings.TrimSpace(c.Query("trabajo_id"))
+	if id == "" {
+		id = deref(body.TrabajoID)
+	}
 	if id == "" {
 		return apperr.Validation(apperr.FieldError{Field: "trabajo_id", Msg: "es obligatorio"})
 	}
@@ -118,102 +149,8 @@ func (a *App) createPreferenceHTTP(c *fiber.Ctx) error {
 	if out.Checkout != CheckoutCreado {
 		return apperr.New(apperr.KindBadGateway, "checkout_failed", "No se pudo generar el link de pago de MercadoPago. Intentá de nuevo en unos minutos.")
 	}
-	return c.JSON(fiber.Map{"trabajo_id": out.ID, "preference_id": out.PreferenceID, "init_point": out.PaymentURL,
+	return c.JSON(fiber.Map{"trabajo_id": out.ID, "transaction_id": out.ID, "preference_id": out.PreferenceID, "init_point": out.PaymentURL,
 		"sandbox_init_point": out.SandboxURL, "payment_url": out.PaymentURL})
-}
-
-// history: a client sees what they paid, a professional what they received.
-func (a *App) history(c *fiber.Ctx) error {
-	cl, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
-	page, err := httpx.Paging(c, 50)
-	if err != nil {
-		return err
-	}
-	estado := c.Query("estado")
-	col, tipo := "cliente_id", "cliente"
-	if cl.Rol == authn.RoleProfesional {
-		col, tipo = "profesional_id", "profesional"
-	}
-	where := col + " = $1"
-	args := []any{cl.UserID()}
-	if cl.Rol == authn.RoleAdmin {
-		where, args = "$1::text IS NOT NULL", []any{""}
-		tipo = "admin"
-	}
-	if estado != "" {
-		where += " AND estado_escrow = $2"
-		args = append(args, estado)
-	} else {
-		// Jobs never paid are not payments.
-		where += " AND estado_escrow NOT IN ('PENDIENTE_PAGO','CANCELADO')"
-	}
-	var total int
-	if err := a.svc.Deps.Pool.QueryRow(c.Context(), "SELECT count(*) FROM trabajos WHERE "+where, args...).Scan(&total); err != nil {
-		return fmt.Errorf("history count: %w", err)
-	}
-	rows, err := a.svc.Deps.Pool.Query(c.Context(), "SELECT "+jobCols+" FROM trabajos WHERE "+where+
-		fmt.Sprintf(" ORDER BY COALESCE(pagado_at, created_at) DESC LIMIT %d OFFSET %d", page.Limit, page.Skip), args...)
-	if err != nil {
-		return fmt.Errorf("history: %w", err)
-	}
-	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) { return scanJob(r) })
-	if err != nil {
-		return fmt.Errorf("history: %w", err)
-	}
-	pagos := make([]fiber.Map, 0, len(jobs))
-	for _, j := range jobs {
-		fecha := j.CreatedAt.UTC()
-		if tipo == "profesional" {
-			p := fiber.Map{"trabajo_id": j.ID, "tipo": "ingreso", "monto_total": money.Centavos(j.Precio),
-				"comision": nil, "monto_recibido": nil, "estado": j.Estado, "fecha": fecha, "cliente_id": j.ClienteID,
-				"oferta_id": nullStr(j.OfertaID)}
-			if j.Comision != nil {
-				p["comision"] = money.Centavos(*j.Comision)
-			}
-			if j.Liberado != nil {
-				p["monto_recibido"] = money.Centavos(*j.Liberado)
-			}
-			pagos = append(pagos, p)
-			continue
-		}
-		pagos = append(pagos, fiber.Map{"trabajo_id": j.ID, "tipo": "egreso", "monto": money.Centavos(j.Precio),
-			"estado": j.Estado, "fecha": fecha, "profesional_id": j.ProfesionalID, "cliente_id": j.ClienteID,
-			"oferta_id": nullStr(j.OfertaID), "mercadopago_payment_id": nullStr(j.PaymentID)})
-	}
-	return c.JSON(fiber.Map{"tipo": tipo, "pagos": pagos, "total": total})
-}
-
-// balance: a professional's money in escrow, released, paid out and waiting payout.
-func (a *App) balance(c *fiber.Ctx) error {
-	cl, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
-	var enEscrow, liberado, comision, pagado, pendiente int64
-	var nEscrow, nLiberados int
-	err = a.svc.Deps.Pool.QueryRow(c.Context(), `SELECT
-		COALESCE(sum(precio_centavos) FILTER (WHERE estado_escrow = 'PAGADO_EN_ESCROW'),0)::bigint,
-		count(*) FILTER (WHERE estado_escrow = 'PAGADO_EN_ESCROW'),
-		COALESCE(sum(liberado_centavos) FILTER (WHERE estado_escrow = 'LIBERADO'),0)::bigint,
-		COALESCE(sum(comision_centavos) FILTER (WHERE estado_escrow = 'LIBERADO'),0)::bigint,
-		count(*) FILTER (WHERE estado_escrow = 'LIBERADO')
-		FROM trabajos WHERE profesional_id = $1`, cl.UserID()).Scan(&enEscrow, &nEscrow, &liberado, &comision, &nLiberados)
-	if err != nil {
-		return fmt.Errorf("balance: %w", err)
-	}
-	err = a.svc.Deps.Pool.QueryRow(c.Context(), `SELECT
-		COALESCE(sum(monto_centavos) FILTER (WHERE estado = 'ENVIADO'),0)::bigint,
-		COALESCE(sum(monto_centavos) FILTER (WHERE estado <> 'ENVIADO'),0)::bigint
-		FROM payouts WHERE profesional_id = $1`, cl.UserID()).Scan(&pagado, &pendiente)
-	if err != nil {
-		return fmt.Errorf("balance: %w", err)
-	}
-	return c.JSON(fiber.Map{"en_escrow": money.Centavos(enEscrow), "trabajos_en_escrow": nEscrow,
-		"liberado": money.Centavos(liberado), "comision_total": money.Centavos(comision), "trabajos_liberados": nLiberados,
-		"pagado": money.Centavos(pagado), "pendiente_de_pago": money.Centavos(pendiente), "moneda": "ARS"})
 }
 
 func (a *App) escrowBalance(ctx context.Context) (int64, error) {
@@ -350,20 +287,24 @@ func (a *App) escrowView(c *fiber.Ctx) error {
 	return c.JSON(v)
 }
 
+// failedPayouts answers GET /payout/fallidos: every payout not sent yet (of a withdrawal
+// or, from the earlier model, of a job), with its last error.
 func (a *App) failedPayouts(c *fiber.Ctx) error {
-	rows, err := a.svc.Deps.Pool.Query(c.Context(), `SELECT id::text, trabajo_id, profesional_id, cuenta_destino, monto_centavos, estado, intentos,
-		COALESCE(ultimo_error,''), next_attempt_at, created_at FROM payouts WHERE estado <> 'ENVIADO' ORDER BY created_at DESC LIMIT 100`)
+	rows, err := a.svc.Deps.Pool.Query(c.Context(), `SELECT id::text, COALESCE(trabajo_id,''), COALESCE(retiro_id::text,''), profesional_id,
+		cuenta_destino, monto_centavos, estado, intentos, COALESCE(ultimo_error,''), next_attempt_at, created_at
+		FROM payouts WHERE estado <> 'ENVIADO' ORDER BY created_at DESC LIMIT 100`)
 	if err != nil {
 		return fmt.Errorf("failed payouts: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (fiber.Map, error) {
-		var id, tid, pid, cuenta, estado, errMsg string
+		var id, tid, rid, pid, cuenta, estado, errMsg string
 		var monto int64
 		var intentos int
 		var next, created time.Time
-		err := r.Scan(&id, &tid, &pid, &cuenta, &monto, &estado, &intentos, &errMsg, &next, &created)
-		return fiber.Map{"id": id, "trabajo_id": tid, "profesional_id": pid, "cuenta_destino": cuenta, "monto": money.Centavos(monto),
-			"estado": estado, "intentos": intentos, "ultimo_error": errMsg, "proximo_intento": next.UTC(), "created_at": created.UTC()}, err
+		err := r.Scan(&id, &tid, &rid, &pid, &cuenta, &monto, &estado, &intentos, &errMsg, &next, &created)
+		return fiber.Map{"id": id, "trabajo_id": nullStr(tid), "retiro_id": nullStr(rid), "profesional_id": pid, "cuenta_destino": cuenta,
+			"monto": money.Centavos(monto), "estado": estado, "intentos": intentos, "ultimo_error": errMsg,
+			"proximo_intento": next.UTC(), "created_at": created.UTC()}, err
 	})
 	if err != nil {
 		return fmt.Errorf("failed payouts: %w", err)
@@ -371,13 +312,16 @@ func (a *App) failedPayouts(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"payouts": out, "total": len(out)})
 }
 
+// retryPayout answers POST /payout/{id}/reintentar, id being the withdrawal's or (earlier
+// model) the job's: the payout is tried again now.
 func (a *App) retryPayout(c *fiber.Ctx) error {
-	tag, err := a.svc.Deps.Pool.Exec(c.Context(), `UPDATE payouts SET next_attempt_at = now() WHERE trabajo_id = $1 AND estado <> 'ENVIADO'`, c.Params("id"))
+	tag, err := a.svc.Deps.Pool.Exec(c.Context(), `UPDATE payouts SET next_attempt_at = now()
+		WHERE (trabajo_id = $1 OR retiro_id::text = $1) AND estado <> 'ENVIADO'`, c.Params("id"))
 	if err != nil {
 		return fmt.Errorf("retry payout: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return apperr.NotFound("payout_not_found", "No hay un pago pendiente para ese trabajo")
+		return apperr.NotFound("payout_not_found", "No hay un pago pendiente para ese retiro o trabajo")
 	}
 	wake(a.payoutWake)
 	return c.JSON(fiber.Map{"status": "ok", "mensaje": "Reintento programado"})

@@ -12,6 +12,8 @@ const (
 	webhookInvalid     = "invalid"      // signed but unreadable
 	webhookIgnored     = "ignored"      // a topic other than payment
 	webhookStoreFailed = "store_failed" // not stored: answered 5xx so MercadoPago retries
+	webhookHint        = "hint"         // an unsigned /pagos/webhook/mercadopago id, queued to be read from the API
+	webhookHintLimited = "hint_limited" // an unsigned hint refused by the rate limit
 )
 
 // registerMetrics adds the operator's payment series to the service's registry: webhook
@@ -20,7 +22,8 @@ const (
 // at scrape time keeps the figures exact across restarts and replicas.
 func (a *App) registerMetrics() {
 	m := a.svc.Metrics
-	a.webhookOutcome = m.Outcomes("webhook", webhookStored, webhookRefused, webhookInvalid, webhookIgnored, webhookStoreFailed)
+	a.webhookOutcome = m.Outcomes("webhook", webhookStored, webhookRefused, webhookInvalid, webhookIgnored, webhookStoreFailed,
+		webhookHint, webhookHintLimited)
 	pool := a.svc.Deps.Pool
 	m.GaugeFunc("escrow_held_centavos", "Money held in escrow (ARS centavos), the escrow account's ledger balance.",
 		func(ctx context.Context) (float64, error) {

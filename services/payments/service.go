@@ -1,8 +1,9 @@
 // Package payments owns payments, the escrow ledger, payouts and refunds, and talks to
 // MercadoPago (or its local simulator, package mpsim). It reacts to the marketplace's
-// events (OfferAccepted → checkout; JobCompleted → release and payout; JobCancelled →
-// refund; disputes freeze), learns payments from signed webhooks and a reconciliation
-// loop, and records every money move in a double-entry ledger (package ledger).
+// events (OfferAccepted → checkout; JobCompleted → release to the professional's available
+// balance; JobCancelled → refund; disputes freeze), learns payments from signed webhooks
+// and a reconciliation loop, pays professionals out through withdrawals an admin approves,
+// and records every money move in a double-entry ledger (package ledger).
 package payments
 
 import (
@@ -11,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/events/consumer"
@@ -37,6 +40,8 @@ type Settings struct {
 	PayoutRetryBase   time.Duration // MP_PAYOUT_RETRY_BASE: first retry delay of failed payouts/refunds
 	WebhookWorkers    int           // MP_WEBHOOK_WORKERS
 	CheckoutTimeout   time.Duration // MP_CHECKOUT_TIMEOUT: bound of the checkout creation (with retries)
+	HintRate          float64       // MP_HINT_RATE: unsigned payment hints per second (whole service)
+	HintBurst         int           // MP_HINT_BURST
 }
 
 func loadSettings(getenv config.Getenv, publicURL string) (Settings, error) {
@@ -55,6 +60,8 @@ func loadSettings(getenv config.Getenv, publicURL string) (Settings, error) {
 		PayoutRetryBase:   r.Duration("MP_PAYOUT_RETRY_BASE", 5*time.Second),
 		WebhookWorkers:    r.Int("MP_WEBHOOK_WORKERS", 4),
 		CheckoutTimeout:   r.Duration("MP_CHECKOUT_TIMEOUT", 2*time.Second),
+		HintRate:          float64(r.Int("MP_HINT_RATE", 2)),
+		HintBurst:         r.Int("MP_HINT_BURST", 20),
 	}
 	if err := r.Err(); err != nil {
 		return s, err
@@ -91,6 +98,8 @@ type App struct {
 	payoutWake  chan struct{}
 	// webhookOutcome counts a webhook by outcome (metrics.go).
 	webhookOutcome func(outcome string)
+	// hintLimit bounds the unsigned payment hints (hint.go) for the whole service.
+	hintLimit *rate.Limiter
 }
 
 func (a *App) now() time.Time { return a.svc.Deps.Now() }
@@ -105,7 +114,8 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("payments: settings: %w", err)
 	}
-	a := &App{svc: s, cfg: cfg, webhookWake: make(chan struct{}, 1), payoutWake: make(chan struct{}, 1)}
+	a := &App{svc: s, cfg: cfg, webhookWake: make(chan struct{}, 1), payoutWake: make(chan struct{}, 1),
+		hintLimit: rate.NewLimiter(rate.Limit(cfg.HintRate), cfg.HintBurst)}
 	if cfg.AccessToken != "" {
 		a.mp, err = mp.New(mp.Config{AccessToken: cfg.AccessToken, BaseURL: cfg.BaseURL})
 		if err != nil {
@@ -134,6 +144,10 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 			Subjects: []string{events.SubjLevelChanged}, Handle: a.handleLevelChanged},
 		consumer.Spec{Name: "payments-professionals", Stream: events.StreamProfessionals,
 			Subjects: []string{events.SubjProfessionalProfileUpdated}, Handle: a.handleProfileUpdated},
+		consumer.Spec{Name: "payments-names-auth", Stream: events.StreamAuth,
+			Subjects: []string{events.SubjUserRegistered}, Handle: a.handleNames},
+		consumer.Spec{Name: "payments-names-users", Stream: events.StreamUsers,
+			Subjects: []string{events.SubjUserProfileUpdated}, Handle: a.handleNames},
 	)
 	for i := 0; i < cfg.WebhookWorkers; i++ {
 		s.Background = append(s.Background, a.webhookWorker)

@@ -89,25 +89,45 @@ func getJob(ctx context.Context, q querier, id string, lock bool) (job, bool, er
 	return j, true, nil
 }
 
+// ledgerOwner is what a ledger transaction belongs to: a job, or (Retiro set) a withdrawal.
+type ledgerOwner struct {
+	Trabajo string
+	Retiro  *uuid.UUID
+}
+
+func (o ledgerOwner) String() string {
+	if o.Retiro != nil {
+		return "retiro " + o.Retiro.String()
+	}
+	return "trabajo " + o.Trabajo
+}
+
 // post writes one ledger transaction of kind for the job, unless the job already has one
 // of that kind (then it returns false and writes nothing).
 func post(ctx context.Context, tx pgx.Tx, trabajoID, kind, ref string, userOf map[string]string, ps []ledger.Posting) (bool, error) {
+	return postFor(ctx, tx, ledgerOwner{Trabajo: trabajoID}, kind, ref, userOf, ps)
+}
+
+// postFor writes one ledger transaction of kind for owner, unless owner already has one of
+// that kind (then it returns false and writes nothing): the (owner, kind) uniqueness is
+// what makes every money move happen at most once.
+func postFor(ctx context.Context, tx pgx.Tx, owner ledgerOwner, kind, ref string, userOf map[string]string, ps []ledger.Posting) (bool, error) {
 	if err := ledger.Check(ps); err != nil {
-		return false, fmt.Errorf("post %s for %s: %w", kind, trabajoID, err)
+		return false, fmt.Errorf("post %s for %s: %w", kind, owner, err)
 	}
 	id := uuid.Must(uuid.NewV7())
-	tag, err := tx.Exec(ctx, `INSERT INTO ledger_txns (id, trabajo_id, tipo, referencia) VALUES ($1,$2,$3,NULLIF($4,''))
-		ON CONFLICT (trabajo_id, tipo) DO NOTHING`, id, trabajoID, kind, ref)
+	tag, err := tx.Exec(ctx, `INSERT INTO ledger_txns (id, trabajo_id, retiro_id, tipo, referencia) VALUES ($1,NULLIF($2,''),$3,$4,NULLIF($5,''))
+		ON CONFLICT DO NOTHING`, id, owner.Trabajo, owner.Retiro, kind, ref)
 	if err != nil {
-		return false, fmt.Errorf("post %s for %s: %w", kind, trabajoID, err)
+		return false, fmt.Errorf("post %s for %s: %w", kind, owner, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return false, nil
 	}
 	// One multi-row INSERT: fewer round trips than COPY for two or three lines.
 	var sb strings.Builder
-	args := []any{id, trabajoID}
-	sb.WriteString("INSERT INTO ledger_entries (txn_id, trabajo_id, cuenta, usuario_id, monto_centavos) VALUES ")
+	args := []any{id, owner.Trabajo, owner.Retiro}
+	sb.WriteString("INSERT INTO ledger_entries (txn_id, trabajo_id, retiro_id, cuenta, usuario_id, monto_centavos) VALUES ")
 	for i, p := range ps {
 		var user any
 		if u := userOf[p.Account]; u != "" {
@@ -117,11 +137,11 @@ func post(ctx context.Context, tx pgx.Tx, trabajoID, kind, ref string, userOf ma
 			sb.WriteString(",")
 		}
 		n := len(args)
-		fmt.Fprintf(&sb, "($1,$2,$%d,$%d,$%d)", n+1, n+2, n+3)
+		fmt.Fprintf(&sb, "($1,NULLIF($2,''),$3,$%d,$%d,$%d)", n+1, n+2, n+3)
 		args = append(args, p.Account, user, p.Amount)
 	}
 	if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
-		return false, fmt.Errorf("post %s entries for %s: %w", kind, trabajoID, err)
+		return false, fmt.Errorf("post %s entries for %s: %w", kind, owner, err)
 	}
 	return true, nil
 }
@@ -192,10 +212,46 @@ func CheckLedger(ctx context.Context, q interface {
 	if total != 0 {
 		r.Problems = append(r.Problems, fmt.Sprintf("el libro no suma cero: %d", total))
 	}
-	for _, liab := range []string{ledger.Escrow, ledger.ProfessionalPayable} {
+	for _, liab := range []string{ledger.Escrow, ledger.ProfessionalPayable, ledger.ProfessionalReserved} {
 		if r.Balances[liab] > 0 {
 			r.Problems = append(r.Problems, fmt.Sprintf("cuenta %s con saldo deudor %d", liab, r.Balances[liab]))
 		}
+	}
+	// Per professional: nobody withdrew more than they had, nor has more reserved than asked.
+	err = collect(`SELECT COALESCE(usuario_id,''), cuenta, sum(monto_centavos)::bigint FROM ledger_entries
+		WHERE cuenta IN ('professional_payable','professional_reserved') GROUP BY usuario_id, cuenta HAVING sum(monto_centavos) > 0`,
+		func(rows pgx.Rows) error {
+			var u, c string
+			var s int64
+			if err := rows.Scan(&u, &c, &s); err != nil {
+				return err
+			}
+			r.Problems = append(r.Problems, fmt.Sprintf("profesional %q con saldo deudor %d en %s", u, s, c))
+			return nil
+		})
+	if err != nil {
+		return r, err
+	}
+	// Per withdrawal: its amount stays reserved exactly while it waits for review or payout.
+	err = collect(`SELECT w.id::text, w.estado, w.monto_centavos,
+			COALESCE((SELECT -sum(e.monto_centavos) FROM ledger_entries e WHERE e.retiro_id = w.id AND e.cuenta = 'professional_reserved'),0)::bigint
+		FROM retiros w`, func(rows pgx.Rows) error {
+		var id, estado string
+		var monto, reserved int64
+		if err := rows.Scan(&id, &estado, &monto, &reserved); err != nil {
+			return err
+		}
+		want := int64(0)
+		if estado == RetiroPendiente || estado == RetiroAprobado {
+			want = monto
+		}
+		if reserved != want {
+			r.Problems = append(r.Problems, fmt.Sprintf("retiro %s en %s tiene %d reservado (esperado %d)", id, estado, reserved, want))
+		}
+		return nil
+	})
+	if err != nil {
+		return r, err
 	}
 	err = collect(`SELECT t.id::text, sum(e.monto_centavos)::bigint, count(e.id) FROM ledger_txns t
 		LEFT JOIN ledger_entries e ON e.txn_id = t.id GROUP BY t.id HAVING COALESCE(sum(e.monto_centavos),0) <> 0 OR count(e.id) < 2`,

@@ -17,7 +17,8 @@ import (
 )
 
 // The whole path per level: accept → checkout → approve on the checkout page → webhook →
-// held → completed → released with the level's commission (centavo rounding) → payout.
+// held → completed → released with the level's commission (centavo rounding) into the
+// professional's available balance.
 func TestFullPathCommissionPerLevel(t *testing.T) {
 	h := newHarness(t, nil)
 	cases := []struct {
@@ -84,41 +85,38 @@ func TestFullPathCommissionPerLevel(t *testing.T) {
 			if rel.TasaComisionBasisPt != wantBP {
 				t.Fatalf("rate %d, want %d", rel.TasaComisionBasisPt, wantBP)
 			}
-			sent, err := events.Decode[events.PayoutSentV1](h.waitEvent("PayoutSent", id))
-			if err != nil || sent.MontoCentavos != c.precio-c.commission || sent.ExternalID == "" {
-				t.Fatalf("payout sent %+v %v", sent, err)
-			}
-			found := false
-			for _, p := range h.sim.Payouts() {
-				if p.ExternalReference == "payout-"+id {
-					found = true
-					if int64(p.Amount*100+0.5) != c.precio-c.commission || p.Destination != fmt.Sprintf("alias.prof.%d", i) {
-						t.Fatalf("simulator payout %+v", p)
-					}
-				}
-			}
-			if !found {
-				t.Fatal("no payout at the simulator")
+			// The release credits the professional's available balance; nothing is paid out
+			// until a withdrawal is approved.
+			if rel.PayoutID != "" {
+				t.Fatalf("release queued payout %q", rel.PayoutID)
 			}
 			// A redelivered JobCompleted changes nothing.
 			h.publish(events.JobCompletedV1{TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, PrecioCentavos: c.precio}, id)
 			time.Sleep(200 * time.Millisecond)
-			if n := h.count("SELECT count(*) FROM ledger_txns WHERE trabajo_id=$1", id); n != 3 {
-				t.Fatalf("%d ledger transactions, want HOLD+RELEASE+PAYOUT", n)
+			if n := h.count("SELECT count(*) FROM ledger_txns WHERE trabajo_id=$1", id); n != 2 {
+				t.Fatalf("%d ledger transactions, want HOLD+RELEASE", n)
 			}
 			if n := len(h.events("EscrowReleased", id)); n != 1 {
 				t.Fatalf("%d EscrowReleased", n)
 			}
+			if n := len(h.sim.Payouts()); n != 0 {
+				t.Fatalf("%d payouts at the simulator after a release", n)
+			}
+			net := strconv.FormatFloat(float64(c.precio-c.commission)/100, 'f', -1, 64)
 			var bal map[string]any
 			if st := h.api("GET", "/api/v1/pagos/balance", h.env.Keys.Token(prof, "PROFESIONAL", "p@x"), &bal); st != 200 ||
-				fmt.Sprint(bal["pagado"]) != strconv.FormatFloat(float64(c.precio-c.commission)/100, 'f', -1, 64) {
-				t.Fatalf("balance %d %v", st, bal)
+				fmt.Sprint(bal["disponible"]) != net || fmt.Sprint(bal["total_ganado"]) != net || fmt.Sprint(bal["pagado"]) != "0" ||
+				fmt.Sprint(bal["total_comisiones"]) != strconv.FormatFloat(float64(c.commission)/100, 'f', -1, 64) ||
+				fmt.Sprint(bal["trabajos_completados"]) != "1" || fmt.Sprint(bal["pendiente"]) != "0" {
+				t.Fatalf("balance %d %v (net %s)", st, bal, net)
 			}
 			var hist struct {
-				Tipo  string           `json:"tipo"`
-				Pagos []map[string]any `json:"pagos"`
+				Tipo        string           `json:"tipo"`
+				Pagos       []map[string]any `json:"pagos"`
+				Movimientos []map[string]any `json:"movimientos"`
 			}
-			if st := h.api("GET", "/api/v1/pagos/historial", h.env.Keys.Token(cliente, "CLIENTE", "c@x"), &hist); st != 200 || hist.Tipo != "cliente" || len(hist.Pagos) != 1 {
+			if st := h.api("GET", "/api/v1/pagos/historial", h.env.Keys.Token(cliente, "CLIENTE", "c@x"), &hist); st != 200 || hist.Tipo != "cliente" ||
+				len(hist.Pagos) != 1 || len(hist.Movimientos) != 1 || hist.Movimientos[0]["tipo"] != "egreso" || hist.Movimientos[0]["estado"] != "completado" {
 				t.Fatalf("history %d %+v", st, hist)
 			}
 		})
@@ -146,36 +144,6 @@ func TestFullPathCommissionPerLevel(t *testing.T) {
 	}
 	if st := h.api("GET", "/api/v1/admin/metrics/financials", h.env.Keys.Token(uuid.NewString(), "CLIENTE", "c@x"), nil); st != 403 {
 		t.Fatalf("financials as client: %d", st)
-	}
-}
-
-// A payout without an account fails, is visible to admins, and goes out once the
-// professional sets one.
-func TestPayoutRetriedUntilAccountAndAfterFailure(t *testing.T) {
-	h := newHarness(t, nil)
-	prof := uuid.NewString()
-	id, cliente, link := h.accept(50000, prof)
-	h.payOnCheckoutPage(link, "approved")
-	h.waitEstado(id, "PAGADO_EN_ESCROW")
-	h.publish(events.JobCompletedV1{TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, PrecioCentavos: 50000}, id)
-	h.waitEstado(id, "LIBERADO")
-	h.waitEvent("PayoutFailed", id)
-	admin := h.env.Keys.Token(uuid.NewString(), "ADMIN", "a@x")
-	var failed struct {
-		Payouts []map[string]any `json:"payouts"`
-	}
-	if st := h.api("GET", "/api/v1/payout/fallidos", admin, &failed); st != 200 || len(failed.Payouts) != 1 || failed.Payouts[0]["estado"] != "FALLIDO" {
-		t.Fatalf("failed payouts %d %+v", st, failed)
-	}
-	// The API itself fails next time too; the retry still gets it through.
-	h.simCall("POST", "/_sim/faults", mpsim.Faults{FailNextPayouts: 3}, nil)
-	h.publish(events.ProfessionalProfileUpdatedV1{ProfesionalID: uuid.NewString(), UsuarioID: prof, PayoutAccount: "cvu-0000003100000000000001"}, prof)
-	h.waitEvent("PayoutSent", id)
-	if n := len(h.sim.Payouts()); n != 1 {
-		t.Fatalf("%d payouts at the simulator, want 1", n)
-	}
-	if st := h.api("GET", "/api/v1/payout/fallidos", admin, &failed); st != 200 || len(failed.Payouts) != 0 {
-		t.Fatalf("failed payouts after success %+v", failed)
 	}
 }
 
@@ -423,7 +391,7 @@ func TestDisputeFreezesThenReleases(t *testing.T) {
 	}
 	h.publish(events.DisputeResolvedV1{DisputaID: uuid.NewString(), TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, AFavor: "profesional", PrecioCentavos: 20000}, id)
 	h.waitEstado(id, "LIBERADO")
-	h.waitEvent("PayoutSent", id)
+	h.waitEvent("EscrowReleased", id)
 }
 
 // A dispute resolved for the client refunds.

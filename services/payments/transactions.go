@@ -1,0 +1,213 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/httpx"
+	"github.com/conectarpro/conectar/platform/money"
+	"github.com/conectarpro/conectar/services/payments/ledger"
+)
+
+// A "transaction" is the frontend's view of one job's payment; its id is the job's id.
+
+// transactionEscrow translates our escrow states into the transaction card's words
+// (frontend-shapes §1): PENDIENTE, DEPOSITADO, LIBERADO, REEMBOLSADO. A job cancelled
+// before anyone paid has no word there and is shown as CANCELADO.
+var transactionEscrow = map[string]string{
+	EstadoPendientePago: "PENDIENTE", EstadoEnEscrow: "DEPOSITADO", EstadoLiberado: "LIBERADO",
+	EstadoReembolsado: "REEMBOLSADO", EstadoCancelado: "CANCELADO",
+}
+
+// escrowStatesFor reads a ?estado filter in either vocabulary.
+func escrowStatesFor(v string) ([]string, bool) {
+	v = strings.ToUpper(strings.TrimSpace(v))
+	for ours, theirs := range transactionEscrow {
+		if v == ours || v == theirs {
+			return []string{ours}, true
+		}
+	}
+	return nil, false
+}
+
+// transaction is a job with what its view needs besides the row.
+type transaction struct {
+	job
+	Estado            string // movement vocabulary
+	ClienteNombre     string
+	ProfesionalNombre string
+	TasaReplica       *int
+	Reembolsando      bool
+	LiberadoAt        *time.Time
+}
+
+const transactionCols = jobCols + `, ` + movementEstadoSQL + `, ` + clienteNombreSQL + `, ` + profesionalNombreSQL + `,
+	(SELECT p.tasa_comision_bp FROM profesionales p WHERE p.usuario_id = t.profesional_id),
+	EXISTS (SELECT 1 FROM refunds r WHERE r.trabajo_id = t.trabajo_id), t.liberado_at`
+
+func scanTransaction(row pgx.Row) (transaction, error) {
+	var t transaction
+	j := &t.job
+	err := row.Scan(&j.ID, &j.OfertaID, &j.ClienteID, &j.ClienteEmail, &j.ProfesionalID, &j.Descripcion,
+		&j.Precio, &j.Estado, &j.Checkout, &j.PreferenceID, &j.PaymentURL, &j.SandboxURL, &j.PaymentID,
+		&j.Congelado, &j.LiberacionPendiente, &j.Alerta, &j.TasaBP, &j.Comision, &j.Liberado, &j.CreatedAt, &j.UpdatedAt,
+		&t.Estado, &t.ClienteNombre, &t.ProfesionalNombre, &t.TasaReplica, &t.Reembolsando, &t.LiberadoAt)
+	return t, err
+}
+
+// view is the frontend's Transaction. Before the release the commission is what the
+// professional's current rate would charge (the figure is fixed at release).
+func (t transaction) view(viewer authn.Claims) fiber.Map {
+	comision, neto := int64(0), t.Precio
+	switch {
+	case t.Comision != nil && t.Liberado != nil:
+		comision, neto = *t.Comision, *t.Liberado
+	default:
+		bp := ledger.DefaultBP
+		if t.TasaReplica != nil {
+			bp = *t.TasaReplica
+		}
+		if s, err := ledger.Commission(t.Precio, bp); err == nil {
+			comision, neto = s.Commission, s.Net
+		}
+	}
+	esCliente := viewer.UserID() == t.ClienteID
+	held := t.job.Estado == EstadoEnEscrow && !t.Congelado
+	return fiber.Map{
+		"id": t.ID, "trabajo_id": t.ID, "cliente_id": t.ClienteID, "profesional_id": t.ProfesionalID,
+		"monto": money.Centavos(t.Precio), "estado": t.Estado, "estado_escrow": transactionEscrow[t.job.Estado],
+		"metodo_pago": "mercadopago", "mercadopago_preference_id": nullStr(t.PreferenceID),
+		"mercadopago_payment_id": nullStr(t.PaymentID), "fecha_creacion": t.CreatedAt.UTC(), "created_at": t.CreatedAt.UTC(),
+		"fecha_liberacion": utcPtr(t.LiberadoAt), "descripcion": t.Descripcion,
+		"cliente_nombre": t.ClienteNombre, "profesional_nombre": t.ProfesionalNombre,
+		"puede_liberar": esCliente && held, "puede_solicitar_reembolso": esCliente && held && !t.Reembolsando,
+		"comision_plataforma": money.Centavos(comision), "monto_neto_profesional": money.Centavos(neto),
+		"payment_url": nullStr(t.PaymentURL),
+	}
+}
+
+// loadTransaction reads job id for a party of it (or an admin).
+func (a *App) loadTransaction(ctx context.Context, cl authn.Claims, id string) (transaction, error) {
+	t, err := scanTransaction(a.svc.Deps.Pool.QueryRow(ctx, `SELECT `+transactionCols+` FROM trabajos t WHERE t.trabajo_id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, apperr.NotFound("transaccion_not_found", "Transacción no encontrada")
+	}
+	if err != nil {
+		return t, fmt.Errorf("read transaction %s: %w", id, err)
+	}
+	if cl.Rol != authn.RoleAdmin && cl.UserID() != t.ClienteID && cl.UserID() != t.ProfesionalID {
+		return t, apperr.Forbidden("not_party", "No participás de este trabajo")
+	}
+	return t, nil
+}
+
+// getTransaction answers GET /pagos/transacciones/{id}.
+func (a *App) getTransaction(c *fiber.Ctx) error {
+	cl, err := authn.MustUser(c)
+	if err != nil {
+		return err
+	}
+	t, err := a.loadTransaction(c.Context(), cl, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(t.view(cl))
+}
+
+// myTransactions answers GET /pagos/mis-transacciones?estado&page&limit: the caller's jobs
+// as a client or as a professional (an admin sees all), newest first.
+func (a *App) myTransactions(c *fiber.Ctx) error {
+	cl, err := authn.MustUser(c)
+	if err != nil {
+		return err
+	}
+	page, err := httpx.Paging(c, 20)
+	if err != nil {
+		return err
+	}
+	var estados []string
+	if v := c.Query("estado"); strings.TrimSpace(v) != "" {
+		var ok bool
+		if estados, ok = escrowStatesFor(v); !ok {
+			return apperr.Invalid("invalid_state", "El estado debe ser PENDIENTE, DEPOSITADO, LIBERADO, REEMBOLSADO o CANCELADO")
+		}
+	}
+	var user *string
+	if cl.Rol != authn.RoleAdmin {
+		u := cl.UserID()
+		user = &u
+	}
+	where := ` WHERE ($1::text IS NULL OR t.cliente_id = $1 OR t.profesional_id = $1) AND ($2::text[] IS NULL OR t.estado_escrow = ANY($2))`
+	var total int
+	if err := a.svc.Deps.Pool.QueryRow(c.Context(), `SELECT count(*) FROM trabajos t`+where, user, estados).Scan(&total); err != nil {
+		return fmt.Errorf("transactions count: %w", err)
+	}
+	rows, err := a.svc.Deps.Pool.Query(c.Context(), `SELECT `+transactionCols+` FROM trabajos t`+where+
+		` ORDER BY t.created_at DESC, t.trabajo_id DESC LIMIT $3 OFFSET $4`, user, estados, page.Limit, page.Skip)
+	if err != nil {
+		return fmt.Errorf("transactions: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (fiber.Map, error) {
+		t, err := scanTransaction(r)
+		return t.view(cl), err
+	})
+	if err != nil {
+		return fmt.Errorf("transactions: %w", err)
+	}
+	return c.JSON(fiber.Map{"transacciones": list, "total": total, "page": page.Page, "limit": page.Limit})
+}
+
+// releaseTransaction answers POST /pagos/transacciones/{id}/liberar. Releasing is the
+// job owner's approval of the finished work, a marketplace decision (its job states and
+// rules; payments releases on the JobCompleted that follows). Payments never changes a
+// job itself: a job already released answers its Transaction (so a repeated call is
+// harmless); otherwise the answer says where the approval happens.
+func (a *App) releaseTransaction(c *fiber.Ctx) error {
+	cl, err := authn.MustUser(c)
+	if err != nil {
+		return err
+	}
+	t, err := a.loadTransaction(c.Context(), cl, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if cl.UserID() != t.ClienteID && cl.Rol != authn.RoleAdmin {
+		return apperr.Forbidden("not_owner", "Solo el cliente del trabajo puede liberar el pago")
+	}
+	if t.job.Estado == EstadoLiberado {
+		return c.JSON(t.view(cl))
+	}
+	return apperr.Conflict("release_via_job",
+		"El pago se libera cuando aprobás el trabajo terminado: usá «Aprobar y liberar pago» en la página del trabajo")
+}
+
+// refundTransaction answers POST /pagos/transacciones/{id}/reembolso {motivo}. A refund
+// follows the cancellation of a paid job or a dispute resolved for the client, both
+// marketplace decisions; payments does not cancel jobs. A job already refunded (or being
+// refunded) answers its Transaction; otherwise the answer says how to ask for it.
+func (a *App) refundTransaction(c *fiber.Ctx) error {
+	cl, err := authn.MustUser(c)
+	if err != nil {
+		return err
+	}
+	t, err := a.loadTransaction(c.Context(), cl, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if cl.UserID() != t.ClienteID && cl.Rol != authn.RoleAdmin {
+		return apperr.Forbidden("not_owner", "Solo el cliente del trabajo puede pedir el reembolso")
+	}
+	if t.job.Estado == EstadoReembolsado || t.Reembolsando {
+		return c.JSON(t.view(cl))
+	}
+	return apperr.Conflict("refund_via_job",
+		"El reembolso se pide cancelando el trabajo o, si ya empezó, abriendo una disputa de tipo reembolso desde la página del trabajo")
+}
