@@ -41,7 +41,8 @@ func (s *svc) consumers() []consumer.Spec {
 		{Name: consumerNotifyMarketplace, Stream: events.StreamMarketplace, Handle: s.onMarketplace, Subjects: []string{
 			events.SubjOfferCreated, events.SubjOfferAccepted, events.SubjOfferRejected, events.SubjJobStarted,
 			events.SubjJobDelivered, events.SubjJobCompleted, events.SubjJobCancelled, events.SubjReviewPosted,
-			events.SubjMessageSent}},
+			events.SubjMessageSent, events.SubjOfferExpired, events.SubjDisputeOpened, events.SubjDisputeResolved,
+			events.SubjDisputeCancelled, events.SubjReviewReplied}},
 		{Name: consumerNotifyPayments, Stream: events.StreamPayments, Handle: s.onPayments, Subjects: []string{
 			events.SubjPaymentApproved, events.SubjPayoutSent}},
 		{Name: consumerNotifyEngagement, Stream: events.StreamEngagement, Handle: s.onEngagement, Subjects: []string{
@@ -257,6 +258,27 @@ func (s *svc) onMarketplace(ctx context.Context, tx pgx.Tx, env events.Envelope)
 			Mensaje: fmt.Sprintf("Recibiste una reseña de %d %s. Tu calificación promedio es %.1f.", e.Rating, plural(e.Rating, "estrella", "estrellas"), e.RatingPromedio),
 			Link:    "/trabajos/" + e.TrabajoID, Data: map[string]any{"resena_id": e.ResenaID, "trabajo_id": e.TrabajoID, "rating": e.Rating},
 			InApp: true, Email: emailByPreference, Push: true})
+	case events.OfferExpiredV1{}.EventType():
+		e, err := decode[events.OfferExpiredV1](env)
+		if err != nil {
+			return err
+		}
+		cli := s.displayName(ctx, tx, e.ClienteID, "El cliente")
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoOferta, Evento: "oferta_vencida",
+			Titulo: "Tu oferta venció", Mensaje: cli + " no respondió tu oferta a tiempo. Podés enviarle una nueva desde el chat.",
+			Data: map[string]any{"oferta_id": e.OfertaID}, InApp: true, Email: emailByPreference, Push: true})
+	case events.DisputeOpenedV1{}.EventType(), events.DisputeResolvedV1{}.EventType(), events.DisputeCancelledV1{}.EventType():
+		return s.onDispute(ctx, tx, env)
+	case events.ReviewRepliedV1{}.EventType():
+		e, err := decode[events.ReviewRepliedV1](env)
+		if err != nil {
+			return err
+		}
+		prof := s.displayName(ctx, tx, e.ProfesionalID, "El profesional")
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ClienteID, Tipo: TipoResena, Evento: "resena_respondida",
+			Titulo: prof + " respondió tu reseña", Mensaje: truncate(e.Respuesta, 200),
+			Link: "/trabajos/" + e.TrabajoID, Data: map[string]any{"resena_id": e.ResenaID, "trabajo_id": e.TrabajoID},
+			InApp: true, Email: emailByPreference, Push: true})
 	case events.MessageSentV1{}.EventType():
 		e, err := decode[events.MessageSentV1](env)
 		if err != nil {
@@ -271,6 +293,70 @@ func (s *svc) onMarketplace(ctx context.Context, tx pgx.Tx, env events.Envelope)
 		return s.deliver(ctx, tx, c, env, notice{UserID: e.RecipientID, Tipo: TipoMensaje, Evento: "mensaje_nuevo",
 			Titulo: "Nuevo mensaje de " + sender, Mensaje: truncate(e.Text, 100), Link: "/chat/" + e.ChatID,
 			Data: map[string]any{"chat_id": e.ChatID, "message_id": e.MessageID}, Push: true, Email: emailByPreference})
+	}
+	return nil
+}
+
+// onDispute tells each party what happened to a dispute over their job: the one who did
+// not open (or withdraw) it, and both when an admin resolves it. The money itself moves
+// on payments' events, which have their own notifications.
+func (s *svc) onDispute(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+	const c = consumerNotifyMarketplace
+	switch env.Type {
+	case events.DisputeOpenedV1{}.EventType():
+		e, err := decode[events.DisputeOpenedV1](env)
+		if err != nil {
+			return err
+		}
+		other, quien := e.ProfesionalID, s.displayName(ctx, tx, e.ClienteID, "El cliente")
+		if e.AbiertaPor == e.ProfesionalID {
+			other, quien = e.ClienteID, s.displayName(ctx, tx, e.ProfesionalID, "El profesional")
+		}
+		n := jobNotice(other, e.TrabajoID, "disputa_abierta", "Se abrió una disputa",
+			quien+" abrió una disputa por el trabajo. El pago queda retenido hasta que la resolvamos; podés aportar tu versión y evidencias.")
+		n.Data["disputa_id"] = e.DisputaID
+		return s.deliver(ctx, tx, c, env, n)
+	case events.DisputeResolvedV1{}.EventType():
+		e, err := decode[events.DisputeResolvedV1](env)
+		if err != nil {
+			return err
+		}
+		var cli, prof string
+		switch e.AFavor {
+		case "cliente":
+			cli = fmt.Sprintf("La disputa se resolvió a tu favor: te reembolsaremos %s.", formatARS(e.PrecioCentavos))
+			prof = "La disputa se resolvió a favor del cliente y el pago le será reembolsado."
+		case "profesional":
+			cli = "La disputa se resolvió a favor del profesional y se libera su pago."
+			prof = "La disputa se resolvió a tu favor: se libera tu pago."
+		default:
+			cli = "La disputa fue desestimada: el trabajo sigue como estaba y el pago continúa protegido."
+			prof = cli
+		}
+		if r := strings.TrimSpace(e.Resolucion); r != "" {
+			cli += " Resolución: " + truncate(r, 300)
+			prof += " Resolución: " + truncate(r, 300)
+		}
+		for _, to := range []struct{ user, msg string }{{e.ClienteID, cli}, {e.ProfesionalID, prof}} {
+			n := jobNotice(to.user, e.TrabajoID, "disputa_resuelta", "Disputa resuelta", to.msg)
+			n.Data["disputa_id"] = e.DisputaID
+			n.Data["a_favor"] = e.AFavor
+			if err := s.deliver(ctx, tx, c, env, n); err != nil {
+				return err
+			}
+		}
+	case events.DisputeCancelledV1{}.EventType():
+		e, err := decode[events.DisputeCancelledV1](env)
+		if err != nil {
+			return err
+		}
+		other, quien := e.ProfesionalID, s.displayName(ctx, tx, e.ClienteID, "El cliente")
+		if e.CanceladaPor == e.ProfesionalID {
+			other, quien = e.ClienteID, s.displayName(ctx, tx, e.ProfesionalID, "El profesional")
+		}
+		n := jobNotice(other, e.TrabajoID, "disputa_retirada", "Disputa retirada", quien+" retiró la disputa: el trabajo sigue su curso.")
+		n.Data["disputa_id"] = e.DisputaID
+		return s.deliver(ctx, tx, c, env, n)
 	}
 	return nil
 }
