@@ -19,8 +19,8 @@ import (
 
 // testsPerHour bounds POST /notificaciones/test per person. The endpoint is harmless
 // (it only ever writes to the caller) and useful outside development too (checking that
-// push works on a new phone), so it is open to everyone, but a loop must not be able
-// to bury the person's real notifications or hammer push services.
+// notifications reach a newly subscribed browser), so it is open to everyone, but a loop
+// must not be able to bury the person's real notifications or hammer push services.
 const testsPerHour = 5
 
 // eventoPrueba marks test notifications in data.evento.
