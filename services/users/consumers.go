@@ -23,7 +23,32 @@ func (u *Users) consumers() []consumer.Spec {
 			Handle:   u.applyAccount},
 		{Name: "users-chat-strikes", Stream: events.StreamMarketplace,
 			Subjects: []string{events.SubjChatInfractionDetected}, Handle: u.applyStrike},
+		{Name: "users-kyc", Stream: events.StreamProfessionals,
+			Subjects: []string{events.SubjKYCSubmitted, events.SubjKYCApproved, events.SubjKYCRejected}, Handle: u.applyKYC},
 	}
+}
+
+// applyKYC keeps the replica kyc_verificado is read from. The state is written with the
+// event's time and only over an older one, so a late redelivery of an earlier event
+// cannot undo an approval (and a repeated event changes nothing).
+func (u *Users) applyKYC(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+	userID, estado, ok, err := events.KYCState(env)
+	if err != nil {
+		return permanent(err)
+	}
+	if !ok {
+		return nil
+	}
+	id, err := parseID(userID)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO kyc_states (usuario_id, estado, occurred_at) VALUES ($1, $2, $3)
+		ON CONFLICT (usuario_id) DO UPDATE SET estado = EXCLUDED.estado, occurred_at = EXCLUDED.occurred_at
+		WHERE kyc_states.occurred_at <= EXCLUDED.occurred_at`, id, estado, env.OccurredAt); err != nil {
+		return pg.Translate(fmt.Errorf("kyc state %s: %w", id, err))
+	}
+	return nil
 }
 
 func permanent(err error) error { return apperr.Permanent("bad_event", "undecodable event", err) }

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -38,13 +39,55 @@ func (u *Users) getMe(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(p.read())
+	return c.JSON(p.read(u.svc.Deps.PublicURL))
 }
 
+// updateBody is PUT /users/me. Absent fields are left as they are; telefono and
+// direccion sent empty are cleared. email is read only to refuse a change: the settings
+// page sends the whole form back, the same email included.
 type updateBody struct {
-	Nombre   *string `json:"nombre"`
-	Apellido *string `json:"apellido"`
+	Nombre    *string `json:"nombre"`
+	Apellido  *string `json:"apellido"`
+	Telefono  *string `json:"telefono"`
+	Direccion *string `json:"direccion"`
+	Email     *string `json:"email"`
 }
+
+// telefonoPattern accepts what people type for a phone number: digits with spaces,
+// dashes, dots, parentheses and a leading +.
+var telefonoPattern = regexp.MustCompile(`^\+?[0-9(][0-9 ()./-]*[0-9]$`)
+
+var errEmailChange = apperr.Invalid("email_change_not_allowed",
+	"El email no se puede cambiar desde el perfil: es tu usuario para iniciar sesión. Escribí a soporte para cambiarlo.")
+
+// checkContact trims the contact fields and validates them; an empty value clears.
+func checkContact(ck *apperr.Checker, b *updateBody) {
+	if b.Telefono != nil {
+		*b.Telefono = strings.TrimSpace(*b.Telefono)
+		digits := 0
+		for _, r := range *b.Telefono {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		ck.Add(*b.Telefono != "" && (!telefonoPattern.MatchString(*b.Telefono) || digits < 6 || digits > 15 || len(*b.Telefono) > 30),
+			"telefono", "El teléfono debe tener entre 6 y 15 dígitos (se permiten +, espacios, guiones y paréntesis)")
+	}
+	if b.Direccion != nil {
+		*b.Direccion = strings.TrimSpace(*b.Direccion)
+		ck.Add(utf8.RuneCountInString(*b.Direccion) > 200, "direccion", "La dirección no puede tener más de 200 caracteres")
+	}
+}
+
+// orNil maps "" to nil: an empty contact field is stored as absent.
+func orNil(s *string) *string {
+	if s == nil || *s == "" {
+		return nil
+	}
+	return s
+}
+
+func eqPtr(a, b *string) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
 
 // inTx runs fn in a transaction and wakes the relay after commit.
 func (u *Users) inTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
@@ -82,12 +125,19 @@ func (u *Users) updateMe(c *fiber.Ctx) error {
 		*b.Apellido = strings.TrimSpace(*b.Apellido)
 		ck.Len("apellido", *b.Apellido, 1, 100)
 	}
+	checkContact(&ck, &b)
 	if err := ck.Err(); err != nil {
 		return err
 	}
 	p, err := u.me(c)
 	if err != nil {
 		return err
+	}
+	// The same email is accepted (the settings form sends it back); a different one is
+	// refused rather than answered 200 and dropped: changing the login id is an auth
+	// flow with its own verification, not a profile edit.
+	if b.Email != nil && !strings.EqualFold(strings.TrimSpace(*b.Email), p.Email) {
+		return errEmailChange
 	}
 	err = u.inTx(c.UserContext(), func(ctx context.Context, tx pgx.Tx) error {
 		cur, found, err := profileByID(ctx, tx, p.ID, true)
@@ -104,20 +154,33 @@ func (u *Users) updateMe(c *fiber.Ctx) error {
 		if b.Apellido != nil {
 			next.Apellido = *b.Apellido
 		}
+		if b.Telefono != nil {
+			next.Telefono = orNil(b.Telefono)
+		}
+		if b.Direccion != nil {
+			next.Direccion = orNil(b.Direccion)
+		}
 		p = next
-		if next.Nombre == cur.Nombre && next.Apellido == cur.Apellido {
+		names := next.Nombre != cur.Nombre || next.Apellido != cur.Apellido
+		if !names && eqPtr(next.Telefono, cur.Telefono) && eqPtr(next.Direccion, cur.Direccion) {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE profiles SET nombre = $2, apellido = $3, fecha_actualizacion = $4 WHERE id = $1`,
-			p.ID, p.Nombre, p.Apellido, u.svc.Deps.Now()); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE profiles SET nombre = $2, apellido = $3, telefono = $4, direccion = $5,
+			fecha_actualizacion = $6 WHERE id = $1`,
+			p.ID, p.Nombre, p.Apellido, p.Telefono, p.Direccion, u.svc.Deps.Now()); err != nil {
 			return pg.Translate(fmt.Errorf("update profile %s: %w", p.ID, err))
+		}
+		// Contact details are private to the profile: only a change other services show
+		// (the names) is announced.
+		if !names {
+			return nil
 		}
 		return u.profileUpdated(ctx, tx, p)
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(p.read())
+	return c.JSON(p.read(u.svc.Deps.PublicURL))
 }
 
 func (u *Users) uploadAvatar(c *fiber.Ctx) error {
@@ -165,13 +228,14 @@ func (u *Users) uploadAvatar(c *fiber.Ctx) error {
 		_ = u.avatars.Delete(context.WithoutCancel(ctx), name)
 		return err
 	}
+	base := u.svc.Deps.PublicURL
 	if old != nil && *old != name {
 		// The old image is no longer referenced; a failed delete only leaves garbage.
 		if err := u.avatars.Delete(context.WithoutCancel(ctx), *old); err != nil {
 			u.svc.Deps.Log.Warn("delete old avatar failed", "name", *old, "err", err)
 		}
 	}
-	return c.JSON(p.read())
+	return c.JSON(p.read(base))
 }
 
 var avatarName = regexp.MustCompile(`^[0-9a-f-]{36}-[0-9a-f-]{36}\.(jpg|png|gif|webp)$`)
@@ -202,7 +266,7 @@ func (u *Users) search(c *fiber.Ctx) error {
 		if err != nil {
 			return fmt.Errorf("scan profile: %w", err)
 		}
-		out = append(out, p.brief())
+		out = append(out, p.brief(u.svc.Deps.PublicURL))
 	}
 	if err := rows.Err(); err != nil {
 		return pg.Translate(fmt.Errorf("search profiles: %w", err))
@@ -219,5 +283,7 @@ func (u *Users) internalUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(p.brief())
+	// Internal readers get the stored path, the same value UserProfileUpdated carries,
+	// so a replica filled from either agrees.
+	return c.JSON(p.brief(""))
 }

@@ -3,6 +3,7 @@ package users
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,14 +27,20 @@ type profile struct {
 	InfraccionesChat int
 	IsChatBanned     bool
 	FechaCreacion    time.Time
+	Telefono         *string
+	Direccion        *string
+	KYCVerificado    bool // from the kyc_states replica
 }
 
-const profileCols = `id, email, nombre, apellido, rol, is_active, avatar_url, avatar_name, infracciones_chat, is_chat_banned, fecha_creacion`
+// profileCols reads a profile row; kyc_verificado comes from the event-fed replica.
+const profileCols = `id, email, nombre, apellido, rol, is_active, avatar_url, avatar_name, infracciones_chat, is_chat_banned,
+	fecha_creacion, telefono, direccion,
+	EXISTS (SELECT 1 FROM kyc_states k WHERE k.usuario_id = profiles.id AND k.estado = 'APROBADO')`
 
 func scanProfile(row pgx.Row) (profile, error) {
 	var p profile
 	err := row.Scan(&p.ID, &p.Email, &p.Nombre, &p.Apellido, &p.Rol, &p.IsActive, &p.AvatarURL, &p.AvatarName,
-		&p.InfraccionesChat, &p.IsChatBanned, &p.FechaCreacion)
+		&p.InfraccionesChat, &p.IsChatBanned, &p.FechaCreacion, &p.Telefono, &p.Direccion, &p.KYCVerificado)
 	return p, err
 }
 
@@ -87,13 +94,30 @@ type UserRead struct {
 	EsAdmin          bool      `json:"es_admin"`
 	EsProfesional    bool      `json:"es_profesional"`
 	EsCliente        bool      `json:"es_cliente"`
+	Telefono         *string   `json:"telefono"`
+	Direccion        *string   `json:"direccion"`
+	// KYCVerificado is true once the user's professional KYC is APROBADO.
+	KYCVerificado bool `json:"kyc_verificado"`
 }
 
-func (p profile) read() UserRead {
+// absolute turns a stored avatar path into the URL a browser loads: the frontend puts
+// avatar_url straight into img src, and a path would resolve against the frontend's own
+// origin. base is the gateway's public URL (kit.Deps.PublicURL); without one the path
+// is all there is.
+func absolute(base string, path *string) *string {
+	if path == nil || base == "" || strings.HasPrefix(*path, "http://") || strings.HasPrefix(*path, "https://") {
+		return path
+	}
+	u := strings.TrimRight(base, "/") + *path
+	return &u
+}
+
+func (p profile) read(base string) UserRead {
 	return UserRead{ID: p.ID.String(), Email: p.Email, Nombre: p.Nombre, Apellido: p.Apellido, Rol: p.Rol,
-		IsActive: p.IsActive, FechaCreacion: p.FechaCreacion.UTC(), AvatarURL: p.AvatarURL,
+		IsActive: p.IsActive, FechaCreacion: p.FechaCreacion.UTC(), AvatarURL: absolute(base, p.AvatarURL),
 		InfraccionesChat: p.InfraccionesChat, IsChatBanned: p.IsChatBanned,
-		EsAdmin: p.Rol == authn.RoleAdmin, EsProfesional: p.Rol == authn.RoleProfesional, EsCliente: p.Rol == authn.RoleCliente}
+		EsAdmin: p.Rol == authn.RoleAdmin, EsProfesional: p.Rol == authn.RoleProfesional, EsCliente: p.Rol == authn.RoleCliente,
+		Telefono: p.Telefono, Direccion: p.Direccion, KYCVerificado: p.KYCVerificado}
 }
 
 // UserBrief is the search and internal shape.
@@ -107,8 +131,8 @@ type UserBrief struct {
 	IsActive  bool    `json:"is_active"`
 }
 
-func (p profile) brief() UserBrief {
-	return UserBrief{ID: p.ID.String(), Email: p.Email, Nombre: p.Nombre, Apellido: p.Apellido, AvatarURL: p.AvatarURL,
+func (p profile) brief(base string) UserBrief {
+	return UserBrief{ID: p.ID.String(), Email: p.Email, Nombre: p.Nombre, Apellido: p.Apellido, AvatarURL: absolute(base, p.AvatarURL),
 		Rol: p.Rol, IsActive: p.IsActive}
 }
 

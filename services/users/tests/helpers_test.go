@@ -22,6 +22,9 @@ import (
 var fastHash = map[string]string{"ARGON2_MEMORY_KIB": "1024", "ARGON2_ITERATIONS": "1", "ARGON2_PARALLELISM": "1",
 	"FORGOT_RATE_PER_ACCOUNT": "100", "LOGIN_RATE_PER_ACCOUNT": "100", "LOGIN_RATE_PER_IP": "1000"}
 
+// publicURL is the gateway's public base the tests configure: avatar URLs start with it.
+const publicURL = "https://api.conectar.test"
+
 type sys struct {
 	t        *testing.T
 	env      *testkit.Env
@@ -50,6 +53,7 @@ func startUsers(t *testing.T) *sys {
 	s := &sys{t: t, env: env}
 	d := env.Deps(t, users.Name, nil)
 	d.ServiceURLs = map[string]string{}
+	d.PublicURL = publicURL
 	svc, err := users.New(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +76,7 @@ func startBoth(t *testing.T) *sys {
 	s.authURL = testkit.Serve(t, asvc)
 	ud := env.Deps(t, users.Name, nil)
 	ud.ServiceURLs = map[string]string{"auth": s.authURL}
+	ud.PublicURL = publicURL
 	jwks := authn.NewJWKSClient(s.authURL + "/auth/.well-known/jwks.json")
 	ud.Verifier = &authn.Verifier{Keys: chainKeys{env.Verifier().Keys, jwks}, Bans: env.Bans}
 	usvc, err := users.New(context.Background(), ud)

@@ -136,11 +136,13 @@ func TestAvatarUploadAndServe(t *testing.T) {
 	r := do(t, "POST", s.usersURL+"/api/v1/users/me/avatar", a.Access, ct, body)
 	r.Expect(t, 200, "upload")
 	url, _ := r.Map(t)["avatar_url"].(string)
-	if !strings.HasPrefix(url, "/api/v1/users/avatars/") || !strings.HasSuffix(url, ".png") {
+	// Absolute: the frontend puts it straight into img src.
+	if !strings.HasPrefix(url, publicURL+"/api/v1/users/avatars/") || !strings.HasSuffix(url, ".png") {
 		t.Fatalf("avatar_url %q", url)
 	}
+	path := strings.TrimPrefix(url, publicURL)
 	// Served publicly, cacheable, with the sniffed type.
-	g := do(t, "GET", s.usersURL+url, "", "", nil)
+	g := do(t, "GET", s.usersURL+path, "", "", nil)
 	g.Expect(t, 200, "fetch avatar")
 	if !bytes.Equal(g.Body, img) || g.Header.Get("Content-Type") != "image/png" || !strings.Contains(g.Header.Get("Cache-Control"), "public") {
 		t.Fatalf("served avatar: %d bytes, %v", len(g.Body), g.Header)
@@ -156,10 +158,11 @@ func TestAvatarUploadAndServe(t *testing.T) {
 	if url2 == url {
 		t.Fatal("avatar names must be fresh")
 	}
-	do(t, "GET", s.usersURL+url, "", "", nil).ExpectError(t, 404, "old avatar")
+	do(t, "GET", s.usersURL+path, "", "", nil).ExpectError(t, 404, "old avatar")
 	do(t, "GET", s.usersURL+"/api/v1/users/avatars/..%2f..%2fetc", "", "", nil).ExpectError(t, 404, "bad name")
 	evs := testkit.StreamEvents(t, s.env.NATS.JS, events.StreamUsers, events.SubjUserProfileUpdated, 2, 5*time.Second)
-	if e, _ := events.Decode[events.UserProfileUpdatedV1](evs[len(evs)-1]); e.AvatarURL != url2 {
+	// The event carries the path (replicas absolutise with their own public base).
+	if e, _ := events.Decode[events.UserProfileUpdatedV1](evs[len(evs)-1]); publicURL+e.AvatarURL != url2 {
 		t.Fatalf("event avatar %q", e.AvatarURL)
 	}
 
