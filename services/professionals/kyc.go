@@ -370,7 +370,7 @@ func (s *svc) kycReject(c *fiber.Ctx) error {
 		var ck apperr.Checker
 		ck.Len("reason", reason, 1, 500)
 		if err := ck.Err(); err != nil {
-			return explain(err)
+			return err
 		}
 	}
 	p, err := s.decideKYC(c, false, reason)

@@ -46,7 +46,7 @@ type myOficioInput struct {
 func (s *svc) addMyOficio(c *fiber.Ctx) error {
 	var in myOficioInput
 	if err := bindChecked(c, &in, true); err != nil {
-		return explain(err)
+		return err
 	}
 	ctx := c.UserContext()
 	var o oficioRead

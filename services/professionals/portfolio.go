@@ -246,13 +246,13 @@ func (s *svc) addPortfolioImages(c *fiber.Ctx) error {
 	}
 	var urls []string
 	if err := httpx.BindJSON(c, &urls); err != nil {
-		return explain(err)
+		return err
 	}
 	var ck apperr.Checker
 	ck.Add(len(urls) == 0, "body", "enviá al menos una URL de imagen")
 	ck.Add(len(urls) > maxImagesPerCall, "body", fmt.Sprintf("como máximo %d imágenes por vez", maxImagesPerCall))
 	if err := ck.Err(); err != nil {
-		return explain(err)
+		return err
 	}
 	ctx, itemID := c.UserContext(), c.Params("id")
 	// Every URL is checked before anything is copied: all or nothing.

@@ -69,10 +69,11 @@ type point struct{ lat, lng float64 }
 const (
 	maxListItems = 30
 	maxListItem  = 100
+	maxURL       = 1000
 )
 
-// cleanList trims, drops duplicates and checks a list of short texts.
-func cleanList(ck *apperr.Checker, field string, in []string) []string {
+// cleanList trims, drops duplicates and checks a list of texts of at most max characters.
+func cleanList(ck *apperr.Checker, field string, in []string, max int) []string {
 	out := []string{}
 	for _, v := range in {
 		v = strings.TrimSpace(v)
@@ -80,7 +81,7 @@ func cleanList(ck *apperr.Checker, field string, in []string) []string {
 			ck.Add(true, field, "no puede tener elementos vacíos")
 			continue
 		}
-		ck.Add(len([]rune(v)) > maxListItem, field, fmt.Sprintf("cada elemento tiene como máximo %d caracteres", maxListItem))
+		ck.Add(len([]rune(v)) > max, field, fmt.Sprintf("cada elemento tiene como máximo %d caracteres", max))
 		if !slices.Contains(out, v) {
 			out = append(out, v)
 		}
@@ -228,13 +229,13 @@ func (in *profileUpdate) validate() (profileChange, error) {
 	}
 	ch.acepta, ch.disponible = in.AceptaInstant, in.Disponible
 	if in.Habilidades != nil {
-		ch.habilidades, ch.setHabilidades = cleanList(&ck, "habilidades", *in.Habilidades), true
+		ch.habilidades, ch.setHabilidades = cleanList(&ck, "habilidades", *in.Habilidades, maxListItem), true
 	}
 	if in.Certificaciones != nil {
-		ch.certificacion, ch.setCertif = cleanList(&ck, "certificaciones", *in.Certificaciones), true
+		ch.certificacion, ch.setCertif = cleanList(&ck, "certificaciones", *in.Certificaciones, maxListItem), true
 	}
 	if in.ImagenesTrabajos != nil {
-		ch.imagenes, ch.setImagenes = cleanList(&ck, "imagenes_trabajos", *in.ImagenesTrabajos), true
+		ch.imagenes, ch.setImagenes = cleanList(&ck, "imagenes_trabajos", *in.ImagenesTrabajos, maxURL), true
 	}
 	ch.loc = location(&ck, in)
 	if err := ck.Err(); err != nil {
@@ -255,31 +256,16 @@ func (in *profileUpdate) validate() (profileChange, error) {
 	return ch, nil
 }
 
-// explain puts the reasons of a 422 into its detail: the frontend shows only `detail`.
-func explain(err error) error {
-	e, ok := apperr.As(err)
-	if !ok || e.Kind != apperr.KindValidation || len(e.Fields) == 0 || e.Msg != "Datos inválidos" {
-		return err
-	}
-	parts := make([]string, 0, len(e.Fields))
-	for _, f := range e.Fields {
-		parts = append(parts, f.Field+": "+f.Msg)
-	}
-	out := *e
-	out.Msg = "Datos inválidos: " + strings.Join(parts, "; ")
-	return &out
-}
-
 // updateProfile answers PUT /professional/profile and PUT /professional/me: a partial
 // update of everything the profile pages edit, in one transaction.
 func (s *svc) updateProfile(c *fiber.Ctx) error {
 	var in profileUpdate
 	if err := httpx.BindJSON(c, &in); err != nil {
-		return explain(err)
+		return err
 	}
 	ch, err := in.validate()
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	p, err := s.mutateMine(c, true, func(ctx context.Context, tx pgx.Tx, p profile) error {
 		_, err := tx.Exec(ctx, `UPDATE profesionales SET
@@ -318,7 +304,7 @@ func (s *svc) updateProfile(c *fiber.Ctx) error {
 		return nil
 	})
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	return s.respondProfile(c, p)
 }
@@ -407,7 +393,7 @@ func (s *svc) updateLocation(c *fiber.Ctx) error {
 	ck.Add(in.Latitude == nil || *in.Latitude < -90 || *in.Latitude > 90, "latitude", "es obligatoria, entre -90 y 90")
 	ck.Add(in.Longitude == nil || *in.Longitude < -180 || *in.Longitude > 180, "longitude", "es obligatoria, entre -180 y 180")
 	if err := ck.Err(); err != nil {
-		return explain(err)
+		return err
 	}
 	p, err := s.mutateMine(c, true, func(ctx context.Context, tx pgx.Tx, p profile) error {
 		return setLocation(ctx, tx, p, point{*in.Latitude, *in.Longitude})
@@ -428,7 +414,7 @@ func (s *svc) updateOficios(c *fiber.Ctx) error {
 	}
 	ids, err := parseIDs("oficio_ids", in.OficioIDs)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	p, err := s.mutateMine(c, true, func(ctx context.Context, tx pgx.Tx, p profile) error {
 		return replaceOficios(ctx, tx, p, ids)
@@ -452,11 +438,11 @@ func (s *svc) updatePayout(c *fiber.Ctx) error {
 		return err
 	}
 	if in.PayoutAccount == nil {
-		return explain(apperr.Validation(apperr.FieldError{Field: "payout_account", Msg: "es obligatorio"}))
+		return apperr.Validation(apperr.FieldError{Field: "payout_account", Msg: "es obligatorio"})
 	}
 	acct, err := NormalizePayout(*in.PayoutAccount)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	_, err = s.mutateMine(c, true, func(ctx context.Context, tx pgx.Tx, p profile) error {
 		return setPayout(ctx, tx, p, acct)
