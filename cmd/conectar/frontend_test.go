@@ -680,6 +680,13 @@ func obj(v any) map[string]any {
 	return m
 }
 
+func firstOf(v any) any {
+	if l := listOf(v); len(l) > 0 {
+		return l[0]
+	}
+	return nil
+}
+
 func num(v any) float64 { f, _ := v.(float64); return f }
 
 func wantField(name string, want any) func(*testing.T, *feFixture, any) {
@@ -870,6 +877,60 @@ func frontendInputs(t *testing.T, root *feFixture) {
 		refused(t, "monto 500", st, out, raw, 400, 422)
 		st, out, raw = do("POST", "/pagos/retiros", "pro", map[string]any{"monto": 10_000_000})
 		refused(t, "monto above disponible", st, out, raw, 400, 422)
+	})
+	t.Run("the settings page's email: applied or refused", func(t *testing.T) {
+		fx := root.in(t)
+		do := fx.do
+		st, out, raw := do("PUT", "/users/me", "pwUser", map[string]any{"nombre": "Clara", "apellido": "Prueba", "email": "clara.nueva@example.com"})
+		if st >= 200 && st < 300 {
+			if _, me, _ := do("GET", "/users/me", "pwUser", nil); me["email"] != "clara.nueva@example.com" {
+				t.Errorf("answered %d but the email stayed %v", st, me["email"])
+			}
+			return
+		}
+		refused(t, "email change", st, out, raw, 400, 403, 409, 422)
+	})
+	// The query filters the frontend sends must filter: a filter answered 200 and
+	// ignored shows the page wrong data.
+	t.Run("list filters are applied", func(t *testing.T) {
+		fx := root.in(t)
+		// each lists path and checks every item; min says how many the seed guarantees,
+		// so a filter on a list that is absent or empty cannot pass by having nothing
+		// to check.
+		each := func(path, who, list string, min int, ok func(map[string]any) bool, what string) {
+			t.Helper()
+			st, ans, raw := fx.sys.feDo("GET", "/api/v1"+fx.fill(t, path).(string), fx.tok[who], nil, nil, nil)
+			if st != 200 {
+				t.Errorf("GET %s → %d %.200s", path, st, raw)
+				return
+			}
+			if list != "" {
+				ans = obj(ans)[list]
+			}
+			items, isList := ans.([]any)
+			if !isList || len(items) < min {
+				t.Errorf("GET %s: %d items, want a list of at least %d: %.200s", path, len(items), min, raw)
+				return
+			}
+			for _, it := range items {
+				if !ok(obj(it)) {
+					t.Errorf("GET %s: item %v is not %s", path, it, what)
+					return
+				}
+			}
+		}
+		never := func(map[string]any) bool { return false }
+		each("/pagos/historial?tipo=ingreso", "pro", "movimientos", 1, func(m map[string]any) bool { return m["tipo"] == "ingreso" }, "an ingreso")
+		each("/pagos/historial?desde=2100-01-01", "pro", "movimientos", 0, never, "after 2100")
+		// The read notifications were cleared by the table's calls: filter on the type of
+		// one that arrived since.
+		_, ns, _ := fx.do("GET", "/notificaciones?limit=50", "cli", nil)
+		tipo := obj(firstOf(ns["notificaciones"]))["tipo"]
+		each("/notificaciones?tipo="+fmt.Sprint(tipo), "cli", "notificaciones", 1, func(m map[string]any) bool { return m["tipo"] == tipo }, fmt.Sprintf("a %v notification", tipo))
+		each("/notificaciones?solo_no_leidas=true", "cli", "notificaciones", 1, func(m map[string]any) bool { return m["leida"] == false }, "unread")
+		each("/servicios?oficio_id={plomeria}", "", "", 1, func(m map[string]any) bool { return obj(m["oficio"])["id"] == fx.ids["plomeria"] }, "a Plomería service")
+		each("/servicios?oficio_id=00000000-0000-0000-0000-000000000000", "", "", 0, never, "of a trade that does not exist")
+		each("/admin/pagos/retiros?estado=PENDIENTE", "admin", "", 1, func(m map[string]any) bool { return m["estado"] == "PENDIENTE" }, "PENDIENTE")
 	})
 	t.Run("portfolio image URLs must be URLs", func(t *testing.T) {
 		fx := root.in(t)
