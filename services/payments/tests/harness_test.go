@@ -46,6 +46,13 @@ type harness struct {
 // preference's notification_url can point at it), and records every payments event.
 func newHarness(t *testing.T, extra map[string]string) *harness {
 	t.Helper()
+	return newHarnessWith(t, extra, nil)
+}
+
+// newHarnessWith is newHarness with the base URLs of other services (by name) the
+// service may call.
+func newHarnessWith(t *testing.T, extra map[string]string, services map[string]string) *harness {
+	t.Helper()
 	env := testkit.NewEnv(t)
 	sim := mpsim.New(mpsim.Config{AccessToken: testToken, WebhookSecret: testSecret,
 		RetryDelays: []time.Duration{100 * time.Millisecond, 300 * time.Millisecond}})
@@ -68,6 +75,16 @@ func newHarness(t *testing.T, extra map[string]string) *harness {
 		settings[k] = v
 	}
 	d := env.Deps(t, payments.Name, settings)
+	if len(services) > 0 {
+		urls := map[string]string{}
+		for k, v := range d.ServiceURLs {
+			urls[k] = v
+		}
+		for k, v := range services {
+			urls[k] = v
+		}
+		d.ServiceURLs = urls
+	}
 	svc, err := payments.New(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
