@@ -20,9 +20,9 @@ type resenaPublic struct {
 	ID                 string  `json:"id"`
 	Rating             int     `json:"rating"`
 	TextoResena        *string `json:"texto_resena"`
-	Comentario         *string `json:"comentario"`
+	Comentario         string  `json:"comentario"` // texto_resena, "" when none
 	NombreCliente      *string `json:"nombre_cliente"`
-	ClienteNombre      *string `json:"cliente_nombre"`
+	ClienteNombre      string  `json:"cliente_nombre"` // nombre_cliente, "Cliente" when unknown
 	ClienteAvatarURL   *string `json:"cliente_avatar_url"`
 	ClienteAvatar      *string `json:"cliente_avatar"`
 	TrabajoID          *string `json:"trabajo_id"`
@@ -113,7 +113,14 @@ func (s *svc) publicProfile(c *fiber.Ctx) error {
 	if out.Resenas, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (resenaPublic, error) {
 		var x resenaPublic
 		err := r.Scan(&x.ID, &x.Rating, &x.TextoResena, &x.NombreCliente, &x.ClienteAvatarURL, &x.TrabajoID, &x.TrabajoDescripcion, &x.FechaCreacion.T)
-		x.Comentario, x.ClienteNombre, x.CreatedAt = x.TextoResena, x.NombreCliente, x.FechaCreacion
+		// The page prints the author and the text as they are: never null there.
+		x.Comentario, x.ClienteNombre, x.CreatedAt = "", "Cliente", x.FechaCreacion
+		if x.TextoResena != nil {
+			x.Comentario = *x.TextoResena
+		}
+		if x.NombreCliente != nil {
+			x.ClienteNombre = *x.NombreCliente
+		}
 		x.ClienteAvatarURL = s.absPtr(x.ClienteAvatarURL)
 		x.ClienteAvatar = x.ClienteAvatarURL
 		return x, err

@@ -83,6 +83,11 @@ func TestPublicProfileAndReadModelFromEvents(t *testing.T) {
 	if first["created_at"] == nil || first["created_at"] != first["fecha_creacion"] {
 		t.Fatalf("review dates %v", first)
 	}
+	// A review without text or name still gives the page strings to print.
+	second := pub["resenas"].([]any)[1].(map[string]any)
+	if second["cliente_nombre"] != "Cliente" || second["comentario"] != "" || second["texto_resena"] != nil || second["cliente_avatar_url"] != nil {
+		t.Fatalf("review without text or name %v", second)
+	}
 	me := h.do("GET", "/api/v1/professional/me", p.token, nil).Map(t)
 	if me["puntos_experiencia"] != 5150.0 || me["tasa_comision_actual"] != 0.15 {
 		t.Fatalf("me after events %v", me)
