@@ -107,7 +107,10 @@ func savePreferences(ctx context.Context, q pgxQuerier, userID string, p Prefere
 			email_mensajes = EXCLUDED.email_mensajes,
 			push_ofertas = EXCLUDED.push_ofertas, push_trabajos = EXCLUDED.push_trabajos, push_pagos = EXCLUDED.push_pagos,
 			push_resenas = EXCLUDED.push_resenas, push_sistema = EXCLUDED.push_sistema, push_mensajes = EXCLUDED.push_mensajes,
-			frecuencia_resumen = EXCLUDED.frecuencia_resumen, updated_at = now()`, args...)
+			frecuencia_resumen = EXCLUDED.frecuencia_resumen, updated_at = now(),
+			-- A new frequency starts a new period (see digest.go).
+			last_digest_at = CASE WHEN preferences.frecuencia_resumen = EXCLUDED.frecuencia_resumen
+				THEN preferences.last_digest_at END`, args...)
 	if err != nil {
 		return fmt.Errorf("save preferences of %s: %w", userID, err)
 	}

@@ -4,7 +4,8 @@
 // levels, medals). It reacts to the other contexts' events: each one a
 // person should hear about becomes an in-app row (pushed live over rt.user.<id>) and,
 // per the person's preferences, an email (SMTP via go-mail) and Web Push messages, sent
-// by a background sender from a deliveries table written in the same transaction.
+// by a background sender from a deliveries table written in the same transaction; a
+// daily or weekly summary email of what is still unread goes the same way (digest.go).
 // Released jobs and good reviews earn XP; levels and medals are published as events.
 package notifications
 
@@ -128,7 +129,7 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 		s.Deps.Log.Warn("SMTP_HOST is not set: emails stay queued until a relay is configured")
 	}
 	s.Consume(n.consumers()...)
-	s.Background = append(s.Background, n.sender.Run)
+	s.Background = append(s.Background, n.sender.Run, n.runDigests(digestInterval(st.Poll)))
 	n.routes()
 	return s, nil
 }
