@@ -110,6 +110,8 @@ type oficioInput struct {
 
 func (in *oficioInput) check(create bool) error {
 	var ck apperr.Checker
+	// An edit that names no field would publish a TradeUpdated that changes nothing.
+	ck.Add(!create && in.Nombre == nil && in.Descripcion == nil && in.Categoria == nil, "body", "indicá nombre, descripcion o categoria")
 	if in.Nombre == nil {
 		ck.Add(create, "nombre", "es obligatorio")
 	} else {

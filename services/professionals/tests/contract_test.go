@@ -72,6 +72,7 @@ func TestAdminEditsAndTogglesTrades(t *testing.T) {
 	}
 	h.do("PUT", e, adm, map[string]any{"nombre": "plomeria"}).Expect(t, 400, "duplicate name")
 	h.do("PUT", e, adm, map[string]any{"nombre": "ab"}).Expect(t, 422, "short name")
+	h.do("PUT", e, adm, map[string]any{}).Expect(t, 422, "nothing to change")
 	h.do("PUT", e, a.token, map[string]any{"nombre": "Mío"}).Expect(t, 403, "professional edits")
 	h.do("PUT", "/api/v1/admin/oficios/"+uuid.NewString(), adm, map[string]any{"nombre": "Nada"}).Expect(t, 404, "unknown")
 	h.do("PUT", "/api/v1/admin/oficios/"+zeroUUID, adm, map[string]any{"nombre": "Nada"}).Expect(t, 404, "zero id is an id like any other")
