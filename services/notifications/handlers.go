@@ -44,7 +44,8 @@ func (s *svc) consumers() []consumer.Spec {
 			events.SubjMessageSent, events.SubjOfferExpired, events.SubjDisputeOpened, events.SubjDisputeResolved,
 			events.SubjDisputeCancelled, events.SubjReviewReplied}},
 		{Name: consumerNotifyPayments, Stream: events.StreamPayments, Handle: s.onPayments, Subjects: []string{
-			events.SubjPaymentApproved, events.SubjPayoutSent}},
+			events.SubjPaymentApproved, events.SubjPayoutSent, events.SubjEscrowReleased,
+			events.SubjWithdrawalApproved, events.SubjWithdrawalRejected}},
 		{Name: consumerNotifyEngagement, Stream: events.StreamEngagement, Handle: s.onEngagement, Subjects: []string{
 			events.SubjLevelChanged, events.SubjMedalAwarded}},
 		{Name: consumerGamifyPayments, Stream: events.StreamPayments, Handle: s.gamifyPayments, Subjects: []string{
@@ -410,10 +411,46 @@ func (s *svc) onPayments(ctx context.Context, tx pgx.Tx, env events.Envelope) er
 		if err != nil {
 			return err
 		}
+		msg := fmt.Sprintf("Transferimos %s a tu cuenta por el trabajo aprobado.", formatARS(e.MontoCentavos))
+		if e.RetiroID != "" {
+			msg = fmt.Sprintf("Transferimos %s a tu cuenta por el retiro que pediste.", formatARS(e.MontoCentavos))
+		}
 		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoPago, Evento: "pago_enviado",
-			Titulo:  "Te enviamos tu pago",
-			Mensaje: fmt.Sprintf("Transferimos %s a tu cuenta por el trabajo aprobado.", formatARS(e.MontoCentavos)),
-			Link:    "/dashboard/profesional/pagos", Data: map[string]any{"trabajo_id": e.TrabajoID, "payout_id": e.PayoutID},
+			Titulo: "Te enviamos tu pago", Mensaje: msg, Link: "/dashboard/profesional/pagos",
+			Data:  map[string]any{"trabajo_id": e.TrabajoID, "payout_id": e.PayoutID, "retiro_id": e.RetiroID},
+			InApp: true, Email: emailByPreference, Push: true})
+	case events.EscrowReleasedV1{}.EventType():
+		// Releases credit the professional's available balance (money leaves through a
+		// withdrawal), so this is when they hear the money is theirs.
+		e, err := decode[events.EscrowReleasedV1](env)
+		if err != nil {
+			return err
+		}
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoPago, Evento: "pago_acreditado",
+			Titulo: "Se acreditó tu pago",
+			Mensaje: fmt.Sprintf("Sumamos %s a tu saldo disponible (comisión de la plataforma: %s). Podés pedir el retiro cuando quieras.",
+				formatARS(e.LiberadoCentavos), formatARS(e.ComisionCentavos)),
+			Link: "/dashboard/profesional/pagos", Data: map[string]any{"trabajo_id": e.TrabajoID},
+			InApp: true, Email: emailByPreference, Push: true})
+	case events.WithdrawalApprovedV1{}.EventType():
+		e, err := decode[events.WithdrawalApprovedV1](env)
+		if err != nil {
+			return err
+		}
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoPago, Evento: "retiro_aprobado",
+			Titulo: "Aprobamos tu retiro", Mensaje: fmt.Sprintf("Tu retiro de %s fue aprobado y la transferencia está en camino.", formatARS(e.MontoCentavos)),
+			Link: "/dashboard/profesional/pagos", Data: map[string]any{"retiro_id": e.RetiroID},
+			InApp: true, Email: emailByPreference, Push: true})
+	case events.WithdrawalRejectedV1{}.EventType():
+		e, err := decode[events.WithdrawalRejectedV1](env)
+		if err != nil {
+			return err
+		}
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoPago, Evento: "retiro_rechazado",
+			Titulo: "Rechazamos tu retiro",
+			Mensaje: fmt.Sprintf("Tu retiro de %s fue rechazado. Motivo: %s. El monto volvió a tu saldo disponible.",
+				formatARS(e.MontoCentavos), truncate(e.Motivo, 300)),
+			Link: "/dashboard/profesional/pagos", Data: map[string]any{"retiro_id": e.RetiroID},
 			InApp: true, Email: emailByPreference, Push: true})
 	}
 	return nil

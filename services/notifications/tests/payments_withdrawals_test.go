@@ -1,0 +1,44 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/testkit"
+)
+
+// Releases credit the professional's balance and money leaves through withdrawals: the
+// professional hears of the credit, of the admin's decision and of the transfer, once each.
+func TestWithdrawalNotifications(t *testing.T) {
+	h := start(t, nil)
+	prof, _ := h.register("PROFESIONAL", "Pablo")
+	job, ok, bad := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	h.publish(events.EscrowReleasedV1{TrabajoID: job, ProfesionalID: prof, PrecioCentavos: 200000, ComisionCentavos: 40000,
+		LiberadoCentavos: 160000, TasaComisionBasisPt: 2000})
+	h.publish(events.WithdrawalApprovedV1{RetiroID: ok, ProfesionalID: prof, MontoCentavos: 100000, CuentaDestino: "juan.plomero", AprobadoPor: uuid.NewString()})
+	h.publish(events.PayoutSentV1{PayoutID: uuid.NewString(), RetiroID: ok, ProfesionalID: prof, MontoCentavos: 100000, ExternalID: "PO-1"})
+	rej := h.publish(events.WithdrawalRejectedV1{RetiroID: bad, ProfesionalID: prof, MontoCentavos: 60000, Motivo: "La cuenta no es del titular", RechazadoPor: uuid.NewString()})
+	h.publishEnv(rej, rej.ID.String()) // a redelivery notifies nothing twice
+	want := []string{"pago_acreditado", "retiro_aprobado", "pago_enviado", "retiro_rechazado"}
+	testkit.Eventually(t, 15*time.Second, "withdrawal notifications", func() bool {
+		for _, e := range want {
+			if len(h.withEvento(prof, e)) != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	h.settle()
+	checks := map[string]string{"pago_acreditado": "saldo disponible", "retiro_aprobado": "aprobado",
+		"pago_enviado": "retiro", "retiro_rechazado": "La cuenta no es del titular"}
+	for evento, text := range checks {
+		n := h.withEvento(prof, evento)
+		if len(n) != 1 || n[0].Tipo != "pago" || !strings.Contains(n[0].Mensaje, text) {
+			t.Errorf("%s: %+v (want one pago notification mentioning %q)", evento, n, text)
+		}
+	}
+}
