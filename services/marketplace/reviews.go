@@ -29,8 +29,8 @@ type Resena struct {
 	ClienteID            string     `json:"cliente_id"`
 	ProfesionalID        string     `json:"profesional_id"`
 	Rating               int        `json:"rating"`
-	TextoResena          *string    `json:"texto_resena"`
-	Comentario           *string    `json:"comentario"`
+	TextoResena          string     `json:"texto_resena"`
+	Comentario           string     `json:"comentario"`
 	NombreCliente        string     `json:"nombre_cliente"`
 	ClienteNombre        string     `json:"cliente_nombre"`
 	ClienteAvatar        *string    `json:"cliente_avatar"`
@@ -76,13 +76,19 @@ const resenaFrom = `SELECT r.id::text, r.trabajo_id::text, r.cliente_id::text, r
 
 func (m *Market) scanResena(row pgx.Row) (Resena, error) {
 	var r Resena
-	var avatar, respTexto *string
+	var avatar, texto, respTexto *string
 	var respFecha, respEdit *time.Time
 	var titulo string
-	err := row.Scan(&r.ID, &r.TrabajoID, &r.ClienteID, &r.ProfesionalID, &r.Rating, &r.TextoResena, &r.NombreCliente, &avatar, &titulo,
+	err := row.Scan(&r.ID, &r.TrabajoID, &r.ClienteID, &r.ProfesionalID, &r.Rating, &texto, &r.NombreCliente, &avatar, &titulo,
 		&respTexto, &respFecha, &respEdit, &r.FechaCreacion, &r.FechaActualizacion, &r.reportes, &r.deleted)
 	if err != nil {
 		return r, err
+	}
+	// The pages slice and print these as strings: a review without text has "", an
+	// author the users replica does not know yet is "Cliente".
+	r.TextoResena = textOrEmpty(texto)
+	if r.NombreCliente == "" {
+		r.NombreCliente = "Cliente"
 	}
 	r.Comentario, r.ClienteNombre = r.TextoResena, r.NombreCliente
 	r.ClienteAvatarURL = m.absURLp(avatar)

@@ -110,7 +110,10 @@ func (m *Market) updateReview(c *fiber.Ctx) error {
 	}
 	r, err := m.changeReview(c, func(r Resena, a domain.Actor, now time.Time) error { return domain.CanEditReview(r.rules(), a, now) },
 		func(ctx context.Context, tx pgx.Tx, r Resena, a domain.Actor, now time.Time) (events.Event, error) {
-			rating, text := r.Rating, r.TextoResena
+			rating, text := r.Rating, &r.TextoResena
+			if r.TextoResena == "" {
+				text = nil
+			}
 			if req.Rating != nil {
 				rating = *req.Rating
 			}

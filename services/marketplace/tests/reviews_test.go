@@ -109,6 +109,9 @@ func TestReviewReadEditReplyReportDelete(t *testing.T) {
 	if r2["profesional_rating_promedio"] != float64(4) || r2["profesional_total_resenas"] != float64(2) {
 		t.Fatalf("aggregate after edit and second review: %v", r2)
 	}
+	if got := h.want(200, "GET", "/api/v1/resenas/"+id2, "", nil).Map(t); got["texto_resena"] != "" || got["comentario"] != "" || got["cliente_nombre"] != "Beto Test" {
+		t.Fatalf("a review without text: %v", got)
+	}
 
 	// Reply: the reviewed professional; rewording within 24 h is not announced again.
 	h.want(403, "POST", "/api/v1/resenas/"+id1+"/responder", cli.Token, map[string]any{"respuesta": "Gracias"})
