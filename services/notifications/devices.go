@@ -82,7 +82,8 @@ func (s *svc) registerDevice(c *fiber.Ctx) error {
 	var outID uuid.UUID
 	var created bool
 	err = pg.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		// The WHERE keeps a (theoretical) Web Push row with this address untouched.
+		// The WHERE keeps a (theoretical) Web Push row with this address untouched; xmax
+		// is 0 only on a row this statement inserted, which tells 201 from 200.
 		err := tx.QueryRow(ctx, `INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, user_agent, kind, platform)
 			VALUES ($1, $2, $3, '', '', $4, 'fcm', $5)
 			ON CONFLICT (endpoint) DO UPDATE SET user_id = EXCLUDED.user_id, platform = EXCLUDED.platform,
