@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -13,6 +14,7 @@ import (
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/events/consumer"
 	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/authn"
 	"github.com/conectarpro/conectar/services/notifications/gamification"
 )
 
@@ -37,7 +39,7 @@ func (s *svc) consumers() []consumer.Spec {
 		{Name: consumerNotifyUsers, Stream: events.StreamUsers, Handle: s.onUsers, Subjects: []string{
 			events.SubjUserProfileUpdated}},
 		{Name: consumerNotifyProfessionals, Stream: events.StreamProfessionals, Handle: s.onProfessionals, Subjects: []string{
-			events.SubjKYCApproved, events.SubjKYCRejected}},
+			events.SubjKYCSubmitted, events.SubjKYCApproved, events.SubjKYCRejected}},
 		{Name: consumerNotifyMarketplace, Stream: events.StreamMarketplace, Handle: s.onMarketplace, Subjects: []string{
 			events.SubjOfferCreated, events.SubjOfferAccepted, events.SubjOfferRejected, events.SubjJobStarted,
 			events.SubjJobDelivered, events.SubjJobCompleted, events.SubjJobCancelled, events.SubjReviewPosted,
@@ -137,6 +139,17 @@ func (s *svc) onUsers(ctx context.Context, tx pgx.Tx, env events.Envelope) error
 
 func (s *svc) onProfessionals(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
 	switch env.Type {
+	case events.KYCSubmittedV1{}.EventType():
+		e, err := decode[events.KYCSubmittedV1](env)
+		if err != nil {
+			return err
+		}
+		prof := s.displayName(ctx, tx, e.UsuarioID, "Un profesional")
+		return s.toAdmins(ctx, tx, consumerNotifyProfessionals, env, notice{Tipo: TipoSistema, Evento: "kyc_pendiente",
+			Titulo:  "Verificación para revisar",
+			Mensaje: fmt.Sprintf("%s envió %d %s para verificar su identidad.", prof, e.Documentos, plural(e.Documentos, "documento", "documentos")),
+			Link:    "/dashboard/admin/kyc", Data: map[string]any{"profesional_id": e.ProfesionalID, "usuario_id": e.UsuarioID},
+			InApp: true, Email: emailByPreference, Push: true})
 	case events.KYCApprovedV1{}.EventType():
 		e, err := decode[events.KYCApprovedV1](env)
 		if err != nil {
@@ -316,7 +329,13 @@ func (s *svc) onDispute(ctx context.Context, tx pgx.Tx, env events.Envelope) err
 		n := jobNotice(other, e.TrabajoID, "disputa_abierta", "Se abrió una disputa",
 			quien+" abrió una disputa por el trabajo. El pago queda retenido hasta que la resolvamos; podés aportar tu versión y evidencias.")
 		n.Data["disputa_id"] = e.DisputaID
-		return s.deliver(ctx, tx, c, env, n)
+		if err := s.deliver(ctx, tx, c, env, n); err != nil {
+			return err
+		}
+		return s.toAdmins(ctx, tx, c, env, notice{Tipo: TipoSistema, Evento: "disputa_para_revisar", Titulo: "Disputa para revisar",
+			Mensaje: quien + " abrió una disputa (" + strings.ToLower(strings.ReplaceAll(e.Tipo, "_", " ")) + ") sobre un trabajo pagado.",
+			Link:    "/dashboard/admin", Data: map[string]any{"disputa_id": e.DisputaID, "trabajo_id": e.TrabajoID},
+			InApp: true, Email: emailByPreference, Push: true})
 	case events.DisputeResolvedV1{}.EventType():
 		e, err := decode[events.DisputeResolvedV1](env)
 		if err != nil {
@@ -358,6 +377,27 @@ func (s *svc) onDispute(ctx context.Context, tx pgx.Tx, env events.Envelope) err
 		n := jobNotice(other, e.TrabajoID, "disputa_retirada", "Disputa retirada", quien+" retiró la disputa: el trabajo sigue su curso.")
 		n.Data["disputa_id"] = e.DisputaID
 		return s.deliver(ctx, tx, c, env, n)
+	}
+	return nil
+}
+
+// toAdmins delivers n to every active admin the contacts replica knows: work only an
+// admin can do (a KYC review, a dispute) should not wait for someone to open the panel.
+func (s *svc) toAdmins(ctx context.Context, tx pgx.Tx, consumerName string, env events.Envelope, n notice) error {
+	rows, err := tx.Query(ctx, `SELECT user_id::text FROM contacts WHERE rol = $1 AND is_active ORDER BY user_id`, authn.RoleAdmin)
+	if err != nil {
+		return fmt.Errorf("list admins: %w", err)
+	}
+	admins, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("list admins: %w", err)
+	}
+	for _, id := range admins {
+		one := n
+		one.UserID, one.Data = id, maps.Clone(n.Data)
+		if err := s.deliver(ctx, tx, consumerName, env, one); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -62,3 +62,44 @@ func TestDisputeReplyAndExpiryNotifications(t *testing.T) {
 		t.Fatalf("client emails: %v", subjects)
 	}
 }
+
+// Work only an admin can do reaches every active admin: a KYC submission to review and a
+// new dispute.
+func TestAdminsHearOfKYCAndDisputes(t *testing.T) {
+	h := start(t, nil)
+	cli, _ := h.register("CLIENTE", "Carla")
+	prof, _ := h.register("PROFESIONAL", "Pablo")
+	admin, banned := uuid.NewString(), uuid.NewString()
+	h.publish(events.UserRegisteredV1{UserID: admin, Email: "admin@example.com", Nombre: "Ada", Apellido: "Admin", Rol: "ADMIN"})
+	h.publish(events.UserRegisteredV1{UserID: banned, Email: "ex-admin@example.com", Nombre: "Exa", Apellido: "Admin", Rol: "ADMIN"})
+	h.publish(events.UserBannedV1{UserID: banned, By: admin})
+	testkit.Eventually(t, 10*time.Second, "admins replicated", func() bool {
+		return h.count(`SELECT count(*) FROM contacts WHERE rol = 'ADMIN' AND is_active`) == 1 &&
+			h.count(`SELECT count(*) FROM contacts WHERE user_id = $1 AND NOT is_active`, banned) == 1
+	})
+
+	env := h.publish(events.KYCSubmittedV1{ProfesionalID: uuid.NewString(), UsuarioID: prof, Documentos: 2})
+	h.publishEnv(env, env.ID.String()+"-again")
+	h.publish(events.DisputeOpenedV1{DisputaID: uuid.NewString(), TrabajoID: uuid.NewString(), ClienteID: cli, ProfesionalID: prof,
+		AbiertaPor: cli, Tipo: "NO_REALIZADO"})
+	testkit.Eventually(t, 10*time.Second, "admin notifications", func() bool {
+		return len(h.withEvento(admin, "kyc_pendiente")) == 1 && len(h.withEvento(admin, "disputa_para_revisar")) == 1
+	})
+	k := h.withEvento(admin, "kyc_pendiente")[0]
+	if k.Tipo != "sistema" || !strings.Contains(k.Mensaje, "Pablo Pérez envió 2 documentos") || k.Metadata["url"] != "/dashboard/admin/kyc" {
+		t.Fatalf("kyc for admins: %+v", k)
+	}
+	if d := h.withEvento(admin, "disputa_para_revisar")[0]; !strings.Contains(d.Mensaje, "Carla Pérez") || !strings.Contains(d.Mensaje, "no realizado") {
+		t.Fatalf("dispute for admins: %+v", d)
+	}
+	h.settle()
+	if n := h.count(`SELECT count(*) FROM notifications WHERE user_id = $1`, banned); n != 0 {
+		t.Fatalf("a banned admin got %d notifications", n)
+	}
+	if n := len(h.withEvento(prof, "kyc_pendiente")) + len(h.withEvento(cli, "disputa_para_revisar")); n != 0 {
+		t.Fatalf("non-admins got admin notifications (%d)", n)
+	}
+	if len(h.catcher.To("admin@example.com")) != 2 {
+		t.Fatalf("admin emails: %d, want 2", len(h.catcher.To("admin@example.com")))
+	}
+}
