@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -530,6 +531,10 @@ func runFrontendCall(t *testing.T, fx *feFixture, c feCall) {
 	}
 	if c.check != nil && !t.Failed() {
 		c.check(t, fx, ans)
+	}
+	// The answer itself, for whoever fixes the call (FRONTEND_DUMP=1 shows every one).
+	if t.Failed() || os.Getenv("FRONTEND_DUMP") != "" {
+		t.Logf("answer: %.1200s", raw)
 	}
 }
 
