@@ -289,8 +289,12 @@ func (m *Market) listDisputesHandler(wrapped bool) fiber.Handler {
 }
 
 // resumeJob puts a disputed job back in the work state it had before the dispute (a
-// delivered job gets a fresh automatic-approval time, as at delivery).
+// delivered job gets a fresh automatic-approval time, as at delivery). A job the money
+// side has moved on meanwhile (a chargeback refunded and cancelled it) stays as it is.
 func (m *Market) resumeJob(ctx context.Context, tx pgx.Tx, d Disputa, actorID string, why string, now time.Time) error {
+	if d.job.Estado != domain.EstadoDisputado {
+		return nil
+	}
 	to := d.previo
 	if _, err := tx.Exec(ctx, `UPDATE trabajos SET estado = $2, auto_approve_at = CASE WHEN $2 = 'COMPLETADO' THEN $3::timestamptz ELSE NULL END,
 		fecha_actualizacion = $4 WHERE id = $1`, d.job.ID, to, now.Add(m.cfg.AutoApproveAfter), now); err != nil {

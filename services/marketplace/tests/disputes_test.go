@@ -169,3 +169,24 @@ func TestDisputeFrontendFlow(t *testing.T) {
 		t.Fatalf("dismissed disputes: %v", l)
 	}
 }
+
+// TestDisputeWithdrawnAfterTheMoneyWentBack: a refund that reached a disputed job (a
+// chargeback) cancelled it; withdrawing the dispute then closes it and leaves the job
+// cancelled instead of resuming it.
+func TestDisputeWithdrawnAfterTheMoneyWentBack(t *testing.T) {
+	h := start(t, nil)
+	cli := h.newUser("CLIENTE", "Ana")
+	pro := h.newPro("Juan", "APROBADO", "juan.mp")
+	jobID, _ := h.paidJob(cli, pro, 5000)
+	d := h.want(201, "POST", "/api/v1/disputas", cli.Token, map[string]any{"trabajo_id": jobID, "tipo": "reembolso",
+		"descripcion": "Nunca vino a hacer el trabajo"}).Map(t)
+	h.publish("payments", jobID, events.RefundIssuedV1{RefundID: "chargeback-" + jobID[:8], TrabajoID: jobID, ClienteID: cli.ID, MontoCentavos: 500000})
+	h.eventually("refunded", func() bool { return h.job(jobID, cli)["estado_escrow"] == "CANCELADO_REEMBOLSADO" })
+	c := h.want(200, "POST", "/api/v1/disputas/"+d["id"].(string)+"/cancelar", cli.Token, nil).Map(t)
+	if c["estado_codigo"] != "CANCELADA" {
+		t.Fatalf("withdrawn dispute: %v", c)
+	}
+	if j := h.job(jobID, cli); j["estado"] != "CANCELADO" || j["estado_escrow"] != "CANCELADO_REEMBOLSADO" {
+		t.Fatalf("a refunded job resumed: %v", j)
+	}
+}
