@@ -1,0 +1,169 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/events/outbox"
+	"github.com/conectarpro/conectar/platform/pg"
+	"github.com/conectarpro/conectar/platform/testkit"
+)
+
+// flakyJS fails chosen publishes: "refuse" ones are rejected before they reach NATS,
+// "lose" ones reach the stream but their acknowledgement is reported as failed, as when
+// a PubAck is lost. Each failure happens once per event id.
+type flakyJS struct {
+	jetstream.JetStream
+	mu     sync.Mutex
+	refuse map[string]bool
+	lose   map[string]bool
+	calls  int
+}
+
+type failedFuture struct {
+	msg *nats.Msg
+	err chan error
+}
+
+func (f failedFuture) Ok() <-chan *jetstream.PubAck { return nil }
+func (f failedFuture) Err() <-chan error            { return f.err }
+func (f failedFuture) Msg() *nats.Msg               { return f.msg }
+
+func (j *flakyJS) PublishMsgAsync(m *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
+	env, err := events.Parse(m.Data)
+	if err != nil {
+		return nil, err
+	}
+	id := env.ID.String()
+	j.mu.Lock()
+	j.calls++
+	refuse, lose := j.refuse[id], j.lose[id]
+	delete(j.refuse, id)
+	delete(j.lose, id)
+	j.mu.Unlock()
+	if refuse {
+		return nil, errors.New("injected: publish refused")
+	}
+	f, err := j.JetStream.PublishMsgAsync(m, opts...)
+	if err != nil || !lose {
+		return f, err
+	}
+	// Let the real publish land, then report it as failed.
+	select {
+	case <-f.Ok():
+	case err := <-f.Err():
+		return nil, err
+	}
+	ff := failedFuture{msg: m, err: make(chan error, 1)}
+	ff.err <- errors.New("injected: ack lost")
+	return ff, nil
+}
+
+func commit(t *testing.T, ctx context.Context, pool *pgxpool.Pool, agg string, n int) []events.Envelope {
+	t.Helper()
+	var envs []events.Envelope
+	for i := 0; i < n; i++ {
+		env, err := events.New("test", agg, events.UserBannedV1{UserID: agg, By: fmt.Sprint(i)}, events.Meta{}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pg.WithTx(ctx, pool, func(tx pgx.Tx) error { return outbox.Append(ctx, tx, env) }); err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, env)
+	}
+	return envs
+}
+
+func run(t *testing.T, ctx context.Context, r *outbox.Relay) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = r.Run(ctx); close(done) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+func pending(t *testing.T, ctx context.Context, pool *pgxpool.Pool) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// checkStream asserts the subject holds exactly want, once each, in that order.
+func checkStream(t *testing.T, js jetstream.JetStream, want []events.Envelope) {
+	t.Helper()
+	got := testkit.StreamEvents(t, js, events.StreamAuth, events.SubjUserBanned, len(want), 10*time.Second)
+	time.Sleep(200 * time.Millisecond) // a late duplicate would show up now
+	got = testkit.StreamEvents(t, js, events.StreamAuth, events.SubjUserBanned, len(want), time.Second)
+	if len(got) != len(want) {
+		t.Fatalf("stream holds %d events, want %d (each once)", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i].ID {
+			t.Fatalf("stream position %d holds %s, want %s: order or exactly-once broken", i, got[i].ID, want[i].ID)
+		}
+	}
+}
+
+// A batch in which one publish is refused and another's acknowledgement is lost is
+// published again from the failure on: every event reaches the stream exactly once (the
+// retried copies carry the same Nats-Msg-Id) and in commit order.
+func TestRelayRetriesAPartlyFailedBatchWithoutDuplicatesOrReordering(t *testing.T) {
+	env := testkit.NewEnv(t)
+	pool := testkit.ServicePool(t, env.DSN, "notifications")
+	ctx := context.Background()
+	envs := commit(t, ctx, pool, "u-batch", 40)
+	js := &flakyJS{JetStream: env.NATS.JS,
+		refuse: map[string]bool{envs[7].ID.String(): true, envs[31].ID.String(): true},
+		lose:   map[string]bool{envs[3].ID.String(): true, envs[19].ID.String(): true}}
+	relay := outbox.NewRelay(pool, js, "notifications", env.Log)
+	relay.Batch = 16
+	relay.Poll = 50 * time.Millisecond
+	run(t, ctx, relay)
+	testkit.Eventually(t, 10*time.Second, "outbox drained", func() bool { return pending(t, ctx, pool) == 0 })
+	checkStream(t, env.NATS.JS, envs)
+	js.mu.Lock()
+	calls := js.calls
+	js.mu.Unlock()
+	if calls <= len(envs) {
+		t.Fatalf("%d publish calls for %d events: the failures were never retried", calls, len(envs))
+	}
+}
+
+// Two relays on one schema (two replicas): one publishes, the other waits; when the
+// first stops, the second takes over. Every event is published once, in order.
+func TestSecondRelayTakesOverWhenTheLeaderStops(t *testing.T) {
+	env := testkit.NewEnv(t)
+	pool := testkit.ServicePool(t, env.DSN, "notifications")
+	ctx := context.Background()
+	a := outbox.NewRelay(pool, env.NATS.JS, "notifications", env.Log)
+	b := outbox.NewRelay(pool, env.NATS.JS, "notifications", env.Log)
+	a.Poll, b.Poll = 50*time.Millisecond, 50*time.Millisecond
+	stopA := run(t, ctx, a)
+	testkit.Eventually(t, 5*time.Second, "a leads", func() bool {
+		return testkit.Count(t, pool, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`) == 1
+	})
+	run(t, ctx, b)
+	first := commit(t, ctx, pool, "u-ha", 10)
+	testkit.Eventually(t, 10*time.Second, "first events published", func() bool { return pending(t, ctx, pool) == 0 })
+	stopA()
+	second := commit(t, ctx, pool, "u-ha", 10)
+	testkit.Eventually(t, 10*time.Second, "b took over", func() bool { return pending(t, ctx, pool) == 0 })
+	checkStream(t, env.NATS.JS, append(first, second...))
+}
