@@ -48,36 +48,27 @@ func (s *svc) addMyOficio(c *fiber.Ctx) error {
 	if err := bindChecked(c, &in, true); err != nil {
 		return err
 	}
-	ctx := c.UserContext()
 	var o oficioRead
-	var err error
-	switch {
-	case in.OficioID != nil:
-		o, err = oficioByID(ctx, s.pool, *in.OficioID, false)
-	default:
-		o, err = s.oficioByName(ctx, *in.Nombre)
-	}
-	if err != nil {
-		return err
-	}
 	added := false
-	_, err = s.mutateMine(c, true, func(ctx context.Context, tx pgx.Tx, p profile) error {
-		if !o.Activo {
-			// Still fine when it is already theirs (nothing is newly chosen).
-			var have bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM profesional_oficios WHERE profesional_id = $1 AND oficio_id = $2)`,
-				p.ID, o.ID).Scan(&have); err != nil {
-				return fmt.Errorf("check oficio: %w", err)
-			}
-			if !have {
-				return errOficioInactivo(o.Nombre)
-			}
+	_, err := s.mutateMine(c, true, func(ctx context.Context, tx pgx.Tx, p profile) error {
+		var err error
+		if in.OficioID != nil {
+			o, err = oficioByID(ctx, tx, *in.OficioID, false)
+		} else {
+			o, err = oficioByName(ctx, tx, *in.Nombre)
+		}
+		if err != nil {
+			return err
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO profesional_oficios (profesional_id, oficio_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, p.ID, o.ID)
 		if err != nil {
 			return fmt.Errorf("add oficio: %w", pg.Translate(err))
 		}
 		added = tag.RowsAffected() == 1
+		// A disabled trade cannot be newly chosen; one already theirs stays (no change).
+		if added && !o.Activo {
+			return errOficioInactivo(o.Nombre)
+		}
 		return nil
 	})
 	if err != nil {
@@ -109,8 +100,8 @@ func (in *myOficioInput) check(bool) error {
 }
 
 // oficioByName finds a catalogue trade by its exact name, accents and case aside.
-func (s *svc) oficioByName(ctx context.Context, nombre string) (oficioRead, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+oficioCols+` FROM oficios o WHERE norm(o.nombre) = norm($1)`, nombre)
+func oficioByName(ctx context.Context, q querier, nombre string) (oficioRead, error) {
+	rows, err := q.Query(ctx, `SELECT `+oficioCols+` FROM oficios o WHERE norm(o.nombre) = norm($1)`, nombre)
 	if err != nil {
 		return oficioRead{}, fmt.Errorf("find oficio by name: %w", pg.Translate(err))
 	}
