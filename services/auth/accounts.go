@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,14 +24,15 @@ type account struct {
 	OficioID       *uuid.UUID
 	FechaCreacion  time.Time
 	FechaActualiza time.Time
+	AvatarURL      *string // replica of users' avatar path (UserProfileUpdated)
 }
 
-const accountCols = `id, email, password_hash, nombre, apellido, rol, is_active, oficio_id, fecha_creacion, fecha_actualizacion`
+const accountCols = `id, email, password_hash, nombre, apellido, rol, is_active, oficio_id, fecha_creacion, fecha_actualizacion, avatar_url`
 
 func scanAccount(row pgx.Row) (account, error) {
 	var a account
 	err := row.Scan(&a.ID, &a.Email, &a.PasswordHash, &a.Nombre, &a.Apellido, &a.Rol, &a.IsActive, &a.OficioID,
-		&a.FechaCreacion, &a.FechaActualiza)
+		&a.FechaCreacion, &a.FechaActualiza, &a.AvatarURL)
 	return a, err
 }
 
@@ -88,11 +90,19 @@ type UserSearchResult struct {
 	Rol           string    `json:"rol"`
 	IsActive      bool      `json:"is_active"`
 	FechaCreacion time.Time `json:"fecha_creacion"`
+	AvatarURL     *string   `json:"avatar_url"`
 }
 
-func (a account) searchResult() UserSearchResult {
-	return UserSearchResult{ID: a.ID.String(), Email: a.Email, Nombre: a.Nombre, Apellido: a.Apellido, Rol: a.Rol,
-		IsActive: a.IsActive, FechaCreacion: a.FechaCreacion.UTC()}
+// searchResult is the admin shape; base is the gateway's public URL, which makes the
+// avatar path a URL the browser can load (the page puts it straight into img src).
+func (a account) searchResult(base string) UserSearchResult {
+	out := UserSearchResult{ID: a.ID.String(), Email: a.Email, Nombre: a.Nombre, Apellido: a.Apellido, Rol: a.Rol,
+		IsActive: a.IsActive, FechaCreacion: a.FechaCreacion.UTC(), AvatarURL: a.AvatarURL}
+	if a.AvatarURL != nil && base != "" && strings.HasPrefix(*a.AvatarURL, "/") {
+		u := strings.TrimRight(base, "/") + *a.AvatarURL
+		out.AvatarURL = &u
+	}
+	return out
 }
 
 // InternalAccount is the agreed internal read shape (/internal/accounts/{id}).

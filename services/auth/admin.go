@@ -63,7 +63,7 @@ func (a *Auth) listAccounts(ctx context.Context, sql string, args ...any) ([]Use
 		if err != nil {
 			return nil, fmt.Errorf("scan account: %w", err)
 		}
-		out = append(out, acc.searchResult())
+		out = append(out, acc.searchResult(a.svc.Deps.PublicURL))
 	}
 	return out, pg.Translate(rows.Err())
 }

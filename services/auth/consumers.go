@@ -21,7 +21,32 @@ func (a *Auth) consumers() []consumer.Spec {
 			Handle: a.syncBan},
 		{Name: "auth-names", Stream: events.StreamUsers, Subjects: []string{events.SubjUserProfileUpdated},
 			Handle: a.applyProfile},
+		{Name: "auth-kyc", Stream: events.StreamProfessionals,
+			Subjects: []string{events.SubjKYCSubmitted, events.SubjKYCApproved, events.SubjKYCRejected}, Handle: a.applyKYC},
 	}
+}
+
+// applyKYC keeps the KYC replica the user-growth metrics count. The state is written
+// with the event's time and only over an older one, so a late redelivery of an earlier
+// event cannot undo an approval (and a repeated event changes nothing).
+func (a *Auth) applyKYC(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+	userID, estado, ok, err := events.KYCState(env)
+	if err != nil {
+		return apperr.Permanent("bad_event", "undecodable KYC event", err)
+	}
+	if !ok {
+		return nil
+	}
+	id, err := uuid.Parse(userID)
+	if err != nil {
+		return apperr.Permanent("bad_event", "user id is not a uuid", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO kyc_states (usuario_id, estado, occurred_at) VALUES ($1, $2, $3)
+		ON CONFLICT (usuario_id) DO UPDATE SET estado = EXCLUDED.estado, occurred_at = EXCLUDED.occurred_at
+		WHERE kyc_states.occurred_at <= EXCLUDED.occurred_at`, id, estado, env.OccurredAt); err != nil {
+		return fmt.Errorf("kyc state %s: %w", id, err)
+	}
+	return nil
 }
 
 // syncBan writes the replicated ban list from UserBanned/UserUnbanned. It writes the
@@ -75,7 +100,7 @@ func (a *Auth) bansKV(ctx context.Context) (jetstream.KeyValue, error) {
 	return a.kv, nil
 }
 
-// applyProfile keeps the names replica the admin listing shows.
+// applyProfile keeps the names and avatar replica the admin listing shows.
 func (a *Auth) applyProfile(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
 	e, err := events.Decode[events.UserProfileUpdatedV1](env)
 	if err != nil {
@@ -88,7 +113,9 @@ func (a *Auth) applyProfile(ctx context.Context, tx pgx.Tx, env events.Envelope)
 	if e.Nombre == "" || e.Apellido == "" {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE accounts SET nombre = $2, apellido = $3 WHERE id = $1`, id, e.Nombre, e.Apellido); err != nil {
+	// The event carries the avatar whenever there is one: an empty one means none.
+	if _, err := tx.Exec(ctx, `UPDATE accounts SET nombre = $2, apellido = $3, avatar_url = NULLIF($4, '') WHERE id = $1`,
+		id, e.Nombre, e.Apellido, e.AvatarURL); err != nil {
 		return fmt.Errorf("apply profile %s: %w", id, err)
 	}
 	return nil

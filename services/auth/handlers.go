@@ -48,7 +48,8 @@ func (a *Auth) event(aggregate string, e events.Event) (events.Envelope, error) 
 func insertAccount(ctx context.Context, tx pgx.Tx, in RegisterInput, hash string, now time.Time) (account, error) {
 	acc := account{ID: uuid.New(), Email: in.Email, PasswordHash: hash, Nombre: in.Nombre, Apellido: in.Apellido,
 		Rol: in.Rol, IsActive: true, OficioID: in.OficioID, FechaCreacion: now, FechaActualiza: now}
-	_, err := tx.Exec(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+	_, err := tx.Exec(ctx, `INSERT INTO accounts (id, email, password_hash, nombre, apellido, rol, is_active, oficio_id,
+		fecha_creacion, fecha_actualizacion) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
 		acc.ID, acc.Email, acc.PasswordHash, acc.Nombre, acc.Apellido, acc.Rol, acc.IsActive, acc.OficioID, now, now)
 	if pg.IsUniqueViolation(err, "") {
 		return account{}, errEmailTaken

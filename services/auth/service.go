@@ -150,5 +150,7 @@ func (a *Auth) routes(app *fiber.App) {
 	ad.Post("/:id/ban", a.ban)
 	ad.Post("/:id/unban", a.unban)
 
+	app.Get("/api/v1/admin/metrics/users", append(admin, a.userMetrics)...)
+
 	app.Get("/internal/accounts/:id", a.svc.Internal(), a.internalAccount)
 }

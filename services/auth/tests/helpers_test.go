@@ -45,6 +45,9 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// publicURL is the gateway's public base the tests configure: avatar URLs start with it.
+const publicURL = "https://api.conectar.test"
+
 type harness struct {
 	t     *testing.T
 	env   *testkit.Env
@@ -70,6 +73,7 @@ func startAt(t *testing.T, env *testkit.Env, extra map[string]string, offset tim
 	clk := &clock{d: offset}
 	d := env.Deps(t, auth.Name, settings(extra))
 	d.Now = clk.Now
+	d.PublicURL = publicURL
 	svc, err := auth.New(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)

@@ -109,6 +109,12 @@ func TestKYCVerificadoFromEvents(t *testing.T) {
 	// the approval delivered twice.
 	publishEnv(t, s.env.NATS.JS, submitted)
 	publishEnv(t, s.env.NATS.JS, approved)
+	older, err := events.New("professionals", prof, events.KYCSubmittedV1{ProfesionalID: prof, UsuarioID: id, Documentos: 1}, events.Meta{},
+		submitted.OccurredAt.Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishEnv(t, s.env.NATS.JS, older)
 	time.Sleep(300 * time.Millisecond)
 	if v := verified(); v != true {
 		t.Fatalf("a late older event undid the approval: %v", v)
