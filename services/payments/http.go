@@ -245,7 +245,34 @@ func (a *App) simulatePayment(c *fiber.Ctx) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return c.JSON(jobView(j))
+	return c.JSON(a.withMarketplaceJob(c.Context(), j))
+}
+
+// withMarketplaceJob is the job as the frontend reads it (marketplace's TrabajoRead: work
+// state, dates, notes, images) over payments' view, once marketplace has seen the same
+// escrow state (a read-your-writes wait, bounded); payments' view alone when marketplace
+// cannot tell in time.
+func (a *App) withMarketplaceJob(ctx context.Context, j job) fiber.Map {
+	v := jobView(j)
+	if _, ok := a.svc.Deps.ServiceURLs["marketplace"]; !ok {
+		return v
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		var tr map[string]any
+		err := a.svc.InternalGet(ctx, "marketplace", "/internal/trabajos/"+url.PathEscape(j.ID), &tr)
+		if err == nil && tr["estado_escrow"] == j.Estado {
+			for k, val := range tr {
+				v[k] = val
+			}
+			return v
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			a.svc.Deps.Log.Info("simular-pago: answering payments' view of the job", "trabajo", j.ID, "err", err)
+			return v
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // escrowView shows a job's money and its ledger entries to its parties and admins.

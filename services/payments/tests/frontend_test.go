@@ -349,3 +349,26 @@ func TestUnsignedPaymentHint(t *testing.T) {
 		t.Fatal("no hint was rate limited")
 	}
 }
+
+// The sandbox payment answers the job as the frontend reads it: marketplace's TrabajoRead
+// (work state, dates, notes, images) once marketplace saw the payment.
+func TestSimulatePaymentAnswersTrabajoRead(t *testing.T) {
+	var h *harness
+	var keyOK bool
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := strings.TrimPrefix(r.URL.Path, "/internal/trabajos/")
+		keyOK = r.Header.Get("X-Internal-Key") != ""
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "estado": "PAGADO", "estado_escrow": h.estado(id),
+			"created_at": "2026-12-05T10:00:00Z", "fecha_inicio": nil, "imagenes": []string{}, "notas_cliente": nil})
+	}))
+	defer fake.Close()
+	h = newHarnessWith(t, map[string]string{"MP_SANDBOX": "true"}, map[string]string{"marketplace": fake.URL})
+	id, _, _ := h.accept(15000, uuid.NewString())
+	var out map[string]any
+	admin := h.env.Keys.Token(uuid.NewString(), "ADMIN", "a@x")
+	if st := h.api("POST", "/api/v1/admin/trabajo/"+id+"/simular-pago", admin, &out); st != 200 || out["estado_escrow"] != "PAGADO_EN_ESCROW" ||
+		out["estado"] != "PAGADO" || out["created_at"] != "2026-12-05T10:00:00Z" || out["imagenes"] == nil || out["mercadopago_payment_id"] == nil || !keyOK {
+		t.Fatalf("simular-pago → %d %v", st, out)
+	}
+}
