@@ -152,7 +152,9 @@ func frontendCalls() []feCall {
 		{method: "POST", path: "/search", body: map[string]any{"latitude": -34.5995, "longitude": -58.44, "radio_km": 10, "skip": 0, "limit": 100,
 			"ordenar_por": "rating", "oficio": "Plomería"},
 			reads: prefixed("resultados[].", []string{"id:s!", "nombre:s!", "apellido:s", "oficio:s", "tarifa_por_hora:n",
-				"calificacion_promedio:n", "cantidad_resenas:n", "avatar_url:url?", "nivel_profesional:" + nivelNames})},
+				"calificacion_promedio:n", "cantidad_resenas:n", "avatar_url:url?", "nivel_profesional:" + nivelNames,
+				// The document names nivel_profesional; issue #10 names nivel (shown and filtered on).
+				"nivel:" + nivelNames})},
 		{method: "GET", path: "/public/oficios", list: true, reads: []string{"id:s!", "nombre:s!", "descripcion:s"}},
 		{method: "GET", path: "/professional/oficios", as: "pro", list: true, reads: []string{"id:s!", "nombre:s!", "descripcion:s", "categoria:s?"}},
 		{method: "GET", path: "/admin/oficios", as: "admin", list: true, reads: []string{"id:s!", "nombre:s!", "descripcion:s", "fecha_creacion:t"}},
@@ -936,6 +938,32 @@ func frontendInputs(t *testing.T, root *feFixture) {
 		each("/servicios?oficio_id={plomeria}", "", "", 1, func(m map[string]any) bool { return obj(m["oficio"])["id"] == fx.ids["plomeria"] }, "a Plomería service")
 		each("/servicios?oficio_id=00000000-0000-0000-0000-000000000000", "", "", 0, never, "of a trade that does not exist")
 		each("/admin/pagos/retiros?estado=PENDIENTE", "admin", "", 1, func(m map[string]any) bool { return m["estado"] == "PENDIENTE" }, "PENDIENTE")
+	})
+	// The earlier frontend expects 400 (with our code) for a file of the wrong type.
+	t.Run("uploads of the wrong type answer 400", func(t *testing.T) {
+		fx := root.in(t)
+		txt := []feFile{{"file", "nota.txt", "text/plain", []byte("esto no es una imagen")}}
+		for _, u := range []struct{ path, who, field string }{
+			{"/users/me/avatar", "cli", "file"},
+			{"/professional/portfolio/" + fx.ids["pf1"] + "/image", "pro", "file"},
+			{"/professional/kyc/upload", "proNew", "files"},
+		} {
+			txt[0].field = u.field
+			st, out, raw := fx.sys.feDo("POST", "/api/v1"+u.path, fx.tok[u.who], nil, nil, txt)
+			refused(t, "text file to "+u.path, st, obj(out), raw, 400)
+			if obj(out)["code"] == nil {
+				t.Errorf("%s: no code in %.200s", u.path, raw)
+			}
+		}
+	})
+	// Verification is a badge on the public page, not a gate.
+	t.Run("a professional under review has a public page", func(t *testing.T) {
+		fx := root.in(t)
+		id := fx.profileID("proNew")
+		st, out, raw := fx.sys.feDo("GET", "/api/v1/public/professional/"+id, "", nil, nil, nil)
+		if o := obj(out); st != 200 || (o["verificado"] != false && o["estado_verificacion"] != "EN_REVISION") {
+			t.Errorf("GET /public/professional/{under review} → %d %.300s, want 200 saying it is not verified yet", st, raw)
+		}
 	})
 	t.Run("portfolio image URLs must be URLs", func(t *testing.T) {
 		fx := root.in(t)
