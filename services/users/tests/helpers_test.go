@@ -20,7 +20,7 @@ import (
 )
 
 var fastHash = map[string]string{"ARGON2_MEMORY_KIB": "1024", "ARGON2_ITERATIONS": "1", "ARGON2_PARALLELISM": "1",
-	"FORGOT_RATE_PER_ACCOUNT": "100", "LOGIN_RATE_PER_ACCOUNT": "100", "LOGIN_RATE_PER_IP": "1000"}
+	"FORGOT_RATE_PER_ACCOUNT": "100"}
 
 // publicURL is the gateway's public base the tests configure: avatar URLs start with it.
 const publicURL = "https://api.conectar.test"
