@@ -37,8 +37,8 @@ type feCall struct {
 	// n (number), b (bool), a (array), o (object), t (ISO-8601 date the page parses),
 	// url (absolute http(s) URL: it goes straight into img src or a navigation),
 	// x (any non-null value: a list key the page never slices), =A|B (one of the values
-	// the page switches on); a trailing ? on s, n, o, t, url
-	// also allows null (a date not reached yet, an optional note).
+	// the page switches on); a trailing ? on s, n, o, t, url also allows null (a date
+	// not reached yet, an optional note).
 	reads []string
 	// prep runs just before the call (a snapshot the check compares with).
 	prep func(t *testing.T, fx *feFixture)
