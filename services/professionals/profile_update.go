@@ -46,21 +46,19 @@ type profileUpdate struct {
 	OficioIDs  *[]string       `json:"oficio_ids"`
 }
 
-// profileChange is a validated profileUpdate: nil means "leave as it is".
+// profileChange is a validated profileUpdate: nil means "leave as it is" (an empty
+// list is a value: it clears).
 type profileChange struct {
-	radio                      *int
-	acepta, disponible         *bool
-	tarifa                     *int64
-	descripcion, biografia     *string
-	experiencia                *int
-	habilidades, certificacion []string
-	imagenes                   []string
-	setHabilidades, setCertif  bool
-	setImagenes                bool
-	loc                        *point
-	payout                     *string
-	oficios                    []string
-	setOficios                 bool
+	radio                     *int
+	acepta, disponible        *bool
+	tarifa                    *int64
+	descripcion, biografia    *string
+	experiencia               *int
+	habilidades, certificados *[]string
+	imagenes                  *[]string
+	loc                       *point
+	payout                    *string
+	oficios                   *[]string
 }
 
 type point struct{ lat, lng float64 }
@@ -229,13 +227,16 @@ func (in *profileUpdate) validate() (profileChange, error) {
 	}
 	ch.acepta, ch.disponible = in.AceptaInstant, in.Disponible
 	if in.Habilidades != nil {
-		ch.habilidades, ch.setHabilidades = cleanList(&ck, "habilidades", *in.Habilidades, maxListItem), true
+		v := cleanList(&ck, "habilidades", *in.Habilidades, maxListItem)
+		ch.habilidades = &v
 	}
 	if in.Certificaciones != nil {
-		ch.certificacion, ch.setCertif = cleanList(&ck, "certificaciones", *in.Certificaciones, maxListItem), true
+		v := cleanList(&ck, "certificaciones", *in.Certificaciones, maxListItem)
+		ch.certificados = &v
 	}
 	if in.ImagenesTrabajos != nil {
-		ch.imagenes, ch.setImagenes = cleanList(&ck, "imagenes_trabajos", *in.ImagenesTrabajos, maxURL), true
+		v := cleanList(&ck, "imagenes_trabajos", *in.ImagenesTrabajos, maxURL)
+		ch.imagenes = &v
 	}
 	ch.loc = location(&ck, in)
 	if err := ck.Err(); err != nil {
@@ -252,7 +253,9 @@ func (in *profileUpdate) validate() (profileChange, error) {
 	if err != nil {
 		return ch, err
 	}
-	ch.oficios, ch.setOficios = ids, ok
+	if ok {
+		ch.oficios = &ids
+	}
 	return ch, nil
 }
 
@@ -276,15 +279,15 @@ func (s *svc) updateProfile(c *fiber.Ctx) error {
 			biografia = coalesce($6, biografia),
 			experiencia_anos = coalesce($7, experiencia_anos),
 			disponible = coalesce($8, disponible),
-			habilidades = CASE WHEN $9 THEN $10::text[] ELSE habilidades END,
-			certificaciones = CASE WHEN $11 THEN $12::text[] ELSE certificaciones END
+			habilidades = coalesce($9::text[], habilidades),
+			certificaciones = coalesce($10::text[], certificaciones)
 			WHERE id = $1`, p.ID, ch.radio, ch.acepta, ch.tarifa, ch.descripcion, ch.biografia, ch.experiencia, ch.disponible,
-			ch.setHabilidades, ch.habilidades, ch.setCertif, ch.certificacion)
+			ch.habilidades, ch.certificados)
 		if err != nil {
 			return fmt.Errorf("update profile %s: %w", p.ID, err)
 		}
-		if ch.setImagenes {
-			if err := s.setWorkImages(ctx, tx, p, ch.imagenes); err != nil {
+		if ch.imagenes != nil {
+			if err := s.setWorkImages(ctx, tx, p, *ch.imagenes); err != nil {
 				return err
 			}
 		}
@@ -298,8 +301,8 @@ func (s *svc) updateProfile(c *fiber.Ctx) error {
 				return err
 			}
 		}
-		if ch.setOficios {
-			return replaceOficios(ctx, tx, p, ch.oficios)
+		if ch.oficios != nil {
+			return replaceOficios(ctx, tx, p, *ch.oficios)
 		}
 		return nil
 	})

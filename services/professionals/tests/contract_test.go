@@ -292,6 +292,11 @@ func TestProfileMeAcceptsWhatThePagesSend(t *testing.T) {
 	if fmt.Sprint(get()["habilidades"]) != "[Gas]" {
 		t.Fatal("PUT /professional/profile is not the same handler")
 	}
+	// An empty list clears; an absent one leaves the list as it is.
+	h.do("PUT", me, p.token, map[string]any{"certificaciones": []string{}}).Expect(t, 200, "clear certificaciones")
+	if m := get(); fmt.Sprint(m["certificaciones"]) != "[]" || fmt.Sprint(m["habilidades"]) != "[Gas]" {
+		t.Fatalf("clearing one list %v %v", m["certificaciones"], m["habilidades"])
+	}
 
 	// Bad input: 422 with the reason in detail, and nothing of the body applied (one
 	// transaction), even when other fields of it are fine.
