@@ -21,3 +21,34 @@ func Claim(ctx context.Context, tx pgx.Tx, consumer string, eventID uuid.UUID) (
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// ClaimAll claims a batch of events in one statement and reports, position by position,
+// whether each is the first delivery. An id repeated within the batch is fresh only at
+// its first position, so a copy delivered next to its original is skipped like any
+// other duplicate.
+func ClaimAll(ctx context.Context, tx pgx.Tx, consumer string, eventIDs []uuid.UUID) ([]bool, error) {
+	rows, err := tx.Query(ctx, `INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[])
+		ON CONFLICT DO NOTHING RETURNING event_id`, consumer, eventIDs)
+	if err != nil {
+		return nil, fmt.Errorf("inbox claim %d events for %s: %w", len(eventIDs), consumer, err)
+	}
+	inserted := make(map[uuid.UUID]bool, len(eventIDs))
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("inbox claim %s: %w", consumer, err)
+		}
+		inserted[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("inbox claim %d events for %s: %w", len(eventIDs), consumer, err)
+	}
+	fresh := make([]bool, len(eventIDs))
+	for i, id := range eventIDs {
+		fresh[i] = inserted[id]
+		delete(inserted, id)
+	}
+	return fresh, nil
+}

@@ -156,8 +156,9 @@ func TestSecondRelayTakesOverWhenTheLeaderStops(t *testing.T) {
 	b := outbox.NewRelay(pool, env.NATS.JS, "notifications", env.Log)
 	a.Poll, b.Poll = 50*time.Millisecond, 50*time.Millisecond
 	stopA := run(t, ctx, a)
-	testkit.Eventually(t, 5*time.Second, "a leads", func() bool {
-		return testkit.Count(t, pool, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`) == 1
+	testkit.Eventually(t, 10*time.Second, "a leads", func() bool {
+		return testkit.Count(t, pool, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`) == 1
 	})
 	run(t, ctx, b)
 	first := commit(t, ctx, pool, "u-ha", 10)
