@@ -5,7 +5,13 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/httpx"
+	"github.com/conectarpro/conectar/platform/pg"
 )
 
 // Preferences are a user's channel choices per category. The defaults are what the
@@ -115,4 +121,89 @@ func savePreferences(ctx context.Context, q pgxQuerier, userID string, p Prefere
 		return fmt.Errorf("save preferences of %s: %w", userID, err)
 	}
 	return nil
+}
+
+func (s *svc) getPreferences(c *fiber.Ctx) error {
+	u, err := authn.MustUser(c)
+	if err != nil {
+		return err
+	}
+	p, err := loadPreferences(c.UserContext(), s.pool, u.UserID())
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+// preferencesPatch is a partial update: absent fields keep their value.
+type preferencesPatch struct {
+	EmailOfertas      *bool   `json:"email_ofertas"`
+	EmailTrabajos     *bool   `json:"email_trabajos"`
+	EmailPagos        *bool   `json:"email_pagos"`
+	EmailResenas      *bool   `json:"email_resenas"`
+	EmailSistema      *bool   `json:"email_sistema"`
+	EmailMensajes     *bool   `json:"email_mensajes"`
+	PushOfertas       *bool   `json:"push_ofertas"`
+	PushTrabajos      *bool   `json:"push_trabajos"`
+	PushPagos         *bool   `json:"push_pagos"`
+	PushResenas       *bool   `json:"push_resenas"`
+	PushSistema       *bool   `json:"push_sistema"`
+	PushMensajes      *bool   `json:"push_mensajes"`
+	FrecuenciaResumen *string `json:"frecuencia_resumen"`
+}
+
+func (s *svc) putPreferences(c *fiber.Ctx) error {
+	u, err := authn.MustUser(c)
+	if err != nil {
+		return err
+	}
+	var in preferencesPatch
+	if err := httpx.BindJSON(c, &in); err != nil {
+		return err
+	}
+	if in.FrecuenciaResumen != nil {
+		switch *in.FrecuenciaResumen {
+		case "nunca", "diario", "semanal":
+		default:
+			return apperr.Validation(apperr.FieldError{Field: "frecuencia_resumen", Msg: "debe ser nunca, diario o semanal"})
+		}
+	}
+	ctx := c.UserContext()
+	var out Preferences
+	err = pg.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// Lock the row (or the absence of it) so two concurrent partial updates merge.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('prefs:' || $1::text))`, u.UserID()); err != nil {
+			return pg.Translate(err)
+		}
+		p, err := loadPreferences(ctx, tx, u.UserID())
+		if err != nil {
+			return err
+		}
+		set := func(dst *bool, v *bool) {
+			if v != nil {
+				*dst = *v
+			}
+		}
+		set(&p.EmailOfertas, in.EmailOfertas)
+		set(&p.EmailTrabajos, in.EmailTrabajos)
+		set(&p.EmailPagos, in.EmailPagos)
+		set(&p.EmailResenas, in.EmailResenas)
+		set(&p.EmailSistema, in.EmailSistema)
+		set(&p.EmailMensajes, in.EmailMensajes)
+		set(&p.PushOfertas, in.PushOfertas)
+		set(&p.PushTrabajos, in.PushTrabajos)
+		set(&p.PushPagos, in.PushPagos)
+		set(&p.PushResenas, in.PushResenas)
+		set(&p.PushSistema, in.PushSistema)
+		set(&p.PushMensajes, in.PushMensajes)
+		if in.FrecuenciaResumen != nil {
+			p.FrecuenciaResumen = *in.FrecuenciaResumen
+		}
+		out = p
+		return savePreferences(ctx, tx, u.UserID(), p)
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/conectarpro/conectar/platform/authn"
 	"github.com/conectarpro/conectar/platform/httpx"
 	"github.com/conectarpro/conectar/platform/pg"
+	"github.com/conectarpro/conectar/services/notifications/webpush"
 )
 
 // maxDevicesPerUser bounds the device tokens one account keeps: registering one more
@@ -110,4 +111,94 @@ func (s *svc) registerDevice(c *fiber.Ctx) error {
 	}
 	return c.Status(status).JSON(fiber.Map{"id": outID, "token": token, "device_type": platform, "tipo": "fcm",
 		"entrega_activa": false, "mensaje": "Dispositivo registrado. " + noFCM})
+}
+
+// subscriptionIn is the browser's PushSubscription.toJSON().
+type subscriptionIn struct {
+	Endpoint       string  `json:"endpoint"`
+	ExpirationTime *int64  `json:"expirationTime"`
+	Keys           subKeys `json:"keys"`
+}
+
+type subKeys struct {
+	P256dh string `json:"p256dh"`
+	Auth   string `json:"auth"`
+}
+
+func (s *svc) subscribe(c *fiber.Ctx) error {
+	u, err := authn.MustUser(c)
+	if err != nil {
+		return err
+	}
+	var in subscriptionIn
+	if err := httpx.BindJSON(c, &in); err != nil {
+		return err
+	}
+	if bad := webpush.Validate(webpush.Subscription{Endpoint: in.Endpoint, P256dh: in.Keys.P256dh, Auth: in.Keys.Auth}); len(bad) > 0 {
+		var fe []apperr.FieldError
+		for _, f := range []string{"endpoint", "keys.p256dh", "keys.auth"} {
+			if m, ok := bad[f]; ok {
+				fe = append(fe, apperr.FieldError{Field: f, Msg: m})
+			}
+		}
+		return apperr.Validation(fe...)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return fmt.Errorf("subscription id: %w", err)
+	}
+	ua := c.Get(fiber.HeaderUserAgent)
+	if len(ua) > 300 {
+		ua = ua[:300]
+	}
+	// One endpoint belongs to one browser profile; if another account subscribed it
+	// before (shared device), it now belongs to whoever subscribed last.
+	var outID uuid.UUID
+	if err := s.pool.QueryRow(c.UserContext(), `INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (endpoint) DO UPDATE SET user_id = EXCLUDED.user_id, p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth,
+			user_agent = EXCLUDED.user_agent
+		RETURNING id`, id, u.UserID(), in.Endpoint, in.Keys.P256dh, in.Keys.Auth, ua).Scan(&outID); err != nil {
+		return fmt.Errorf("store subscription: %w", pg.Translate(err))
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": outID, "endpoint": in.Endpoint, "mensaje": "Suscripción registrada"})
+}
+
+func (s *svc) unsubscribe(c *fiber.Ctx) error {
+	u, err := authn.MustUser(c)
+	if err != nil {
+		return err
+	}
+	// A registration is removed by its address, however it was registered: a Web Push
+	// endpoint (push/subscribe) or a device token (push/desregistrar, fcm-token).
+	var in struct {
+		Endpoint string `json:"endpoint"`
+		Token    string `json:"token"`
+		FCMToken string `json:"fcmToken"`
+	}
+	if err := httpx.BindOptionalJSON(c, &in); err != nil {
+		return err
+	}
+	address := ""
+	for _, v := range []string{c.Query("endpoint"), c.Query("token"), in.Endpoint, in.Token, in.FCMToken} {
+		if v = strings.TrimSpace(v); v != "" {
+			address = v
+			break
+		}
+	}
+	if address == "" {
+		return apperr.Validation(apperr.FieldError{Field: "token", Msg: "indicá el token del dispositivo o el endpoint de la suscripción"})
+	}
+	tag, err := s.pool.Exec(c.UserContext(), `DELETE FROM push_subscriptions WHERE endpoint = $1 AND user_id = $2`, address, u.UserID())
+	if err != nil {
+		return fmt.Errorf("delete subscription: %w", pg.Translate(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return apperr.NotFound("subscription_not_found", "Suscripción no encontrada")
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *svc) vapidKey(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"public_key": s.push.PublicKey()})
 }
