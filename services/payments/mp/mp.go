@@ -246,7 +246,7 @@ func (c *Client) Refund(ctx context.Context, paymentID, key string) (string, err
 
 // PayoutInput is a Money Out transfer to a professional.
 type PayoutInput struct {
-	Key            string // idempotency key, derived from the job
+	Key            string // idempotency key, derived from the withdrawal (or, earlier, the job)
 	Reference      string // external_reference
 	Destination    string // CVU, CBU or Mercado Pago alias
 	AmountCentavos int64

@@ -12,6 +12,7 @@ import (
 
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/platform/testkit"
+	"github.com/conectarpro/conectar/services/payments/mp"
 	"github.com/conectarpro/conectar/services/payments/mpsim"
 )
 
@@ -310,5 +311,40 @@ func TestBankAccountOneSourceOfTruth(t *testing.T) {
 	}
 	if st := h.api("GET", "/api/v1/pagos/cuenta-bancaria", h.env.Keys.Token(uuid.NewString(), "CLIENTE", "c@x"), nil); st != 403 {
 		t.Fatalf("client reading a bank account → %d", st)
+	}
+}
+
+// A transfer MercadoPago took whose answer we never recorded (a crash after the call) is
+// not sent twice: the retry carries the same withdrawal-derived idempotency key and
+// MercadoPago answers the first transfer again.
+func TestWithdrawalPayoutNotDoubledAfterLostAnswer(t *testing.T) {
+	h := newHarness(t, nil)
+	prof := uuid.NewString()
+	proTok := h.env.Keys.Token(prof, "PROFESIONAL", "p@x")
+	h.released(prof, 200000)
+	h.call("POST", "/api/v1/pagos/cuenta-bancaria", proTok, map[string]any{"alias": "juan.plomero", "titular": "Juan Pérez"}, nil)
+	var w map[string]any
+	if st, e := h.call("POST", "/api/v1/pagos/retiros", proTok, map[string]any{"monto": 1500}, &w); st != 201 {
+		t.Fatalf("withdraw → %d %v", st, e)
+	}
+	wid := w["id"].(string)
+	client, err := mp.New(mp.Config{AccessToken: testToken, BaseURL: h.simURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := client.Payout(t.Context(), mp.PayoutInput{Key: "retiro-" + wid, Reference: "retiro-" + wid, Destination: "juan.plomero", AmountCentavos: 150000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := h.env.Keys.Token(uuid.NewString(), "ADMIN", "a@x")
+	if st, e := h.call("POST", "/api/v1/admin/pagos/retiros/"+wid+"/aprobar", admin, nil, nil); st != 200 {
+		t.Fatalf("approve → %d %v", st, e)
+	}
+	sent, err := events.Decode[events.PayoutSentV1](h.waitEvent("PayoutSent", wid))
+	if err != nil || sent.ExternalID != first {
+		t.Fatalf("payout sent %+v %v, want the first transfer %s", sent, err, first)
+	}
+	if n := len(h.sim.Payouts()); n != 1 {
+		t.Fatalf("%d transfers at MercadoPago, want 1", n)
 	}
 }
