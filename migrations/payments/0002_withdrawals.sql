@@ -19,6 +19,16 @@ CREATE TABLE cuentas_bancarias (
     CHECK ((tipo_cuenta = 'cbu' AND cbu IS NOT NULL) OR (tipo_cuenta = 'alias' AND alias IS NOT NULL))
 );
 
+-- Accounts professionals already set (PUT /professional/payout-info) carry over. They were
+-- normalised there: 22 digits is a CBU/CVU with valid check digits, anything else an alias.
+INSERT INTO cuentas_bancarias (usuario_id, tipo_cuenta, cbu, alias, origen)
+SELECT usuario_id,
+       CASE WHEN payout_account ~ '^[0-9]{22}$' THEN 'cbu' ELSE 'alias' END,
+       CASE WHEN payout_account ~ '^[0-9]{22}$' THEN payout_account END,
+       CASE WHEN payout_account ~ '^[0-9]{22}$' THEN NULL ELSE payout_account END,
+       'perfil'
+FROM profesionales WHERE COALESCE(payout_account, '') <> '';
+
 -- Withdrawal requests: PENDIENTE → APROBADO → PROCESADO (payout sent), or PENDIENTE → RECHAZADO.
 CREATE TABLE retiros (
     id               uuid PRIMARY KEY,

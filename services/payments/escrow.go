@@ -73,7 +73,6 @@ type professionalRead struct {
 	UsuarioID      string `json:"usuario_id"`
 	Nivel          string `json:"nivel"`
 	TasaComisionBP int    `json:"tasa_comision_bp"`
-	PayoutAccount  string `json:"payout_account"`
 }
 
 func (a *App) professional(ctx context.Context, usuarioID string) (professionalRead, error) {
