@@ -1,0 +1,66 @@
+package benchkit
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+)
+
+// Row is one figure of a benchmark table: what was measured, the baseline measured in
+// the same run (so a loaded machine moves both), their ratio, the aim and whether it
+// was reached.
+type Row struct {
+	Figure  string `json:"figure"`
+	Value   string `json:"value"`
+	Raw     string `json:"raw,omitempty"`
+	Ratio   string `json:"ratio,omitempty"`
+	Aim     string `json:"aim,omitempty"`
+	Verdict string `json:"verdict,omitempty"`
+}
+
+// Table collects a program's figures to print them as one aligned table and, for the
+// combined report, as JSON.
+type Table struct {
+	Title string `json:"title"`
+	Rows  []Row  `json:"rows"`
+}
+
+// Add appends a row.
+func (t *Table) Add(r Row) { t.Rows = append(t.Rows, r) }
+
+// Print writes the table with aligned columns.
+func (t *Table) Print(w io.Writer) error {
+	if t.Title != "" {
+		if _, err := fmt.Fprintf(w, "%s\n\n", t.Title); err != nil {
+			return err
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "figure\tvalue\traw (same run)\tratio\taim\tverdict")
+	for _, r := range t.Rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Figure, r.Value, r.Raw, r.Ratio, r.Aim, r.Verdict)
+	}
+	return tw.Flush()
+}
+
+// WriteJSON writes the table to path.
+func (t *Table) WriteJSON(path string) error {
+	b, err := json.MarshalIndent(t, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", t.Title, err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// Verdict is "met" or "MISSED", the word the programs print for an aim.
+func Verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
