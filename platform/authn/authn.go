@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -195,7 +196,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 		}
 		return v.Keys.Key(ctx, kid)
 	}, jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
-		jwt.WithTimeFunc(now), jwt.WithLeeway(5*time.Second))
+		// Strict base64: the unused low bits of a segment's last character must be zero,
+		// or one signed token would have several accepted spellings.
+		jwt.WithStrictDecoding(), jwt.WithTimeFunc(now), jwt.WithLeeway(5*time.Second))
+	// The base64 decoder skips CR and LF even when strict: a token is base64url and dots only.
+	if err == nil && strings.ContainsFunc(token, func(r rune) bool { return r == '\r' || r == '\n' }) {
+		err = errors.New("token contains a line break")
+	}
 	if err != nil || claims.Subject == "" || claims.Rol == "" {
 		return Claims{}, &apperr.Error{Kind: apperr.KindUnauthorized, Code: errBadTok.Code, Msg: errBadTok.Msg, Wrapped: err}
 	}
