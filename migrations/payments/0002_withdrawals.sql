@@ -47,7 +47,8 @@ CREATE INDEX retiros_usuario ON retiros (usuario_id, fecha_solicitud DESC);
 CREATE INDEX retiros_estado ON retiros (estado, fecha_solicitud);
 
 -- A payout now belongs to a withdrawal (new) or to a job (released under the earlier
--- automatic-payout model, still delivered by the same loop).
+-- automatic-payout model, still delivered by the same loop). A withdrawal's payout that
+-- MercadoPago refuses (400: the account does not exist) ends RECHAZADO and is not retried.
 ALTER TABLE payouts ALTER COLUMN trabajo_id DROP NOT NULL;
 ALTER TABLE payouts ADD COLUMN retiro_id uuid UNIQUE REFERENCES retiros (id);
 ALTER TABLE payouts ADD CONSTRAINT payouts_one_owner CHECK ((trabajo_id IS NULL) <> (retiro_id IS NULL));

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -271,6 +272,12 @@ func (a *App) retryDelay(attempts int) time.Duration {
 
 // payoutRow is a transfer to a professional: of a withdrawal (Retiro set) or, under the
 // earlier automatic-payout model, of a released job.
+// Payout states (payouts.estado).
+const (
+	payoutFallido   = "FALLIDO"   // the last attempt failed; retried with backoff
+	payoutRechazado = "RECHAZADO" // MercadoPago refused a withdrawal's transfer; never retried
+)
+
 type payoutRow struct {
 	ID            uuid.UUID
 	TrabajoID     string
@@ -301,7 +308,7 @@ func (p payoutRow) retiroID() string {
 // the idempotency key derived from the withdrawal (or job), and records the outcome.
 func (a *App) processPayouts(ctx context.Context) int {
 	rows, err := a.svc.Deps.Pool.Query(ctx, `UPDATE payouts SET next_attempt_at = now() + interval '1 minute', intentos = intentos + 1, updated_at = now()
-		WHERE id IN (SELECT id FROM payouts WHERE estado <> 'ENVIADO' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 8 FOR UPDATE SKIP LOCKED)
+		WHERE id IN (SELECT id FROM payouts WHERE estado NOT IN ('ENVIADO','RECHAZADO') AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 8 FOR UPDATE SKIP LOCKED)
 		RETURNING id, COALESCE(trabajo_id,''), retiro_id, profesional_id, cuenta_destino, monto_centavos, idempotency_key, intentos`)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -352,15 +359,36 @@ func (a *App) sendPayout(ctx context.Context, p payoutRow) {
 	if ctx.Err() != nil {
 		return
 	}
+	// A withdrawal's transfer MercadoPago refuses as a bad request (an account that does
+	// not exist) is not retried; other failures (5xx, transport, our configuration) are.
+	var mpErr *mp.Error
+	refused := p.Retiro != nil && errors.As(err, &mpErr) && (mpErr.Status == http.StatusBadRequest || mpErr.Status == http.StatusUnprocessableEntity)
 	ctx, after := a.svc.AfterCommit(ctx)
 	txErr := pg.WithTx(ctx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
 		if err != nil {
-			if _, e := tx.Exec(ctx, `UPDATE payouts SET estado = 'FALLIDO', ultimo_error = $2, next_attempt_at = now() + $3::interval, updated_at = now() WHERE id = $1`,
-				p.ID, err.Error(), a.retryDelay(p.Intentos).String()); e != nil {
+			estado := payoutFallido
+			if refused {
+				estado = payoutRechazado
+			}
+			if _, e := tx.Exec(ctx, `UPDATE payouts SET estado = $4, ultimo_error = $2, next_attempt_at = now() + $3::interval, updated_at = now() WHERE id = $1`,
+				p.ID, err.Error(), a.retryDelay(p.Intentos).String(), estado); e != nil {
 				return e
 			}
-			return a.emit(ctx, tx, p.aggregate(), events.Meta{}, events.PayoutFailedV1{PayoutID: p.ID.String(), RetiroID: p.retiroID(),
-				TrabajoID: p.TrabajoID, ProfesionalID: p.ProfesionalID, MontoCentavos: p.Monto, Motivo: err.Error(), Intentos: p.Intentos})
+			if e := a.emit(ctx, tx, p.aggregate(), events.Meta{}, events.PayoutFailedV1{PayoutID: p.ID.String(), RetiroID: p.retiroID(),
+				TrabajoID: p.TrabajoID, ProfesionalID: p.ProfesionalID, MontoCentavos: p.Monto, Motivo: err.Error(), Intentos: p.Intentos}); e != nil || !refused {
+				return e
+			}
+			// MercadoPago refused the transfer itself: nothing left our account, so the
+			// withdrawal is closed and its amount is available again.
+			r, e := scanRetiro(tx.QueryRow(ctx, `SELECT `+retiroCols+` FROM retiros WHERE id = $1 AND estado = $2 FOR UPDATE`, *p.Retiro, RetiroAprobado))
+			if errors.Is(e, pgx.ErrNoRows) {
+				return nil
+			}
+			if e != nil {
+				return fmt.Errorf("read withdrawal %s: %w", p.Retiro, e)
+			}
+			_, e = a.returnWithdrawal(ctx, tx, r, "MercadoPago rechazó la transferencia a "+p.Cuenta+": revisá tu cuenta bancaria y pedí el retiro de nuevo", "mercadopago")
+			return e
 		}
 		tag, e := tx.Exec(ctx, `UPDATE payouts SET estado = 'ENVIADO', external_id = $2, ultimo_error = NULL, sent_at = now(), updated_at = now()
 			WHERE id = $1 AND estado <> 'ENVIADO'`, p.ID, extID)
@@ -515,7 +543,7 @@ func (a *App) handleProfileUpdated(ctx context.Context, tx pgx.Tx, env events.En
 		return err
 	}
 	// Payouts of the earlier model waiting for an account go out now.
-	tag, err := tx.Exec(ctx, `UPDATE payouts SET cuenta_destino = $2, next_attempt_at = now() WHERE profesional_id = $1 AND estado <> 'ENVIADO' AND cuenta_destino = ''`,
+	tag, err := tx.Exec(ctx, `UPDATE payouts SET cuenta_destino = $2, next_attempt_at = now() WHERE profesional_id = $1 AND estado NOT IN ('ENVIADO','RECHAZADO') AND cuenta_destino = ''`,
 		e.UsuarioID, e.PayoutAccount)
 	if err != nil {
 		return err

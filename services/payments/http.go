@@ -343,7 +343,7 @@ func (a *App) failedPayouts(c *fiber.Ctx) error {
 // model) the job's: the payout is tried again now.
 func (a *App) retryPayout(c *fiber.Ctx) error {
 	tag, err := a.svc.Deps.Pool.Exec(c.Context(), `UPDATE payouts SET next_attempt_at = now()
-		WHERE (trabajo_id = $1 OR retiro_id::text = $1) AND estado <> 'ENVIADO'`, c.Params("id"))
+		WHERE (trabajo_id = $1 OR retiro_id::text = $1) AND estado NOT IN ('ENVIADO','RECHAZADO')`, c.Params("id"))
 	if err != nil {
 		return fmt.Errorf("retry payout: %w", err)
 	}

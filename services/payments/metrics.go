@@ -53,7 +53,7 @@ func (a *App) registerMetrics() {
 		[]string{"approved", "rejected", "cancelled", "refunded", "charged_back", "in_mediation"},
 		countBy(`SELECT status, count(*) FROM pagos_mp GROUP BY status`))
 	m.GaugeVecFunc("payouts_by_state", "Payouts to professionals by state.", "estado",
-		[]string{"PENDIENTE", "ENVIADO", "FALLIDO"},
+		[]string{"PENDIENTE", "ENVIADO", "FALLIDO", "RECHAZADO"},
 		countBy(`SELECT estado, count(*) FROM payouts GROUP BY estado`))
 	m.GaugeVecFunc("refunds_by_state", "Refunds to clients by state.", "estado",
 		[]string{"PENDIENTE", "EMITIDO", "FALLIDO"},

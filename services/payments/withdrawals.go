@@ -277,22 +277,30 @@ func (a *App) rejectWithdrawal(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		out, err = scanRetiro(tx.QueryRow(ctx, `UPDATE retiros SET estado = $2, motivo_rechazo = $3, revisado_por = $4,
-			fecha_revision = now(), fecha_procesado = now(), updated_at = now() WHERE id = $1 RETURNING `+retiroCols,
-			r.ID, RetiroRechazado, motivo, cl.UserID()))
-		if err != nil {
-			return fmt.Errorf("reject withdrawal %s: %w", r.ID, err)
-		}
-		if _, err := postFor(ctx, tx, ledgerOwner{Retiro: &r.ID}, ledger.KindUnreserve, "",
-			map[string]string{ledger.ProfessionalPayable: r.UsuarioID, ledger.ProfessionalReserved: r.UsuarioID}, ledger.Unreserve(r.Monto)); err != nil {
-			return err
-		}
-		return a.emit(ctx, tx, r.ID.String(), events.Meta{}, events.WithdrawalRejectedV1{RetiroID: r.ID.String(), ProfesionalID: r.UsuarioID,
-			MontoCentavos: r.Monto, Motivo: motivo, RechazadoPor: cl.UserID()})
+		out, err = a.returnWithdrawal(ctx, tx, r, motivo, cl.UserID())
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	after()
 	return c.JSON(out.view())
+}
+
+// returnWithdrawal closes withdrawal r (locked in tx) as RECHAZADO and gives its reserved
+// amount back to the professional's available balance: an admin's rejection, or
+// MercadoPago refusing the transfer (por "mercadopago").
+func (a *App) returnWithdrawal(ctx context.Context, tx pgx.Tx, r retiro, motivo, por string) (retiro, error) {
+	out, err := scanRetiro(tx.QueryRow(ctx, `UPDATE retiros SET estado = $2, motivo_rechazo = $3, revisado_por = COALESCE(revisado_por, $4),
+		fecha_revision = COALESCE(fecha_revision, now()), fecha_procesado = now(), updated_at = now() WHERE id = $1 RETURNING `+retiroCols,
+		r.ID, RetiroRechazado, motivo, por))
+	if err != nil {
+		return out, fmt.Errorf("reject withdrawal %s: %w", r.ID, err)
+	}
+	if _, err := postFor(ctx, tx, ledgerOwner{Retiro: &r.ID}, ledger.KindUnreserve, "",
+		map[string]string{ledger.ProfessionalPayable: r.UsuarioID, ledger.ProfessionalReserved: r.UsuarioID}, ledger.Unreserve(r.Monto)); err != nil {
+		return out, err
+	}
+	return out, a.emit(ctx, tx, r.ID.String(), events.Meta{}, events.WithdrawalRejectedV1{RetiroID: r.ID.String(), ProfesionalID: r.UsuarioID,
+		MontoCentavos: r.Monto, Motivo: motivo, RechazadoPor: por})
 }

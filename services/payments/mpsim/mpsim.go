@@ -21,7 +21,7 @@
 //	POST /_sim/payments/{id}/approve|reject|refund|chargeback|cancel                    change a payment (webhook sent)
 //	POST /_sim/payments/{id}/webhook?times=N                                             redeliver N webhooks
 //	POST /_sim/faults {"drop_next_webhooks":1,"fail_next_preferences":3,"fail_next_payouts":1,
-//	                   "fail_next_refunds":1,"fail_next_payment_gets":1}                  inject failures (500s, drops)
+//	                   "fail_next_refunds":1,"fail_next_payment_gets":1,"refuse_next_payouts":1}  inject failures (500s, drops, 400s)
 //	GET  /_sim/webhooks | /_sim/payouts | /_sim/preferences?external_reference= | /_sim/calls
 package mpsim
 
@@ -151,6 +151,9 @@ type Faults struct {
 	DropNextWebhooks   int `json:"drop_next_webhooks"`
 	FailNextPreference int `json:"fail_next_preferences"`
 	FailNextPayouts    int `json:"fail_next_payouts"`
+	// RefuseNextPayouts answers 400 invalid destination, as MercadoPago does for an
+	// account that does not exist: nothing is transferred.
+	RefuseNextPayouts  int `json:"refuse_next_payouts"`
 	FailNextRefunds    int `json:"fail_next_refunds"`
 	FailNextPaymentGet int `json:"fail_next_payment_gets"`
 }
@@ -586,6 +589,10 @@ func (s *Server) createPayout(r *http.Request, body []byte) (int, any) {
 		s.faults.FailNextPayouts--
 		return 500, mpError(500, "internal_error", "simulated failure")
 	}
+	if s.faults.RefuseNextPayouts > 0 {
+		s.faults.RefuseNextPayouts--
+		return 400, mpError(400, "invalid_destination", "the destination account does not exist")
+	}
 	po := &Payout{ID: newID(), ExternalReference: req.ExternalReference, Amount: req.Transaction.TotalAmount,
 		Destination: req.Transaction.To.Accounts[0].Alias, Status: "approved", Created: s.cfg.Now()}
 	s.payouts[po.ID] = po
@@ -807,6 +814,7 @@ func (s *Server) SetFaults(f Faults) {
 	s.faults.DropNextWebhooks += f.DropNextWebhooks
 	s.faults.FailNextPreference += f.FailNextPreference
 	s.faults.FailNextPayouts += f.FailNextPayouts
+	s.faults.RefuseNextPayouts += f.RefuseNextPayouts
 	s.faults.FailNextRefunds += f.FailNextRefunds
 	s.faults.FailNextPaymentGet += f.FailNextPaymentGet
 	s.mu.Unlock()

@@ -348,3 +348,43 @@ func TestWithdrawalPayoutNotDoubledAfterLostAnswer(t *testing.T) {
 		t.Fatalf("%d transfers at MercadoPago, want 1", n)
 	}
 }
+
+// MercadoPago refusing the transfer (an account that does not exist) closes the
+// withdrawal and gives the money back: nothing left, nothing is retried.
+func TestWithdrawalRefusedByMercadoPagoReturnsFunds(t *testing.T) {
+	h := newHarness(t, nil)
+	prof := uuid.NewString()
+	proTok := h.env.Keys.Token(prof, "PROFESIONAL", "p@x")
+	admin := h.env.Keys.Token(uuid.NewString(), "ADMIN", "a@x")
+	h.released(prof, 200000) // net 1600.00
+	h.call("POST", "/api/v1/pagos/cuenta-bancaria", proTok, map[string]any{"alias": "cuenta.inexistente", "titular": "Juan Pérez"}, nil)
+	var w map[string]any
+	if st, e := h.call("POST", "/api/v1/pagos/retiros", proTok, map[string]any{"monto": 1000}, &w); st != 201 {
+		t.Fatalf("withdraw → %d %v", st, e)
+	}
+	wid := w["id"].(string)
+	h.simCall("POST", "/_sim/faults", mpsim.Faults{RefuseNextPayouts: 1}, nil)
+	if st, e := h.call("POST", "/api/v1/admin/pagos/retiros/"+wid+"/aprobar", admin, nil, nil); st != 200 {
+		t.Fatalf("approve → %d %v", st, e)
+	}
+	h.waitEvent("PayoutFailed", wid)
+	rej, err := events.Decode[events.WithdrawalRejectedV1](h.waitEvent("WithdrawalRejected", wid))
+	if err != nil || rej.RechazadoPor != "mercadopago" || !strings.Contains(rej.Motivo, "cuenta.inexistente") {
+		t.Fatalf("rejected %+v %v", rej, err)
+	}
+	var list []map[string]any
+	if st := h.api("GET", "/api/v1/pagos/retiros", proTok, &list); st != 200 || len(list) != 1 || list[0]["estado"] != "RECHAZADO" || list[0]["motivo_rechazo"] == nil {
+		t.Fatalf("own withdrawals → %d %v", st, list)
+	}
+	if b := h.balanceOf(prof); fmt.Sprint(b["disponible"]) != "1600" || fmt.Sprint(b["en_retiro"]) != "0" || fmt.Sprint(b["pagado"]) != "0" {
+		t.Fatalf("balance after the refusal %v", b)
+	}
+	// Not retried, not retriable: the money is already back.
+	if st := h.api("POST", "/api/v1/payout/"+wid+"/reintentar", admin, nil); st != 404 {
+		t.Fatalf("retry of a refused payout → %d", st)
+	}
+	time.Sleep(700 * time.Millisecond) // several retry periods (base 200ms)
+	if n := len(h.events("PayoutFailed", wid)); n != 1 || len(h.sim.Payouts()) != 0 {
+		t.Fatalf("%d PayoutFailed, %d transfers after a refusal", n, len(h.sim.Payouts()))
+	}
+}
