@@ -101,7 +101,8 @@ func Parse(b []byte) (Envelope, error) {
 	if err := json.Unmarshal(b, &env); err != nil {
 		return env, fmt.Errorf("parse envelope: %w", err)
 	}
-	if env.ID == uuid.Nil || env.Type == "" || env.Version < 1 || len(env.Data) == 0 {
+	// Every payload is an object: a null one would decode as an event of zero values.
+	if env.ID == uuid.Nil || env.Type == "" || env.Version < 1 || len(env.Data) == 0 || env.Data[0] != '{' {
 		return env, errors.New("parse envelope: missing id, type, version or data")
 	}
 	return env, nil
