@@ -45,10 +45,11 @@ type retiro struct {
 const retiroCols = `id, usuario_id, monto_centavos, estado, cuenta_destino, motivo_rechazo, revisado_por,
 	fecha_solicitud, fecha_revision, fecha_procesado`
 
-func scanRetiro(row pgx.Row) (retiro, error) {
+// scanRetiro reads retiroCols and then, into extra, any columns selected after them.
+func scanRetiro(row pgx.Row, extra ...any) (retiro, error) {
 	var r retiro
-	err := row.Scan(&r.ID, &r.UsuarioID, &r.Monto, &r.Estado, &r.Cuenta, &r.Motivo, &r.RevisadoPor,
-		&r.FechaSolicitud, &r.FechaRevision, &r.FechaProcesado)
+	err := row.Scan(append([]any{&r.ID, &r.UsuarioID, &r.Monto, &r.Estado, &r.Cuenta, &r.Motivo, &r.RevisadoPor,
+		&r.FechaSolicitud, &r.FechaRevision, &r.FechaProcesado}, extra...)...)
 	return r, err
 }
 
@@ -182,15 +183,19 @@ func (a *App) listWithdrawals(c *fiber.Ctx, usuarioID *string) error {
 			return apperr.Invalid("invalid_state", "El estado debe ser PENDIENTE, APROBADO, RECHAZADO o PROCESADO")
 		}
 	}
-	rows, err := a.svc.Deps.Pool.Query(c.Context(), `SELECT `+retiroCols+` FROM retiros
-		WHERE ($1::text IS NULL OR usuario_id = $1) AND ($2::text IS NULL OR estado = $2)
+	rows, err := a.svc.Deps.Pool.Query(c.Context(), `SELECT `+retiroCols+`,
+		COALESCE((SELECT btrim(u.nombre || ' ' || u.apellido) FROM usuarios u WHERE u.usuario_id = retiros.usuario_id),'')
+		FROM retiros WHERE ($1::text IS NULL OR usuario_id = $1) AND ($2::text IS NULL OR estado = $2)
 		ORDER BY fecha_solicitud DESC, id DESC LIMIT $3 OFFSET $4`, usuarioID, estado, page.Limit, page.Skip)
 	if err != nil {
 		return fmt.Errorf("list withdrawals: %w", err)
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (fiber.Map, error) {
-		w, err := scanRetiro(r)
-		return w.view(), err
+		var nombre string
+		w, err := scanRetiro(r, &nombre)
+		v := w.view()
+		v["profesional_nombre"] = nombre // for the admin's list: whose money it is
+		return v, err
 	})
 	if err != nil {
 		return fmt.Errorf("list withdrawals: %w", err)

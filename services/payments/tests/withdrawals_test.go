@@ -117,7 +117,12 @@ func TestWithdrawalApprovedPaidOnceThroughRetries(t *testing.T) {
 	}
 	h.waitEvent("WithdrawalRequested", wid)
 
+	h.names(prof, "Juan", "Plomero")
 	var list []map[string]any
+	testkit.Eventually(t, 5*time.Second, "the professional's name in the admin list", func() bool {
+		h.api("GET", "/api/v1/admin/pagos/retiros", admin, &list)
+		return len(list) == 1 && list[0]["profesional_nombre"] == "Juan Plomero"
+	})
 	if st := h.api("GET", "/api/v1/admin/pagos/retiros?estado=PENDIENTE", admin, &list); st != 200 || len(list) != 1 || list[0]["id"] != wid {
 		t.Fatalf("admin list → %d %v", st, list)
 	}
