@@ -103,7 +103,8 @@ func frontendCalls() []feCall {
 		{method: "POST", path: "/auth/reset-password", body: func(fx *feFixture) (any, error) {
 			tok, err := fx.resetTokenFor("olvido@example.com")
 			return map[string]any{"token": tok, "new_password": "otra-clave-456"}, err
-		}, reads: []string{"message:s!", "success:b"}},
+		}, reads: []string{"message:s!", "success:b"},
+			check: func(t *testing.T, fx *feFixture, a any) { fx.sys.login("olvido@example.com", "otra-clave-456") }},
 
 		// ---- Users.
 		{method: "GET", path: "/users/me", as: "cli", reads: userRead, check: func(t *testing.T, fx *feFixture, a any) {
@@ -291,7 +292,12 @@ func frontendCalls() []feCall {
 		{method: "POST", path: "/profesional/servicios", as: "pro", body: map[string]any{"nombre": "Instalación de termotanque", "descripcion": "Incluye conexión de gas y agua",
 			"precio_fijo": 40000, "oficio_id": "{plomeria}"}},
 		{method: "POST", path: "/professional/oficios", as: "pro", body: map[string]any{"nombre": "Carpintería", "descripcion": "Muebles a medida", "categoria": "Construcción"},
-			reads: []string{"id:s!", "nombre:s!"}},
+			reads: []string{"id:s!", "nombre:s!"}, check: func(t *testing.T, fx *feFixture, a any) {
+				if obj(a)["nombre"] != "Carpintería" {
+					t.Errorf("added trade %v, want Carpintería", obj(a)["nombre"])
+				}
+				fx.listHas(t, "/professional/oficios", "pro", obj(a)["id"], true)
+			}},
 		{method: "POST", path: "/admin/oficios", as: "admin", body: map[string]any{"nombre": "Vidriería", "descripcion": "Vidrios y espejos"}},
 		{method: "POST", path: "/admin/servicios-instant", as: "admin", body: map[string]any{"nombre": "Cambio de flexible", "descripcion": "Flexible de canilla", "oficio_id": "{plomeria}"}},
 		{method: "POST", path: "/professional/ofertas", as: "pro", body: map[string]any{"cliente_id": "{cliUser}", "chat_id": "{chat}",
@@ -313,9 +319,19 @@ func frontendCalls() []feCall {
 					t.Errorf("bank account not updated or CBU not hidden: %v", o)
 				}
 			}},
-		{method: "POST", path: "/pagos/retiros", as: "pro", body: map[string]any{"monto": 1000}, reads: retiro},
+		{method: "POST", path: "/pagos/retiros", as: "pro", body: map[string]any{"monto": 1000}, reads: retiro,
+			check: func(t *testing.T, fx *feFixture, a any) {
+				if o := obj(a); o["monto"] != 1000.0 || o["estado"] != "PENDIENTE" {
+					t.Errorf("withdrawal monto %v estado %v, want 1000 PENDIENTE", o["monto"], o["estado"])
+				}
+			}},
 		{method: "POST", path: "/disputas", as: "cli", body: map[string]any{"trabajo_id": "{jForDispute}", "tipo": "calidad",
-			"descripcion": "La canilla sigue goteando después del arreglo", "evidencias": []string{"https://example.com/foto-goteo.jpg"}}, reads: disputa},
+			"descripcion": "La canilla sigue goteando después del arreglo", "evidencias": []string{"https://example.com/foto-goteo.jpg"}}, reads: disputa,
+			check: func(t *testing.T, fx *feFixture, a any) {
+				if !strings.Contains(fmt.Sprint(obj(a)["evidencias"]), "https://example.com/foto-goteo.jpg") {
+					t.Errorf("evidencias %v dropped the one sent", obj(a)["evidencias"])
+				}
+			}},
 		{method: "POST", path: "/disputas/{id}/evidencias", as: "cli", args: []string{"d1"}, body: map[string]any{"evidencia": "https://example.com/foto-2.jpg"}, reads: disputa,
 			check: func(t *testing.T, fx *feFixture, a any) {
 				if !strings.Contains(fmt.Sprint(obj(a)["evidencias"]), "https://example.com/foto-2.jpg") {
@@ -323,7 +339,8 @@ func frontendCalls() []feCall {
 				}
 			}},
 		{method: "POST", path: "/disputas/{id}/mensajes", as: "cli", args: []string{"d1"}, body: map[string]any{"mensaje": "Adjunto fotos del goteo"},
-			reads: []string{"id:s!", "disputa_id:s!", "usuario_id:s!", "usuario_nombre:s?", "mensaje:s!", "es_admin:b", "fecha_creacion:t"}},
+			reads: []string{"id:s!", "disputa_id:s!", "usuario_id:s!", "usuario_nombre:s?", "mensaje:s!", "es_admin:b", "fecha_creacion:t"},
+			check: wantField("mensaje", "Adjunto fotos del goteo")},
 		{method: "GET", path: "/disputas/{id}/mensajes", as: "cli", args: []string{"d1"}, list: true,
 			reads: []string{"id:s!", "disputa_id:s!", "usuario_id:s!", "usuario_nombre:s?", "mensaje:s!", "es_admin:b", "fecha_creacion:t"}},
 		{method: "POST", path: "/notificaciones/push/registrar", as: "cli", body: map[string]any{"token": "fcm-token-de-prueba-123", "device_type": "web"}},
@@ -349,7 +366,8 @@ func frontendCalls() []feCall {
 				}
 			}},
 		{method: "POST", path: "/users/me/change-password", as: "pwUser", body: map[string]any{"current_password": "password-123", "new_password": "nueva-clave-789"},
-			reads: []string{"message:s!", "success:b"}},
+			reads: []string{"message:s!", "success:b"},
+			check: func(t *testing.T, fx *feFixture, a any) { fx.sys.login("clave@example.com", "nueva-clave-789") }},
 		{method: "PUT", path: "/professional/me", as: "pro", body: map[string]any{"latitude": -34.6037, "longitude": -58.3816},
 			check: func(t *testing.T, fx *feFixture, a any) {
 				_, me, _ := fx.sys.feDo("GET", "/api/v1/professional/me", fx.tok["pro"], nil, nil, nil)
@@ -360,14 +378,20 @@ func frontendCalls() []feCall {
 		{method: "PUT", path: "/professional/portfolio/{id}", as: "pro", args: []string{"pfEdit"}, body: map[string]any{"titulo": "Baño renovado", "descripcion": "Con fotos del antes"},
 			reads: []string{"id:s!", "titulo:s!", "descripcion:s"}, check: wantField("titulo", "Baño renovado")},
 		{method: "DELETE", path: "/professional/portfolio/{id}/images/{imageId}", as: "pro", args: []string{"pfEdit", "pfEditImg"}},
-		{method: "DELETE", path: "/professional/portfolio/{id}", as: "pro", args: []string{"pfDel"}},
+		{method: "DELETE", path: "/professional/portfolio/{id}", as: "pro", args: []string{"pfDel"},
+			check: func(t *testing.T, fx *feFixture, a any) {
+				fx.listHas(t, "/professional/portfolio", "pro", fx.ids["pfDel"], false)
+			}},
 		{method: "PUT", path: "/profesional/servicios/{id}", as: "pro", args: []string{"sv1"}, body: map[string]any{"precio_fijo": 17500},
 			reads: []string{"id:s!", "nombre:s!", "precio_fijo:n"}, check: wantField("precio_fijo", 17500.0)},
 		{method: "DELETE", path: "/profesional/servicios/{id}", as: "pro", args: []string{"svDel"}},
-		{method: "DELETE", path: "/professional/oficios/{id}", as: "pro", args: []string{"electricidad"}},
+		{method: "DELETE", path: "/professional/oficios/{id}", as: "pro", args: []string{"electricidad"},
+			check: func(t *testing.T, fx *feFixture, a any) {
+				fx.listHas(t, "/professional/oficios", "pro", fx.ids["electricidad"], false)
+			}},
 		{method: "PUT", path: "/admin/oficios/{id}", as: "admin", args: []string{"ofAdmin"}, body: map[string]any{"descripcion": "Rejas, portones y barandas", "categoria": "Construcción"},
 			reads: []string{"id:s!", "nombre:s!", "descripcion:s"}, check: func(t *testing.T, fx *feFixture, a any) {
-				if o := obj(a); o["nombre"] != "Herrería artística" || o["descripcion"] != "Rejas, portones y barandas" {
+				if o := obj(a); o["nombre"] != "Herrería artística" || o["descripcion"] != "Rejas, portones y barandas" || o["categoria"] != "Construcción" {
 					t.Errorf("partial edit: %v", o)
 				}
 			}},
@@ -406,10 +430,20 @@ func frontendCalls() []feCall {
 		{method: "POST", path: "/resenas/{id}/responder", as: "pro", args: []string{"rev1"}, body: map[string]any{"respuesta": "¡Gracias Ana!"},
 			reads: []string{"id:s!", "respuesta_profesional.texto:s!", "respuesta_profesional.fecha:t"}},
 		{method: "POST", path: "/resenas/{id}/reportar", as: "pro", args: []string{"rev1"}, body: map[string]any{"motivo": "Contiene datos personales"}},
-		{method: "DELETE", path: "/resenas/{id}", as: "cli", args: []string{"rev1"}},
-		{method: "POST", path: "/disputas/{id}/cancelar", as: "cli", args: []string{"d1"}, reads: disputa},
+		{method: "DELETE", path: "/resenas/{id}", as: "cli", args: []string{"rev1"},
+			check: func(t *testing.T, fx *feFixture, a any) {
+				if st, _, raw := fx.sys.feDo("GET", "/api/v1/resenas/"+fx.ids["rev1"], fx.tok["cli"], nil, nil, nil); st != 404 {
+					t.Errorf("deleted review still answers %d %.200s", st, raw)
+				}
+			}},
+		{method: "POST", path: "/disputas/{id}/cancelar", as: "cli", args: []string{"d1"}, reads: disputa,
+			check: func(t *testing.T, fx *feFixture, a any) {
+				if obj(a)["estado"] == "abierta" || obj(a)["estado"] == "ABIERTA" {
+					t.Errorf("cancelled dispute still %v", obj(a)["estado"])
+				}
+			}},
 		{method: "POST", path: "/admin/disputas/{id}/resolver", as: "admin", args: []string{"d2"}, body: map[string]any{"resolucion": "Se reintegra el dinero al cliente", "favorece_a": "cliente"},
-			reads: disputa},
+			reads: disputa, check: wantField("estado", "resuelta")},
 		{method: "PUT", path: "/notificaciones/preferencias", as: "cli", body: map[string]any{"email_mensajes": false, "push_ofertas": false, "frecuencia_resumen": "semanal"},
 			check: func(t *testing.T, fx *feFixture, a any) {
 				_, p, _ := fx.sys.feDo("GET", "/api/v1/notificaciones/preferencias", fx.tok["cli"], nil, nil, nil)
@@ -685,6 +719,19 @@ func obj(v any) map[string]any {
 		return map[string]any{}
 	}
 	return m
+}
+
+// listHas checks whether the list at path (as who) holds an item with the id.
+func (fx *feFixture) listHas(t *testing.T, path, who string, id any, want bool) {
+	t.Helper()
+	_, ans, raw := fx.sys.feDo("GET", "/api/v1"+path, fx.tok[who], nil, nil, nil)
+	found := false
+	for _, it := range listOf(ans) {
+		found = found || obj(it)["id"] == id
+	}
+	if found != want {
+		t.Errorf("GET %s holds %v: %v, want %v: %.300s", path, id, found, want, raw)
+	}
 }
 
 func firstOf(v any) any {
