@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,17 @@ func (m *Market) every(what string, scan func(context.Context) error) func(conte
 			}
 		}
 	}
+}
+
+// sqlList writes states of the lifecycle table as SQL literals. Literals rather than
+// parameters, so that a scan's `estado IN ('OFERTADO')` still matches the partial index
+// declared for that state; the states are our constants, quoted all the same.
+func sqlList(states []string) string {
+	q := make([]string, len(states))
+	for i, s := range states {
+		q[i] = "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	}
+	return strings.Join(q, ", ")
 }
 
 // inBatches runs batch in its own transaction until it handles fewer than size rows, so

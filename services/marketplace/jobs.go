@@ -447,12 +447,15 @@ func (m *Market) cancel(ctx context.Context, id string, a domain.Actor, motivo s
 }
 
 // autoApprove approves delivered jobs whose client neither approved nor disputed in
-// time. The due time is a column, so the timer survives restarts; SKIP LOCKED lets
-// several replicas share the scan.
+// time. The due time is a column, so the timer survives restarts; the states it leaves
+// are the lifecycle table's row. SKIP LOCKED lets several replicas share the scan, and
+// a row another replica approved meanwhile no longer matches when its lock is released
+// (PostgreSQL re-checks the WHERE), so each job is approved once.
 func (m *Market) autoApprove(ctx context.Context) error {
+	move := domain.TimedMove(domain.JobMachine(), domain.TrabajoAprobarAuto)
 	return m.inBatches(ctx, 50, func(ctx context.Context, tx pgx.Tx) (int, error) {
-		rows, err := tx.Query(ctx, `SELECT `+trabajoCols+` FROM trabajos WHERE auto_approve_at <= $1 AND estado = 'COMPLETADO'
-			AND estado_escrow = 'PAGADO_EN_ESCROW' ORDER BY auto_approve_at LIMIT 50 FOR UPDATE SKIP LOCKED`, m.now())
+		rows, err := tx.Query(ctx, `SELECT `+trabajoCols+` FROM trabajos WHERE auto_approve_at <= $1 AND estado IN (`+sqlList(move.From)+`)
+			AND estado_escrow IN (`+sqlList(move.EscrowFrom)+`) ORDER BY auto_approve_at LIMIT 50 FOR UPDATE SKIP LOCKED`, m.now())
 		if err != nil {
 			return 0, err
 		}

@@ -322,11 +322,14 @@ func (m *Market) setOfferState(ctx context.Context, tx pgx.Tx, id, estado, by, d
 	return o, nil
 }
 
-// expireOffers moves open offers past their expiry to EXPIRADO. Several replicas may
-// run it: SKIP LOCKED splits the work.
+// expireOffers moves open offers past their expiry to EXPIRADO (the states it leaves
+// are the lifecycle table's row). Several replicas may run it: SKIP LOCKED splits the
+// work, and an offer another replica expired meanwhile no longer matches.
 func (m *Market) expireOffers(ctx context.Context) error {
+	move := domain.TimedMove(domain.OfferMachine(), domain.OfertaExpirar)
 	return m.inBatches(ctx, 100, func(ctx context.Context, tx pgx.Tx) (int, error) {
-		rows, err := tx.Query(ctx, `SELECT id::text FROM ofertas WHERE estado = 'OFERTADO' AND expires_at <= $1 ORDER BY expires_at LIMIT 100 FOR UPDATE SKIP LOCKED`, m.now())
+		rows, err := tx.Query(ctx, `SELECT id::text FROM ofertas WHERE estado IN (`+sqlList(move.From)+`) AND expires_at <= $1
+			ORDER BY expires_at LIMIT 100 FOR UPDATE SKIP LOCKED`, m.now())
 		if err != nil {
 			return 0, err
 		}
@@ -335,7 +338,7 @@ func (m *Market) expireOffers(ctx context.Context) error {
 			return 0, err
 		}
 		for _, id := range ids {
-			if _, err := m.closeOffer(ctx, tx, id, domain.OfertaExpirado, "", "⌛ La oferta expiró", func(o Oferta) events.Event {
+			if _, err := m.closeOffer(ctx, tx, id, move.To, "", "⌛ La oferta expiró", func(o Oferta) events.Event {
 				return events.OfferExpiredV1{OfertaID: o.ID, ClienteID: o.ClienteID, ProfesionalID: o.ProfesionalID}
 			}); err != nil {
 				return 0, err

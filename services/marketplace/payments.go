@@ -30,9 +30,9 @@ func deref(c *money.Centavos) money.Centavos {
 	return *c
 }
 
-// onPayment applies payments' events to the job. Every branch checks the state it moves
-// from, so duplicates and late events never move a job backwards; the inbox already
-// drops exact redeliveries.
+// onPayment applies payments' events to the job. Every branch asks the lifecycle table
+// (domain.MoneyAllows) whether the money state it moves from holds, so duplicates and
+// late events never move a job backwards; the inbox already drops exact redeliveries.
 func (m *Market) onPayment(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
 	jobID, err := paymentJobID(env)
 	if err != nil {
@@ -90,7 +90,7 @@ func (m *Market) onPayment(ctx context.Context, tx pgx.Tx, env events.Envelope) 
 			if err := tx.QueryRow(ctx, `SELECT estado FROM ofertas WHERE id = $1`, *t.OfertaID).Scan(&estado); err != nil {
 				return err
 			}
-			if estado == domain.OfertaAceptado {
+			if domain.CheckOfferAs(domain.Offer{Estado: estado}, domain.OfertaReabrir, domain.RoleSystem, now) == nil {
 				if _, err := m.setOfferState(ctx, tx, *t.OfertaID, domain.OfertaOfertado, "", "No se pudo generar el link de pago; la oferta sigue disponible"); err != nil {
 					return err
 				}
@@ -121,7 +121,7 @@ func (m *Market) onPayment(ctx context.Context, tx pgx.Tx, env events.Envelope) 
 			paymentID = e.PaymentID
 		}
 		switch {
-		case t.EstadoEscrow == domain.EscrowPendientePago:
+		case domain.MoneyAllows(t.rules(), domain.TrabajoPagar):
 			estado := t.Estado
 			if estado == domain.EstadoPendientePago {
 				estado = domain.EstadoPagado
@@ -139,7 +139,7 @@ func (m *Market) onPayment(ctx context.Context, tx pgx.Tx, env events.Envelope) 
 				return err
 			}
 			changed = true
-		case t.EstadoEscrow == domain.EscrowCancelado:
+		case domain.MoneyAllows(t.rules(), domain.TrabajoPagoDeCancelado):
 			// Money arrived for a job cancelled before payment: hold it and refund it.
 			if _, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = 'PAGADO_EN_ESCROW', pago_estado = 'approved',
 				mercadopago_payment_id = coalesce(nullif($2, ''), mercadopago_payment_id), fecha_actualizacion = $3 WHERE id = $1`,
@@ -164,7 +164,7 @@ func (m *Market) onPayment(ctx context.Context, tx pgx.Tx, env events.Envelope) 
 		// The money states only move forward. A release delivered before the payment it
 		// releases (parallel delivery) is applied at once: it proves the payment, and the
 		// late PaymentApproved then finds nothing left to do.
-		if t.EstadoEscrow != domain.EscrowEnEscrow && t.EstadoEscrow != domain.EscrowPendientePago {
+		if !domain.MoneyAllows(t.rules(), domain.TrabajoLiberar) {
 			break
 		}
 		if _, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = 'LIBERADO', estado = 'APROBADO', comision_centavos = $2, liberado_centavos = $3,
@@ -187,7 +187,7 @@ func (m *Market) onPayment(ctx context.Context, tx pgx.Tx, env events.Envelope) 
 		if err != nil {
 			return err
 		}
-		if t.EstadoEscrow != domain.EscrowEnEscrow && t.EstadoEscrow != domain.EscrowPendientePago {
+		if !domain.MoneyAllows(t.rules(), domain.TrabajoReembolsar) {
 			break
 		}
 		if _, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = 'CANCELADO_REEMBOLSADO', estado = 'CANCELADO', refund_id = nullif($2, ''),

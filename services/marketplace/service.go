@@ -7,12 +7,14 @@ package marketplace
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/conectarpro/conectar/platform/config"
 	"github.com/conectarpro/conectar/platform/kit"
+	"github.com/conectarpro/conectar/services/marketplace/domain"
 )
 
 // Name is the service's name, schema and role suffix.
@@ -41,8 +43,8 @@ func LoadConfig(get config.Getenv) (Config, error) {
 	r := config.NewReader(get)
 	c := Config{
 		SagaWait:         r.Duration("SAGA_WAIT", 5*time.Second),
-		OfferTTL:         r.Duration("OFFER_TTL", 7*24*time.Hour),
-		AutoApproveAfter: r.Duration("AUTO_APPROVE_AFTER", 72*time.Hour),
+		OfferTTL:         r.Duration("OFFER_TTL", domain.DefaultOfferTTL),
+		AutoApproveAfter: r.Duration("AUTO_APPROVE_AFTER", domain.DefaultAutoApproveAfter),
 		ScanEvery:        r.Duration("MARKETPLACE_SCAN_INTERVAL", 15*time.Second),
 		WebhookKey:       r.String("CHAT_WEBHOOK_API_KEY", DefaultChatWebhookKey),
 	}
@@ -64,6 +66,16 @@ type Market struct {
 
 // New is the service's composition root.
 func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
+	m, err := Build(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return m.s, nil
+}
+
+// Build is New returning the Market, whose Tick a test calls to run the time-driven
+// transitions once at the clock it gave in d.Now.
+func Build(ctx context.Context, d kit.Deps) (*Market, error) {
 	s, err := kit.New(Name, Name, d)
 	if err != nil {
 		return nil, err
@@ -75,6 +87,33 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	m := &Market{s: s, pool: s.Deps.Pool, cfg: cfg, waiters: newWaiters(), now: s.Deps.Now}
 	m.routes()
 	s.Consume(m.consumers()...)
-	s.Background = append(s.Background, m.every("expire offers", m.expireOffers), m.every("auto approve", m.autoApprove))
-	return s, nil
+	for _, t := range m.timers() {
+		s.Background = append(s.Background, m.every(t.name, t.scan))
+	}
+	return m, nil
+}
+
+// Service is the Market's assembled service (to Start and Serve).
+func (m *Market) Service() *kit.Service { return m.s }
+
+// Tick runs one pass of every time-driven transition of the lifecycle (offer expiry,
+// automatic approval) at the service's clock, as one period of the background loops
+// does. Several replicas may tick at once: each due row moves once.
+func (m *Market) Tick(ctx context.Context) error {
+	var errs []error
+	for _, t := range m.timers() {
+		errs = append(errs, t.scan(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// timers are the scans that fire the lifecycle's timed moves (domain.Transition.Timer).
+func (m *Market) timers() []struct {
+	name string
+	scan func(context.Context) error
+} {
+	return []struct {
+		name string
+		scan func(context.Context) error
+	}{{"expire offers", m.expireOffers}, {"auto approve", m.autoApprove}}
 }

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -40,42 +39,19 @@ type Offer struct {
 	ExpiresAt     *time.Time
 }
 
-// CanAnswer: only the offer's client, only an open, unexpired offer.
+// CanAnswer: only the offer's client, only an open, unexpired offer. verb is the
+// move: "aceptar" or "rechazar".
 func CanAnswer(o Offer, actorID, verb string, now time.Time) error {
-	if actorID != o.ClienteID {
-		return apperr.Forbidden("oferta_ajena", "Esta oferta no te pertenece")
-	}
-	if o.Estado != OfertaOfertado {
-		return apperr.Invalid("oferta_estado_invalido", fmt.Sprintf("No se puede %s una oferta en estado %s", verb, o.Estado))
-	}
-	if o.ExpiresAt != nil && !now.Before(*o.ExpiresAt) {
-		return apperr.Invalid("oferta_expirada", "La oferta expiró")
-	}
-	return nil
+	return CheckOffer(o, verb, actorID, now)
 }
 
 // CanEdit: only the offer's professional, only while open and unexpired (the client
 // has not answered it yet, so changing it misleads nobody).
 func CanEdit(o Offer, actorID string, now time.Time) error {
-	if actorID != o.ProfesionalID {
-		return apperr.Forbidden("oferta_ajena", "Solo el profesional que envió la oferta puede modificarla")
-	}
-	if o.Estado != OfertaOfertado {
-		return apperr.Invalid("oferta_estado_invalido", fmt.Sprintf("No se puede modificar una oferta en estado %s", o.Estado))
-	}
-	if o.ExpiresAt != nil && !now.Before(*o.ExpiresAt) {
-		return apperr.Invalid("oferta_expirada", "La oferta expiró")
-	}
-	return nil
+	return CheckOffer(o, OfertaModificar, actorID, now)
 }
 
 // CanWithdraw: only the offer's professional, only while open.
 func CanWithdraw(o Offer, actorID string) error {
-	if actorID != o.ProfesionalID {
-		return apperr.Forbidden("oferta_ajena", "Esta oferta no te pertenece")
-	}
-	if o.Estado != OfertaOfertado {
-		return apperr.Invalid("oferta_estado_invalido", fmt.Sprintf("No se puede retirar una oferta en estado %s", o.Estado))
-	}
-	return nil
+	return CheckOffer(o, OfertaRetirar, actorID, time.Time{})
 }

@@ -77,10 +77,14 @@ func (d *directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 const publicURL = "https://api.conectar.test"
 
 type harness struct {
-	t     *testing.T
-	env   *testkit.Env
-	base  string
-	svc   *kit.Service
+	t      *testing.T
+	env    *testkit.Env
+	base   string
+	svc    *kit.Service
+	market *marketplace.Market
+	// clock is every instance's Deps.Now: a test moves time forward with Advance and
+	// runs the timers with market.Tick instead of sleeping.
+	clock *testkit.Clock
 	dir   *directory
 	dirS  *httptest.Server
 	pay   *responder
@@ -101,23 +105,33 @@ func start(t *testing.T, extra map[string]string) *harness {
 	dir := &directory{users: map[string]user{}, pros: map[string]map[string]any{}, servicios: map[string]map[string]any{}}
 	dirS := httptest.NewServer(dir)
 	t.Cleanup(dirS.Close)
-	h := &harness{t: t, env: env, dir: dir, dirS: dirS, extra: defaults(extra)}
+	h := &harness{t: t, env: env, dir: dir, dirS: dirS, extra: defaults(extra), clock: &testkit.Clock{}}
 	h.pay = startResponder(t, env)
-	h.base, h.svc = h.serve()
+	h.base, h.market = h.serveMarket()
+	h.svc = h.market.Service()
 	return h
 }
 
 // serve starts one more marketplace instance on the harness's database and NATS.
 func (h *harness) serve() (string, *kit.Service) {
 	h.t.Helper()
+	base, m := h.serveMarket()
+	return base, m.Service()
+}
+
+// serveMarket starts one more marketplace instance (a replica: same database, NATS and
+// clock) and returns its base URL and its Market, whose Tick runs its timers once.
+func (h *harness) serveMarket() (string, *marketplace.Market) {
+	h.t.Helper()
 	d := h.env.Deps(h.t, marketplace.Name, h.extra)
 	d.ServiceURLs = map[string]string{"users": h.dirS.URL, "professionals": h.dirS.URL}
 	d.PublicURL = publicURL
-	svc, err := marketplace.New(context.Background(), d)
+	d.Now = h.clock.Now
+	m, err := marketplace.Build(context.Background(), d)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return testkit.Serve(h.t, svc), svc
+	return testkit.Serve(h.t, m.Service()), m
 }
 
 // newUser registers a user in the directory (and, with event, through UserRegistered).
