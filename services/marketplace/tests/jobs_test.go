@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/services/marketplace/domain"
 )
 
 func TestJobLifecycleReleaseAndReview(t *testing.T) {
@@ -269,7 +270,7 @@ func TestDisputes(t *testing.T) {
 // TestAutoApprovalSurvivesRestart: the due time is a column; a new instance started
 // after the first one stopped approves the job when it is due.
 func TestAutoApprovalSurvivesRestart(t *testing.T) {
-	h := start(t, map[string]string{"AUTO_APPROVE_AFTER": "2s"})
+	h := start(t, timerSettings)
 	cli := h.newUser("CLIENTE", "Ana")
 	pro := h.newPro("Juan", "APROBADO", "juan.mp")
 	jobID, _ := h.paidJob(cli, pro, 5000)
@@ -280,8 +281,12 @@ func TestAutoApprovalSurvivesRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	h.svc.Stop(ctx)
-	base2, _ := h.serve()
+	base2, m2 := h.serveMarket()
 	h.base = base2
+	h.clock.Advance(domain.DefaultAutoApproveAfter + time.Second)
+	if err := m2.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
 	h.eventually("automatic approval", func() bool {
 		j := h.job(jobID, cli)
 		return j["estado"] == "APROBADO" && j["estado_escrow"] == "LIBERADO"

@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/services/marketplace/domain"
 )
 
 func TestOfferCreationRules(t *testing.T) {
@@ -88,7 +90,7 @@ func TestOfferCreationRules(t *testing.T) {
 }
 
 func TestOfferRejectWithdrawAndExpiry(t *testing.T) {
-	h := start(t, map[string]string{"OFFER_TTL": "1500ms"})
+	h := start(t, timerSettings)
 	cli := h.newUser("CLIENTE", "Ana")
 	pro := h.newPro("Juan", "APROBADO", "")
 	other := h.newUser("CLIENTE", "Eva")
@@ -115,11 +117,15 @@ func TestOfferRejectWithdrawAndExpiry(t *testing.T) {
 	}
 	h.want(400, "POST", "/api/v1/cliente/ofertas/"+oid2+"/accept", cli.Token, nil)
 
-	// Expiry: the background timer moves an unanswered offer to EXPIRADO.
+	// Expiry: once OFFER_TTL has passed, the timer moves an unanswered offer to EXPIRADO.
 	oid3, _ := h.offer(cli, pro, 5000)
-	h.eventually("offer expired", func() bool {
-		return h.want(200, "GET", "/api/v1/ofertas/"+oid3, cli.Token, nil).Map(t)["estado"] == "EXPIRADO"
-	})
+	h.clock.Advance(domain.DefaultOfferTTL + time.Second)
+	if err := h.market.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if o := h.want(200, "GET", "/api/v1/ofertas/"+oid3, cli.Token, nil).Map(t); o["estado"] != "EXPIRADO" {
+		t.Fatalf("offer after its expiry: %v", o["estado"])
+	}
 	h.want(400, "POST", "/api/v1/cliente/ofertas/"+oid3+"/accept", cli.Token, nil)
 	h.waitCount(events.StreamMarketplace, events.SubjOfferExpired, 1)
 	h.waitCount(events.StreamMarketplace, events.SubjOfferWithdrawn, 1)
