@@ -46,6 +46,15 @@ type Config struct {
 	// refuses requests without a valid token, Optional verifies a token when present,
 	// Internal checks X-Internal-Key. A level whose middleware is nil cannot be declared.
 	Auth, Optional, Internal fiber.Handler
+	// Common are errors any operation of the service can answer (StoreErrors for a
+	// service on PostgreSQL).
+	Common []*apperr.Error
+}
+
+// StoreErrors are what pg.Translate makes of a database that is down or a transaction
+// that lost a serialization race: 503 with these codes (platform/pg).
+func StoreErrors() []*apperr.Error {
+	return []*apperr.Error{apperr.Unavailable("db_unavailable", "", nil), apperr.Unavailable("db_retry", "", nil)}
 }
 
 // Op declares one operation.
@@ -138,6 +147,10 @@ func New(router fiber.Router, cfg Config) *Registry {
 	return r
 }
 
+// Describe returns a registry that only describes: Add mounts nothing (for routes a
+// component mounts itself, such as the gateway's own).
+func Describe(cfg Config) *Registry { return New(nil, cfg) }
+
 // Group returns a registry for the operations under prefix. With an access level (and
 // roles), its middleware is mounted once on the prefix, as fiber's Group(prefix,
 // handlers...) does — every request under the prefix, routed or not, goes through it —
@@ -155,7 +168,9 @@ func (r *Registry) Group(prefix string, access Access, roles ...string) *Registr
 			r.fail(fmt.Errorf("group %s: %w", g.prefix, err))
 		}
 	}
-	g.router = r.router.Group(prefix, mw...)
+	if r.router != nil {
+		g.router = r.router.Group(prefix, mw...)
+	}
 	return g
 }
 
@@ -255,9 +270,11 @@ func (r *Registry) add(op Op) error {
 	}
 	*slot = o
 	// app.Get also answers HEAD; Add(GET) alone would not.
-	if method == fiber.MethodGet {
+	switch {
+	case r.router == nil:
+	case method == fiber.MethodGet:
 		r.router.Get(op.Path, chain...)
-	} else {
+	default:
 		r.router.Add(method, op.Path, chain...)
 	}
 	return nil
@@ -278,7 +295,7 @@ func (r *Registry) describe(method, full string, op Op, access Access, roles []s
 	if sh.cfg.Service != "" {
 		o.Tags = []string{sh.cfg.Service}
 	}
-	errs := slices.Clone(op.Errors)
+	errs := append(slices.Clone(op.Errors), sh.cfg.Common...)
 	switch access {
 	case Authenticated:
 		o.Security = []map[string][]string{{SchemeBearer: {}}}
@@ -383,8 +400,12 @@ func jsonBodyErrors() []*apperr.Error {
 		apperr.New(apperr.KindTooLarge, "body_too_large", ""), apperr.Validation()}
 }
 
+// AddErrors documents more errors on op: each joins the codes of its status (the
+// gateway adds the answers it gives itself in front of every service).
+func AddErrors(op *Operation, errs ...*apperr.Error) error { return addErrors(op, errs) }
+
 // addErrors groups errors by status: one response each, the shared error shape with
-// its code limited to the listed ones.
+// its code limited to the listed ones (merged with those already listed).
 func addErrors(o *Operation, errs []*apperr.Error) error {
 	codes := map[int][]string{}
 	for _, e := range errs {
@@ -392,7 +413,7 @@ func addErrors(o *Operation, errs []*apperr.Error) error {
 			return errors.New("nil error declared")
 		}
 		if e.Kind == apperr.KindAccepted {
-			return errors.New("declare a 202 as a Response, not an error")
+			return errors.New("declare a 202 as an Answer, not an error")
 		}
 		st := httpx.Status(e.Kind)
 		if !slices.Contains(codes[st], e.Code) {
@@ -401,8 +422,16 @@ func addErrors(o *Operation, errs []*apperr.Error) error {
 	}
 	for st, cs := range codes {
 		key := strconv.Itoa(st)
-		if o.Responses[key] != nil {
-			return fmt.Errorf("status %d is both an answer and an error", st)
+		if prev := o.Responses[key]; prev != nil {
+			old, ok := errorCodes(prev)
+			if !ok {
+				return fmt.Errorf("status %d is both an answer and an error", st)
+			}
+			for _, c := range old {
+				if !slices.Contains(cs, c) {
+					cs = append(cs, c)
+				}
+			}
 		}
 		sort.Strings(cs)
 		enum := make([]any, len(cs))
@@ -416,6 +445,33 @@ func addErrors(o *Operation, errs []*apperr.Error) error {
 			}}}}}
 	}
 	return nil
+}
+
+// errorCodes reads back the codes of an error response written by addErrors.
+func errorCodes(r *Response) ([]string, bool) {
+	s := r.Content[fiber.MIMEApplicationJSON].Schema
+	all, _ := s["allOf"].([]any)
+	if len(all) != 2 {
+		return nil, false
+	}
+	ref, _ := all[0].(map[string]any)
+	if ref["$ref"] != componentRef+"ErrorBody" {
+		return nil, false
+	}
+	props, _ := all[1].(map[string]any)["properties"].(map[string]any)
+	code, _ := props["code"].(map[string]any)
+	var out []string
+	switch enum := code["enum"].(type) {
+	case []any:
+		for _, c := range enum {
+			if s, ok := c.(string); ok {
+				out = append(out, s)
+			}
+		}
+	case []string:
+		out = enum
+	}
+	return out, true
 }
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
@@ -443,6 +499,9 @@ func (r *Registry) Serve(path string) error {
 	doc, err := r.Document()
 	if err != nil {
 		return err
+	}
+	if r.router == nil {
+		return errors.New("api: Serve on a describe-only registry")
 	}
 	raw, err := json.Marshal(doc)
 	if err != nil {
