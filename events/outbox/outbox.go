@@ -72,6 +72,10 @@ type Metrics struct {
 // that marks them and selects the next ones; before, every cycle paid BEGIN, the lock,
 // the select, the update and a COMMIT that waited for fsync, and at a few hundred events
 // per second the relay spent its time there while new events waited behind it.
+//
+// If the session dies while the relay is publishing a batch, another relay may take the
+// lock and publish the same rows before this one notices. Both publish in id order under
+// the same Nats-Msg-Ids, so the stream keeps the first copy of each, still in id order.
 type Relay struct {
 	Pool      *pgxpool.Pool
 	JS        jetstream.JetStream
