@@ -83,7 +83,7 @@ func edgeLabel(t Transition, work bool) string {
 	parts = append(parts, strings.Join(roles, "/"))
 	if work {
 		if len(t.EscrowFrom) > 0 {
-			parts = append(parts, "escrow "+strings.Join(t.EscrowFrom, "|"))
+			parts = append(parts, "escrow "+strings.Join(t.EscrowFrom, ", "))
 		}
 		if t.EscrowTo != "" {
 			parts = append(parts, "escrow → "+t.EscrowTo)

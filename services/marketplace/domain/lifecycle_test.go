@@ -200,7 +200,19 @@ func TestLifecycleDoc(t *testing.T) {
 		t.Fatalf("%v (generate it with: go test ./domain -run TestLifecycleDoc -update)", err)
 	}
 	if string(got) != want {
-		t.Fatalf("docs/lifecycle.md is stale: the lifecycle table changed; run go test ./domain -run TestLifecycleDoc -update")
+		g, w := strings.Split(string(got), "\n"), strings.Split(want, "\n")
+		i := 0
+		for i < len(g) && i < len(w) && g[i] == w[i] {
+			i++
+		}
+		line := func(ls []string) string {
+			if i < len(ls) {
+				return ls[i]
+			}
+			return "(end of file)"
+		}
+		t.Fatalf("docs/lifecycle.md is stale (line %d is %q, the table renders %q); run go test ./domain -run TestLifecycleDoc -update",
+			i+1, line(g), line(w))
 	}
 }
 
