@@ -48,7 +48,7 @@ func (a *Auth) adminList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"users": users, "total": total, "page": page, "limit": lim, "totalPages": (total + lim - 1) / lim})
+	return c.JSON(UserPage{Users: users, Total: total, Page: page, Limit: lim, TotalPages: (total + lim - 1) / lim})
 }
 
 func (a *Auth) listAccounts(ctx context.Context, sql string, args ...any) ([]UserSearchResult, error) {
@@ -140,5 +140,5 @@ func (a *Auth) setActive(c *fiber.Ctx, active bool) error {
 	if !active {
 		msg = "Usuario baneado exitosamente"
 	}
-	return c.JSON(fiber.Map{"user_id": id.String(), "email": acc.Email, "is_active": active, "mensaje": msg, "message": msg})
+	return c.JSON(BanResult{UserID: id.String(), Email: acc.Email, IsActive: active, Mensaje: msg, Message: msg})
 }

@@ -34,12 +34,12 @@ type RegisterInput struct {
 }
 
 type registerBody struct {
-	Email    string  `json:"email"`
-	Password string  `json:"password"`
-	Nombre   string  `json:"nombre"`
-	Apellido string  `json:"apellido"`
-	Rol      *string `json:"rol"`
-	OficioID *string `json:"oficio_id"`
+	Email    string  `json:"email" jsonschema:"required,maxLength=254"`
+	Password string  `json:"password" jsonschema:"required,minLength=8,maxLength=128"`
+	Nombre   string  `json:"nombre" jsonschema:"required,minLength=1,maxLength=100"`
+	Apellido string  `json:"apellido" jsonschema:"required,minLength=1,maxLength=100"`
+	Rol      *string `json:"rol" jsonschema:"enum=CLIENTE,enum=PROFESIONAL" jsonschema_description:"CLIENTE when absent; case-insensitive"`
+	OficioID *string `json:"oficio_id" jsonschema_description:"a trade's UUID, kept for a PROFESIONAL; empty means none"`
 }
 
 // normalizeEmail trims and lower-cases an email: the login id is case-insensitive.
@@ -110,9 +110,9 @@ type LoginInput struct {
 }
 
 type loginBody struct {
-	Email    string `json:"email"`
+	Email    string `json:"email" jsonschema_description:"the email (or username)"`
 	Username string `json:"username"`
-	Password string `json:"password"`
+	Password string `json:"password" jsonschema:"required"`
 }
 
 // DecodeLogin parses a login in either form the API accepts: the OAuth2 password form

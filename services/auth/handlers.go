@@ -150,7 +150,7 @@ func (a *Auth) login(c *fiber.Ctx) error {
 }
 
 type refreshBody struct {
-	RefreshToken string `json:"refresh_token"`
+	RefreshToken string `json:"refresh_token" jsonschema:"required,maxLength=256"`
 }
 
 func (a *Auth) refresh(c *fiber.Ctx) error {
@@ -254,7 +254,7 @@ func (a *Auth) logout(c *fiber.Ctx) error {
 			return pg.Translate(fmt.Errorf("logout: %w", err))
 		}
 	}
-	return c.JSON(fiber.Map{"message": "Sesión cerrada", "success": true})
+	return c.JSON(Confirmation{Message: "Sesión cerrada", Success: true})
 }
 
 type validateBody struct {
@@ -280,11 +280,11 @@ func (a *Auth) validateToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"user_id": cl.UserID(), "rol": cl.Rol, "email": cl.Email})
+	return c.JSON(TokenInfo{UserID: cl.UserID(), Rol: cl.Rol, Email: cl.Email})
 }
 
 type forgotBody struct {
-	Email string `json:"email"`
+	Email string `json:"email" jsonschema:"required,maxLength=254"`
 }
 
 func (a *Auth) forgotPassword(c *fiber.Ctx) error {
@@ -311,7 +311,7 @@ func (a *Auth) forgotPassword(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return c.JSON(fiber.Map{"message": forgotMessage, "success": true})
+	return c.JSON(Confirmation{Message: forgotMessage, Success: true})
 }
 
 // createReset stores a fresh reset token (hashed), voids older ones and appends the
@@ -337,8 +337,8 @@ func (a *Auth) createReset(ctx context.Context, tx pgx.Tx, acc account) error {
 }
 
 type resetBody struct {
-	Token       string `json:"token"`
-	NewPassword string `json:"new_password"`
+	Token       string `json:"token" jsonschema:"required,maxLength=256"`
+	NewPassword string `json:"new_password" jsonschema:"required,minLength=8,maxLength=128"`
 }
 
 func (a *Auth) resetPassword(c *fiber.Ctx) error {
@@ -400,7 +400,7 @@ func (a *Auth) resetPassword(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return c.JSON(fiber.Map{"message": "Contraseña restablecida exitosamente", "success": true})
+	return c.JSON(Confirmation{Message: "Contraseña restablecida exitosamente", Success: true})
 }
 
 // setPassword stores hash, revokes every session but keep and appends PasswordChanged.
@@ -419,8 +419,8 @@ func (a *Auth) setPassword(ctx context.Context, tx pgx.Tx, userID uuid.UUID, has
 }
 
 type changeBody struct {
-	CurrentPassword string `json:"current_password"`
-	NewPassword     string `json:"new_password"`
+	CurrentPassword string `json:"current_password" jsonschema:"required,maxLength=1024"`
+	NewPassword     string `json:"new_password" jsonschema:"required,minLength=8,maxLength=128"`
 }
 
 func (a *Auth) changePassword(c *fiber.Ctx) error {
@@ -479,7 +479,7 @@ func (a *Auth) changePassword(c *fiber.Ctx) error {
 	}); err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"message": "Contraseña actualizada exitosamente", "success": true})
+	return c.JSON(Confirmation{Message: "Contraseña actualizada exitosamente", Success: true})
 }
 
 func (a *Auth) jwks(c *fiber.Ctx) error {
@@ -492,7 +492,7 @@ func (a *Auth) rotateKeys(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"kid": kid, "jwks": a.keys.JWKS(c.UserContext())})
+	return c.JSON(RotatedKeys{Kid: kid, JWKS: a.keys.JWKS(c.UserContext())})
 }
 
 func (a *Auth) internalAccount(c *fiber.Ctx) error {

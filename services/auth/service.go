@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/conectarpro/conectar/platform/authn"
@@ -76,7 +75,9 @@ func build(ctx context.Context, d kit.Deps) (*Auth, *kit.Service, error) {
 		a.throttle.sweepLoop(ctx, s.Deps.Log)
 	})
 	s.Consume(a.consumers()...)
-	a.routes(s.App)
+	if err := a.routes(s.App); err != nil {
+		return nil, nil, err
+	}
 	return a, s, nil
 }
 
@@ -123,34 +124,3 @@ func (c chainKeys) Key(ctx context.Context, kid string) (ed25519.PublicKey, erro
 
 // Keys exposes the signing keys (for the benchmark and operator tools).
 func (a *Auth) Keys() *KeyStore { return a.keys }
-
-func (a *Auth) routes(app *fiber.App) {
-	auth := a.verifier.Middleware(true)
-	admin := []fiber.Handler{auth, authn.Require(authn.RoleAdmin)}
-	for _, p := range []string{"/api/v1/auth", "/auth"} {
-		// /auth/.well-known/jwks.json without the /api/v1 prefix is where every
-		// component's JWKS client looks (it talks to auth directly).
-		app.Get(p+"/.well-known/jwks.json", a.jwks)
-	}
-	g := app.Group("/api/v1/auth")
-	g.Post("/register", a.register)
-	g.Post("/login", a.login)
-	g.Post("/refresh", a.refresh)
-	g.Post("/logout", a.logout)
-	g.Post("/validate-token", a.validateToken)
-	g.Post("/forgot-password", a.forgotPassword)
-	g.Post("/reset-password", a.resetPassword)
-	g.Post("/admin/keys/rotate", append(admin, a.rotateKeys)...)
-
-	app.Post("/api/v1/users/me/change-password", auth, a.changePassword)
-
-	ad := app.Group("/api/v1/admin/users", admin...)
-	ad.Get("", a.adminList)
-	ad.Get("/search", a.adminSearch)
-	ad.Post("/:id/ban", a.ban)
-	ad.Post("/:id/unban", a.unban)
-
-	app.Get("/api/v1/admin/metrics/users", append(admin, a.userMetrics)...)
-
-	app.Get("/internal/accounts/:id", a.svc.Internal(), a.internalAccount)
-}

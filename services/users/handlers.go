@@ -46,10 +46,10 @@ func (u *Users) getMe(c *fiber.Ctx) error {
 // direccion sent empty are cleared. email is read only to refuse a change: the settings
 // page sends the whole form back, the same email included.
 type updateBody struct {
-	Nombre    *string `json:"nombre"`
-	Apellido  *string `json:"apellido"`
-	Telefono  *string `json:"telefono"`
-	Direccion *string `json:"direccion"`
+	Nombre    *string `json:"nombre" jsonschema:"minLength=1,maxLength=100"`
+	Apellido  *string `json:"apellido" jsonschema:"minLength=1,maxLength=100"`
+	Telefono  *string `json:"telefono" jsonschema:"maxLength=30"`
+	Direccion *string `json:"direccion" jsonschema:"maxLength=200"`
 	Email     *string `json:"email"`
 }
 

@@ -45,18 +45,8 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	}
 	u := &Users{svc: s, avatars: avatars}
 	s.Consume(u.consumers()...)
-	u.routes()
+	if err := u.routes(); err != nil {
+		return nil, err
+	}
 	return s, nil
-}
-
-func (u *Users) routes() {
-	app := u.svc.App
-	// Public: avatar names carry a fresh id, so they are cached for a year.
-	app.Get(AvatarPath+":name", u.serveAvatar)
-	auth := u.svc.Auth()
-	app.Get("/api/v1/users/me", auth, u.getMe)
-	app.Put("/api/v1/users/me", auth, u.updateMe)
-	app.Post("/api/v1/users/me/avatar", auth, u.uploadAvatar)
-	app.Get("/api/v1/users/search", auth, u.search)
-	app.Get("/internal/users/:id", u.svc.Internal(), u.internalUser)
 }
