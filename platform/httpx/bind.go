@@ -88,6 +88,11 @@ type Page struct {
 	Page  int
 }
 
+// MaxSkip bounds skip, and page × limit: nobody pages past a billion rows, and the bound
+// keeps skip + limit inside a 32-bit integer, which SQL such as OFFSET $1::int assumes.
+// Unbounded, a huge page overflowed into a negative OFFSET, which PostgreSQL refuses (a 500).
+const MaxSkip = 1_000_000_000
+
 // Paging reads skip/limit or page/limit (limit 1..100, default def). page wins over skip.
 func Paging(c *fiber.Ctx, def int) (Page, error) {
 	p := Page{Limit: def, Page: 1}
@@ -99,14 +104,18 @@ func Paging(c *fiber.Ctx, def int) (Page, error) {
 	}
 	if v := c.Query("skip"); v != "" {
 		n, err := strconv.Atoi(v)
-		ck.Add(err != nil || n < 0, "skip", "debe ser un entero ≥ 0")
+		ck.Add(err != nil || n < 0 || n > MaxSkip, "skip", "debe ser un entero entre 0 y 1000000000")
 		p.Skip = n
 	}
 	if v := c.Query("page"); v != "" {
 		n, err := strconv.Atoi(v)
-		ck.Add(err != nil || n < 1, "page", "debe ser un entero ≥ 1")
+		// Checked before multiplying: (n-1) × limit must not overflow nor pass MaxSkip.
+		bad := err != nil || n < 1 || (p.Limit > 0 && n-1 > MaxSkip/p.Limit)
+		ck.Add(bad, "page", "debe ser un entero ≥ 1 y page × limit no puede superar 1000000000")
 		p.Page = n
-		p.Skip = (n - 1) * p.Limit
+		if !bad && p.Limit > 0 {
+			p.Skip = (n - 1) * p.Limit
+		}
 	} else if p.Limit > 0 {
 		p.Page = p.Skip/p.Limit + 1
 	}
