@@ -3,6 +3,7 @@ package deploy
 import (
 	"bufio"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/sirupsen/logrus"
 	"sigs.k8s.io/yaml"
 )
 
@@ -64,7 +66,10 @@ func TestComposeFile(t *testing.T) {
 	p := loadCompose(t, env)
 
 	// Every secret is required: without .env the file refuses to load rather than
-	// starting a system with empty passwords.
+	// starting a system with empty passwords. (compose-go warns through logrus's standard
+	// logger about each unset variable on the way: expected here, so muted.)
+	logrus.SetOutput(io.Discard)
+	defer logrus.SetOutput(os.Stderr)
 	if _, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
 		WorkingDir:  root,
 		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(root, "docker-compose.yml")}},
