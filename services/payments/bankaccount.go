@@ -12,8 +12,8 @@ import (
 
 	"github.com/conectarpro/conectar/platform/apperr"
 	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/bank"
 	"github.com/conectarpro/conectar/platform/httpx"
-	"github.com/conectarpro/conectar/services/professionals"
 )
 
 // Bank account kinds (cuentas_bancarias.tipo_cuenta).
@@ -78,7 +78,7 @@ func (a *App) bankAccount(ctx context.Context, q querier, usuarioID string) (ban
 // account itself did not change.
 func setBankAccountFromProfile(ctx context.Context, tx pgx.Tx, usuarioID, account string) error {
 	tipo, cbu, alias := CuentaAlias, "", account
-	if professionals.ValidCBU(account) {
+	if bank.ValidCBU(account) {
 		tipo, cbu, alias = CuentaCBU, account, ""
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO cuentas_bancarias (usuario_id, tipo_cuenta, cbu, alias, origen) VALUES ($1,$2,NULLIF($3,''),NULLIF($4,''),'perfil')
@@ -108,8 +108,8 @@ func deref(s *string) string {
 	return strings.TrimSpace(*s)
 }
 
-// normalize validates the input with professionals' CBU/CVU and alias rules and returns
-// the account to store.
+// normalize validates the input with the CBU/CVU and alias rules professionals also use
+// (platform/bank) and returns the account to store.
 func (in bankAccountInput) normalize(usuarioID string) (bankAccount, error) {
 	b := bankAccount{UsuarioID: usuarioID, Tipo: strings.ToLower(deref(in.TipoCuenta)), Titular: deref(in.Titular), Banco: deref(in.Banco), Origen: "pagos"}
 	cbu := strings.NewReplacer(" ", "", "-", "").Replace(deref(in.CBU))
@@ -130,10 +130,10 @@ func (in bankAccountInput) normalize(usuarioID string) (bankAccount, error) {
 	if b.Tipo == CuentaAlias && alias == "" {
 		return b, apperr.Invalid("alias_required", "Ingresá el alias de la cuenta")
 	}
-	if cbu != "" && !professionals.ValidCBU(cbu) {
+	if cbu != "" && !bank.ValidCBU(cbu) {
 		return b, apperr.Invalid("invalid_cbu", "El CBU/CVU debe tener 22 dígitos con dígitos verificadores válidos")
 	}
-	if alias != "" && !professionals.ValidAlias(alias) {
+	if alias != "" && !bank.ValidAlias(alias) {
 		return b, apperr.Invalid("invalid_alias", "El alias debe tener de 6 a 20 caracteres (letras, números, punto o guion)")
 	}
 	if n := len([]rune(b.Titular)); n < 3 || n > 100 {

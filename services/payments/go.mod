@@ -8,14 +8,11 @@ replace github.com/conectarpro/conectar/platform => ../../platform
 
 replace github.com/conectarpro/conectar/migrations => ../../migrations
 
-replace github.com/conectarpro/conectar/services/professionals => ../professionals
-
 replace github.com/conectarpro/conectar/gateway => ../../gateway
 
 require (
 	github.com/conectarpro/conectar/events v0.0.0-00010101000000-000000000000
 	github.com/conectarpro/conectar/platform v0.0.0-00010101000000-000000000000
-	github.com/conectarpro/conectar/services/professionals v0.0.0-00010101000000-000000000000
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.13.0

@@ -1,46 +1,10 @@
 package professionals
 
-import "testing"
+import (
+	"testing"
 
-func TestValidCBU(t *testing.T) {
-	cases := map[string]bool{
-		"2850590940090418135201":  true,  // Banco Macro example
-		"0000003100010000000001":  false, // both check digits wrong? computed below
-		"2850590940090418135202":  false, // second check digit off
-		"2850591940090418135201":  false, // first check digit off
-		"285059094009041813520":   false, // 21 digits
-		"28505909400904181352011": false,
-		"28505909400904181352a1":  false,
-	}
-	// Build a valid CVU (prefix 000) from its data digits to exercise the algorithm on a
-	// second known-good number.
-	cvu := "0000003" + string(rune('0'+check("0000003"))) + "1234567890123"
-	cvu += string(rune('0' + check("1234567890123")))
-	cases[cvu] = true
-	for s, want := range cases {
-		if got := ValidCBU(s); got != want {
-			t.Errorf("ValidCBU(%q) = %v, want %v", s, got, want)
-		}
-	}
-}
-
-// check is an independent formulation of the BCRA check digit: weights 3,9,7,1 repeating
-// from the right-most data digit leftwards (…9,7,1,3).
-func check(data string) int {
-	w := []int{3, 1, 7, 9}
-	sum := 0
-	for i := 0; i < len(data); i++ {
-		d := int(data[len(data)-1-i] - '0')
-		sum += d * w[i%4]
-	}
-	return (10 - sum%10) % 10
-}
-
-func TestCheckMatchesKnownCBU(t *testing.T) {
-	if check("2850590") != 9 || check("4009041813520") != 1 {
-		t.Fatal("independent check digit formula disagrees with the known CBU")
-	}
-}
+	"github.com/conectarpro/conectar/platform/bank"
+)
 
 func TestNormalizePayout(t *testing.T) {
 	ok := map[string]string{
@@ -73,7 +37,7 @@ func FuzzNormalizePayout(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !ValidCBU(out) && !ValidAlias(out) {
+		if !bank.ValidCBU(out) && !bank.ValidAlias(out) {
 			t.Fatalf("NormalizePayout(%q) = %q, neither CBU nor alias", in, out)
 		}
 		if again, err := NormalizePayout(out); err != nil || again != out {
