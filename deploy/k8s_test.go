@@ -3,10 +3,12 @@ package deploy
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats-server/v2/server"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -262,7 +264,15 @@ func TestNATSHelmValues(t *testing.T) {
 			Merge struct {
 				Authorization struct {
 					Users []struct {
-						User string `json:"user"`
+						User        string `json:"user"`
+						Permissions struct {
+							Publish struct {
+								Allow []string `json:"allow"`
+							} `json:"publish"`
+							Subscribe struct {
+								Allow []string `json:"allow"`
+							} `json:"subscribe"`
+						} `json:"permissions"`
 					} `json:"users"`
 				} `json:"authorization"`
 			} `json:"merge"`
@@ -274,12 +284,38 @@ func TestNATSHelmValues(t *testing.T) {
 	if !v.Config.Cluster.Enabled || v.Config.Cluster.Replicas != 3 || !v.Config.JetStream.Enabled {
 		t.Errorf("not a 3-node JetStream cluster: %+v", v.Config)
 	}
-	users := map[string]bool{}
-	for _, u := range v.Config.Merge.Authorization.Users {
-		users[u.User] = true
+	// The cluster in Kubernetes grants exactly what nats.conf grants (and what
+	// TestNATSPermissions proves is enough and no more).
+	natsConfEnv(t)
+	opts, err := server.ProcessConfigFile(filepath.Join(root, "nats.conf"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, u := range natsUsers {
-		if !users[u.name] {
+	conf := map[string]*server.User{}
+	for _, u := range opts.Users {
+		conf[u.Username] = u
+	}
+	helm := map[string]bool{}
+	for _, u := range v.Config.Merge.Authorization.Users {
+		helm[u.User] = true
+		c, ok := conf[u.User]
+		if !ok {
+			t.Errorf("Helm user %s is not in nats.conf", u.User)
+			continue
+		}
+		var pub, sub []string
+		if c.Permissions != nil && c.Permissions.Publish != nil {
+			pub = c.Permissions.Publish.Allow
+		}
+		if c.Permissions != nil && c.Permissions.Subscribe != nil {
+			sub = c.Permissions.Subscribe.Allow
+		}
+		if !slices.Equal(u.Permissions.Publish.Allow, pub) || !slices.Equal(u.Permissions.Subscribe.Allow, sub) {
+			t.Errorf("%s: Helm permissions differ from nats.conf", u.User)
+		}
+	}
+	for _, u := range append(natsUsers, natsUser{name: "ops"}) {
+		if !helm[u.name] {
 			t.Errorf("no NATS user %s in the Helm values", u.name)
 		}
 	}
