@@ -284,6 +284,11 @@ func newGWMetrics(reg prometheus.Registerer) *gwMetrics {
 		}),
 	}
 	reg.MustRegister(m.upstreamDuration, m.breakerChanges, m.edgeRejections, m.wsConnections, m.wsPushes)
+	// Exported at zero from the start, so a dashboard's rate() sees the series before the
+	// first rejection.
+	for _, reason := range []string{"rate_limited", "invalid_token", "user_banned"} {
+		m.edgeRejections.WithLabelValues(reason)
+	}
 	return m
 }
 
