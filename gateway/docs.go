@@ -1,16 +1,35 @@
 package gateway
 
 import (
+	"context"
+	"embed"
 	"encoding/json"
 	"fmt"
-	"html"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"regexp"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/conectarpro/conectar/platform/api"
+	"github.com/conectarpro/conectar/platform/apperr"
 )
 
-// serviceTitles describe each owner in the generated documents.
+// docsUI is Swagger UI (swagger-ui-dist, see docsui/README.md) and our page around it,
+// embedded so /docs needs nothing from the network. go:embed needs a package variable;
+// it is read only.
+//
+//go:embed docsui
+var docsUI embed.FS
+
+// serviceTitles describe each owner in the prefix listing of services without a document.
 var serviceTitles = map[string]string{
 	SvcAuth:          "auth (8001): accounts, credentials, sessions, signing keys",
 	SvcUsers:         "users (8002): profiles, chat strikes",
@@ -20,126 +39,299 @@ var serviceTitles = map[string]string{
 	SvcNotifications: "notifications (8006): notifications, preferences, gamification",
 }
 
-// openAPI builds an OpenAPI 3 document from the route table: one path item per prefix,
-// tagged with its owner (x-service), plus the gateway's own endpoints. The services'
-// detailed operations live with them; this document is the edge's map.
-func openAPI(routes []Route) ([]byte, error) {
-	paths := map[string]any{}
-	for _, r := range routes {
-		p := APIPrefix + r.Prefix
-		params := []any{}
-		n := 0
-		segs := strings.Split(p, "/")
-		for i, s := range segs {
-			if s == "*" {
-				n++
-				name := fmt.Sprintf("param%d", n)
-				segs[i] = "{" + name + "}"
-				params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+// ServiceDocPath is where every service serves its own OpenAPI document (platform/api).
+const ServiceDocPath = "/openapi.json"
+
+// docsCache says how long a merged document is served before the services are asked
+// again: long when every service answered, short when one could not (it may be starting).
+const (
+	docsCache      = 30 * time.Second
+	docsCacheShort = 2 * time.Second
+)
+
+// docs builds /docs/openapi.json: the gateway's own operations, every operation of the
+// services that publish a document (platform/api), and today's prefix listing for those
+// that do not yet. It asks the services when the document is requested (cached), not at
+// start: the gateway starts before them and must not depend on their order.
+type docs struct {
+	routes []Route
+	router *Router
+	exempt *Router
+	urls   map[string]string
+	client *http.Client
+	now    func() time.Time
+
+	mu    sync.Mutex
+	raw   []byte
+	until time.Time
+}
+
+func newDocs(g *Gateway) *docs {
+	return &docs{routes: g.router.Routes(), router: g.router, exempt: g.exempt, urls: g.deps.ServiceURLs,
+		client: &http.Client{Timeout: 3 * time.Second}, now: g.deps.Now}
+}
+
+// mountDocs serves /docs (Swagger UI), its assets and /docs/openapi.json.
+func (g *Gateway) mountDocs(app *fiber.App) error {
+	ui, err := fs.Sub(docsUI, "docsui")
+	if err != nil {
+		return err
+	}
+	page, err := fs.ReadFile(ui, "index.html")
+	if err != nil {
+		return err
+	}
+	d := newDocs(g)
+	if _, err := d.base(); err != nil { // a declaration mistake fails at start, not on the first visit
+		return err
+	}
+	app.Get("/docs", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		return c.Send(page)
+	})
+	app.Get("/docs/assets/:file", func(c *fiber.Ctx) error {
+		name := c.Params("file")
+		if name == "index.html" || strings.Contains(name, "/") {
+			return apperr.NotFound("not_found", "Recurso no encontrado")
+		}
+		data, err := fs.ReadFile(ui, name)
+		if err != nil {
+			return apperr.NotFound("not_found", "Recurso no encontrado")
+		}
+		if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+			c.Set(fiber.HeaderContentType, ct)
+		}
+		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+		return c.Send(data)
+	})
+	app.Get("/docs/openapi.json", func(c *fiber.Ctx) error {
+		raw, err := d.document(c.UserContext())
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+		return c.Send(raw)
+	})
+	return nil
+}
+
+// document returns the merged document, from the cache when fresh.
+func (d *docs) document(ctx context.Context) ([]byte, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.raw != nil && d.now().Before(d.until) {
+		return d.raw, nil
+	}
+	services, complete := d.fetch(ctx)
+	doc, err := d.merge(services)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("gateway docs: %w", err)
+	}
+	d.raw = raw
+	d.until = d.now().Add(docsCacheShort)
+	if complete {
+		d.until = d.now().Add(docsCache)
+	}
+	return raw, nil
+}
+
+// fetch asks every service for its document, concurrently. complete is false when one
+// could not be asked (down, starting); a service that answers without a document (404)
+// simply has none yet.
+func (d *docs) fetch(ctx context.Context) (map[string]*api.Document, bool) {
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		out      = map[string]*api.Document{}
+		complete = true
+	)
+	for _, name := range allServices {
+		base, ok := d.urls[name]
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			doc, reached := d.fetchOne(ctx, strings.TrimRight(base, "/")+ServiceDocPath)
+			mu.Lock()
+			defer mu.Unlock()
+			if doc != nil {
+				out[name] = doc
+			}
+			complete = complete && reached
+		}()
+	}
+	wg.Wait()
+	return out, complete
+}
+
+func (d *docs) fetchOne(ctx context.Context, url string) (*api.Document, bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, false
+	}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return nil, false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, resp.StatusCode < 500
+	}
+	var doc api.Document
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&doc); err != nil ||
+		!strings.HasPrefix(doc.OpenAPI, "3.1") || len(doc.Paths) == 0 {
+		return nil, true // not a document of ours (a service without one may answer anything)
+	}
+	return &doc, true
+}
+
+// gatewayOps describes what the gateway answers itself.
+func (d *docs) base() (*api.Document, error) {
+	reg := api.Describe(api.Config{Title: "ConectarProfesionales API", Version: "1.0.0", Description: baseDescription})
+	noop := func(*fiber.Ctx) error { return nil } // described only: gateway.go mounts these
+	reg.Add(api.Op{Method: "GET", Path: "/health", Access: api.Public, Summary: "Health of the gateway and the six services",
+		Description: "200 even when degraded: status says whether every service is healthy.",
+		Answers:     []api.Answer{api.JSON(200, HealthReport{}, "the report")}, Handler: noop})
+	reg.Add(api.Op{Method: "GET", Path: "/metrics", Access: api.Public, Summary: "Prometheus metrics of the gateway",
+		Answers: []api.Answer{api.Bytes(200, "text/plain", "Prometheus text format")}, Handler: noop})
+	reg.Add(api.Op{Method: "GET", Path: "/docs", Access: api.Public, Summary: "This documentation (Swagger UI)",
+		Answers: []api.Answer{api.Bytes(200, "text/html", "HTML")}, Handler: noop})
+	reg.Add(api.Op{Method: "GET", Path: "/docs/openapi.json", Access: api.Public, Summary: "This document (OpenAPI 3.1)",
+		Answers: []api.Answer{api.JSON(200, map[string]any{}, "the merged document")}, Handler: noop})
+	reg.Add(api.Op{Method: "GET", Path: APIPrefix + "/ws", Access: api.Public, Params: wsQuery{},
+		Summary: "WebSocket hub: realtime pushes addressed to the authenticated user",
+		Description: "Authenticate with ?token=, with Sec-WebSocket-Protocol: bearer, <token> (the server selects \"bearer\"), " +
+			"with Authorization: Bearer, or with a first message {\"type\":\"auth\",\"token\":\"…\"} within 5 s. The server then sends " +
+			"{\"type\":\"connected\",\"data\":{\"user_id\":…}} and forwards every push as {\"type\":…,\"data\":…}: notificacion, " +
+			"message, leido, oferta, trabajo, disputa_mensaje. {\"type\":\"ping\"} answers {\"type\":\"pong\"}. " +
+			"Close codes: 4401 bad token, 4403 banned, 4408 no auth in time, 1013 too slow, 1001 server shutdown.",
+		Answers: []api.Answer{{Status: 101, Description: "Switching protocols"}}, Handler: noop})
+	return reg.Document()
+}
+
+type wsQuery struct {
+	Token string `query:"token" doc:"the access token (one of four ways to authenticate)"`
+}
+
+const baseDescription = "The public API, through the gateway (port 8000). Every API path starts with /api/v1 and is " +
+	"forwarded to the service that owns its prefix. Conventions (errors, pagination, money, dates, uploads): docs/api.md. " +
+	"Unknown JSON fields are ignored by the services; this document lists only the fields they read and write."
+
+// edgeErrors are what the gateway itself may answer on a service's operation.
+func (d *docs) edgeErrors(p string, op *api.Operation) []*apperr.Error {
+	errs := []*apperr.Error{apperr.Unavailable("service_unavailable", "", nil), apperr.Unavailable("upstream_timeout", "", nil)}
+	rest := strings.TrimPrefix(p, APIPrefix)
+	if _, exempt := d.exempt.Match(concrete(rest)); !exempt {
+		errs = append(errs, apperr.Unauthorized("invalid_token", ""), apperr.Unauthorized("user_banned", ""))
+	}
+	if op.RequestBody != nil {
+		errs = append(errs, apperr.New(apperr.KindTooLarge, "body_too_large", ""), apperr.Invalid("body_read_failed", ""))
+	}
+	if underAny(strings.ToLower(rest), webhookLimited) {
+		errs = append(errs, apperr.New(apperr.KindRateLimited, "rate_limited", ""))
+	}
+	return errs
+}
+
+var templateParam = regexp.MustCompile(`\{[^}/]+\}`)
+
+// concrete turns a path template into a path the route table can match.
+func concrete(tmpl string) string { return templateParam.ReplaceAllString(tmpl, "x") }
+
+// merge builds the document from the services' documents; the services without one are
+// listed by prefix as before, marked undocumented.
+func (d *docs) merge(services map[string]*api.Document) (*api.Document, error) {
+	base, err := d.base()
+	if err != nil {
+		return nil, err
+	}
+	owns := func(p, svc string) bool {
+		rt, ok := d.router.Match(concrete(strings.TrimPrefix(p, APIPrefix)))
+		return ok && rt.Service == svc
+	}
+	doc, unrouted, err := api.Merge(base, services, owns)
+	if err != nil {
+		return nil, fmt.Errorf("gateway docs: %w", err)
+	}
+	for p, item := range doc.Paths {
+		if !strings.HasPrefix(p, APIPrefix+"/") || p == APIPrefix+"/ws" {
+			continue
+		}
+		for _, op := range []*api.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
+			if op == nil {
+				continue
+			}
+			if err := api.AddErrors(op, d.edgeErrors(p, op)...); err != nil {
+				return nil, fmt.Errorf("gateway docs: %s: %w", p, err)
 			}
 		}
-		desc := fmt.Sprintf("Every path under %s is forwarded unchanged to the %s service.", p, r.Service)
+	}
+	var missing []string
+	for _, r := range d.routes {
+		if services[r.Service] != nil {
+			continue
+		}
+		doc.Undocumented = append(doc.Undocumented, api.Prefix{Prefix: APIPrefix + r.Prefix, Service: r.Service})
+		if !contains(missing, r.Service) {
+			missing = append(missing, r.Service)
+		}
+		p, params := prefixTemplate(APIPrefix + r.Prefix)
+		desc := fmt.Sprintf("Every path under %s is forwarded unchanged to the %s service, whose operations are not documented here yet.", p, r.Service)
 		if r.Why != "" {
 			desc += " " + r.Why + "."
 		}
-		item := map[string]any{
-			"summary":     "→ " + r.Service,
-			"description": desc,
-			"x-service":   r.Service,
-			"x-prefix":    r.Prefix,
+		item := doc.Paths[p]
+		if item == nil {
+			item = &api.PathItem{}
+			doc.Paths[p] = item
 		}
-		if len(params) > 0 {
-			item["parameters"] = params
+		item.Summary, item.Description, item.Parameters = "→ "+r.Service+" (undocumented)", desc, params
+		item.Service, item.RoutePrefix, item.Undocumented = r.Service, r.Prefix, true
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		doc.Info.Description += "\n\n**Not documented yet** (routed, listed by path prefix only): "
+		for i, s := range missing {
+			if i > 0 {
+				doc.Info.Description += "; "
+			}
+			doc.Info.Description += serviceTitles[s]
 		}
-		paths[strings.Join(segs, "/")] = item
+		doc.Info.Description += "."
 	}
-	errResp := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
-	paths["/health"] = map[string]any{"get": map[string]any{
-		"summary": "Aggregated health of the gateway and the six services", "tags": []string{"gateway"},
-		"responses": map[string]any{"200": map[string]any{"description": "Report (status healthy or degraded)",
-			"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Health"}}}}},
-	}}
-	paths["/metrics"] = map[string]any{"get": map[string]any{
-		"summary": "Prometheus metrics of the gateway", "tags": []string{"gateway"},
-		"responses": map[string]any{"200": map[string]any{"description": "Prometheus text format"}},
-	}}
-	paths["/docs"] = map[string]any{"get": map[string]any{
-		"summary": "This documentation (HTML)", "tags": []string{"gateway"},
-		"responses": map[string]any{"200": map[string]any{"description": "HTML"}},
-	}}
-	paths[APIPrefix+"/ws"] = map[string]any{"get": map[string]any{
-		"summary": "WebSocket hub: realtime pushes addressed to the authenticated user",
-		"description": "Authenticate with ?token=, with Sec-WebSocket-Protocol: bearer, <token> (the server selects \"bearer\"), " +
-			"or with a first message {\"type\":\"auth\",\"token\":\"…\"} within 5 s. The server then sends " +
-			"{\"type\":\"connected\",\"data\":{\"user_id\":…}} and forwards every push as a text frame. " +
-			"Close codes: 4401 bad token, 4403 banned, 4408 no auth in time, 1001 server shutdown.",
-		"tags":       []string{"gateway"},
-		"parameters": []any{map[string]any{"name": "token", "in": "query", "schema": map[string]any{"type": "string"}}},
-		"responses": map[string]any{"101": map[string]any{"description": "Switching protocols"},
-			"401": errResp, "426": errResp},
-	}}
-	doc := map[string]any{
-		"openapi": "3.0.3",
-		"info": map[string]any{
-			"title":       "ConectarProfesionales API (gateway)",
-			"version":     "1.0.0",
-			"description": "Public entry on port 8000. Paths are routed by longest prefix (most literal segments) to their owning service; unknown prefixes answer 404 JSON.",
-		},
-		"paths": paths,
-		"components": map[string]any{
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)"}},
-			"schemas": map[string]any{
-				"Error": map[string]any{"type": "object", "required": []string{"detail", "code"}, "properties": map[string]any{
-					"detail": map[string]any{"type": "string"}, "code": map[string]any{"type": "string"},
-					"errors": map[string]any{"type": "array", "items": map[string]any{"type": "object", "properties": map[string]any{
-						"field": map[string]any{"type": "string"}, "msg": map[string]any{"type": "string"}}}},
-				}},
-				"Health": map[string]any{"type": "object", "properties": map[string]any{
-					"status":       map[string]any{"type": "string", "enum": []string{"healthy", "degraded"}},
-					"gateway":      map[string]any{"type": "string"},
-					"services":     map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
-					"dependencies": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}}},
-				}},
-			},
-		},
-		"security":      []any{map[string]any{"bearer": []string{}}, map[string]any{}},
-		"x-route-table": routes,
+	if len(unrouted) > 0 {
+		// A service describes a path the route table sends elsewhere: a bug in one of the two.
+		doc.Info.Description += "\n\n**Described but routed to another service** (left out): " + strings.Join(unrouted, "; ") + "."
 	}
-	return json.MarshalIndent(doc, "", "  ")
+	return doc, nil
 }
 
-// docsHTML renders the route table as a small page that needs nothing from the network.
-func docsHTML(routes []Route) []byte {
-	sorted := append([]Route(nil), routes...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Prefix < sorted[j].Prefix })
-	var b strings.Builder
-	b.WriteString(`<!doctype html><html lang="es"><head><meta charset="utf-8"><title>ConectarProfesionales API</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}table{border-collapse:collapse;width:100%}
-td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}code{background:#f4f4f4;padding:0 .2rem}</style></head><body>
-<h1>ConectarProfesionales API</h1>
-<p>Every public path starts with <code>/api/v1</code>. The gateway routes each path to the service that owns the
-longest matching prefix (<code>*</code> matches one segment). OpenAPI document: <a href="/docs/openapi.json">/docs/openapi.json</a>.
-Gateway endpoints: <code>GET /health</code>, <code>GET /metrics</code>, WebSocket <code>/api/v1/ws</code>.</p>
-<table><thead><tr><th>Prefix</th><th>Service</th><th>Note</th></tr></thead><tbody>
-`)
-	for _, r := range sorted {
-		fmt.Fprintf(&b, "<tr><td><code>%s%s</code></td><td>%s</td><td>%s</td></tr>\n",
-			APIPrefix, html.EscapeString(r.Prefix), html.EscapeString(serviceTitles[r.Service]), html.EscapeString(r.Why))
+// prefixTemplate writes a route prefix as a path template: each "*" segment becomes
+// {paramN}.
+func prefixTemplate(p string) (string, []api.Parameter) {
+	segs := strings.Split(p, "/")
+	var params []api.Parameter
+	for i, s := range segs {
+		if s == "*" {
+			name := fmt.Sprintf("param%d", len(params)+1)
+			segs[i] = "{" + name + "}"
+			params = append(params, api.Parameter{Name: name, In: "path", Required: true, Schema: map[string]any{"type": "string"}})
+		}
 	}
-	b.WriteString("</tbody></table></body></html>\n")
-	return []byte(b.String())
+	return strings.Join(segs, "/"), params
 }
 
-func docsHandler(page []byte) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		return c.Send(page)
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
 	}
-}
-
-func openAPIHandler(doc []byte) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-		return c.Send(doc)
-	}
+	return false
 }

@@ -111,14 +111,11 @@ func New(ctx context.Context, d Deps) (*Gateway, error) {
 		app.Use(l)
 	}
 
-	doc, err := openAPI(router.Routes())
-	if err != nil {
-		return nil, fmt.Errorf("gateway: openapi: %w", err)
-	}
 	app.Get("/health", g.health)
 	app.Get("/metrics", reg.Handler())
-	app.Get("/docs", docsHandler(docsHTML(router.Routes())))
-	app.Get("/docs/openapi.json", openAPIHandler(doc))
+	if err := g.mountDocs(app); err != nil {
+		return nil, fmt.Errorf("gateway: docs: %w", err)
+	}
 	app.Get(APIPrefix+"/ws", g.hub.upgrade, websocket.New(g.hub.handle, websocket.Config{
 		Subprotocols:     []string{"bearer"},
 		HandshakeTimeout: 10 * time.Second,
