@@ -28,6 +28,9 @@ const (
 	viewWeb
 	// viewAdmin is GET /admin/trabajos: estado in escrow words, the work state aside.
 	viewAdmin
+	// viewTransaction is the web frontend's /pagos/transacciones/{id}/liberar and
+	// …/reembolso: a job action answered as the payment card's Transaction (transaction.go).
+	viewTransaction
 )
 
 const viewKey = "marketplace.view"
@@ -48,7 +51,13 @@ func viewOf(c *fiber.Ctx) view {
 // answer renders body for the path's view with status (202 goes through the error
 // handler's Accepted form, as elsewhere).
 func (m *Market) answer(c *fiber.Ctx, status int, body any) error {
-	out, err := m.present(c.UserContext(), viewOf(c), body)
+	var out any
+	var err error
+	if v := viewOf(c); v == viewTransaction {
+		out, err = m.presentTransaction(c, body)
+	} else {
+		out, err = m.present(c.UserContext(), v, body)
+	}
 	if err != nil {
 		return err
 	}
@@ -97,6 +106,27 @@ func (m *Market) present(ctx context.Context, v view, body any) (any, error) {
 		return b, err
 	}
 	return body, nil
+}
+
+// presentTransaction renders a job action's answer as the Transaction the caller sees
+// (its buttons depend on who asks, so it needs the caller, not only the view).
+func (m *Market) presentTransaction(c *fiber.Ctx, body any) (any, error) {
+	var t Trabajo
+	switch b := body.(type) {
+	case FinalizarResponse:
+		t = b.Trabajo
+	case CancelResponse:
+		t = b.Trabajo
+	case Trabajo:
+		t = b
+	default:
+		return body, nil
+	}
+	a, _, err := actorOf(c)
+	if err != nil {
+		return nil, err
+	}
+	return m.transactionOf(c.UserContext(), a, t)
 }
 
 // offerEstado is an offer state as view v shows it. The web pages know no withdrawn

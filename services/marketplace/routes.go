@@ -81,6 +81,14 @@ func (m *Market) routes() {
 		g.Post("/:id/finalizar", m.finalizar)
 	}
 
+	// The web frontend's payment card: releasing a "transaction" (its id is the job's) is
+	// the client's approval and a refund is the client's cancel of the paid job, so the
+	// same handlers and rules serve them and only the answer is the card's Transaction
+	// (transaction.go). The gateway routes just these two /pagos paths here.
+	tx := v1.Group("/pagos/transacciones", auth, withView(viewTransaction))
+	tx.Post("/:id/liberar", m.finalizar)
+	tx.Post("/:id/reembolso", m.cancelHandler)
+
 	// Admin.
 	v1.Get("/admin/trabajos", auth, admin, withView(viewAdmin), m.listJobsHandler("admin"))
 	v1.Post("/admin/trabajo/:id/cancelar", auth, admin, m.cancelHandler)
