@@ -66,6 +66,8 @@ func Routes() []Route {
 		{Prefix: "/chat_ofertas", Service: SvcMarketplace, Why: "the web frontend's prefix for offers and jobs"},
 		{Prefix: "/public/professional/*/resenas", Service: SvcMarketplace, Why: "public reviews of a professional are owned by marketplace"},
 		{Prefix: "/admin/disputas", Service: SvcMarketplace, Why: "admin views of disputes, owned by marketplace"},
+		{Prefix: "/pagos/transacciones/*/liberar", Service: SvcMarketplace, Why: "releasing a transaction is the client's approval of the job (its id), a marketplace decision"},
+		{Prefix: "/pagos/transacciones/*/reembolso", Service: SvcMarketplace, Why: "a refund request is the client's cancel of the paid job, a marketplace decision"},
 		// payments
 		{Prefix: "/mercadopago", Service: SvcPayments},
 		{Prefix: "/webhook/mercadopago", Service: SvcPayments},

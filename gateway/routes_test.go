@@ -27,6 +27,7 @@ var specTable = map[string]string{
 	"/admin/trabajo/*/simular-pago": "payments",
 	"/chat_ofertas":                 "marketplace", "/public/professional/*/resenas": "marketplace", "/admin/disputas": "marketplace",
 	"/admin/pagos": "payments", "/admin/metrics/users": "auth",
+	"/pagos/transacciones/*/liberar": "marketplace", "/pagos/transacciones/*/reembolso": "marketplace",
 }
 
 func TestRouteTableMatchesSpec(t *testing.T) {
@@ -71,6 +72,12 @@ func TestPrecedenceAndSegmentMatching(t *testing.T) {
 		"/admin/trabajo/42/simular-pago/extra":      "payments",
 		"/admin/trabajo/42/otra-cosa":               "marketplace",
 		"/admin/trabajo/simular-pago":               "marketplace", // the wildcard needs its segment
+		"/pagos/transacciones/42/liberar":           "marketplace",
+		"/pagos/transacciones/42/reembolso":         "marketplace",
+		"/pagos/transacciones/42":                   "payments", // reading a transaction stays in payments
+		"/pagos/transacciones/42/otra-cosa":         "payments",
+		"/pagos/transacciones/liberar":              "payments", // the wildcard needs its segment
+		"/pagos/mis-transacciones":                  "payments",
 		"/admin/whatever":                           "professionals",
 		"/admin/kyc/pending":                        "professionals",
 		"/admin/users/7/ban":                        "auth",
