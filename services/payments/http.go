@@ -41,8 +41,8 @@ func (a *App) routes() {
 
 	app.Get("/api/v1/pagos/transacciones/:id", auth, a.getTransaction)
 	app.Get("/api/v1/pagos/mis-transacciones", auth, a.myTransactions)
-	app.Post("/api/v1/pagos/transacciones/:id/liberar", auth, a.releaseTransaction)
-	app.Post("/api/v1/pagos/transacciones/:id/reembolso", auth, a.refundTransaction)
+	// Releasing a transaction and asking for its refund are the job's approval and cancel:
+	// marketplace serves those two paths (the gateway routes them there).
 
 	app.Post("/api/v1/pagos/cuenta-bancaria", auth, pro, a.putBankAccount)
 	app.Get("/api/v1/pagos/cuenta-bancaria", auth, pro, a.getBankAccount)

@@ -9,7 +9,6 @@ package payments
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -101,10 +100,6 @@ type App struct {
 	webhookOutcome func(outcome string)
 	// hintLimit bounds the unsigned payment hints (hint.go) for the whole service.
 	hintLimit *rate.Limiter
-	// fwd sends the transaction commands the frontend addresses to payments to
-	// marketplace, which owns them (transactions.go); bounded above marketplace's own
-	// wait for the release.
-	fwd *http.Client
 }
 
 func (a *App) now() time.Time { return a.svc.Deps.Now() }
@@ -120,7 +115,7 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 		return nil, fmt.Errorf("payments: settings: %w", err)
 	}
 	a := &App{svc: s, cfg: cfg, webhookWake: make(chan struct{}, 1), payoutWake: make(chan struct{}, 1),
-		hintLimit: rate.NewLimiter(rate.Limit(cfg.HintRate), cfg.HintBurst), fwd: &http.Client{Timeout: 20 * time.Second}}
+		hintLimit: rate.NewLimiter(rate.Limit(cfg.HintRate), cfg.HintBurst)}
 	if cfg.AccessToken != "" {
 		a.mp, err = mp.New(mp.Config{AccessToken: cfg.AccessToken, BaseURL: cfg.BaseURL})
 		if err != nil {

@@ -1,14 +1,9 @@
 package payments
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -26,7 +21,10 @@ import (
 
 // transactionEscrow translates our escrow states into the transaction card's words
 // (frontend-shapes §1): PENDIENTE, DEPOSITADO, LIBERADO, REEMBOLSADO. A job cancelled
-// before anyone paid has no word there and is shown as CANCELADO.
+// before anyone paid has no word there and is shown as CANCELADO. Marketplace answers the
+// card's release and refund (POST /pagos/transacciones/{id}/liberar and …/reembolso are
+// job commands it owns) with the same words from its own table
+// (services/marketplace/transaction.go); a test in each service pins the same table.
 var transactionEscrow = map[string]string{
 	EstadoPendientePago: "PENDIENTE", EstadoEnEscrow: "DEPOSITADO", EstadoLiberado: "LIBERADO",
 	EstadoReembolsado: "REEMBOLSADO", EstadoCancelado: "CANCELADO",
@@ -69,13 +67,15 @@ func scanTransaction(row pgx.Row) (transaction, error) {
 }
 
 // view is the frontend's Transaction. Before the release the commission is what the
-// professional's current rate would charge (the figure is fixed at release).
+// professional's current rate would charge (the figure is fixed at release); refunded
+// or cancelled, nothing was charged and nothing goes to the professional.
 func (t transaction) view(viewer authn.Claims) fiber.Map {
-	comision, neto := int64(0), t.Precio
+	comision, neto := int64(0), int64(0)
 	switch {
 	case t.Comision != nil && t.Liberado != nil:
 		comision, neto = *t.Comision, *t.Liberado
-	default:
+	case t.job.Estado == EstadoPendientePago || t.job.Estado == EstadoEnEscrow:
+		neto = t.Precio
 		bp := ledger.DefaultBP
 		if t.TasaReplica != nil {
 			bp = *t.TasaReplica
@@ -168,94 +168,4 @@ func (a *App) myTransactions(c *fiber.Ctx) error {
 		return fmt.Errorf("transactions: %w", err)
 	}
 	return c.JSON(fiber.Map{"transacciones": list, "total": total, "page": page.Page, "limit": page.Limit})
-}
-
-// releaseTransaction answers POST /pagos/transacciones/{id}/liberar. Releasing is the
-// job owner's approval of the finished work, a marketplace decision (its job states and
-// rules; payments releases on the JobCompleted that follows), so the command goes to
-// marketplace's one approval handler (POST /cliente/trabajo/{id}/finalizar) with the
-// caller's own credentials, as the gateway would send it; payments never changes a job.
-// The answer is the Transaction as payments then knows it (already released when
-// marketplace answers 200; still DEPOSITADO with its 202 when the release is slow).
-func (a *App) releaseTransaction(c *fiber.Ctx) error {
-	return a.jobCommand(c, "finalizar", nil, func(t transaction) bool { return t.job.Estado == EstadoLiberado })
-}
-
-// refundTransaction answers POST /pagos/transacciones/{id}/reembolso {motivo}: the client
-// cancels the paid job through marketplace's one cancel handler (POST
-// /cliente/trabajo/{id}/cancelar), whose rules decide (a job already under way needs a
-// dispute, and marketplace says so); the refund follows JobCancelled as for any cancel.
-func (a *App) refundTransaction(c *fiber.Ctx) error {
-	var in struct {
-		Motivo *string `json:"motivo"`
-	}
-	if err := httpx.BindOptionalJSON(c, &in); err != nil {
-		return err
-	}
-	body := map[string]string{"motivo": deref(in.Motivo)}
-	return a.jobCommand(c, "cancelar", body, func(t transaction) bool {
-		return t.job.Estado == EstadoReembolsado || t.Reembolsando
-	})
-}
-
-// jobCommand forwards a job command of the transaction's client to marketplace and
-// answers the Transaction. done says the command's effect is already there, which makes a
-// repeated call answer 200 without asking again.
-func (a *App) jobCommand(c *fiber.Ctx, action string, body any, done func(transaction) bool) error {
-	cl, err := authn.MustUser(c)
-	if err != nil {
-		return err
-	}
-	id := strings.Clone(c.Params("id"))
-	t, err := a.loadTransaction(c.Context(), cl, id)
-	if err != nil {
-		return err
-	}
-	if cl.UserID() != t.ClienteID && cl.Rol != authn.RoleAdmin {
-		return apperr.Forbidden("not_owner", "Solo el cliente del trabajo puede hacerlo")
-	}
-	if done(t) {
-		return c.JSON(t.view(cl))
-	}
-	base, ok := a.svc.Deps.ServiceURLs["marketplace"]
-	if !ok {
-		return apperr.Unavailable("marketplace_unavailable", "El servicio de trabajos no está disponible", errors.New("no marketplace URL"))
-	}
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", action, err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(c.Context(), http.MethodPost, base+"/api/v1/cliente/trabajo/"+url.PathEscape(id)+"/"+action, rd)
-	if err != nil {
-		return fmt.Errorf("forward %s: %w", action, err)
-	}
-	req.Header.Set(fiber.HeaderAuthorization, strings.Clone(c.Get(fiber.HeaderAuthorization)))
-	req.Header.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	if rid := c.Get(fiber.HeaderXRequestID); rid != "" {
-		req.Header.Set(fiber.HeaderXRequestID, strings.Clone(rid))
-	}
-	resp, err := a.fwd.Do(req)
-	if err != nil {
-		return apperr.Unavailable("marketplace_unavailable", "El servicio de trabajos no responde; intentá de nuevo en unos minutos",
-			fmt.Errorf("forward %s of %s: %w", action, id, err))
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return apperr.Unavailable("marketplace_unavailable", "El servicio de trabajos no responde", fmt.Errorf("forward %s: %w", action, err))
-	}
-	if resp.StatusCode/100 != 2 {
-		// Marketplace's refusal (state, ownership…) already is an error in our {detail,
-		// code} shape: pass it on as it is.
-		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-		return c.Status(resp.StatusCode).Send(raw)
-	}
-	if t, err = a.loadTransaction(c.Context(), cl, id); err != nil {
-		return err
-	}
-	return c.Status(resp.StatusCode).JSON(t.view(cl))
 }
