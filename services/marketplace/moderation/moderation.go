@@ -95,8 +95,8 @@ func hasPhone(text string) bool {
 				digits++
 				lastDigit = i
 				seps = 0
-			case isSep(c) && seps < 2:
-				// "11 - 4567" has a space, a dash and a space: allow short separator groups.
+			case isSep(c) && seps < 3:
+				// "11 - 4567" has a space, a dash and a space: allow groups of up to three.
 				seps++
 			default:
 				goto end
