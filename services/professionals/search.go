@@ -340,7 +340,8 @@ func (s *svc) searchRadius(c *fiber.Ctx) error {
 		p.Sort = *in.OrdenarPor
 	}
 	if in.Skip != nil {
-		ck.Add(*in.Skip < 0, "skip", "debe ser mayor o igual a 0")
+		// Bounded like GET's skip: the SQL reads OFFSET (and skip + limit) as a 32-bit int.
+		ck.Add(*in.Skip < 0 || *in.Skip > httpx.MaxSkip, "skip", "debe estar entre 0 y 1000000000")
 		p.Skip = *in.Skip
 	}
 	if in.Limit != nil {
