@@ -23,6 +23,7 @@ replace github.com/conectarpro/conectar/services/payments => ../../services/paym
 replace github.com/conectarpro/conectar/services/notifications => ../../services/notifications
 
 require (
+	github.com/chromedp/chromedp v0.23.1
 	github.com/conectarpro/conectar/events v0.0.0-00010101000000-000000000000
 	github.com/conectarpro/conectar/gateway v0.0.0-00010101000000-000000000000
 	github.com/conectarpro/conectar/migrations v0.0.0-00010101000000-000000000000
@@ -42,6 +43,8 @@ require (
 require (
 	github.com/bahlo/generic-list-go v0.2.0 // indirect
 	github.com/buger/jsonparser v1.1.2 // indirect
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-openapi/jsonpointer v0.22.5 // indirect
 	github.com/go-openapi/swag/jsonname v0.25.5 // indirect
 	github.com/gorilla/mux v1.8.0 // indirect
