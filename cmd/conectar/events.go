@@ -12,11 +12,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/events/consumer"
+	"github.com/conectarpro/conectar/events/outbox"
 	"github.com/conectarpro/conectar/platform/config"
 	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/platform/logx"
@@ -32,7 +34,8 @@ const eventsUsage = `usage: conectar events <subcommand>
                                             over its events since T (RFC 3339 or a duration like 2h);
                                             under H's own name it is a no-op (the inbox has them), under a
                                             new name C it reprocesses them
-  rebuild --handler H                       replay H from the beginning under a fresh name (read models)
+  rebuild --handler H                       replay H from the beginning under a fresh name (read models;
+                                            the events H would publish are not published again)
   dlq list [--consumer C]                   list dead letters with their reason
   dlq redrive (--seq N | --consumer C)      republish dead letters to their original subject, then remove them
 `
@@ -239,6 +242,14 @@ func replay(ctx context.Context, s settings, getenv config.Getenv, rebuild bool,
 		return fmt.Errorf("replay: no consumer named %q (names start with their service: professionals-…)", *handler)
 	}
 	r := *spec
+	if rebuild {
+		// A rebuild reconstructs the handler's own state; what the handler publishes
+		// was published the first time and must not reach anyone again.
+		handle := r.Handle
+		r.Handle = func(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+			return handle(outbox.Muted(ctx), tx, env)
+		}
+	}
 	r.InboxName = *name
 	r.Name = fmt.Sprintf("%s-replay-%d", *name, time.Now().UnixNano())
 	r.StartTime = &since

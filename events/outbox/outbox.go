@@ -26,10 +26,18 @@ import (
 // Channel is the LISTEN/NOTIFY channel of schema's outbox.
 func Channel(schema string) string { return "outbox_" + schema }
 
+type mutedKey struct{}
+
+// Muted returns a context in which Append records nothing. A read-model rebuild runs a
+// handler again over facts whose consequences were already announced: the events it
+// would append (a medal awarded, XP granted) carry fresh ids, so no inbox downstream
+// could tell them from new ones and people would be told twice.
+func Muted(ctx context.Context) context.Context { return context.WithValue(ctx, mutedKey{}, true) }
+
 // Append stores envs in the outbox of the transaction's schema (the first entry of the
 // search_path) and notifies the relay, which runs once the transaction commits.
 func Append(ctx context.Context, tx pgx.Tx, envs ...events.Envelope) error {
-	if len(envs) == 0 {
+	if len(envs) == 0 || ctx.Value(mutedKey{}) != nil {
 		return nil
 	}
 	n := len(envs)
