@@ -28,6 +28,8 @@ type system struct {
 	getenv  func(string) string
 	in      *infra
 	comps   map[string]component
+	// nats is the JetStream server, so fault tests can stop and restart it on its store.
+	nats *testkit.NATS
 }
 
 func startSystem(t *testing.T, extra map[string]string) *system {
@@ -119,7 +121,7 @@ func startSystem(t *testing.T, extra map[string]string) *system {
 		}
 		in.close()
 	})
-	return &system{t: t, gateway: "http://127.0.0.1:" + env["GATEWAY_PORT"], env: env, ctx: ctx, set: s, getenv: getenv, in: in, comps: comps}
+	return &system{t: t, gateway: "http://127.0.0.1:" + env["GATEWAY_PORT"], env: env, ctx: ctx, set: s, getenv: getenv, in: in, comps: comps, nats: ns}
 }
 
 // call sends a JSON request through the gateway and decodes the JSON answer.

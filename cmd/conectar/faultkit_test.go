@@ -1,0 +1,689 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/testkit"
+)
+
+// The fault kit drives hire-and-pay journeys through the gateway while something breaks
+// underneath, and then checks the books. Unlike s.call it never fails the test from
+// inside a request: journeys run in goroutines (where t.Fatal is not allowed), and while
+// a fault lasts a 5xx or a refused connection is the expected answer, so the client
+// retries it the way the frontend would, for a bounded time.
+
+// faultRetry bounds how long one request is retried through a fault. It covers a
+// JetStream AckWait (30 s): a message a SIGKILLed consumer had fetched comes back only
+// after it.
+const faultRetry = 75 * time.Second
+
+type fclient struct {
+	base string
+	hc   *http.Client
+	// retried counts answers that were retried (5xx or transport errors), for the log.
+	retried atomic.Int64
+}
+
+func (s *system) fclient() *fclient {
+	return &fclient{base: s.gateway, hc: &http.Client{Timeout: 20 * time.Second}}
+}
+
+// once sends one request and decodes a JSON object (a list lands under "items").
+func (c *fclient) once(method, path, token, contentType string, body []byte) (int, map[string]any, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	u := path
+	if !strings.HasPrefix(u, "http") {
+		u = c.base + path
+	}
+	req, err := http.NewRequest(method, u, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := map[string]any{}
+	if len(raw) > 0 && raw[0] == '{' {
+		_ = json.Unmarshal(raw, &out)
+	} else if len(raw) > 0 && raw[0] == '[' {
+		var list []any
+		_ = json.Unmarshal(raw, &list)
+		out["items"] = list
+	}
+	return resp.StatusCode, out, nil
+}
+
+// send retries transport errors and 5xx answers until faultRetry has passed.
+func (c *fclient) send(method, path, token, contentType string, body []byte) (int, map[string]any, error) {
+	deadline := time.Now().Add(faultRetry)
+	for {
+		st, out, err := c.once(method, path, token, contentType, body)
+		if err == nil && st < 500 {
+			return st, out, nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("%s %s → %d %v", method, path, st, out)
+			}
+			return st, out, fmt.Errorf("gave up after %s: %w", faultRetry, err)
+		}
+		c.retried.Add(1)
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func (c *fclient) json(method, path, token string, body any) (int, map[string]any, error) {
+	if body == nil {
+		return c.send(method, path, token, "", nil)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return c.send(method, path, token, "application/json", b)
+}
+
+// want calls and insists on one status.
+func (c *fclient) want(status int, method, path, token string, body any) (map[string]any, error) {
+	st, out, err := c.json(method, path, token, body)
+	if err != nil {
+		return out, err
+	}
+	if st != status {
+		return out, fmt.Errorf("%s %s → %d %v (want %d)", method, path, st, out, status)
+	}
+	return out, nil
+}
+
+func (c *fclient) login(email, password string) (string, error) {
+	form := url.Values{"username": {email}, "password": {password}}
+	st, out, err := c.send(http.MethodPost, "/api/v1/auth/login", "", "application/x-www-form-urlencoded", []byte(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	tok, _ := out["access_token"].(string)
+	if st != 200 || tok == "" {
+		return "", fmt.Errorf("login %s → %d %v", email, st, out)
+	}
+	return tok, nil
+}
+
+// register creates the account (a retry after a lost answer finds it created, so any
+// answer is fine when the login then works) and returns its token and user id.
+func (c *fclient) register(email, nombre, rol string) (string, string, error) {
+	if _, _, err := c.json(http.MethodPost, "/api/v1/auth/register", "", map[string]any{
+		"email": email, "password": "password-123", "nombre": nombre, "apellido": "Prueba", "rol": rol}); err != nil {
+		return "", "", err
+	}
+	var tok string
+	var err error
+	// The account may still be on its way to the users service: wait for /users/me.
+	deadline := time.Now().Add(faultRetry)
+	for {
+		if tok, err = c.login(email, "password-123"); err == nil {
+			st, me, e := c.json(http.MethodGet, "/api/v1/users/me", tok, nil)
+			if id, _ := me["id"].(string); e == nil && st == 200 && id != "" {
+				return tok, id, nil
+			}
+			err = fmt.Errorf("/users/me → %d %v %v", st, me, e)
+		}
+		if time.Now().After(deadline) {
+			return "", "", fmt.Errorf("register %s: %w", email, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func (c *fclient) upload(path, token, field, name, contentType string, data []byte) (int, map[string]any, error) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	part, err := w.CreatePart(map[string][]string{
+		"Content-Disposition": {fmt.Sprintf(`form-data; name=%q; filename=%q`, field, name)},
+		"Content-Type":        {contentType},
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	_, _ = part.Write(data)
+	_ = w.Close()
+	return c.send(http.MethodPost, path, token, w.FormDataContentType(), buf.Bytes())
+}
+
+// journey is one client hiring one professional (each journey its own pair, so the
+// expected amounts and XP stay those of a BRONCE professional's first job).
+type journey struct {
+	c        *fclient
+	sim      string // the MercadoPago simulator's base URL
+	adminTok string
+	tag      string
+	precio   float64
+
+	proEmail, proTok, proID, profileID string
+	cliEmail, cliTok, cliID            string
+	ofertaID, jobID, prefID, paymentID string
+
+	// onStage, when set, hears each stage the journey reaches (faults hook in there).
+	onStage func(stage string)
+}
+
+func (s *system) newJourney(adminTok, tag string) *journey {
+	return &journey{c: s.fclient(), sim: s.env["MP_BASE_URL"], adminTok: adminTok, tag: tag, precio: 10000,
+		proEmail: "pro-" + tag + "@conectar.test", cliEmail: "cli-" + tag + "@conectar.test"}
+}
+
+func (j *journey) stage(name string) {
+	if j.onStage != nil {
+		j.onStage(name)
+	}
+}
+
+// signup registers both parties and gets the professional verified with a payout account.
+func (j *journey) signup() error {
+	var err error
+	if j.proTok, j.proID, err = j.c.register(j.proEmail, "Pro "+j.tag, "PROFESIONAL"); err != nil {
+		return err
+	}
+	j.stage("registered")
+	if j.cliTok, j.cliID, err = j.c.register(j.cliEmail, "Cli "+j.tag, "CLIENTE"); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(faultRetry)
+	for j.profileID == "" {
+		st, me, err := j.c.json(http.MethodGet, "/api/v1/professional/me", j.proTok, nil)
+		if err != nil {
+			return err
+		}
+		if j.profileID, _ = me["id"].(string); j.profileID == "" {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("professional/me → %d %v", st, me)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	if st, b, err := j.c.upload("/api/v1/professional/kyc/upload", j.proTok, "files", "dni.pdf", "application/pdf",
+		[]byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")); err != nil || st >= 300 {
+		return fmt.Errorf("kyc upload → %d %v %v", st, b, err)
+	}
+	// A retried submit or approval answers 4xx once the first one went through; what
+	// counts is the verified profile below.
+	if _, _, err := j.c.json(http.MethodPost, "/api/v1/professional/kyc/submit", j.proTok, nil); err != nil {
+		return err
+	}
+	if _, _, err := j.c.json(http.MethodPost, "/api/v1/admin/kyc/approve/"+j.profileID, j.adminTok, nil); err != nil {
+		return err
+	}
+	if _, err := j.c.want(200, http.MethodPut, "/api/v1/professional/payout-info", j.proTok, map[string]any{"payout_account": "cuenta." + j.tag}); err != nil {
+		return err
+	}
+	j.stage("verified")
+	return nil
+}
+
+// hire: a conversation, an offer, its acceptance, and the checkout link.
+func (j *journey) hire() error {
+	chat, err := j.c.want(201, http.MethodPost, "/api/v1/chat/conversations", j.cliTok, map[string]any{"profesional_id": j.proID})
+	if err != nil {
+		if chat, err = j.c.want(200, http.MethodPost, "/api/v1/chat/conversations", j.cliTok, map[string]any{"profesional_id": j.proID}); err != nil {
+			return err
+		}
+	}
+	// The offer needs the professional verified in marketplace's replica, which the
+	// KYCApproved event feeds: retry the refusal until it has arrived.
+	var oferta map[string]any
+	deadline := time.Now().Add(faultRetry)
+	for {
+		st, o, err := j.c.json(http.MethodPost, "/api/v1/professional/ofertas", j.proTok, map[string]any{
+			"cliente_id": j.cliID, "chat_id": chat["chat_id"], "descripcion": "Trabajo de prueba " + j.tag, "precio_final": j.precio})
+		if err != nil {
+			return err
+		}
+		if st == 201 {
+			oferta = o
+			break
+		}
+		if st == 422 || time.Now().After(deadline) {
+			return fmt.Errorf("offer → %d %v", st, o)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	j.ofertaID, _ = oferta["id"].(string)
+	st, acc, err := j.c.json(http.MethodPost, "/api/v1/cliente/ofertas/"+j.ofertaID+"/accept", j.cliTok, nil)
+	if err != nil {
+		return err
+	}
+	j.jobID, _ = acc["trabajo_id"].(string)
+	if j.jobID == "" {
+		// A retried accept after a lost answer is refused (already accepted): find the
+		// job through the client's list.
+		if j.jobID, err = j.jobOfOffer(); err != nil {
+			return fmt.Errorf("accept → %d %v: %w", st, acc, err)
+		}
+	}
+	j.stage("accepted")
+	// 200 carries the link; 202 (the checkout saga is late) means poll the job for it.
+	var link string
+	err = j.waitJob(func(job map[string]any) bool { link, _ = job["payment_url"].(string); return link != "" }, "payment_url")
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return err
+	}
+	j.prefID = u.Query().Get("pref_id")
+	return nil
+}
+
+func (j *journey) jobOfOffer() (string, error) {
+	deadline := time.Now().Add(faultRetry)
+	for {
+		_, list, err := j.c.json(http.MethodGet, "/api/v1/cliente/trabajos", j.cliTok, nil)
+		if err != nil {
+			return "", err
+		}
+		for _, it := range append(listOf(list["items"]), listOf(list["trabajos"])...) {
+			if m, _ := it.(map[string]any); m != nil && m["oferta_id"] == j.ofertaID {
+				id, _ := m["id"].(string)
+				return id, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("no job for offer %s in %v", j.ofertaID, list)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// job reads the job as its client.
+func (j *journey) job() (map[string]any, error) {
+	return j.c.want(200, http.MethodGet, "/api/v1/trabajos/"+j.jobID, j.cliTok, nil)
+}
+
+// waitJob polls the job until cond holds (bounded).
+func (j *journey) waitJob(cond func(map[string]any) bool, what string) error {
+	deadline := time.Now().Add(faultRetry)
+	var last map[string]any
+	for {
+		job, err := j.job()
+		if err == nil && cond(job) {
+			return nil
+		}
+		if err != nil {
+			last = map[string]any{"error": err.Error()}
+		} else {
+			last = job
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("job %s: timed out waiting for %s; last %v", j.jobID, what, last)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (j *journey) waitEscrow(estado string) error {
+	return j.waitJob(func(job map[string]any) bool { return job["estado_escrow"] == estado }, "estado_escrow "+estado)
+}
+
+// pay approves the preference on the simulator, which sends the signed webhook.
+func (j *journey) pay(status string) (string, error) {
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Post(j.sim+"/_sim/preferences/"+url.PathEscape(j.prefID)+"/pay?status="+status, "application/json", nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		PaymentID int64 `json:"payment_id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 201 {
+		return "", fmt.Errorf("simulator pay %s → %d %v", j.prefID, resp.StatusCode, err)
+	}
+	j.paymentID = fmt.Sprint(out.PaymentID)
+	return j.paymentID, nil
+}
+
+// work: the professional starts and delivers. A step retried after a lost answer is
+// refused as a repeated transition; the job's state says whether it went through.
+func (j *journey) work() error {
+	for _, step := range []struct {
+		body  map[string]any
+		after []string
+	}{
+		{map[string]any{"estado": "EN_PROCESO"}, []string{"EN_PROCESO", "COMPLETADO", "APROBADO"}},
+		{map[string]any{"estado": "COMPLETADO", "nota": "Trabajo terminado y probado " + j.tag}, []string{"COMPLETADO", "APROBADO"}},
+	} {
+		st, b, err := j.c.json(http.MethodPut, "/api/v1/trabajos/"+j.jobID+"/status", j.proTok, step.body)
+		if err != nil {
+			return err
+		}
+		if st != 200 {
+			job, err := j.job()
+			if err != nil || !contains(step.after, fmt.Sprint(job["estado"])) {
+				return fmt.Errorf("status %v → %d %v (job %v)", step.body, st, b, job["estado"])
+			}
+		}
+	}
+	j.stage("delivered")
+	return nil
+}
+
+// approve: the client approves and the escrow is released (now or, after a 202, soon).
+func (j *journey) approve() error {
+	st, b, err := j.c.json(http.MethodPost, "/api/v1/cliente/trabajo/"+j.jobID+"/finalizar", j.cliTok, nil)
+	if err != nil {
+		return err
+	}
+	if st != 200 && st != 202 {
+		job, err := j.job()
+		if err != nil || (job["estado"] != "APROBADO" && job["estado_escrow"] != "LIBERADO") {
+			return fmt.Errorf("finalizar → %d %v", st, b)
+		}
+	}
+	if err := j.waitEscrow("LIBERADO"); err != nil {
+		return err
+	}
+	j.stage("released")
+	return nil
+}
+
+// run is the whole journey, stage by stage.
+func (j *journey) run() error {
+	if err := j.signup(); err != nil {
+		return fmt.Errorf("%s signup: %w", j.tag, err)
+	}
+	if err := j.hire(); err != nil {
+		return fmt.Errorf("%s hire: %w", j.tag, err)
+	}
+	if _, err := j.pay("approved"); err != nil {
+		return fmt.Errorf("%s pay: %w", j.tag, err)
+	}
+	j.stage("paid")
+	if err := j.waitEscrow("PAGADO_EN_ESCROW"); err != nil {
+		return fmt.Errorf("%s held: %w", j.tag, err)
+	}
+	j.stage("held")
+	if err := j.work(); err != nil {
+		return fmt.Errorf("%s work: %w", j.tag, err)
+	}
+	if err := j.approve(); err != nil {
+		return fmt.Errorf("%s approve: %w", j.tag, err)
+	}
+	return nil
+}
+
+// runJourneys runs n journeys at once and reports each one that did not complete.
+func (s *system) runJourneys(t *testing.T, adminTok, prefix string, n int, onStage func(j *journey, stage string)) []*journey {
+	t.Helper()
+	js := make([]*journey, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range js {
+		j := s.newJourney(adminTok, fmt.Sprintf("%s%02d", prefix, i))
+		if onStage != nil {
+			j.onStage = func(stage string) { onStage(j, stage) }
+		}
+		js[i] = j
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = j.run()
+		}()
+	}
+	wg.Wait()
+	var retried int64
+	for i, err := range errs {
+		retried += js[i].c.retried.Load()
+		if err != nil {
+			t.Errorf("journey did not complete: %v", err)
+		}
+	}
+	t.Logf("%d journeys, %d requests retried through the fault", n, retried)
+	if t.Failed() {
+		t.FailNow()
+	}
+	return js
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// books are what one journey must have left behind.
+type books struct {
+	ledger   map[string]int // ledger transactions by kind
+	released bool           // XP, the credited balance and pago_acreditado follow a release
+}
+
+var releasedBooks = books{ledger: map[string]int{"HOLD": 1, "RELEASE": 1}, released: true}
+
+// checkBooks verifies, after the fault: one job per accepted offer, the ledger's
+// transactions per job, XP once, one in-app notification and one email per event, each
+// professional's balance, the ledger check, and an empty DLQ.
+func (s *system) checkBooks(t *testing.T, adminTok string, js []*journey, want func(*journey) books) {
+	t.Helper()
+	db := connectDB(t, s.set.DatabaseURL)
+	ctx := context.Background()
+	c := s.fclient()
+	// Events still in flight (emails, XP) settle first: wait for the last ones to land.
+	for _, j := range js {
+		w := want(j)
+		if n := countRows(t, db, `SELECT count(*) FROM marketplace.trabajos WHERE oferta_id = $1`, j.ofertaID); n != 1 {
+			t.Errorf("%s: %d jobs for the accepted offer", j.tag, n)
+		}
+		got := map[string]int{}
+		rows, err := db.Query(ctx, `SELECT tipo, count(*) FROM payments.ledger_txns WHERE trabajo_id = $1 GROUP BY tipo`, j.jobID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				t.Fatal(err)
+			}
+			got[k] = n
+		}
+		rows.Close()
+		if fmt.Sprint(got) != fmt.Sprint(w.ledger) {
+			t.Errorf("%s: ledger transactions %v, want %v", j.tag, got, w.ledger)
+		}
+		xp := 0
+		if w.released {
+			xp = 1
+		}
+		testkit.Eventually(t, 20*time.Second, j.tag+" XP settled", func() bool {
+			return countRows(t, db, `SELECT count(*) FROM notifications.xp_awards WHERE usuario_id = $1 AND motivo = 'trabajo_completado'`, j.proID) == xp
+		})
+		var puntos, sum, trabajos int
+		if err := db.QueryRow(ctx, `SELECT p.puntos_experiencia, p.trabajos_completados,
+			(SELECT coalesce(sum(puntos), 0) FROM notifications.xp_awards a WHERE a.usuario_id = p.usuario_id)
+			FROM notifications.gamification_profiles p WHERE p.usuario_id = $1`, j.proID).Scan(&puntos, &trabajos, &sum); err != nil {
+			t.Errorf("%s: gamification profile: %v", j.tag, err)
+		} else if puntos != sum || trabajos != xp || puntos != 100*xp {
+			t.Errorf("%s: XP %d (awards sum %d), trabajos_completados %d; want %d XP once", j.tag, puntos, sum, trabajos, 100*xp)
+		}
+		// One in-app notification and one email per event that concerns money.
+		notices := map[string]int{"pago_aprobado": 1}
+		proNotices := map[string]int{"oferta_aceptada": 1, "pago_confirmado": 1}
+		if w.released {
+			proNotices["pago_acreditado"] = 1
+		}
+		s.checkNotices(t, db, j.tag+" client", j.cliID, j.cliEmail, notices)
+		s.checkNotices(t, db, j.tag+" professional", j.proID, j.proEmail, proNotices)
+
+		_, bal, err := c.json(http.MethodGet, "/api/v1/pagos/balance", j.proTok, nil)
+		wantBal := 0.0
+		if w.released {
+			wantBal = j.precio * 0.8 // BRONCE: 20 % commission
+		}
+		if err != nil || bal["disponible"] != wantBal {
+			t.Errorf("%s: balance %v %v, want disponible %v", j.tag, bal, err, wantBal)
+		}
+	}
+	st, check, err := c.json(http.MethodGet, "/api/v1/escrow/ledger/check", adminTok, nil)
+	if err != nil || st != 200 || len(listOf(check["problemas"])) != 0 || check["transacciones"] == 0.0 {
+		t.Errorf("ledger check → %d %v %v", st, check, err)
+	}
+	if n := s.deadLetters(t); n != 0 {
+		var out bytes.Buffer
+		_ = dlq(ctx, s.in.js, []string{"list"}, &out)
+		t.Errorf("%d dead letters:\n%s", n, out.String())
+	}
+}
+
+// checkNotices: each evento in want has exactly that many in-app notifications for the
+// user, and as many emails with its title reached the user's address.
+func (s *system) checkNotices(t *testing.T, db *pgx.Conn, who, userID, email string, want map[string]int) {
+	t.Helper()
+	for evento, n := range want {
+		var titulo string
+		testkit.Eventually(t, 20*time.Second, fmt.Sprintf("%s: %s notification", who, evento), func() bool {
+			return db.QueryRow(context.Background(), `SELECT titulo FROM notifications.notifications
+				WHERE user_id = $1 AND data->>'evento' = $2 LIMIT 1`, userID, evento).Scan(&titulo) == nil
+		})
+		if got := countRows(t, db, `SELECT count(*) FROM notifications.notifications WHERE user_id = $1 AND data->>'evento' = $2`,
+			userID, evento); got != n {
+			t.Errorf("%s: %d in-app %q notifications, want %d", who, got, evento, n)
+		}
+		var got int
+		testkit.Eventually(t, 20*time.Second, fmt.Sprintf("%s: %q email", who, titulo), func() bool {
+			got = s.mails(t, email, titulo)
+			return got >= n
+		})
+		if got != n {
+			t.Errorf("%s: %d emails %q, want %d", who, got, titulo, n)
+		}
+	}
+}
+
+// mails counts the caught emails to addr with subject.
+func (s *system) mails(t *testing.T, addr, subject string) int {
+	t.Helper()
+	resp, err := http.Get(strings.TrimRight(s.env["SMTP_WEB_URL"], "/") + "/api/messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var msgs []struct {
+		To      []string `json:"to"`
+		Subject string   `json:"subject"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&msgs); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range msgs {
+		if m.Subject == subject && contains(m.To, addr) {
+			n++
+		}
+	}
+	return n
+}
+
+// deadLetters counts the messages in the DLQ stream.
+func (s *system) deadLetters(t *testing.T) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := s.in.js.Stream(ctx, events.StreamDLQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+// gamificationSnapshot is the gamification state rebuildable from events: profiles
+// (counters, XP, level), XP awards and medals, without timestamps.
+func gamificationSnapshot(t *testing.T, db *pgx.Conn) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT usuario_id::text, puntos_experiencia::text, nivel, trabajos_completados::text, resenas_5_estrellas::text,
+			total_resenas::text, rating_promedio::text, kyc_verificado::text FROM notifications.gamification_profiles ORDER BY 1`,
+		`SELECT usuario_id::text, puntos::text, motivo, referencia, event_id::text FROM notifications.xp_awards ORDER BY 1, 3, 4`,
+		`SELECT usuario_id::text, codigo FROM notifications.user_medals ORDER BY 1, 2`,
+	} {
+		rows, err := db.Query(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintln(&b, vals...)
+		}
+		rows.Close()
+		b.WriteString("--\n")
+	}
+	return b.String()
+}
+
+// checkGamificationRebuild throws gamification's state away and rebuilds it with
+// `events rebuild` of its three handlers: the result must equal what the live consumers
+// built through the fault.
+func (s *system) checkGamificationRebuild(t *testing.T) {
+	t.Helper()
+	db := connectDB(t, s.set.DatabaseURL)
+	live := gamificationSnapshot(t, db)
+	if strings.Count(live, "\n") < 4 {
+		t.Fatalf("no gamification state to rebuild:\n%s", live)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	outboxBefore := countRows(t, db, `SELECT count(*) FROM notifications.outbox`)
+	if _, err := db.Exec(ctx, `DELETE FROM notifications.user_medals; DELETE FROM notifications.xp_awards; DELETE FROM notifications.gamification_profiles`); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"notifications-gamify-professionals", "notifications-gamify-payments", "notifications-gamify-marketplace"} {
+		var out bytes.Buffer
+		if err := replay(ctx, s.set, s.getenv, true, []string{"--handler", h}, &out); err != nil {
+			t.Fatalf("rebuild %s: %v\n%s", h, err, out.String())
+		}
+	}
+	// The medals and XP were announced when they were earned; a rebuild that announced
+	// them again would notify and email every professional a second time.
+	if n := countRows(t, db, `SELECT count(*) FROM notifications.outbox`) - outboxBefore; n != 0 {
+		t.Errorf("the rebuild published %d gamification events again", n)
+	}
+	if got := gamificationSnapshot(t, db); got != live {
+		t.Errorf("gamification rebuilt from the events differs from the live state:\n got:\n%s\nlive:\n%s", got, live)
+	}
+}
