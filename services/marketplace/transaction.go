@@ -102,11 +102,15 @@ func (m *Market) transactionOf(ctx context.Context, a domain.Actor, t Trabajo) (
 		}
 		tx.FechaLiberacion = at
 	case domain.EscrowPendientePago, domain.EscrowEnEscrow:
+		if t.Estado == domain.EstadoCancelado {
+			break // cancelled: the held money goes back to the client
+		}
 		// Not fixed until the release: what the professional's current rate would charge.
 		tx.ComisionPlataforma = t.PrecioFinal.PercentBP(m.commissionBP(ctx, t.ProfesionalID))
 		tx.MontoNetoProfesional = t.PrecioFinal - tx.ComisionPlataforma
 	}
-	// Refunded or cancelled: nothing was charged and nothing goes to the professional.
+	// Refunded or cancelled (also while the refund is under way): nothing is charged and
+	// nothing goes to the professional.
 	return tx, nil
 }
 

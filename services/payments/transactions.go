@@ -67,13 +67,15 @@ func scanTransaction(row pgx.Row) (transaction, error) {
 }
 
 // view is the frontend's Transaction. Before the release the commission is what the
-// professional's current rate would charge (the figure is fixed at release); refunded
-// or cancelled, nothing was charged and nothing goes to the professional.
+// professional's current rate would charge (the figure is fixed at release); refunded,
+// being refunded or cancelled, nothing is charged and nothing goes to the professional.
 func (t transaction) view(viewer authn.Claims) fiber.Map {
 	comision, neto := int64(0), int64(0)
 	switch {
 	case t.Comision != nil && t.Liberado != nil:
 		comision, neto = *t.Comision, *t.Liberado
+	case t.Reembolsando:
+		// The held money is going back to the client.
 	case t.job.Estado == EstadoPendientePago || t.job.Estado == EstadoEnEscrow:
 		neto = t.Precio
 		bp := ledger.DefaultBP

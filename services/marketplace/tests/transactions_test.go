@@ -71,7 +71,7 @@ func TestTransactionRelease(t *testing.T) {
 }
 
 // Before payments answers, the card shows the money still held and the commission the
-// professional's current rate (from professionals) would charge.
+// professional's current rate (from professionals) would charge; for a refund, nothing.
 func TestTransactionReleaseStillPending(t *testing.T) {
 	h := start(t, map[string]string{"SAGA_WAIT": "300ms"})
 	cli := h.newUser("CLIENTE", "Ana")
@@ -80,6 +80,7 @@ func TestTransactionReleaseStillPending(t *testing.T) {
 	h.dir.pros[pro.ID]["tasa_comision_bp"] = 1500
 	h.dir.mu.Unlock()
 	jobID, _ := h.paidJob(cli, pro, 500)
+	job2, _ := h.paidJob(cli, pro, 500)
 	h.pay.setMode("silent")
 	r := h.want(202, "POST", "/api/v1/pagos/transacciones/"+jobID+"/liberar", cli.Token, nil)
 	tx := r.Map(t)
@@ -87,6 +88,14 @@ func TestTransactionReleaseStillPending(t *testing.T) {
 	if tx["estado_escrow"] != "DEPOSITADO" || tx["estado"] != "pendiente" || fmt.Sprint(tx["comision_plataforma"]) != "75" ||
 		fmt.Sprint(tx["monto_neto_profesional"]) != "425" || tx["fecha_liberacion"] != nil || tx["puede_liberar"] != false {
 		t.Fatalf("pending release: %v", tx)
+	}
+
+	// A refund under way: the money is still held, but none of it goes to the professional.
+	tx = h.want(202, "POST", "/api/v1/pagos/transacciones/"+job2+"/reembolso", cli.Token, map[string]any{"motivo": "Ya no lo necesito"}).Map(t)
+	checkTransactionShape(t, tx)
+	if tx["estado_escrow"] != "DEPOSITADO" || tx["estado"] != "pendiente" || fmt.Sprint(tx["comision_plataforma"]) != "0" ||
+		fmt.Sprint(tx["monto_neto_profesional"]) != "0" || tx["puede_liberar"] != false || tx["puede_solicitar_reembolso"] != false {
+		t.Fatalf("pending refund: %v", tx)
 	}
 }
 
