@@ -56,6 +56,9 @@ func TestMetricsAfterMixedTraffic(t *testing.T) {
 			{http.MethodGet, "/api/v1/notifications?limit=5", token, ""},
 			{http.MethodDelete, "/api/v1/notifications/" + id(), token, ""}, // 404 with an id
 			{http.MethodGet, "/api/v1/gamification/user/" + id(), "", ""},   // a template with :id
+			// Unsigned: refused (401), counted as a webhook outcome; also keys the
+			// gateway's webhook rate limiter by client address.
+			{http.MethodPost, "/api/v1/webhook/mercadopago?type=payment&data.id=" + id(), "", `{"type":"payment"}`},
 		}
 	}
 	do := func(r req) (int, error) {
@@ -145,6 +148,11 @@ func TestMetricsAfterMixedTraffic(t *testing.T) {
 				exported[n+"_bucket"], exported[n+"_sum"], exported[n+"_count"] = true, true, true
 			}
 		}
+		if name == "payments" {
+			if v := counterValue(fams, "business_outcomes_total", map[string]string{"what": "webhook", "outcome": "refused"}); v < 1 {
+				t.Errorf("payments: refused webhooks counted %v", v)
+			}
+		}
 		methods := checkHTTPLabels(t, name, fams)
 		if name == "gateway" {
 			gwMethods = methods
@@ -162,6 +170,28 @@ func TestMetricsAfterMixedTraffic(t *testing.T) {
 			t.Errorf("the dashboard queries %s, which no component exports", name)
 		}
 	}
+}
+
+// counterValue is the value of the counter series of family name carrying labels.
+func counterValue(fams map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
+	f, ok := fams[name]
+	if !ok {
+		return -1
+	}
+next:
+	for _, m := range f.GetMetric() {
+		have := map[string]string{}
+		for _, l := range m.GetLabel() {
+			have[l.GetName()] = l.GetValue()
+		}
+		for k, v := range labels {
+			if have[k] != v {
+				continue next
+			}
+		}
+		return m.GetCounter().GetValue()
+	}
+	return -1
 }
 
 // scrape fetches one /metrics and parses it; a 500 (duplicate series) fails the test.
