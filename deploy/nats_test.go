@@ -32,7 +32,7 @@ type natsUser struct {
 // consumers.go / service.go): a service that starts consuming another stream needs a
 // line in nats.conf, and this table tells the test to prove it.
 var natsUsers = []natsUser{
-	{"auth", events.StreamAuth, "auth.user.registered", []string{events.StreamAuth, events.StreamUsers}, nil},
+	{"auth", events.StreamAuth, "auth.user.registered", []string{events.StreamAuth, events.StreamUsers, events.StreamProfessionals}, nil},
 	{"users", events.StreamUsers, "users.profile.updated", []string{events.StreamAuth, events.StreamMarketplace, events.StreamProfessionals}, []string{"avatars"}},
 	{"professionals", events.StreamProfessionals, "professionals.kyc.submitted", []string{events.StreamAuth, events.StreamUsers, events.StreamMarketplace, events.StreamEngagement}, []string{"kyc", "portfolio"}},
 	{"marketplace", events.StreamMarketplace, "marketplace.offer.accepted", []string{events.StreamAuth, events.StreamUsers, events.StreamProfessionals, events.StreamPayments}, nil},
