@@ -445,7 +445,9 @@ func (m *Market) listMessages(c *fiber.Ctx) error {
 
 func parseMillis(s string) (time.Time, error) {
 	var ms int64
-	if _, err := fmt.Sscanf(s, "%d", &ms); err != nil || ms <= 0 {
+	// At most the end of year 9999, like an RFC 3339 cursor: PostgreSQL refuses a
+	// timestamp past year 294276 and the request failed with a 500.
+	if _, err := fmt.Sscanf(s, "%d", &ms); err != nil || ms <= 0 || ms > 253402300799999 {
 		return time.Time{}, fmt.Errorf("not millis: %q", s)
 	}
 	return time.UnixMilli(ms), nil
