@@ -216,9 +216,7 @@ func (s *svc) updateOficio(c *fiber.Ctx) error {
 // trade between enabled and disabled; {"activo": bool} sets the state explicitly (a
 // retried request then changes nothing twice). Published as TradeToggled.
 func (s *svc) toggleOficio(c *fiber.Ctx) error {
-	var in struct {
-		Activo *bool `json:"activo"`
-	}
+	var in toggleBody
 	if err := httpx.BindOptionalJSON(c, &in); err != nil {
 		return err
 	}
@@ -234,6 +232,12 @@ func (s *svc) toggleOficio(c *fiber.Ctx) error {
 	}, func(o oficioRead, adminID string) events.Event {
 		return events.TradeToggledV1{OficioID: o.ID, Nombre: o.Nombre, Activo: o.Activo, AdminID: adminID}
 	})
+}
+
+// toggleBody is PATCH /admin/oficios/{id}/toggle: activo sets the state; without it
+// (or without a body) the state flips.
+type toggleBody struct {
+	Activo *bool `json:"activo"`
 }
 
 type servicioInstantRead struct {

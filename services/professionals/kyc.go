@@ -340,7 +340,22 @@ func (s *svc) kycApprove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"status": "aprobado", "profesional_id": p.ID, "message": "KYC aprobado correctamente"})
+	return c.JSON(kycDecision{Status: "aprobado", ProfesionalID: p.ID, Message: "KYC aprobado correctamente"})
+}
+
+// kycRejectBody is the optional reason of a rejection, under any of its three names.
+type kycRejectBody struct {
+	Reason *string `json:"reason" jsonschema:"minLength=1,maxLength=500"`
+	Razon  *string `json:"razon" jsonschema:"minLength=1,maxLength=500"`
+	Motivo *string `json:"motivo" jsonschema:"minLength=1,maxLength=500"`
+}
+
+// kycDecision is the answer of an approval or a rejection (reason only for the latter).
+type kycDecision struct {
+	Status        string `json:"status" jsonschema:"enum=aprobado,enum=rechazado"`
+	ProfesionalID string `json:"profesional_id"`
+	Message       string `json:"message"`
+	Reason        string `json:"reason,omitempty"`
 }
 
 // DefaultRejectReason is the reason recorded when the admin rejects without one (the
@@ -351,11 +366,7 @@ const DefaultRejectReason = "La documentación presentada no pudo verificarse. R
 // reason (`reason`, `razon` or `motivo`) is optional; when one is given it must be 1–500
 // characters.
 func (s *svc) kycReject(c *fiber.Ctx) error {
-	var in struct {
-		Reason *string `json:"reason"`
-		Razon  *string `json:"razon"`
-		Motivo *string `json:"motivo"`
-	}
+	var in kycRejectBody
 	if err := httpx.BindOptionalJSON(c, &in); err != nil {
 		return err
 	}
@@ -377,5 +388,5 @@ func (s *svc) kycReject(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"status": "rechazado", "profesional_id": p.ID, "message": "KYC rechazado", "reason": reason})
+	return c.JSON(kycDecision{Status: "rechazado", ProfesionalID: p.ID, Message: "KYC rechazado", Reason: reason})
 }

@@ -214,11 +214,14 @@ func missing(ctx context.Context, tx pgx.Tx, table string, want []string) ([]str
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
+// servicioIDsBody replaces the instant services a professional offers.
+type servicioIDsBody struct {
+	ServicioIDs []string `json:"servicio_ids" jsonschema:"required"`
+}
+
 // updateServiciosInstant answers PUT /professional/profile/servicios-instant.
 func (s *svc) updateServiciosInstant(c *fiber.Ctx) error {
-	var in struct {
-		ServicioIDs []string `json:"servicio_ids"`
-	}
+	var in servicioIDsBody
 	if err := httpx.BindJSON(c, &in); err != nil {
 		return err
 	}

@@ -386,6 +386,31 @@ func (s *svc) setWorkImages(ctx context.Context, tx pgx.Tx, p profile, urls []st
 	return nil
 }
 
+// locationBody documents PUT /professional/profile/location. The handler decodes the
+// body as a profileUpdate (so a wrongly typed field of it is still a 422) and reads
+// only these two.
+type locationBody struct {
+	Latitude  float64 `json:"latitude" jsonschema:"required,minimum=-90,maximum=90"`
+	Longitude float64 `json:"longitude" jsonschema:"required,minimum=-180,maximum=180"`
+}
+
+// oficioIDsBody replaces a professional's trades.
+type oficioIDsBody struct {
+	OficioIDs []string `json:"oficio_ids" jsonschema:"required"`
+}
+
+// payoutBody sets the account payouts go to: a CBU/CVU of 22 digits or an alias.
+type payoutBody struct {
+	PayoutAccount *string `json:"payout_account" jsonschema:"required"`
+}
+
+// payoutResult is the answer of a payout account change.
+type payoutResult struct {
+	Status        string `json:"status"`
+	Message       string `json:"message"`
+	PayoutAccount string `json:"payout_account"`
+}
+
 // updateLocation answers PUT /professional/profile/location (both halves required).
 func (s *svc) updateLocation(c *fiber.Ctx) error {
 	var in profileUpdate
@@ -409,9 +434,7 @@ func (s *svc) updateLocation(c *fiber.Ctx) error {
 
 // updateOficios answers PUT /professional/profile/oficios: replaces the set.
 func (s *svc) updateOficios(c *fiber.Ctx) error {
-	var in struct {
-		OficioIDs []string `json:"oficio_ids"`
-	}
+	var in oficioIDsBody
 	if err := httpx.BindJSON(c, &in); err != nil {
 		return err
 	}
@@ -434,9 +457,7 @@ func (s *svc) updateOficios(c *fiber.Ctx) error {
 
 // updatePayout answers PUT /professional/payout-info and PUT /professional/payout.
 func (s *svc) updatePayout(c *fiber.Ctx) error {
-	var in struct {
-		PayoutAccount *string `json:"payout_account"`
-	}
+	var in payoutBody
 	if err := httpx.BindJSON(c, &in); err != nil {
 		return err
 	}
@@ -453,5 +474,5 @@ func (s *svc) updatePayout(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"status": "ok", "message": "Cuenta de cobro actualizada", "payout_account": acct})
+	return c.JSON(payoutResult{Status: "ok", Message: "Cuenta de cobro actualizada", PayoutAccount: acct})
 }

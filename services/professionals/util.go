@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/invopop/jsonschema"
 
 	"github.com/conectarpro/conectar/platform/apperr"
 	"github.com/conectarpro/conectar/platform/httpx"
@@ -14,6 +15,11 @@ import (
 
 // pgTime renders timestamps as RFC 3339 UTC.
 type pgTime struct{ T time.Time }
+
+// JSONSchema describes pgTime as MarshalJSON writes it (platform/api reflects it).
+func (pgTime) JSONSchema() *jsonschema.Schema {
+	return &jsonschema.Schema{Type: "string", Format: "date-time"}
+}
 
 func (t pgTime) MarshalJSON() ([]byte, error) {
 	return json.Marshal(t.T.UTC().Format(time.RFC3339Nano))
