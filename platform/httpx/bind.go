@@ -50,6 +50,9 @@ func DecodeJSON(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return apperr.Validation(apperr.FieldError{Field: "body", Msg: "el cuerpo está vacío"})
 	}
+	if hasNUL(body) {
+		return apperr.Validation(apperr.FieldError{Field: "body", Msg: "el texto no puede contener el carácter nulo (\\u0000)"})
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(dst); err != nil {
@@ -59,6 +62,21 @@ func DecodeJSON(body []byte, dst any) error {
 		return apperr.Validation(apperr.FieldError{Field: "body", Msg: "datos extra después del JSON"})
 	}
 	return nil
+}
+
+// hasNUL reports a \u0000 escape in a JSON text (a raw NUL byte is invalid JSON anyway).
+// PostgreSQL stores no U+0000 in text or jsonb: a string carrying it failed at the
+// INSERT with a 500 (a chat message did) instead of being refused here with a 422.
+func hasNUL(body []byte) bool {
+	for i := 0; i < len(body); i++ {
+		if body[i] == '\\' {
+			if bytes.HasPrefix(body[i+1:], []byte("u0000")) {
+				return true
+			}
+			i++ // skip the escaped character: in \\u0000 it is a backslash, then text
+		}
+	}
+	return false
 }
 
 func jsonError(err error) error {
