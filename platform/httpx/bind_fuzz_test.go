@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,6 +61,10 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 		if !json.Valid(body) {
 			t.Fatalf("accepted something that is not one JSON value: %q", body)
+		}
+		// PostgreSQL cannot store U+0000: no accepted string may carry it.
+		if strings.ContainsRune(dst.Nombre, 0) || slices.ContainsFunc(dst.Tags, func(s string) bool { return strings.ContainsRune(s, 0) }) {
+			t.Fatalf("accepted a NUL character: %q", body)
 		}
 		wire, err := json.Marshal(dst)
 		if err != nil {
