@@ -66,6 +66,8 @@ type Op struct {
 	Description string
 	Deprecated  bool
 	// Access is required outside a group that sets one; Roles implies Authenticated.
+	// Inside a group that only needs a token (Authenticated, no roles), Roles alone
+	// narrows that operation to those roles.
 	Access Access
 	Roles  []string
 	// Params is a struct value whose fields carry path:"…", query:"…" or header:"…" tags.
@@ -232,6 +234,12 @@ func (r *Registry) add(op Op) error {
 	access, roles := effective(op.Access, op.Roles)
 	var chain []fiber.Handler
 	switch {
+	case r.access == Authenticated && len(r.roles) == 0 && op.Access == "" && len(op.Roles) > 0:
+		// Roles narrowing a group that only needs a token: the group's middleware has
+		// verified it, the operation adds the role check (as a hand-written route inside
+		// app.Group(prefix, auth) added authn.Require(role) before its handler).
+		access, roles = Authenticated, op.Roles
+		chain = []fiber.Handler{authn.Require(roles...)}
 	case r.access != "" && (access != "" || len(roles) > 0):
 		return fmt.Errorf("access declared in group %s and again on the operation", r.prefix)
 	case r.access != "":
