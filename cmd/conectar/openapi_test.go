@@ -17,19 +17,15 @@ import (
 	"github.com/conectarpro/conectar/platform/testkit"
 )
 
-// documented are the services that declare their routes through platform/api: every
-// public operation of theirs must be in the gateway's document.
-var documented = []string{"auth", "users", "professionals"}
-
 // exercised are the documented services whose every operation this test drives
 // through the contract (professionals' are driven by TestFrontendContract's calls once
 // system.call goes through the contract).
 var exercised = []string{"auth", "users"}
 
 // TestOpenAPI: /docs/openapi.json of a running system is valid OpenAPI 3.1 with every
-// public operation of the documented services, and auth's and users' operations,
-// driven through the gateway, answer exactly what it says (the contract); a contract
-// fed wrong answers reports them.
+// public operation of the services that publish a document, and auth's and users'
+// operations, driven through the gateway, answer exactly what it says (the contract); a
+// contract fed wrong answers reports them.
 func TestOpenAPI(t *testing.T) {
 	sys := startSystem(t, nil)
 	c := loadContract(t, t, sys.gateway)
@@ -42,19 +38,35 @@ func TestOpenAPI(t *testing.T) {
 	contractFails(t, sys)
 }
 
-// checkMerged compares the merged document with each documented service's own.
+// checkMerged compares the merged document with each service's own: a service that
+// publishes one (platform/api) has every public operation in the merged document; one
+// that does not yet is listed by prefix. auth, users and professionals must publish.
 func checkMerged(t *testing.T, sys *system, c *contract) {
 	t.Helper()
-	for _, svc := range documented {
+	for _, svc := range serviceNames() {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%s/openapi.json", sys.env[strings.ToUpper(svc)+"_PORT"]))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var own api.Document
-		err = json.NewDecoder(resp.Body).Decode(&own)
+		if resp.StatusCode == http.StatusOK {
+			err = json.NewDecoder(resp.Body).Decode(&own)
+		}
 		resp.Body.Close()
-		if err != nil || own.OpenAPI != api.Version {
-			t.Fatalf("%s /openapi.json: %v %q", svc, err, own.OpenAPI)
+		if err != nil || own.OpenAPI == "" {
+			if slices.Contains([]string{"auth", "users", "professionals"}, svc) {
+				t.Errorf("%s publishes no document: %d %v", svc, resp.StatusCode, err)
+			}
+			if !c.undocumented[svc] {
+				t.Errorf("%s has no document and is not listed by prefix", svc)
+			}
+			continue
+		}
+		if own.OpenAPI != api.Version {
+			t.Errorf("%s /openapi.json is %q", svc, own.OpenAPI)
+		}
+		if c.undocumented[svc] {
+			t.Errorf("%s publishes a document but is listed as undocumented", svc)
 		}
 		for _, op := range api.Operations(&own) {
 			method, path, _ := strings.Cut(op, " ")
@@ -66,17 +78,9 @@ func checkMerged(t *testing.T, sys *system, c *contract) {
 				t.Errorf("%s's %s is not in the gateway's document", svc, op)
 			}
 		}
-		if c.undocumented[svc] {
-			t.Errorf("%s is listed as undocumented", svc)
-		}
 	}
 	if strings.Contains(c.doc.Info.Description, "routed to another service") {
 		t.Errorf("a service describes paths the gateway does not route to it: %s", c.doc.Info.Description)
-	}
-	for _, svc := range []string{"professionals", "marketplace", "payments", "notifications"} {
-		if !c.undocumented[svc] && !slices.Contains(documented, svc) {
-			t.Errorf("%s neither documented nor listed by prefix", svc)
-		}
 	}
 	if c.doc.Components.SecuritySchemes["bearer"] == nil || c.doc.Components.Schemas["ErrorBody"] == nil {
 		t.Errorf("the bearer scheme and the error shape must be components")
