@@ -103,7 +103,8 @@ type Answer struct {
 	MediaType   string // when not JSON: the answer is bytes of this type
 }
 
-// JSON documents a JSON answer; body is a zero value of its type.
+// JSON documents a JSON answer; body is a zero value of its type, or a nil pointer to it
+// for an answer that may be null.
 func JSON(status int, body any, description string) Answer {
 	return Answer{Status: status, Body: body, Description: description}
 }
@@ -384,6 +385,10 @@ func (r *Registry) describe(method, full string, op Op, access Access, roles []s
 			s, err := sh.schemas.schema(reflect.TypeOf(resp.Body), false)
 			if err != nil {
 				return nil, err
+			}
+			if reflect.TypeOf(resp.Body).Kind() == reflect.Pointer {
+				// A pointer answer may be null (c.JSON(nil) when there is nothing to show).
+				s = nullable(s)
 			}
 			out.Content = map[string]MediaType{fiber.MIMEApplicationJSON: {Schema: s}}
 		}
