@@ -74,3 +74,30 @@ func FuzzCleanPath(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProtocolToken reads the token a browser puts in Sec-WebSocket-Protocol ("bearer,
+// <token>"). What comes out is one trimmed list entry, never a comma-joined pair; a
+// token written after "bearer" (in any case, with any spacing, after other
+// subprotocols) is found as written.
+func FuzzProtocolToken(f *testing.F) {
+	for _, s := range []string{"bearer, eyJhbGciOiJFZERTQSJ9.e30.c2ln", "chat.v1, Bearer ,tok", "bearer", "bearer,", ",,bearer,,x", "x, y", ""} {
+		f.Add(s, "eyJhbGciOiJFZERTQSJ9.e30.c2ln")
+	}
+	f.Fuzz(func(t *testing.T, header, tok string) {
+		got := protocolToken(header)
+		if strings.Contains(got, ",") || got != strings.TrimSpace(got) {
+			t.Fatalf("protocolToken(%q) = %q", header, got)
+		}
+		if got != "" && !strings.Contains(header, got) {
+			t.Fatalf("protocolToken(%q) = %q, not in the header", header, got)
+		}
+		if strings.Contains(tok, ",") || strings.TrimSpace(tok) == "" {
+			return
+		}
+		for _, h := range []string{"bearer, " + tok, "chat.v1, BEARER ," + tok + ", other"} {
+			if got := protocolToken(h); got != strings.TrimSpace(tok) {
+				t.Fatalf("protocolToken(%q) = %q, want %q", h, got, strings.TrimSpace(tok))
+			}
+		}
+	})
+}
