@@ -156,6 +156,8 @@ func DecodeLogin(contentType string, body []byte) (LoginInput, error) {
 	}
 	var ck apperr.Checker
 	ck.Add(in.Email == "" || len(in.Email) > 254, "username", "falta el email")
+	// A form can carry a NUL, which PostgreSQL refuses in the account lookup (a 500).
+	ck.Add(strings.ContainsRune(in.Email, 0), "username", "email inválido")
 	ck.Add(in.Password == "" || len(in.Password) > 1024, "password", "falta la contraseña")
 	if err := ck.Err(); err != nil {
 		return LoginInput{}, err
