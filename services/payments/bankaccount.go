@@ -46,9 +46,9 @@ func (b bankAccount) destination() string {
 }
 
 // view is the GET /pagos/cuenta-bancaria shape: the CBU is never shown whole.
-func (b bankAccount) view() fiber.Map {
-	return fiber.Map{"tipo_cuenta": b.Tipo, "cbu_oculto": nullStr(maskCBU(b.CBU)), "alias": nullStr(b.Alias),
-		"titular": b.Titular, "banco": b.Banco, "fecha_actualizacion": b.UpdatedAt.UTC()}
+func (b bankAccount) view() BankAccount {
+	return BankAccount{TipoCuenta: b.Tipo, CBUOculto: nullStr(maskCBU(b.CBU)), Alias: nullStr(b.Alias),
+		Titular: b.Titular, Banco: b.Banco, FechaActualizacion: b.UpdatedAt.UTC()}
 }
 
 // maskCBU keeps the last four digits: enough for a person to recognise the account.
@@ -93,12 +93,13 @@ func setBankAccountFromProfile(ctx context.Context, tx pgx.Tx, usuarioID, accoun
 }
 
 // bankAccountInput is what the frontend sends to POST /pagos/cuenta-bancaria.
+// The limits are normalize's; a value past them is a 400 with its own code, not a 422.
 type bankAccountInput struct {
-	TipoCuenta *string `json:"tipo_cuenta"`
-	CBU        *string `json:"cbu"`
-	Alias      *string `json:"alias"`
-	Titular    *string `json:"titular"`
-	Banco      *string `json:"banco"`
+	TipoCuenta *string `json:"tipo_cuenta" jsonschema_description:"cbu or alias (case-insensitive); inferred from what is sent when absent"`
+	CBU        *string `json:"cbu" jsonschema_description:"22 digits with valid check digits (spaces and dashes ignored); for tipo_cuenta cbu"`
+	Alias      *string `json:"alias" jsonschema_description:"6 to 20 letters, digits, dots or dashes; for tipo_cuenta alias"`
+	Titular    *string `json:"titular" jsonschema_description:"the holder, 3 to 100 characters"`
+	Banco      *string `json:"banco" jsonschema_description:"at most 100 characters"`
 }
 
 func deref(s *string) string {
@@ -169,9 +170,7 @@ func (a *App) putBankAccount(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("save bank account: %w", err)
 	}
-	v := b.view()
-	v["mensaje"] = "Cuenta bancaria guardada"
-	return c.JSON(v)
+	return c.JSON(BankAccountSaved{BankAccount: b.view(), Mensaje: "Cuenta bancaria guardada"})
 }
 
 // getBankAccount answers GET /pagos/cuenta-bancaria: the account (CBU masked) or null.

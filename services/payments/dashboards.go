@@ -58,7 +58,7 @@ func (a *App) professionalDashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("professional dashboard: %w", err)
 	}
-	proximos, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (fiber.Map, error) {
+	proximos, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transaction, error) {
 		t, err := scanTransaction(r)
 		return t.view(cl), err
 	})
@@ -70,18 +70,18 @@ func (a *App) professionalDashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("professional dashboard: %w", err)
 	}
-	retiros, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (fiber.Map, error) {
+	retiros, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Withdrawal, error) {
 		w, err := scanRetiro(r)
 		return w.view(), err
 	})
 	if err != nil {
 		return fmt.Errorf("professional dashboard: %w", err)
 	}
-	return c.JSON(fiber.Map{
-		"ingresos_mes_actual": money.Centavos(mes), "ingresos_mes_anterior": money.Centavos(mesAnterior),
-		"trabajos_completados_mes": trabajosMes, "promedio_por_trabajo": money.Centavos(promedio),
-		"proximos_pagos": proximos, "retiros_pendientes": retiros, "comisiones_pagadas": money.Centavos(f.TotalComisiones),
-		"disponible": money.Centavos(f.Disponible), "pendiente": money.Centavos(f.EnEscrow),
+	return c.JSON(ProfessionalDashboard{
+		IngresosMesActual: money.Centavos(mes), IngresosMesAnterior: money.Centavos(mesAnterior),
+		TrabajosCompletadosMes: trabajosMes, PromedioPorTrabajo: money.Centavos(promedio),
+		ProximosPagos: proximos, RetirosPendientes: retiros, ComisionesPagadas: money.Centavos(f.TotalComisiones),
+		Disponible: money.Centavos(f.Disponible), Pendiente: money.Centavos(f.EnEscrow),
 	})
 }
 
@@ -114,11 +114,11 @@ func (a *App) adminPaymentsDashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("admin payments dashboard: %w", err)
 	}
-	return c.JSON(fiber.Map{
-		"total_monto_procesado": money.Centavos(procesado), "total_transacciones": transacciones,
-		"pagos_pendientes": pagosPendientes, "retiros_pendientes": retirosPendientes,
-		"total_comisiones": money.Centavos(comisiones), "ingresos_ultimo_mes": money.Centavos(ultimoMes),
-		"monto_retiros_pendientes": money.Centavos(retirosMonto), "dinero_en_escrow": money.Centavos(held),
-		"payouts_fallidos": payoutsFallidos,
+	return c.JSON(AdminPaymentsDashboard{
+		TotalMontoProcesado: money.Centavos(procesado), TotalTransacciones: transacciones,
+		PagosPendientes: pagosPendientes, RetirosPendientes: retirosPendientes,
+		TotalComisiones: money.Centavos(comisiones), IngresosUltimoMes: money.Centavos(ultimoMes),
+		MontoRetirosPendientes: money.Centavos(retirosMonto), DineroEnEscrow: money.Centavos(held),
+		PayoutsFallidos: payoutsFallidos,
 	})
 }

@@ -19,9 +19,7 @@ import (
 // the inbox is not queued twice, and hints share a rate limit so nobody can make us hammer
 // MercadoPago's API.
 func (a *App) postPaymentHint(c *fiber.Ctx) error {
-	var in struct {
-		PaymentID any `json:"payment_id"`
-	}
+	var in paymentHintBody
 	if err := httpx.BindJSON(c, &in); err != nil {
 		return err
 	}
@@ -47,8 +45,8 @@ func (a *App) postPaymentHint(c *fiber.Ctx) error {
 	}
 	a.webhookOutcome(webhookHint)
 	wake(a.webhookWake)
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"status": "recibido",
-		"mensaje": "Consultaremos el estado del pago en MercadoPago"})
+	return c.Status(fiber.StatusAccepted).JSON(StatusMessage{Status: "recibido",
+		Mensaje: "Consultaremos el estado del pago en MercadoPago"})
 }
 
 // validPaymentID: MercadoPago payment ids are positive integers.

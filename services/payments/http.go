@@ -1,7 +1,9 @@
 package payments
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -20,75 +22,30 @@ import (
 	"github.com/conectarpro/conectar/platform/pg"
 )
 
-func (a *App) routes() {
-	app := a.svc.App
-	app.Post("/api/v1/webhook/mercadopago", a.postWebhook)
-
-	auth := a.svc.Auth()
-	cliente := authn.Require(authn.RoleCliente, authn.RoleAdmin)
-	admin := authn.Require(authn.RoleAdmin)
-	pro := authn.Require(authn.RoleProfesional)
-	app.Post("/api/v1/mercadopago/create-preference", auth, cliente, a.createPreferenceHTTP)
-	app.Post("/api/v1/payments/create-preference", auth, cliente, a.createPreferenceHTTP)
-
-	app.Post("/api/v1/pagos/crear-pago", auth, cliente, a.createPreferenceHTTP)
-	app.Post("/api/v1/pagos/webhook/mercadopago", a.postPaymentHint)
-
-	app.Get("/api/v1/payments/history", auth, a.history)
-	app.Get("/api/v1/pagos/historial", auth, a.history)
-	app.Get("/api/v1/pagos/balance", auth, pro, a.balance)
-	app.Get("/api/v1/pagos/dashboard", auth, pro, a.professionalDashboard)
-
-	app.Get("/api/v1/pagos/transacciones/:id", auth, a.getTransaction)
-	app.Get("/api/v1/pagos/mis-transacciones", auth, a.myTransactions)
-	// Releasing a transaction and asking for its refund are the job's approval and cancel:
-	// marketplace serves those two paths (the gateway routes them there).
-
-	app.Post("/api/v1/pagos/cuenta-bancaria", auth, pro, a.putBankAccount)
-	app.Get("/api/v1/pagos/cuenta-bancaria", auth, pro, a.getBankAccount)
-	app.Post("/api/v1/pagos/retiros", auth, pro, a.requestWithdrawal)
-	app.Get("/api/v1/pagos/retiros", auth, pro, a.listMyWithdrawals)
-	app.Get("/api/v1/admin/pagos/retiros", auth, admin, a.listAdminWithdrawals)
-	app.Post("/api/v1/admin/pagos/retiros/:id/aprobar", auth, admin, a.approveWithdrawal)
-	app.Post("/api/v1/admin/pagos/retiros/:id/rechazar", auth, admin, a.rejectWithdrawal)
-	app.Get("/api/v1/admin/pagos/dashboard", auth, admin, a.adminPaymentsDashboard)
-
-	app.Get("/api/v1/admin/metrics/financials", auth, admin, a.financials)
-	app.Get("/api/v1/admin/dashboard/stats", auth, admin, a.dashboard)
-	app.Post("/api/v1/admin/trabajo/:id/simular-pago", auth, admin, a.simulatePayment)
-
-	app.Get("/api/v1/escrow/:id", auth, a.escrowView)
-	app.Get("/api/v1/payout/fallidos", auth, admin, a.failedPayouts)
-	app.Post("/api/v1/payout/:id/reintentar", auth, admin, a.retryPayout)
-	app.Get("/api/v1/escrow/ledger/check", auth, admin, a.ledgerCheck)
-}
-
 // jobView is payments' view of a job (a subset of TrabajoRead plus the money details).
-func jobView(j job) fiber.Map {
-	m := fiber.Map{
-		"id": j.ID, "trabajo_id": j.ID, "cliente_id": j.ClienteID, "profesional_id": j.ProfesionalID,
-		"oferta_id": nullStr(j.OfertaID), "precio_final": money.Centavos(j.Precio), "estado_escrow": j.Estado,
-		"mercadopago_payment_id": nullStr(j.PaymentID), "payment_preference_id": nullStr(j.PreferenceID),
-		"payment_url": nullStr(j.PaymentURL), "congelado": j.Congelado, "comision_plataforma": nil, "monto_liberado": nil,
-		"tasa_comision_bp": j.TasaBP, "fecha_creacion": j.CreatedAt.UTC(), "fecha_actualizacion": j.UpdatedAt.UTC(),
-	}
-	if j.Comision != nil {
-		m["comision_plataforma"] = money.Centavos(*j.Comision)
-	}
-	if j.Liberado != nil {
-		m["monto_liberado"] = money.Centavos(*j.Liberado)
-	}
-	if j.Alerta != "" {
-		m["alerta"] = j.Alerta
-	}
-	return m
+func jobView(j job) JobView {
+	return JobView{ID: j.ID, TrabajoID: j.ID, ClienteID: j.ClienteID, ProfesionalID: j.ProfesionalID,
+		OfertaID: nullStr(j.OfertaID), PrecioFinal: money.Centavos(j.Precio), EstadoEscrow: j.Estado,
+		MercadopagoPaymentID: nullStr(j.PaymentID), PaymentPreferenceID: nullStr(j.PreferenceID),
+		PaymentURL: nullStr(j.PaymentURL), Congelado: j.Congelado, ComisionPlataforma: centavosPtr(j.Comision),
+		MontoLiberado: centavosPtr(j.Liberado), TasaComisionBP: j.TasaBP, FechaCreacion: j.CreatedAt.UTC(),
+		FechaActualizacion: j.UpdatedAt.UTC(), Alerta: j.Alerta}
 }
 
-func nullStr(s string) any {
+// nullStr is s, or nil (JSON null) when empty.
+func nullStr(s string) *string {
 	if s == "" {
 		return nil
 	}
-	return s
+	return &s
+}
+
+func centavosPtr(v *int64) *money.Centavos {
+	if v == nil {
+		return nil
+	}
+	c := money.Centavos(*v)
+	return &c
 }
 
 // createPreferenceHTTP answers POST /mercadopago/create-preference?trabajo_id= and POST
@@ -100,9 +57,7 @@ func (a *App) createPreferenceHTTP(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var body struct {
-		TrabajoID *string `json:"trabajo_id"`
-	}
+	var body checkoutBody
 	if err := httpx.BindOptionalJSON(c, &body); err != nil {
 		return err
 	}
@@ -149,8 +104,8 @@ func (a *App) createPreferenceHTTP(c *fiber.Ctx) error {
 	if out.Checkout != CheckoutCreado {
 		return apperr.New(apperr.KindBadGateway, "checkout_failed", "No se pudo generar el link de pago de MercadoPago. Intentá de nuevo en unos minutos.")
 	}
-	return c.JSON(fiber.Map{"trabajo_id": out.ID, "transaction_id": out.ID, "preference_id": out.PreferenceID, "init_point": out.PaymentURL,
-		"sandbox_init_point": out.SandboxURL, "payment_url": out.PaymentURL})
+	return c.JSON(Checkout{TrabajoID: out.ID, TransactionID: out.ID, PreferenceID: out.PreferenceID, InitPoint: out.PaymentURL,
+		SandboxInitPoint: out.SandboxURL, PaymentURL: out.PaymentURL})
 }
 
 func (a *App) escrowBalance(ctx context.Context) (int64, error) {
@@ -170,8 +125,8 @@ func (a *App) financials(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("financials: %w", err)
 	}
-	return c.JSON(fiber.Map{"total_facturado": money.Centavos(facturado), "comision_total": money.Centavos(comision),
-		"trabajos_completados": completados, "dinero_en_escrow": money.Centavos(held)})
+	return c.JSON(Financials{TotalFacturado: money.Centavos(facturado), ComisionTotal: money.Centavos(comision),
+		TrabajosCompletados: completados, DineroEnEscrow: money.Centavos(held)})
 }
 
 func (a *App) dashboard(c *fiber.Ctx) error {
@@ -194,11 +149,11 @@ func (a *App) dashboard(c *fiber.Ctx) error {
 	if err := a.svc.Deps.Pool.QueryRow(c.Context(), `SELECT count(*) FROM payouts WHERE estado = 'FALLIDO'`).Scan(&failed); err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
-	return c.JSON(fiber.Map{
-		"trabajos": fiber.Map{"total": total, "pendientes_pago": pend, "en_escrow": escrow, "completados": compl, "cancelados": canc},
-		"finanzas": fiber.Map{"total_ingresos": money.Centavos(ingresos), "total_comisiones": money.Centavos(comisiones),
-			"dinero_en_escrow": money.Centavos(held), "total_liberado": money.Centavos(liberado)},
-		"payouts_fallidos": failed,
+	return c.JSON(DashboardStats{
+		Trabajos: DashboardJobs{Total: total, PendientesPago: pend, EnEscrow: escrow, Completados: compl, Cancelados: canc},
+		Finanzas: DashboardFinance{TotalIngresos: money.Centavos(ingresos), TotalComisiones: money.Centavos(comisiones),
+			DineroEnEscrow: money.Centavos(held), TotalLiberado: money.Centavos(liberado)},
+		PayoutsFallidos: failed,
 	})
 }
 
@@ -245,17 +200,24 @@ func (a *App) simulatePayment(c *fiber.Ctx) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return c.JSON(a.withMarketplaceJob(c.Context(), j))
+	v, err := a.withMarketplaceJob(c.Context(), j)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
 }
 
 // withMarketplaceJob is the job as the frontend reads it (marketplace's TrabajoRead: work
 // state, dates, notes, images) over payments' view, once marketplace has seen the same
 // escrow state (a read-your-writes wait, bounded); payments' view alone when marketplace
 // cannot tell in time.
-func (a *App) withMarketplaceJob(ctx context.Context, j job) fiber.Map {
-	v := jobView(j)
+func (a *App) withMarketplaceJob(ctx context.Context, j job) (SimulatedJob, error) {
+	v, err := asMap(jobView(j))
+	if err != nil {
+		return nil, fmt.Errorf("simulate payment: %w", err)
+	}
 	if _, ok := a.svc.Deps.ServiceURLs["marketplace"]; !ok {
-		return v
+		return v, nil
 	}
 	deadline := time.Now().Add(3 * time.Second)
 	for {
@@ -265,14 +227,27 @@ func (a *App) withMarketplaceJob(ctx context.Context, j job) fiber.Map {
 			for k, val := range tr {
 				v[k] = val
 			}
-			return v
+			return v, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			a.svc.Deps.Log.Info("simular-pago: answering payments' view of the job", "trabajo", j.ID, "err", err)
-			return v
+			return v, nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// asMap is v's JSON as a map, numbers kept as written (money keeps its two decimals), so
+// marketplace's fields can be laid over it.
+func asMap(v any) (SimulatedJob, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	out := SimulatedJob{}
+	return out, dec.Decode(&out)
 }
 
 // escrowView shows a job's money and its ledger entries to its parties and admins.
@@ -296,22 +271,14 @@ func (a *App) escrowView(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("escrow view: %w", err)
 	}
-	type mov struct {
-		Tipo   string         `json:"tipo"`
-		Cuenta string         `json:"cuenta"`
-		Monto  money.Centavos `json:"monto"`
-		Fecha  time.Time      `json:"fecha"`
-	}
-	movs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mov, error) {
-		var m mov
+	movs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (EscrowMovement, error) {
+		var m EscrowMovement
 		return m, r.Scan(&m.Tipo, &m.Cuenta, &m.Monto, &m.Fecha)
 	})
 	if err != nil {
 		return fmt.Errorf("escrow view: %w", err)
 	}
-	v := jobView(j)
-	v["movimientos"] = movs
-	return c.JSON(v)
+	return c.JSON(EscrowView{JobView: jobView(j), Movimientos: movs})
 }
 
 // failedPayouts answers GET /payout/fallidos: every payout not sent yet (of a withdrawal
@@ -323,20 +290,20 @@ func (a *App) failedPayouts(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("failed payouts: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (fiber.Map, error) {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (FailedPayout, error) {
 		var id, tid, rid, pid, cuenta, estado, errMsg string
 		var monto int64
 		var intentos int
 		var next, created time.Time
 		err := r.Scan(&id, &tid, &rid, &pid, &cuenta, &monto, &estado, &intentos, &errMsg, &next, &created)
-		return fiber.Map{"id": id, "trabajo_id": nullStr(tid), "retiro_id": nullStr(rid), "profesional_id": pid, "cuenta_destino": cuenta,
-			"monto": money.Centavos(monto), "estado": estado, "intentos": intentos, "ultimo_error": errMsg,
-			"proximo_intento": next.UTC(), "created_at": created.UTC()}, err
+		return FailedPayout{ID: id, TrabajoID: nullStr(tid), RetiroID: nullStr(rid), ProfesionalID: pid, CuentaDestino: cuenta,
+			Monto: money.Centavos(monto), Estado: estado, Intentos: intentos, UltimoError: errMsg,
+			ProximoIntento: next.UTC(), CreatedAt: created.UTC()}, err
 	})
 	if err != nil {
 		return fmt.Errorf("failed payouts: %w", err)
 	}
-	return c.JSON(fiber.Map{"payouts": out, "total": len(out)})
+	return c.JSON(FailedPayouts{Payouts: out, Total: len(out)})
 }
 
 // retryPayout answers POST /payout/{id}/reintentar, id being the withdrawal's or (earlier
@@ -351,7 +318,7 @@ func (a *App) retryPayout(c *fiber.Ctx) error {
 		return apperr.NotFound("payout_not_found", "No hay un pago pendiente para ese retiro o trabajo")
 	}
 	wake(a.payoutWake)
-	return c.JSON(fiber.Map{"status": "ok", "mensaje": "Reintento programado"})
+	return c.JSON(StatusMessage{Status: "ok", Mensaje: "Reintento programado"})
 }
 
 func (a *App) ledgerCheck(c *fiber.Ctx) error {

@@ -41,7 +41,7 @@ func (a *App) postWebhook(c *fiber.Ctx) error {
 	}
 	if n.Type != "payment" {
 		a.webhookOutcome(webhookIgnored)
-		return c.JSON(fiber.Map{"status": "ok", "message": "Topic '" + n.Type + "' ignored"})
+		return c.JSON(WebhookAck{Status: "ok", Message: "Topic '" + n.Type + "' ignored"})
 	}
 	if _, err := a.svc.Deps.Pool.Exec(c.Context(), `INSERT INTO webhook_inbox (request_id, topic, data_id, action) VALUES ($1,$2,$3,$4)`,
 		n.RequestID, n.Type, n.DataID, n.Action); err != nil {
@@ -51,7 +51,7 @@ func (a *App) postWebhook(c *fiber.Ctx) error {
 	}
 	a.webhookOutcome(webhookStored)
 	wake(a.webhookWake)
-	return c.JSON(fiber.Map{"status": "ok"})
+	return c.JSON(WebhookAck{Status: "ok"})
 }
 
 type inboxItem struct {

@@ -128,7 +128,9 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 		d.Log.Warn("payments: MP_WEBHOOK_SECRET not set; every webhook will be refused (401) and only reconciliation will find payments")
 	}
 	a.registerMetrics()
-	a.routes()
+	if err := a.routes(); err != nil {
+		return nil, err
+	}
 	s.Consume(
 		// Checkouts call MercadoPago; they have their own consumer so a slow provider never
 		// delays releases and refunds.

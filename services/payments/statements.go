@@ -190,40 +190,39 @@ func (a *App) history(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
-	movimientos := make([]fiber.Map, 0, len(list))
+	movimientos := make([]Movement, 0, len(list))
 	// pagos keeps the earlier API's shape (one item per job) for /payments/history clients.
-	pagos := make([]fiber.Map, 0, len(list))
+	pagos := make([]HistoryPayment, 0, len(list))
 	for _, m := range list {
-		item := fiber.Map{"id": m.ID, "tipo": m.Tipo, "estado": m.Estado, "descripcion": m.Descripcion,
-			"fecha_creacion": m.Fecha.UTC(), "fecha": m.Fecha.UTC(), "cliente_id": nullStr(m.ClienteID), "profesional_id": m.ProfesionalID,
-			"cliente_nombre": m.ClienteNombre, "profesional_nombre": m.ProfesionalNombre,
-			"monto": money.Centavos(m.Monto), "comision_plataforma": money.Centavos(m.Comision), "trabajo_id": nullStr(m.TrabajoID)}
-		movimientos = append(movimientos, item)
+		movimientos = append(movimientos, Movement{ID: m.ID, Tipo: m.Tipo, Estado: m.Estado, Descripcion: m.Descripcion,
+			FechaCreacion: m.Fecha.UTC(), Fecha: m.Fecha.UTC(), ClienteID: nullStr(m.ClienteID), ProfesionalID: m.ProfesionalID,
+			ClienteNombre: m.ClienteNombre, ProfesionalNombre: m.ProfesionalNombre,
+			Monto: money.Centavos(m.Monto), ComisionPlataforma: money.Centavos(m.Comision), TrabajoID: nullStr(m.TrabajoID)})
 		if m.TrabajoID == "" || m.Tipo == MovComision {
 			continue
 		}
 		if role == authn.RoleCliente {
-			pagos = append(pagos, fiber.Map{"trabajo_id": m.TrabajoID, "tipo": MovEgreso, "monto": money.Centavos(m.Monto),
-				"estado": m.EstadoEscrow, "fecha": m.Fecha.UTC(), "profesional_id": m.ProfesionalID, "cliente_id": m.ClienteID,
-				"oferta_id": nullStr(m.OfertaID), "mercadopago_payment_id": nullStr(m.Payment)})
+			pagos = append(pagos, HistoryPayment{ClientPayment{TrabajoID: m.TrabajoID, Tipo: MovEgreso, Monto: money.Centavos(m.Monto),
+				Estado: m.EstadoEscrow, Fecha: m.Fecha.UTC(), ProfesionalID: m.ProfesionalID, ClienteID: m.ClienteID,
+				OfertaID: nullStr(m.OfertaID), MercadopagoPaymentID: nullStr(m.Payment)}})
 			continue
 		}
-		p := fiber.Map{"trabajo_id": m.TrabajoID, "tipo": MovIngreso, "monto_total": money.Centavos(m.Monto),
-			"comision": nil, "monto_recibido": nil, "estado": m.EstadoEscrow, "fecha": m.Fecha.UTC(), "cliente_id": m.ClienteID,
-			"oferta_id": nullStr(m.OfertaID)}
+		p := ProfessionalPayment{TrabajoID: m.TrabajoID, Tipo: MovIngreso, MontoTotal: money.Centavos(m.Monto),
+			Estado: m.EstadoEscrow, Fecha: m.Fecha.UTC(), ClienteID: m.ClienteID, OfertaID: nullStr(m.OfertaID)}
 		if m.EstadoEscrow == EstadoLiberado {
-			p["comision"], p["monto_recibido"] = money.Centavos(m.Comision), money.Centavos(m.Monto-m.Comision)
+			comision, recibido := money.Centavos(m.Comision), money.Centavos(m.Monto-m.Comision)
+			p.Comision, p.MontoRecibido = &comision, &recibido
 		}
-		pagos = append(pagos, p)
+		pagos = append(pagos, HistoryPayment{p})
 	}
 	tipo := map[string]string{authn.RoleCliente: "cliente", authn.RoleProfesional: "profesional"}[role]
 	if tipo == "" {
 		tipo = "admin"
 	}
-	return c.JSON(fiber.Map{"movimientos": movimientos, "total": total, "page": page.Page, "limit": page.Limit,
-		"resumen": fiber.Map{"total_ingresos": money.Centavos(ingresos), "total_egresos": money.Centavos(egresos),
-			"total_comisiones": money.Centavos(comisiones)},
-		"tipo": tipo, "pagos": pagos})
+	return c.JSON(History{Movimientos: movimientos, Total: total, Page: page.Page, Limit: page.Limit,
+		Resumen: HistorySummary{TotalIngresos: money.Centavos(ingresos), TotalEgresos: money.Centavos(egresos),
+			TotalComisiones: money.Centavos(comisiones)},
+		Tipo: tipo, Pagos: pagos})
 }
 
 // A person's display name from the names replica ("" when unknown), for the client and
@@ -291,14 +290,13 @@ func (a *App) balance(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{
-		"disponible": money.Centavos(f.Disponible), "pendiente": money.Centavos(f.EnEscrow),
-		"total_ganado": money.Centavos(f.TotalGanado), "total_comisiones": money.Centavos(f.TotalComisiones),
-		"trabajos_completados": f.TrabajosCompletados, "en_retiro": money.Centavos(f.Reservado),
-		"retirado": money.Centavos(f.Retirado),
-		// Earlier names.
-		"en_escrow": money.Centavos(f.EnEscrow), "trabajos_en_escrow": f.TrabajosEnEscrow,
-		"liberado": money.Centavos(f.TotalGanado), "comision_total": money.Centavos(f.TotalComisiones),
-		"trabajos_liberados": f.TrabajosCompletados, "pagado": money.Centavos(f.Retirado),
-		"pendiente_de_pago": money.Centavos(f.Reservado + f.LegacyPendiente), "moneda": "ARS"})
+	return c.JSON(Balance{
+		Disponible: money.Centavos(f.Disponible), Pendiente: money.Centavos(f.EnEscrow),
+		TotalGanado: money.Centavos(f.TotalGanado), TotalComisiones: money.Centavos(f.TotalComisiones),
+		TrabajosCompletados: f.TrabajosCompletados, EnRetiro: money.Centavos(f.Reservado),
+		Retirado: money.Centavos(f.Retirado),
+		EnEscrow: money.Centavos(f.EnEscrow), TrabajosEnEscrow: f.TrabajosEnEscrow,
+		Liberado: money.Centavos(f.TotalGanado), ComisionTotal: money.Centavos(f.TotalComisiones),
+		TrabajosLiberados: f.TrabajosCompletados, Pagado: money.Centavos(f.Retirado),
+		PendienteDePago: money.Centavos(f.Reservado + f.LegacyPendiente), Moneda: "ARS"})
 }

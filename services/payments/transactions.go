@@ -69,7 +69,7 @@ func scanTransaction(row pgx.Row) (transaction, error) {
 // view is the frontend's Transaction. Before the release the commission is what the
 // professional's current rate would charge (the figure is fixed at release); refunded,
 // being refunded or cancelled, nothing is charged and nothing goes to the professional.
-func (t transaction) view(viewer authn.Claims) fiber.Map {
+func (t transaction) view(viewer authn.Claims) Transaction {
 	comision, neto := int64(0), int64(0)
 	switch {
 	case t.Comision != nil && t.Liberado != nil:
@@ -88,16 +88,16 @@ func (t transaction) view(viewer authn.Claims) fiber.Map {
 	}
 	esCliente := viewer.UserID() == t.ClienteID
 	held := t.job.Estado == EstadoEnEscrow && !t.Congelado
-	return fiber.Map{
-		"id": t.ID, "trabajo_id": t.ID, "cliente_id": t.ClienteID, "profesional_id": t.ProfesionalID,
-		"monto": money.Centavos(t.Precio), "estado": t.Estado, "estado_escrow": transactionEscrow[t.job.Estado],
-		"metodo_pago": "mercadopago", "mercadopago_preference_id": nullStr(t.PreferenceID),
-		"mercadopago_payment_id": nullStr(t.PaymentID), "fecha_creacion": t.CreatedAt.UTC(), "created_at": t.CreatedAt.UTC(),
-		"fecha_liberacion": utcPtr(t.LiberadoAt), "descripcion": t.Descripcion,
-		"cliente_nombre": t.ClienteNombre, "profesional_nombre": t.ProfesionalNombre,
-		"puede_liberar": esCliente && held, "puede_solicitar_reembolso": esCliente && held && !t.Reembolsando,
-		"comision_plataforma": money.Centavos(comision), "monto_neto_profesional": money.Centavos(neto),
-		"payment_url": nullStr(t.PaymentURL),
+	return Transaction{
+		ID: t.ID, TrabajoID: t.ID, ClienteID: t.ClienteID, ProfesionalID: t.ProfesionalID,
+		Monto: money.Centavos(t.Precio), Estado: t.Estado, EstadoEscrow: transactionEscrow[t.job.Estado],
+		MetodoPago: "mercadopago", MercadopagoPreferenceID: nullStr(t.PreferenceID),
+		MercadopagoPaymentID: nullStr(t.PaymentID), FechaCreacion: t.CreatedAt.UTC(), CreatedAt: t.CreatedAt.UTC(),
+		FechaLiberacion: utcPtr(t.LiberadoAt), Descripcion: t.Descripcion,
+		ClienteNombre: t.ClienteNombre, ProfesionalNombre: t.ProfesionalNombre,
+		PuedeLiberar: esCliente && held, PuedeSolicitarReembolso: esCliente && held && !t.Reembolsando,
+		ComisionPlataforma: money.Centavos(comision), MontoNetoProfesional: money.Centavos(neto),
+		PaymentURL: nullStr(t.PaymentURL),
 	}
 }
 
@@ -162,12 +162,12 @@ func (a *App) myTransactions(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("transactions: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (fiber.Map, error) {
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transaction, error) {
 		t, err := scanTransaction(r)
 		return t.view(cl), err
 	})
 	if err != nil {
 		return fmt.Errorf("transactions: %w", err)
 	}
-	return c.JSON(fiber.Map{"transacciones": list, "total": total, "page": page.Page, "limit": page.Limit})
+	return c.JSON(TransactionPage{Transacciones: list, Total: total, Page: page.Page, Limit: page.Limit})
 }

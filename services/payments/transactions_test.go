@@ -58,10 +58,10 @@ func TestTransactionFigures(t *testing.T) {
 	}
 	for _, c := range cases {
 		v := c.tx.view(viewer)
-		if got := fmt.Sprint(v["comision_plataforma"]); got != c.com {
+		if got := fmt.Sprint(v.ComisionPlataforma); got != c.com {
 			t.Errorf("%s: comision_plataforma %s, want %s", c.name, got, c.com)
 		}
-		if got := fmt.Sprint(v["monto_neto_profesional"]); got != c.net {
+		if got := fmt.Sprint(v.MontoNetoProfesional); got != c.net {
 			t.Errorf("%s: monto_neto_profesional %s, want %s", c.name, got, c.net)
 		}
 	}

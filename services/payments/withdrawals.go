@@ -63,11 +63,11 @@ func utcPtr(t *time.Time) *time.Time {
 
 // view is the frontend's withdrawal shape. fecha_procesado is when the request was closed:
 // the payout left (PROCESADO) or it was rejected (RECHAZADO).
-func (r retiro) view() fiber.Map {
-	return fiber.Map{"id": r.ID, "usuario_id": r.UsuarioID, "monto": money.Centavos(r.Monto), "estado": r.Estado,
-		"fecha_solicitud": r.FechaSolicitud.UTC(), "fecha_procesado": utcPtr(r.FechaProcesado),
-		"fecha_revision": utcPtr(r.FechaRevision), "cuenta_destino": r.Cuenta, "motivo_rechazo": r.Motivo,
-		"fecha_creacion": r.FechaSolicitud.UTC()}
+func (r retiro) view() Withdrawal {
+	return Withdrawal{ID: r.ID, UsuarioID: r.UsuarioID, Monto: money.Centavos(r.Monto), Estado: r.Estado,
+		FechaSolicitud: r.FechaSolicitud.UTC(), FechaProcesado: utcPtr(r.FechaProcesado),
+		FechaRevision: utcPtr(r.FechaRevision), CuentaDestino: r.Cuenta, MotivoRechazo: r.Motivo,
+		FechaCreacion: r.FechaSolicitud.UTC()}
 }
 
 // available is the professional's balance they may still withdraw: what releases credited
@@ -102,9 +102,7 @@ func (a *App) requestWithdrawal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Monto *money.Centavos `json:"monto"`
-	}
+	var in withdrawalBody
 	if err := httpx.BindJSON(c, &in); err != nil {
 		return err
 	}
@@ -190,12 +188,11 @@ func (a *App) listWithdrawals(c *fiber.Ctx, usuarioID *string) error {
 	if err != nil {
 		return fmt.Errorf("list withdrawals: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (fiber.Map, error) {
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ListedWithdrawal, error) {
 		var nombre string
 		w, err := scanRetiro(r, &nombre)
-		v := w.view()
-		v["profesional_nombre"] = nombre // for the admin's list: whose money it is
-		return v, err
+		// profesional_nombre, for the admin's list: whose money it is.
+		return ListedWithdrawal{Withdrawal: w.view(), ProfesionalNombre: nombre}, err
 	})
 	if err != nil {
 		return fmt.Errorf("list withdrawals: %w", err)
@@ -265,9 +262,7 @@ func (a *App) rejectWithdrawal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Motivo *string `json:"motivo"`
-	}
+	var in rejectBody
 	if err := httpx.BindOptionalJSON(c, &in); err != nil {
 		return err
 	}
