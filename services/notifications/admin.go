@@ -70,7 +70,7 @@ func (s *svc) adminEmail(c *fiber.Ctx) error {
 		return fmt.Errorf("enqueue admin email: %w", pg.Translate(err))
 	}
 	s.sender.Wake()
-	return apperr.Accepted(fiber.Map{"id": id, "estado": "pendiente", "mensaje": "Correo en cola de envío"})
+	return apperr.Accepted(EmailQueued{ID: id, Estado: "pendiente", Mensaje: "Correo en cola de envío"})
 }
 
 type adminPushIn struct {
@@ -106,5 +106,5 @@ func (s *svc) adminPush(c *fiber.Ctx) error {
 		return fmt.Errorf("enqueue admin push: %w", pg.Translate(err))
 	}
 	s.sender.Wake()
-	return apperr.Accepted(fiber.Map{"suscripciones": tag.RowsAffected(), "estado": "pendiente", "mensaje": "Notificación push en cola de envío"})
+	return apperr.Accepted(PushQueued{Suscripciones: tag.RowsAffected(), Estado: "pendiente", Mensaje: "Notificación push en cola de envío"})
 }

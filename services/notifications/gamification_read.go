@@ -147,18 +147,9 @@ func (s *svc) leaderboard(c *fiber.Ctx) error {
 		return fmt.Errorf("leaderboard: %w", pg.Translate(err))
 	}
 	defer rows.Close()
-	type entry struct {
-		Posicion            int     `json:"posicion"`
-		UsuarioID           string  `json:"usuario_id"`
-		Nombre              string  `json:"nombre"`
-		Puntos              int     `json:"puntos"`
-		Nivel               string  `json:"nivel"`
-		Rating              float64 `json:"rating"`
-		TrabajosCompletados int     `json:"trabajos_completados"`
-	}
-	out := []entry{}
+	out := []LeaderboardEntry{}
 	for rows.Next() {
-		var e entry
+		var e LeaderboardEntry
 		if err := rows.Scan(&e.UsuarioID, &e.Nombre, &e.Puntos, &e.Nivel, &e.Rating, &e.TrabajosCompletados); err != nil {
 			return fmt.Errorf("scan leaderboard: %w", err)
 		}

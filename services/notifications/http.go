@@ -17,46 +17,6 @@ import (
 	"github.com/conectarpro/conectar/platform/pg"
 )
 
-func (s *svc) routes() {
-	app := s.kit.App
-	auth := s.kit.Auth()
-	admin := authn.Require(authn.RoleAdmin)
-	// The frontend calls the Spanish paths, the seed the English ones: one handler each.
-	for _, base := range []string{"/api/v1/notificaciones", "/api/v1/notifications"} {
-		app.Get(base, auth, s.list)
-		app.Get(base+"/no-leidas", auth, s.unreadCount)
-		app.Get(base+"/no-leidas/contador", auth, s.unreadCount)
-		// The frontend marks read with PUT, earlier clients with POST.
-		for _, m := range []string{fiber.MethodPost, fiber.MethodPut} {
-			app.Add(m, base+"/leer-todas", auth, s.readAll)
-			app.Add(m, base+"/:id/leer", auth, s.markRead)
-		}
-		for _, p := range []string{"/preferencias", "/preferences"} {
-			app.Get(base+p, auth, s.getPreferences)
-			app.Put(base+p, auth, s.putPreferences)
-		}
-		app.Post(base+"/push/subscribe", auth, s.subscribe)
-		app.Delete(base+"/push/subscribe", auth, s.unsubscribe)
-		app.Get(base+"/push/vapid-public-key", s.vapidKey)
-		app.Post(base+"/push/registrar", auth, s.registerDevice)
-		app.Post(base+"/fcm-token", auth, s.registerDevice)
-		app.Post(base+"/push/desregistrar", auth, s.unsubscribe)
-		app.Delete(base+"/fcm-token", auth, s.unsubscribe)
-		app.Post(base+"/test", auth, s.sendTest)
-		// Fixed paths before /:id, which would otherwise take them.
-		app.Delete(base+"/limpiar-leidas", auth, s.clearRead)
-		app.Delete(base+"/:id", auth, s.deleteOne)
-	}
-	app.Post("/api/v1/notifications/email", auth, admin, s.adminEmail)
-	app.Post("/api/v1/notifications/push", auth, admin, s.adminPush)
-
-	app.Get("/api/v1/gamification/user/:id", s.gamificationUser)
-	app.Get("/api/v1/gamification/leaderboard", s.leaderboard)
-	app.Get("/api/v1/gamification/niveles", s.levels)
-	app.Get("/api/v1/gamification/medallas", s.medalCatalogue)
-	app.Post("/api/v1/gamification/event", auth, s.gamificationEvent)
-}
-
 // tipos are the notification categories a client may filter by or test.
 var tipos = []string{TipoMensaje, TipoOferta, TipoPago, TipoResena, TipoSistema, TipoTrabajo}
 
@@ -162,7 +122,7 @@ func (s *svc) unreadCount(c *fiber.Ctx) error {
 		return fmt.Errorf("count unread: %w", pg.Translate(err))
 	}
 	// no-leidas was read as no_leidas, no-leidas/contador as count: one answer for both.
-	return c.JSON(fiber.Map{"no_leidas": n, "count": n})
+	return c.JSON(UnreadCount{NoLeidas: n, Count: n})
 }
 
 // deleteOne deletes one of the caller's notifications. Another person's answers 404
@@ -196,7 +156,7 @@ func (s *svc) clearRead(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("clear read notifications: %w", pg.Translate(err))
 	}
-	return c.JSON(fiber.Map{"eliminadas": tag.RowsAffected(), "mensaje": "Se eliminaron las notificaciones leídas"})
+	return c.JSON(ClearedRead{Eliminadas: tag.RowsAffected(), Mensaje: "Se eliminaron las notificaciones leídas"})
 }
 
 func pathUUID(c *fiber.Ctx, name string) (uuid.UUID, error) {
@@ -244,5 +204,5 @@ func (s *svc) readAll(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("read all: %w", pg.Translate(err))
 	}
-	return c.JSON(fiber.Map{"marcadas": tag.RowsAffected(), "no_leidas": 0, "mensaje": "Todas las notificaciones fueron marcadas como leídas"})
+	return c.JSON(MarkedAllRead{Marcadas: tag.RowsAffected(), NoLeidas: 0, Mensaje: "Todas las notificaciones fueron marcadas como leídas"})
 }

@@ -30,7 +30,7 @@ type Preferences struct {
 	PushResenas       bool   `json:"push_resenas"`
 	PushSistema       bool   `json:"push_sistema"`
 	PushMensajes      bool   `json:"push_mensajes"`
-	FrecuenciaResumen string `json:"frecuencia_resumen"`
+	FrecuenciaResumen string `json:"frecuencia_resumen" jsonschema:"enum=nunca,enum=diario,enum=semanal"`
 }
 
 // DefaultPreferences applies to users who never changed theirs.
@@ -149,7 +149,7 @@ type preferencesPatch struct {
 	PushResenas       *bool   `json:"push_resenas"`
 	PushSistema       *bool   `json:"push_sistema"`
 	PushMensajes      *bool   `json:"push_mensajes"`
-	FrecuenciaResumen *string `json:"frecuencia_resumen"`
+	FrecuenciaResumen *string `json:"frecuencia_resumen" jsonschema:"enum=nunca,enum=diario,enum=semanal"`
 }
 
 func (s *svc) putPreferences(c *fiber.Ctx) error {

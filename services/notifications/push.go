@@ -109,8 +109,8 @@ func (s *svc) registerDevice(c *fiber.Ctx) error {
 	if created {
 		status = fiber.StatusCreated
 	}
-	return c.Status(status).JSON(fiber.Map{"id": outID, "token": token, "device_type": platform, "tipo": "fcm",
-		"entrega_activa": false, "mensaje": "Dispositivo registrado. " + noFCM})
+	return c.Status(status).JSON(DeviceRegistered{ID: outID, Token: token, DeviceType: platform, Tipo: "fcm",
+		EntregaActiva: false, Mensaje: "Dispositivo registrado. " + noFCM})
 }
 
 // subscriptionIn is the browser's PushSubscription.toJSON().
@@ -161,7 +161,7 @@ func (s *svc) subscribe(c *fiber.Ctx) error {
 		RETURNING id`, id, u.UserID(), in.Endpoint, in.Keys.P256dh, in.Keys.Auth, ua).Scan(&outID); err != nil {
 		return fmt.Errorf("store subscription: %w", pg.Translate(err))
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": outID, "endpoint": in.Endpoint, "mensaje": "Suscripción registrada"})
+	return c.Status(fiber.StatusCreated).JSON(Subscribed{ID: outID, Endpoint: in.Endpoint, Mensaje: "Suscripción registrada"})
 }
 
 func (s *svc) unsubscribe(c *fiber.Ctx) error {
@@ -171,11 +171,7 @@ func (s *svc) unsubscribe(c *fiber.Ctx) error {
 	}
 	// A registration is removed by its address, however it was registered: a Web Push
 	// endpoint (push/subscribe) or a device token (push/desregistrar, fcm-token).
-	var in struct {
-		Endpoint string `json:"endpoint"`
-		Token    string `json:"token"`
-		FCMToken string `json:"fcmToken"`
-	}
+	var in unsubscribeIn
 	if err := httpx.BindOptionalJSON(c, &in); err != nil {
 		return err
 	}
@@ -200,5 +196,5 @@ func (s *svc) unsubscribe(c *fiber.Ctx) error {
 }
 
 func (s *svc) vapidKey(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"public_key": s.push.PublicKey()})
+	return c.JSON(VapidKey{PublicKey: s.push.PublicKey()})
 }

@@ -33,9 +33,7 @@ func (s *svc) sendTest(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Tipo string `json:"tipo"`
-	}
+	var in testIn
 	if err := httpx.BindOptionalJSON(c, &in); err != nil {
 		return err
 	}

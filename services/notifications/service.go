@@ -130,7 +130,9 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	}
 	s.Consume(n.consumers()...)
 	s.Background = append(s.Background, n.sender.Run, n.runDigests(digestInterval(st.Poll)))
-	n.routes()
+	if err := n.routes(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
