@@ -103,8 +103,8 @@ func (m *Market) ensureConv(ctx context.Context, tx pgx.Tx, clienteID, profesion
 }
 
 type createChatReq struct {
-	ClienteID     string `json:"cliente_id"`
-	ProfesionalID string `json:"profesional_id"`
+	ClienteID     string `json:"cliente_id" jsonschema_description:"the client's user id; empty or absent: the caller"`
+	ProfesionalID string `json:"profesional_id" jsonschema_description:"the professional's user id; empty or absent: the caller"`
 }
 
 // createChat serves POST /chat/conversations, /chat/create and /cliente/chat/create:
@@ -224,7 +224,14 @@ func (m *Market) listChats(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"chats": chats, "total_unread": total})
+	return c.JSON(ChatList{Chats: chats, TotalUnread: total})
+}
+
+// ChatList is the answer of GET /chat/conversations: the caller's conversations and
+// how many messages wait for them in all.
+type ChatList struct {
+	Chats       []Chat `json:"chats"`
+	TotalUnread int    `json:"total_unread"`
 }
 
 // newMessage is a message about to be stored.
@@ -303,8 +310,8 @@ func (m *Market) info(ctx context.Context, tx pgx.Tx, chatID *string, text strin
 }
 
 type sendReq struct {
-	ChatID string `json:"chat_id"`
-	Text   string `json:"text"`
+	ChatID string `json:"chat_id" jsonschema_description:"the conversation; read only on POST /chat/send-message (elsewhere the path names it)"`
+	Text   string `json:"text" jsonschema:"required,maxLength=2000" jsonschema_description:"1 to 2000 characters once trimmed; contact data is censored"`
 }
 
 // sendMessage serves POST /chat/{id}/messages and POST /chat/send-message.
@@ -485,12 +492,25 @@ func (m *Market) unreadCount(c *fiber.Ctx) error {
 	if err := m.pool.QueryRow(c.UserContext(), `SELECT count(*) FROM mensajes WHERE recipient_id = $1 AND NOT leido`, a.ID).Scan(&n); err != nil {
 		return fmt.Errorf("unread count: %w", err)
 	}
-	return c.JSON(fiber.Map{"unread_count": n})
+	return c.JSON(UnreadCount{UnreadCount: n})
+}
+
+// UnreadCount is how many messages wait for the caller.
+type UnreadCount struct {
+	UnreadCount int `json:"unread_count"`
 }
 
 type infractionReq struct {
-	UserID string `json:"user_id"`
-	Reason string `json:"reason"`
+	UserID string `json:"user_id" jsonschema:"required,format=uuid"`
+	Reason string `json:"reason" jsonschema:"maxLength=500"`
+}
+
+// InfractionAck is the webhook's answer: the strike is reported to users, which counts
+// it, so is_chat_banned is the state before this infraction.
+type InfractionAck struct {
+	UserID       string `json:"user_id"`
+	IsChatBanned bool   `json:"is_chat_banned"`
+	Message      string `json:"message"`
 }
 
 // infractionWebhook serves POST /webhook/chat/infraction: an external moderator adds a
@@ -531,8 +551,7 @@ func (m *Market) infractionWebhook(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"user_id": uid, "is_chat_banned": u.ChatBanned,
-		"message": "Infracción registrada"})
+	return c.Status(fiber.StatusAccepted).JSON(InfractionAck{UserID: uid, IsChatBanned: u.ChatBanned, Message: "Infracción registrada"})
 }
 
 func realtimeRead(chatID, readerID string) realtime.Push {

@@ -43,9 +43,7 @@ func (m *Market) addEvidenceHandler(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Evidencia string `json:"evidencia"`
-	}
+	var req evidenceReq
 	if err := httpx.BindJSON(c, &req); err != nil {
 		return err
 	}
@@ -77,6 +75,16 @@ func (m *Market) addEvidenceHandler(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(d.inWords(true))
+}
+
+// evidenceReq adds one evidence URL.
+type evidenceReq struct {
+	Evidencia string `json:"evidencia" jsonschema:"required,maxLength=2048" jsonschema_description:"an http(s) URL"`
+}
+
+// disputeMessageReq is one message of a dispute's conversation.
+type disputeMessageReq struct {
+	Mensaje string `json:"mensaje" jsonschema:"required,maxLength=2000" jsonschema_description:"1 to 2000 characters once trimmed; a party's contact data is censored"`
 }
 
 // MensajeDisputa is one message of a dispute's conversation.
@@ -147,9 +155,7 @@ func (m *Market) postDisputeMessage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Mensaje string `json:"mensaje"`
-	}
+	var req disputeMessageReq
 	if err := httpx.BindJSON(c, &req); err != nil {
 		return err
 	}

@@ -136,12 +136,7 @@ func (m *Market) openDispute(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		TrabajoID   string   `json:"trabajo_id"`
-		Tipo        string   `json:"tipo"`
-		Descripcion string   `json:"descripcion"`
-		Evidencias  []string `json:"evidencias"`
-	}
+	var req openDisputeReq
 	if err := httpx.BindJSON(c, &req); err != nil {
 		return err
 	}
@@ -216,6 +211,37 @@ func (m *Market) openDispute(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(d.inWords(front || viewOf(c) == viewWeb))
 }
 
+// openDisputeReq opens a dispute.
+type openDisputeReq struct {
+	TrabajoID   string   `json:"trabajo_id" jsonschema:"required,format=uuid"`
+	Tipo        string   `json:"tipo" jsonschema:"required" jsonschema_description:"reembolso, calidad, cancelacion or otro (the web's words) or CALIDAD_TRABAJO, NO_REALIZADO, REEMBOLSO, INCUMPLIMIENTO_TIEMPO, CANCELACION, OTRO (ours); the answer uses the same words"`
+	Descripcion string   `json:"descripcion" jsonschema:"required,maxLength=2000" jsonschema_description:"10 to 2000 characters once trimmed"`
+	Evidencias  []string `json:"evidencias" jsonschema:"maxItems=20" jsonschema_description:"http(s) URLs"`
+}
+
+// DisputaPage is one page of GET /disputas/mis-disputas and /admin/disputas.
+type DisputaPage struct {
+	Disputas []Disputa `json:"disputas"`
+	Total    int       `json:"total"`
+	Page     int       `json:"page"`
+	Limit    int       `json:"limit"`
+}
+
+// resolveReq is an admin's verdict: a_favor (or favorece_a, the web's name).
+type resolveReq struct {
+	AFavor     string `json:"a_favor" jsonschema_description:"cliente (refund), profesional (release) or ninguno (dismissed: the job resumes)"`
+	FavoreceA  string `json:"favorece_a" jsonschema_description:"a_favor under the web's name (read when a_favor is empty)"`
+	Resolucion string `json:"resolucion" jsonschema:"required,maxLength=2000" jsonschema_description:"5 to 2000 characters once trimmed"`
+}
+
+// DisputeResolution is the answer of POST /disputas/{id}/resolver: the dispute, its
+// job as it is now and what happened.
+type DisputeResolution struct {
+	Disputa Disputa `json:"disputa"`
+	Trabajo Trabajo `json:"trabajo"`
+	Mensaje string  `json:"mensaje"`
+}
+
 func addEvidence(ctx context.Context, tx pgx.Tx, disputaID, userID, u string, now time.Time) error {
 	if _, err := tx.Exec(ctx, `INSERT INTO disputa_evidencias (disputa_id, usuario_id, url, fecha_creacion) VALUES ($1,$2,$3,$4)
 		ON CONFLICT (disputa_id, url) DO NOTHING`, disputaID, userID, u, now); err != nil {
@@ -282,7 +308,7 @@ func (m *Market) listDisputesHandler(wrapped bool) fiber.Handler {
 		}
 		setTotal(c, total)
 		if wrapped {
-			return c.JSON(fiber.Map{"disputas": out, "total": total, "page": p.Page, "limit": p.Limit})
+			return c.JSON(DisputaPage{Disputas: out, Total: total, Page: p.Page, Limit: p.Limit})
 		}
 		return c.JSON(out)
 	}
@@ -313,11 +339,7 @@ func (m *Market) resolveDispute(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		AFavor     string `json:"a_favor"`
-		FavoreceA  string `json:"favorece_a"`
-		Resolucion string `json:"resolucion"`
-	}
+	var req resolveReq
 	if err := httpx.BindJSON(c, &req); err != nil {
 		return err
 	}
@@ -388,5 +410,5 @@ func (m *Market) resolveDispute(c *fiber.Ctx) error {
 	if favor == "ninguno" {
 		msg = "Disputa desestimada: el trabajo continúa"
 	}
-	return c.JSON(fiber.Map{"disputa": d, "trabajo": t, "mensaje": msg})
+	return c.JSON(DisputeResolution{Disputa: d, Trabajo: t, Mensaje: msg})
 }

@@ -117,13 +117,13 @@ func (m *Market) jobTimeline(c *fiber.Ctx) error {
 }
 
 type statusReq struct {
-	Estado string `json:"estado"`
-	Nota   string `json:"nota"`
+	Estado string `json:"estado" jsonschema:"required,enum=EN_PROCESO,enum=COMPLETADO,enum=APROBADO,enum=CANCELADO"`
+	Nota   string `json:"nota" jsonschema_description:"the step's note (at most 500 characters; 10 to 500 to complete, or empty on /chat_ofertas)"`
 	// The web's job page names the note after its author.
-	NotasProfesional string   `json:"notas_profesional"`
-	NotasCliente     string   `json:"notas_cliente"`
-	Motivo           string   `json:"motivo"`
-	Imagenes         []string `json:"imagenes"`
+	NotasProfesional string   `json:"notas_profesional" jsonschema_description:"the note of EN_PROCESO and COMPLETADO"`
+	NotasCliente     string   `json:"notas_cliente" jsonschema_description:"the note of APROBADO"`
+	Motivo           string   `json:"motivo" jsonschema_description:"the note of CANCELADO"`
+	Imagenes         []string `json:"imagenes" jsonschema:"maxItems=10" jsonschema_description:"COMPLETADO: up to 10 image URLs of the finished work"`
 }
 
 // note is the step's note: the author's field for the step (notas_profesional for the
@@ -279,9 +279,7 @@ func (m *Market) finalizar(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Nota string `json:"nota"`
-	}
+	var req finalizarReq
 	if err := httpx.BindOptionalJSON(c, &req); err != nil {
 		return err
 	}
@@ -294,6 +292,11 @@ func (m *Market) finalizar(c *fiber.Ctx) error {
 	}
 	return m.answer(c, fiber.StatusOK, FinalizarResponse{Trabajo: t, PayoutID: t.PayoutID,
 		Mensaje: fmt.Sprintf("Trabajo finalizado. Fondos liberados al profesional: $%s", deref(t.MontoLiberado))})
+}
+
+// finalizarReq is the optional body of finalizar.
+type finalizarReq struct {
+	Nota string `json:"nota" jsonschema_description:"the client's note on approving"`
 }
 
 // approve is the client's approval: APROBADO + JobCompleted, then the bounded wait for
@@ -367,9 +370,7 @@ func (m *Market) cancelHandler(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Motivo string `json:"motivo"`
-	}
+	var req cancelReq
 	if err := httpx.BindOptionalJSON(c, &req); err != nil {
 		return err
 	}
@@ -390,6 +391,11 @@ func (m *Market) cancelHandler(c *fiber.Ctx) error {
 		return m.answer(c, fiber.StatusOK, CancelResponse{Trabajo: t, RefundID: t.RefundID, Mensaje: fmt.Sprintf("Trabajo cancelado. Reembolso de $%s procesado.", t.PrecioFinal)})
 	}
 	return m.answer(c, fiber.StatusOK, CancelResponse{Trabajo: t, Mensaje: "Trabajo cancelado."})
+}
+
+// cancelReq is the optional body of a cancel.
+type cancelReq struct {
+	Motivo string `json:"motivo" jsonschema:"maxLength=500" jsonschema_description:"why (at most 500 characters once trimmed)"`
 }
 
 // cancel cancels a job. Before payment it is final at once; after payment it asks

@@ -176,9 +176,27 @@ func ratingOf(ctx context.Context, tx pgx.Tx, proID string) (float64, int, error
 }
 
 type reviewReq struct {
-	TrabajoID   string  `json:"trabajo_id"`
-	Rating      int     `json:"rating"`
-	TextoResena *string `json:"texto_resena"`
+	TrabajoID   string  `json:"trabajo_id" jsonschema_description:"the job; read only on POST /resenas (elsewhere the path names it)"`
+	Rating      int     `json:"rating" jsonschema:"required,minimum=1,maximum=5"`
+	TextoResena *string `json:"texto_resena" jsonschema_description:"at most 2000 characters once trimmed; empty is none"`
+}
+
+// ReviewPosted is the answer of a new review: it and the professional's rating now.
+type ReviewPosted struct {
+	Resena                    Resena  `json:"resena"`
+	ProfesionalRatingPromedio float64 `json:"profesional_rating_promedio"`
+	ProfesionalTotalResenas   int     `json:"profesional_total_resenas"`
+	Mensaje                   string  `json:"mensaje"`
+}
+
+// ReviewStats is a professional's rating: average, count, how many of each star
+// (distribucion, keys "1" to "5") and the shares of 4-5 and of 5 stars in percent.
+type ReviewStats struct {
+	Promedio              float64        `json:"promedio"`
+	Total                 int            `json:"total"`
+	Distribucion          map[string]int `json:"distribucion"`
+	PorcentajeRecomendado float64        `json:"porcentaje_recomendado"`
+	PorcentajeExcelente   float64        `json:"porcentaje_excelente"`
 }
 
 // reviewText trims an optional review text (≤ 2000); empty means none.
@@ -260,8 +278,8 @@ func (m *Market) postReview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"resena": r, "profesional_rating_promedio": avg,
-		"profesional_total_resenas": total, "mensaje": "Reseña creada exitosamente"})
+	return c.Status(fiber.StatusCreated).JSON(ReviewPosted{Resena: r, ProfesionalRatingPromedio: avg,
+		ProfesionalTotalResenas: total, Mensaje: "Reseña creada exitosamente"})
 }
 
 // reviewedUser resolves the id of GET /resenas/professional/{id}: the professional's
@@ -336,8 +354,8 @@ func (m *Market) reviewStats(c *fiber.Ctx) error {
 	if total > 0 {
 		prom = round2(float64(sum) / float64(total))
 	}
-	return c.JSON(fiber.Map{"promedio": prom, "total": total, "distribucion": dist,
-		"porcentaje_recomendado": pct(dist["4"] + dist["5"]), "porcentaje_excelente": pct(dist["5"])})
+	return c.JSON(ReviewStats{Promedio: prom, Total: total, Distribucion: dist,
+		PorcentajeRecomendado: pct(dist["4"] + dist["5"]), PorcentajeExcelente: pct(dist["5"])})
 }
 
 // round2 rounds a rating average to two decimals.

@@ -87,14 +87,64 @@ func (m *Market) changeReview(c *fiber.Ctx, check func(Resena, domain.Actor, tim
 	return forViewer(r, &a), err
 }
 
+// updateReviewReq changes a review: rating and/or text (texto_resena, or comentario as
+// the web's form names it).
+type updateReviewReq struct {
+	Rating      *int    `json:"rating" jsonschema:"minimum=1,maximum=5"`
+	TextoResena *string `json:"texto_resena" jsonschema_description:"at most 2000 characters once trimmed; empty removes the text"`
+	Comentario  *string `json:"comentario" jsonschema_description:"texto_resena under the web's name (read when texto_resena is absent)"`
+}
+
+// ReviewDeleted confirms a deletion.
+type ReviewDeleted struct {
+	ID      string `json:"id"`
+	Mensaje string `json:"mensaje"`
+}
+
+// replyReq is the professional's reply.
+type replyReq struct {
+	Respuesta string `json:"respuesta" jsonschema:"required,maxLength=1000" jsonschema_description:"2 to 1000 characters once trimmed"`
+}
+
+// reportReq is a user's report of a review.
+type reportReq struct {
+	Motivo string `json:"motivo" jsonschema:"required,maxLength=500" jsonschema_description:"3 to 500 characters once trimmed"`
+}
+
+// ReviewReported confirms a report.
+type ReviewReported struct {
+	ResenaID string `json:"resena_id"`
+	Mensaje  string `json:"mensaje"`
+}
+
+// ResenaPage is one page of GET /resenas/mis-resenas.
+type ResenaPage struct {
+	Resenas []Resena `json:"resenas"`
+	Total   int      `json:"total"`
+	Page    int      `json:"page"`
+	Limit   int      `json:"limit"`
+}
+
+// ResenaReportadaPage is one page of GET /resenas/reportadas.
+type ResenaReportadaPage struct {
+	Resenas []ResenaReportada `json:"resenas"`
+	Total   int               `json:"total"`
+	Page    int               `json:"page"`
+	Limit   int               `json:"limit"`
+}
+
+// CanReview says whether the caller may review the job now and, if not, why (motivo).
+type CanReview struct {
+	PuedeResenar bool    `json:"puede_resenar"`
+	Motivo       *string `json:"motivo"`
+	YaReseno     bool    `json:"ya_reseno"`
+	TrabajoID    string  `json:"trabajo_id"`
+}
+
 // updateReview serves PUT /resenas/{id}: the author changes rating and/or text within
 // 24 h; the professional's rating follows (ReviewUpdated).
 func (m *Market) updateReview(c *fiber.Ctx) error {
-	var req struct {
-		Rating      *int    `json:"rating"`
-		TextoResena *string `json:"texto_resena"`
-		Comentario  *string `json:"comentario"`
-	}
+	var req updateReviewReq
 	if err := httpx.BindJSON(c, &req); err != nil {
 		return err
 	}
@@ -156,15 +206,13 @@ func (m *Market) deleteReview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"id": r.ID, "mensaje": "Reseña eliminada"})
+	return c.JSON(ReviewDeleted{ID: r.ID, Mensaje: "Reseña eliminada"})
 }
 
 // replyReview serves POST /resenas/{id}/responder {respuesta}: the reviewed
 // professional replies once (ReviewReplied) and may reword the reply within 24 h.
 func (m *Market) replyReview(c *fiber.Ctx) error {
-	var req struct {
-		Respuesta string `json:"respuesta"`
-	}
+	var req replyReq
 	if err := httpx.BindJSON(c, &req); err != nil {
 		return err
 	}
@@ -219,7 +267,7 @@ func (m *Market) myReviews(c *fiber.Ctx) error {
 	for i := range list {
 		list[i] = forViewer(list[i], &a)
 	}
-	return c.JSON(fiber.Map{"resenas": list, "total": total, "page": p.Page, "limit": p.Limit})
+	return c.JSON(ResenaPage{Resenas: list, Total: total, Page: p.Page, Limit: p.Limit})
 }
 
 // canReview serves GET /resenas/puede-resenar/{trabajoId}: whether the caller may review
@@ -241,15 +289,15 @@ func (m *Market) canReview(c *fiber.Ctx) error {
 	if err := m.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM resenas WHERE trabajo_id = $1)`, t.ID).Scan(&ya); err != nil {
 		return fmt.Errorf("review of job %s: %w", t.ID, err)
 	}
-	out := fiber.Map{"puede_resenar": true, "motivo": nil, "ya_reseno": ya, "trabajo_id": t.ID}
+	out := CanReview{PuedeResenar: true, YaReseno: ya, TrabajoID: t.ID}
 	rule := domain.CanReview(t.rules(), a)
 	if rule == nil && ya {
 		rule = apperr.Invalid("resena_duplicada", "Ya dejaste una reseña para este trabajo")
 	}
 	if rule != nil {
-		out["puede_resenar"] = false
+		out.PuedeResenar = false
 		if e, ok := apperr.As(rule); ok {
-			out["motivo"] = e.Msg
+			out.Motivo = &e.Msg
 		}
 	}
 	return c.JSON(out)
@@ -262,9 +310,7 @@ func (m *Market) reportReview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Motivo string `json:"motivo"`
-	}
+	var req reportReq
 	if err := httpx.BindJSON(c, &req); err != nil {
 		return err
 	}
@@ -291,7 +337,7 @@ func (m *Market) reportReview(c *fiber.Ctx) error {
 	if tag.RowsAffected() == 0 {
 		return apperr.Invalid("resena_ya_reportada", "Ya reportaste esta reseña")
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"resena_id": r.ID, "mensaje": "Reseña reportada. Un administrador la revisará."})
+	return c.Status(fiber.StatusCreated).JSON(ReviewReported{ResenaID: r.ID, Mensaje: "Reseña reportada. Un administrador la revisará."})
 }
 
 // Reporte is one user's report of a review.
@@ -364,5 +410,5 @@ func (m *Market) reportedReviews(c *fiber.Ctx) error {
 	if err := rr.Err(); err != nil {
 		return fmt.Errorf("read reports: %w", err)
 	}
-	return c.JSON(fiber.Map{"resenas": out, "total": total, "page": p.Page, "limit": p.Limit})
+	return c.JSON(ResenaReportadaPage{Resenas: out, Total: total, Page: p.Page, Limit: p.Limit})
 }

@@ -85,7 +85,9 @@ func Build(ctx context.Context, d kit.Deps) (*Market, error) {
 		return nil, err
 	}
 	m := &Market{s: s, pool: s.Deps.Pool, cfg: cfg, waiters: newWaiters(), now: s.Deps.Now}
-	m.routes()
+	if err := m.routes(); err != nil {
+		return nil, err
+	}
 	s.Consume(m.consumers()...)
 	for _, t := range m.timers() {
 		s.Background = append(s.Background, m.every(t.name, t.scan))
