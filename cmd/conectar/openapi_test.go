@@ -225,8 +225,17 @@ func contractFails(t *testing.T, sys *system) {
 			t.Errorf("%s: reported %q, want one report containing %q", tc.name, got, tc.want)
 		}
 	}
-	// A service without a document yet is routed but not checked.
+	// A request with a field the document does not have, which the service ignores and
+	// accepts: the system test sending it is out of date with the document.
 	before := rec.count()
+	if st, _ := c.call(g, "PUT", "/api/v1/users/me", token, map[string]any{"nombre": "T", "apodo": "x"}); st != 200 {
+		t.Fatalf("PUT /users/me → %d", st)
+	}
+	if got := rec.since(before); len(got) != 1 || !strings.Contains(got[0], "accepted a request the document calls invalid") {
+		t.Errorf("undocumented request field: reported %q", got)
+	}
+	// A service without a document yet is routed but not checked.
+	before = rec.count()
 	c.call(g, "GET", "/api/v1/notificaciones", "", nil)
 	if got := rec.since(before); len(got) != 0 {
 		t.Errorf("an undocumented service's route was checked: %q", got)
@@ -248,7 +257,7 @@ func (tp tamper) RoundTrip(req *http.Request) (*http.Response, error) {
 	var m map[string]any
 	_ = json.Unmarshal(raw, &m)
 	switch {
-	case req.URL.Path == "/api/v1/users/me" && resp.StatusCode == 200:
+	case req.Method == http.MethodGet && req.URL.Path == "/api/v1/users/me" && resp.StatusCode == 200:
 		m["sobra"] = true
 	case req.URL.Path == "/api/v1/users/me" && resp.StatusCode == 401:
 		m["code"] = "made_up"
