@@ -79,7 +79,23 @@ type Beginner interface {
 // WithTx runs fn in a transaction, committing when it returns nil and rolling back
 // otherwise (and on panic).
 func WithTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) (err error) {
-	tx, err := db.Begin(ctx)
+	// A pooled connection the server closed while it sat idle (a failover, backends
+	// terminated) fails at its first statement, BEGIN. Nothing has run yet, so another
+	// connection is tried. The server rarely closes just one: the pool's other idle
+	// connections are dropped too, since it checks only those idle for over a second and
+	// a busy service (a worker ticking every second) would otherwise hand out one dead
+	// connection per attempt until a consumer had spent its whole redelivery budget and
+	// dead-lettered the event (found by the PostgreSQL fault test).
+	var tx pgx.Tx
+	for attempt := 1; ; attempt++ {
+		tx, err = db.Begin(ctx)
+		if err == nil || attempt == beginAttempts || !connectionLost(err) || ctx.Err() != nil {
+			break
+		}
+		if p, ok := db.(*pgxpool.Pool); ok && attempt == 1 {
+			p.Reset()
+		}
+	}
 	if err != nil {
 		return Translate(fmt.Errorf("begin: %w", err))
 	}
@@ -93,12 +109,33 @@ func WithTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) (err err
 		}
 	}()
 	if err = fn(tx); err != nil {
+		// The connection died under fn (a raw driver error wrapped on the way up): the
+		// work was rolled back with it and may be retried, which a 5xx or a consumer's
+		// nak should say as Unavailable rather than as an unexplained failure.
+		var ae *apperr.Error
+		if !errors.As(err, &ae) && tx.Conn().IsClosed() {
+			return &apperr.Error{Kind: apperr.KindUnavailable, Code: "db_unavailable", Msg: "Base de datos no disponible", Wrapped: err}
+		}
 		return err
 	}
 	if err = tx.Commit(ctx); err != nil {
 		return Translate(fmt.Errorf("commit: %w", err))
 	}
 	return nil
+}
+
+// beginAttempts bounds the connections WithTx tries to begin on.
+const beginAttempts = 8
+
+// connectionLost reports whether err says the connection died before doing anything:
+// the server terminated it (57P01 admin shutdown, 57P02 crash shutdown) or the driver
+// knows nothing was sent.
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02"
+	}
+	return pgconn.SafeToRetry(err)
 }
 
 // Translate maps driver errors to apperr kinds: unique violations become Conflict,
