@@ -37,6 +37,8 @@ type fclient struct {
 	hc   *http.Client
 	// retried counts answers that were retried (5xx or transport errors), for the log.
 	retried atomic.Int64
+	mu      sync.Mutex
+	seen    map[string]int // retried answers by "METHOD path-prefix → status code"
 }
 
 func (s *system) fclient() *fclient {
@@ -95,8 +97,26 @@ func (c *fclient) send(method, path, token, contentType string, body []byte) (in
 			return st, out, fmt.Errorf("gave up after %s: %w", faultRetry, err)
 		}
 		c.retried.Add(1)
+		c.note(method, path, st, out, err)
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// note remembers what kind of answer was retried, for the test log.
+func (c *fclient) note(method, path string, st int, out map[string]any, err error) {
+	if i := strings.Index(strings.TrimPrefix(path, "/api/v1/"), "/"); i > 0 {
+		path = path[:len("/api/v1/")+i]
+	}
+	k := fmt.Sprintf("%s %s → %d %v", method, path, st, out["code"])
+	if err != nil {
+		k = fmt.Sprintf("%s %s → transport error", method, path)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil {
+		c.seen = map[string]int{}
+	}
+	c.seen[k]++
 }
 
 func (c *fclient) json(method, path, token string, body any) (int, map[string]any, error) {
@@ -458,13 +478,22 @@ func (s *system) runJourneys(t *testing.T, adminTok, prefix string, n int, onSta
 	}
 	wg.Wait()
 	var retried int64
+	seen := map[string]int{}
 	for i, err := range errs {
 		retried += js[i].c.retried.Load()
+		for k, v := range js[i].c.seen {
+			seen[k] += v
+		}
 		if err != nil {
 			t.Errorf("journey did not complete: %v", err)
 		}
 	}
-	t.Logf("%d journeys, %d requests retried through the fault", n, retried)
+	t.Logf("%d journeys, %d requests retried through the fault: %v", n, retried, seen)
+	for i, err := range errs {
+		if err != nil && js[i].jobID != "" {
+			s.diagnose(t, js[i])
+		}
+	}
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -597,19 +626,29 @@ func (s *system) mails(t *testing.T, addr, subject string) int {
 	}
 	defer resp.Body.Close()
 	var msgs []struct {
-		To      []string `json:"to"`
-		Subject string   `json:"subject"`
+		To        []string `json:"to"`
+		Subject   string   `json:"subject"`
+		MessageID string   `json:"message_id"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&msgs); err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	// The sender sends at least once: a crash (or a lost connection) between the SMTP
+	// relay's acceptance and the commit that marks the row sent sends it again, with
+	// the same Message-ID, which mail systems treat as one message. So emails are
+	// counted by Message-ID; copies are logged.
+	ids := map[string]int{}
 	for _, m := range msgs {
 		if m.Subject == subject && contains(m.To, addr) {
-			n++
+			ids[m.MessageID]++
 		}
 	}
-	return n
+	for id, n := range ids {
+		if n > 1 || id == "" {
+			t.Logf("email %q to %s: %d copies of Message-ID %q", subject, addr, n, id)
+		}
+	}
+	return len(ids)
 }
 
 // deadLetters counts the messages in the DLQ stream.
@@ -686,4 +725,45 @@ func (s *system) checkGamificationRebuild(t *testing.T) {
 	if got := gamificationSnapshot(t, db); got != live {
 		t.Errorf("gamification rebuilt from the events differs from the live state:\n got:\n%s\nlive:\n%s", got, live)
 	}
+}
+
+// diagnose logs where a stuck journey's job is: the events its services wrote and
+// published, what the consumers claimed, and the durable consumers' counters.
+func (s *system) diagnose(t *testing.T, j *journey) {
+	t.Helper()
+	db := connectDB(t, s.set.DatabaseURL)
+	ctx := context.Background()
+	dump := func(title, q string, args ...any) {
+		rows, err := db.Query(ctx, q, args...)
+		if err != nil {
+			t.Logf("%s: %v", title, err)
+			return
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			vals, _ := rows.Values()
+			fmt.Fprintln(&b, vals...)
+		}
+		t.Logf("%s %s:\n%s", j.tag, title, b.String())
+	}
+	for _, schema := range []string{"marketplace", "payments", "notifications"} {
+		dump(schema+" outbox", `SELECT id, event_id, subject, published_at FROM `+schema+`.outbox WHERE aggregate_id = $1 OR payload::text LIKE '%'||$1||'%' ORDER BY id`, j.jobID)
+	}
+	dump("payments job", `SELECT estado_escrow, payment_id, liberacion_pendiente, congelado, alerta FROM payments.trabajos WHERE trabajo_id = $1`, j.jobID)
+	dump("payments webhooks", `SELECT id, data_id, attempts, received_at, processed_at, next_attempt_at, last_error FROM payments.webhook_inbox ORDER BY id`)
+	if resp, err := http.Get(j.sim + "/_sim/webhooks"); err == nil {
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if j.paymentID != "" {
+			t.Logf("simulator deliveries mention the payment %d times", strings.Count(string(raw), j.paymentID))
+		}
+	}
+	dump("payments inbox", `SELECT consumer, count(*) FROM payments.inbox GROUP BY 1 ORDER BY 1`)
+	var out bytes.Buffer
+	_ = listConsumers(ctx, s.in.js, "", &out)
+	t.Logf("consumers:\n%s", out.String())
+	out.Reset()
+	_ = dlq(ctx, s.in.js, []string{"list"}, &out)
+	t.Logf("dead letters:\n%s", out.String())
 }
