@@ -41,6 +41,16 @@ func FuzzLoginHTTP(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	// The route is live: an unknown account is refused as bad credentials, not 404.
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/auth/login", strings.NewReader(`{"email":"nadie@example.com","password":"secreto123"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := svc.App.Test(req, -1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusUnauthorized {
+		f.Fatalf("login of an unknown account: %d", resp.StatusCode)
+	}
 	f.Fuzz(func(t *testing.T, ct string, body []byte) {
 		if strings.ContainsFunc(ct, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
 			return // no client can send it as a header value

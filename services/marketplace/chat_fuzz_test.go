@@ -51,7 +51,28 @@ func newChatFixture(f *testing.F) chatFixture {
 		chat, cli, pro); err != nil {
 		f.Fatal(err)
 	}
-	return chatFixture{app: m.Service().App, chatID: chat, token: env.Keys.Token(cli, "CLIENTE", "ana@example.com")}
+	fx := chatFixture{app: m.Service().App, chatID: chat, token: env.Keys.Token(cli, "CLIENTE", "ana@example.com")}
+	// The routes are live: otherwise every input would answer 404 and prove nothing.
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/chat/"+chat+"/messages", strings.NewReader(`{"text":"hola"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+fx.token)
+	resp, err := fx.app.Test(req, -1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusCreated {
+		f.Fatalf("sending a message to the fixture's chat: %d", resp.StatusCode)
+	}
+	req = httptest.NewRequest(http.MethodGet, "/api/v1/chat/"+chat+"/messages", nil)
+	req.Header.Set("Authorization", "Bearer "+fx.token)
+	resp, err = fx.app.Test(req, -1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		f.Fatalf("listing the fixture's chat: %d", resp.StatusCode)
+	}
+	return fx
 }
 
 // send runs req as the conversation's client; it fails on a 5xx or on a refusal without

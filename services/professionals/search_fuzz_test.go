@@ -29,6 +29,20 @@ func searchApp(f *testing.F) *fiber.App {
 	if err != nil {
 		f.Fatal(err)
 	}
+	// The routes are live: otherwise every input would answer 404 and prove nothing.
+	for _, req := range []*http.Request{
+		{Method: http.MethodGet, URL: &url.URL{Path: "/api/v1/search/professionals", RawQuery: "oficio_id=6f1c2d3e-4b5a-4c6d-8e7f-001122334455&lat=-34.6&lng=-58.4"},
+			Host: "professionals", Header: http.Header{}, Body: http.NoBody},
+		{Method: http.MethodPost, URL: &url.URL{Path: "/api/v1/search"}, Host: "professionals", Header: http.Header{}, Body: http.NoBody},
+	} {
+		resp, err := svc.App.Test(req, -1)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			f.Fatalf("%s %s on an empty index: %d", req.Method, req.URL, resp.StatusCode)
+		}
+	}
 	return svc.App
 }
 
