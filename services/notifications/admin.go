@@ -14,11 +14,14 @@ import (
 	"github.com/conectarpro/conectar/services/notifications/mailer"
 )
 
+// adminEmailIn is an admin's email to a person: usuario_id, email or both (the address
+// wins; the account gives the greeting's name). The limits are checked after trimming
+// (422 beyond them).
 type adminEmailIn struct {
-	UsuarioID string `json:"usuario_id"`
-	Email     string `json:"email"`
-	Asunto    string `json:"asunto"`
-	Mensaje   string `json:"mensaje"`
+	UsuarioID string `json:"usuario_id" jsonschema_description:"the person's user id (a UUID); required without email"`
+	Email     string `json:"email" jsonschema_description:"the address; required without usuario_id"`
+	Asunto    string `json:"asunto" jsonschema:"required,maxLength=200"`
+	Mensaje   string `json:"mensaje" jsonschema:"required,maxLength=10000" jsonschema_description:"plain text; a blank line separates paragraphs"`
 }
 
 func (s *svc) adminEmail(c *fiber.Ctx) error {
@@ -73,11 +76,13 @@ func (s *svc) adminEmail(c *fiber.Ctx) error {
 	return apperr.Accepted(EmailQueued{ID: id, Estado: "pendiente", Mensaje: "Correo en cola de envío"})
 }
 
+// adminPushIn is an admin's Web Push to every browser of a person (limits checked after
+// trimming; 422 beyond them).
 type adminPushIn struct {
-	UsuarioID string `json:"usuario_id"`
-	Titulo    string `json:"titulo"`
-	Mensaje   string `json:"mensaje"`
-	URL       string `json:"url"`
+	UsuarioID string `json:"usuario_id" jsonschema:"required,format=uuid"`
+	Titulo    string `json:"titulo" jsonschema:"required,maxLength=120"`
+	Mensaje   string `json:"mensaje" jsonschema:"required,maxLength=500"`
+	URL       string `json:"url" jsonschema:"maxLength=500" jsonschema_description:"a path of the site, starting with /, that a click opens"`
 }
 
 func (s *svc) adminPush(c *fiber.Ctx) error {

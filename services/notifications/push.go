@@ -28,11 +28,11 @@ var deviceToken = regexp.MustCompile(`^[A-Za-z0-9_\-:.+=]+$`)
 // deviceIn is a device registration in either spelling the frontend uses:
 // push/registrar {token, device_type} and fcm-token {userId, fcmToken, platform}.
 type deviceIn struct {
-	Token      string  `json:"token"`
-	FCMToken   string  `json:"fcmToken"`
-	DeviceType string  `json:"device_type"`
-	Platform   string  `json:"platform"`
-	UserID     *string `json:"userId"`
+	Token      string  `json:"token" jsonschema:"maxLength=1024" jsonschema_description:"the device token (16 to 1024 characters); or fcmToken"`
+	FCMToken   string  `json:"fcmToken" jsonschema:"maxLength=1024" jsonschema_description:"fcm-token's name for token; when both are sent they must be equal"`
+	DeviceType string  `json:"device_type" jsonschema_description:"web, android or ios (web when absent); or platform"`
+	Platform   string  `json:"platform" jsonschema_description:"fcm-token's name for device_type"`
+	UserID     *string `json:"userId" jsonschema_description:"fcm-token's: when sent, must be the caller (403 otherwise)"`
 }
 
 // noFCM says, in every answer, that a registered device token is kept but not sent to.
@@ -115,14 +115,14 @@ func (s *svc) registerDevice(c *fiber.Ctx) error {
 
 // subscriptionIn is the browser's PushSubscription.toJSON().
 type subscriptionIn struct {
-	Endpoint       string  `json:"endpoint"`
+	Endpoint       string  `json:"endpoint" jsonschema:"required,maxLength=2048" jsonschema_description:"the push service's https URL"`
 	ExpirationTime *int64  `json:"expirationTime"`
-	Keys           subKeys `json:"keys"`
+	Keys           subKeys `json:"keys" jsonschema:"required"`
 }
 
 type subKeys struct {
-	P256dh string `json:"p256dh"`
-	Auth   string `json:"auth"`
+	P256dh string `json:"p256dh" jsonschema:"required" jsonschema_description:"the browser's P-256 public key, base64url"`
+	Auth   string `json:"auth" jsonschema:"required" jsonschema_description:"the 16-byte auth secret, base64url"`
 }
 
 func (s *svc) subscribe(c *fiber.Ctx) error {
