@@ -13,8 +13,8 @@ import (
 
 // The answers that used to be fiber.Map, named so the OpenAPI document (routes.go) is
 // reflected from the very types the handlers encode. Field order and JSON are those of
-// the maps they replace: a nil pointer is written as null, omitempty marks the only
-// field that used to be left out (JobView.Alerta).
+// the maps they replace: a nil pointer is written as null, and omitempty marks the
+// fields a map used to leave out (JobView.Alerta, WebhookAck.Message).
 
 // JobView is payments' view of a job (a subset of marketplace's TrabajoRead plus the
 // money details).
