@@ -96,7 +96,23 @@ func Parse(query url.Values, requestID string, raw []byte) (Notification, error)
 	if len(n.DataID) > MaxIDLen || len(n.Type) > MaxIDLen || len(n.RequestID) > 256 {
 		return n, errors.New("webhook: field too long")
 	}
+	// The signed manifest joins the values with ";" and ":", so an id carrying them could
+	// make a second (data.id, request id) pair sign the same text as a genuine delivery:
+	// MercadoPago's ids never do, so refuse them.
+	if !plainID(n.DataID) || (n.QueryDataID != "" && !plainID(n.QueryDataID)) || strings.ContainsAny(n.RequestID, ";") {
+		return n, errors.New("webhook: id or request id with characters MercadoPago never sends")
+	}
 	return n, nil
+}
+
+// plainID reports whether s holds only letters, digits, '-', '_' and '.'.
+func plainID(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // Signature is a parsed x-signature header.

@@ -126,3 +126,21 @@ func toLower(s string) string {
 	}
 	return string(b)
 }
+
+// TestParseRefusesManifestSeparators pins the fix for an ambiguity FuzzVerifySigned
+// showed: data.id "1;request-id:r" with no request id signs the same manifest as the
+// genuine pair ("1", "r"), so a captured delivery could be replayed under a junk id.
+func TestParseRefusesManifestSeparators(t *testing.T) {
+	if Manifest("1;request-id:r", "", "5") != Manifest("1", "r", "5") {
+		t.Fatal("the ambiguity this test guards against is gone; revisit the test")
+	}
+	for _, tc := range []struct{ id, rid string }{{"1;request-id:r", ""}, {"1:2", "r"}, {"12 3", "r"}, {"123", "r;ts:1"}} {
+		q := url.Values{"data.id": {tc.id}, "type": {"payment"}}
+		if _, err := Parse(q, tc.rid, nil); err == nil {
+			t.Errorf("Parse(data.id=%q, request id %q) accepted", tc.id, tc.rid)
+		}
+	}
+	if _, err := Parse(url.Values{"data.id": {"123-abc_4.5"}, "type": {"payment"}}, "b7f1c2d4-0000-4000-8000-000000000001", nil); err != nil {
+		t.Errorf("a plain id refused: %v", err)
+	}
+}
