@@ -23,7 +23,7 @@ type Oferta struct {
 	Descripcion        string         `json:"descripcion"`
 	PrecioFinal        money.Centavos `json:"precio_final"`
 	Precio             money.Centavos `json:"precio"`
-	Estado             string         `json:"estado"`
+	Estado             string         `json:"estado" jsonschema:"enum=OFERTADO,enum=ACEPTADO,enum=RECHAZADO,enum=EXPIRADO,enum=RETIRADO"`
 	ExpiresAt          *time.Time     `json:"expires_at"`
 	FechaCreacion      time.Time      `json:"fecha_creacion"`
 	FechaActualizacion time.Time      `json:"fecha_actualizacion"`
@@ -97,8 +97,8 @@ type Trabajo struct {
 	PrecioFinal          money.Centavos  `json:"precio_final"`
 	ComisionPlataforma   *money.Centavos `json:"comision_plataforma"`
 	MontoLiberado        *money.Centavos `json:"monto_liberado"`
-	EstadoEscrow         string          `json:"estado_escrow"`
-	Estado               string          `json:"estado"`
+	EstadoEscrow         string          `json:"estado_escrow" jsonschema:"enum=PENDIENTE_PAGO,enum=PAGADO_EN_ESCROW,enum=LIBERADO,enum=CANCELADO_REEMBOLSADO,enum=CANCELADO"`
+	Estado               string          `json:"estado" jsonschema:"enum=PENDIENTE_PAGO,enum=PAGADO,enum=EN_PROCESO,enum=COMPLETADO,enum=APROBADO,enum=CANCELADO,enum=DISPUTADO"`
 	MercadopagoPaymentID *string         `json:"mercadopago_payment_id"`
 	PaymentPreferenceID  *string         `json:"payment_preference_id"`
 	PaymentURL           *string         `json:"payment_url"`

@@ -19,7 +19,7 @@ import (
 // OfferTimeline is the answer of GET …/ofertas/{id}/timeline.
 type OfferTimeline struct {
 	OfertaID     string       `json:"oferta_id"`
-	EstadoActual string       `json:"estado_actual"`
+	EstadoActual string       `json:"estado_actual" jsonschema:"enum=OFERTADO,enum=ACEPTADO,enum=RECHAZADO,enum=EXPIRADO,enum=RETIRADO"`
 	Timeline     []OfferEvent `json:"timeline"`
 }
 
@@ -27,7 +27,7 @@ type OfferTimeline struct {
 type OfferEvent struct {
 	Evento      string    `json:"evento"`
 	Fecha       time.Time `json:"fecha"`
-	Estado      string    `json:"estado"`
+	Estado      string    `json:"estado" jsonschema:"enum=OFERTADO,enum=ACEPTADO,enum=RECHAZADO,enum=EXPIRADO,enum=RETIRADO"`
 	Descripcion string    `json:"descripcion"`
 	UsuarioID   *string   `json:"usuario_id"`
 }

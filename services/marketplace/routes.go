@@ -290,12 +290,13 @@ func (m *Market) routes() error {
 	type prefix struct {
 		g    *api.Registry
 		view []fiber.Handler
+		v    view
 	}
 	proOffers := reg.Group("/api/v1/professional/ofertas", api.Authenticated)
-	for _, p := range []prefix{{reg.Group("/api/v1/ofertas", api.Authenticated), nil}, {proOffers, nil},
-		{webGroup.Group("/ofertas", ""), []fiber.Handler{web}}} {
+	for _, p := range []prefix{{reg.Group("/api/v1/ofertas", api.Authenticated), nil, viewAPI}, {proOffers, nil, viewAPI},
+		{webGroup.Group("/ofertas", ""), []fiber.Handler{web}, viewWeb}} {
 		add := func(method, path string, op api.Op) {
-			op = at(method, path, op)
+			op = inView(at(method, path, op), p.v)
 			op.Before = p.view
 			p.g.Add(op)
 		}
@@ -322,10 +323,10 @@ func (m *Market) routes() error {
 	for _, p := range []struct {
 		prefix
 		finalizar, cancel any
-	}{{prefix{reg.Group("/api/v1/trabajos", api.Authenticated), nil}, FinalizarResponse{}, CancelResponse{}},
-		{prefix{webGroup.Group("/trabajos", ""), []fiber.Handler{web}}, Trabajo{}, Trabajo{}}} {
+	}{{prefix{reg.Group("/api/v1/trabajos", api.Authenticated), nil, viewAPI}, FinalizarResponse{}, CancelResponse{}},
+		{prefix{webGroup.Group("/trabajos", ""), []fiber.Handler{web}, viewWeb}, Trabajo{}, Trabajo{}}} {
 		add := func(method, path string, op api.Op) {
-			op = at(method, path, op)
+			op = inView(at(method, path, op), p.v)
 			op.Before = p.view
 			p.g.Add(op)
 		}
@@ -358,7 +359,7 @@ func (m *Market) routes() error {
 	adminJobs.Description = "estado is in escrow words (PENDIENTE_PAGO, PAGADO_EN_ESCROW, LIBERADO, CANCELADO: a refund is a " +
 		"cancellation here, estado_escrow keeps the difference) and estado_trabajo carries the work state."
 	adminJobs.Roles, adminJobs.Before = admin, []fiber.Handler{withView(viewAdmin)}
-	reg.Add(at("GET", "/api/v1/admin/trabajos", adminJobs))
+	reg.Add(inView(at("GET", "/api/v1/admin/trabajos", adminJobs), viewAdmin))
 	adminCancel := cancel(CancelResponse{}, "the job")
 	adminCancel.Roles = admin
 	reg.Add(at("POST", "/api/v1/admin/trabajo/:id/cancelar", adminCancel))
@@ -368,16 +369,16 @@ func (m *Market) routes() error {
 	disp := reg.Group("/api/v1/disputas", api.Authenticated)
 	disp.Add(api.Op{Method: "POST", Path: "", Summary: "Open a dispute on a paid job (its parties): the escrow freezes",
 		Description: "tipo in either vocabulary; the answer speaks the same one.", Body: openDisputeReq{},
-		Answers: []api.Answer{api.JSON(201, Disputa{}, "the open dispute")},
+		Answers: []api.Answer{api.JSON(201, Disputa{}, "the open dispute, in the words its tipo came in")},
 		Errors:  errs(list(errJobNotFound), jobMoveErrors(domain.TrabajoDisputar)), Handler: m.openDispute})
 	disp.Add(api.Op{Method: "GET", Path: "", Summary: "The caller's disputes (all, for admins), in our words", Params: disputesQuery{},
-		Answers: []api.Answer{api.JSON(200, []Disputa{}, "newest first (X-Total-Count: all that match)")},
+		Answers: []api.Answer{api.JSON(200, []DisputaAPI{}, "newest first (X-Total-Count: all that match)")},
 		Errors:  list(errQuery), Handler: m.listDisputesHandler(false)})
 	resolve := api.Op{Summary: "Resolve an open dispute: release to the professional, refund the client, or dismiss it",
 		Params: idPath{}, Body: resolveReq{},
 		Errors: list(errDisputeNotFound, apperr.Invalid("disputa_resuelta", "")), Roles: admin}
 	ours := resolve
-	ours.Answers, ours.Handler = []api.Answer{api.JSON(200, DisputeResolution{}, "the dispute, its job and what happened")}, m.resolveDispute
+	ours.Answers, ours.Handler = []api.Answer{api.JSON(200, DisputeResolutionAPI{}, "the dispute, its job and what happened")}, m.resolveDispute
 	disp.Add(at("POST", "/:id/resolver", ours))
 	front := []fiber.Handler{web}
 	disputeOp := func(method, path string, op api.Op) api.Op {
@@ -385,7 +386,7 @@ func (m *Market) routes() error {
 		if op.Params == nil {
 			op.Params = idPath{}
 		}
-		return op
+		return inView(op, viewWeb)
 	}
 	page := api.Op{Summary: "The caller's disputes (all, for admins), in the web's words", Params: disputesQuery{},
 		Answers: []api.Answer{api.JSON(200, DisputaPage{}, "newest first")}, Errors: list(errQuery), Handler: m.listDisputesHandler(true)}
