@@ -127,7 +127,9 @@ func (d *docs) document(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.MarshalIndent(doc, "", "  ")
+	// Compact: the merged document of every service is large (indenting more than
+	// doubles it), and Swagger UI and clients parse it whole.
+	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("gateway docs: %w", err)
 	}

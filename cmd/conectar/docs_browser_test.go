@@ -25,7 +25,7 @@ func chromium() string {
 }
 
 // TestDocsInBrowser opens /docs of a running system in headless Chromium and finds an
-// operation and its schemas rendered by the embedded Swagger UI: the page works with
+// operation and its answer's schema rendered by the embedded Swagger UI: the page works with
 // nothing from the network, on the document the gateway merges.
 func TestDocsInBrowser(t *testing.T) {
 	chrome := chromium()
@@ -48,17 +48,23 @@ func TestDocsInBrowser(t *testing.T) {
 	ctx, cancelTimeout := context.WithTimeout(browser, 60*time.Second)
 	defer cancelTimeout()
 
-	// Swagger UI names an operation's block operations-<tag>-<operationId>.
+	// Swagger UI names a tag's header operations-tag-<tag> and an operation's block
+	// operations-<tag>-<operationId>. Tags start folded (docsui/init.js).
 	const login = `#operations-auth-post_auth_login`
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(sys.gateway+"/docs"),
+		chromedp.WaitVisible(chromedp.CSS(`#operations-tag-auth`)),
+		chromedp.Click(chromedp.CSS(`#operations-tag-auth`)),
 		chromedp.WaitVisible(chromedp.CSS(login)),
 	); err != nil {
-		t.Fatalf("/docs in Chromium: %v", err)
+		t.Fatalf("/docs in Chromium: the auth operations: %v", err)
 	}
 	summary, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(login)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(summary, "/api/v1/auth/login") {
+		t.Errorf("the login operation's block: %q", summary)
 	}
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(login+` .opblock-summary-control`)),
@@ -70,22 +76,27 @@ func TestDocsInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	models, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`section.models`)))
-	if err != nil {
-		t.Fatalf("the schemas section: %v", err)
-	}
-	if !strings.Contains(summary, "/api/v1/auth/login") {
-		t.Errorf("the login operation's block: %q", summary)
-	}
 	// The 200 answer's example is rendered from the TokenPair schema; the 401 lists its codes.
 	for _, want := range []string{"access_token", "refresh_token", "invalid_credentials"} {
 		if !strings.Contains(expanded, want) {
 			t.Errorf("the expanded login operation lacks %q:\n%s", want, clipText(expanded))
 		}
 	}
-	for _, want := range []string{"TokenPair", "ErrorBody", "users.UserRead"} {
-		if !strings.Contains(models, want) {
-			t.Errorf("the schemas section lacks %s:\n%s", want, clipText(models))
+	// The 200 answer's schema tab shows the schema itself: its name and its properties.
+	answers := login + ` .responses-wrapper`
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(answers+` button[data-name="model"]`)),
+		chromedp.WaitVisible(chromedp.CSS(answers+` .model-box`)),
+	); err != nil {
+		t.Fatalf("the login answer's schema tab: %v", err)
+	}
+	schema, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(answers)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"TokenPair", "expires_in", "integer"} {
+		if !strings.Contains(schema, want) {
+			t.Errorf("the login answer's schema lacks %q:\n%s", want, clipText(schema))
 		}
 	}
 }

@@ -6,7 +6,10 @@ window.addEventListener("load", function () {
     url: el.getAttribute("data-url"),
     dom_id: "#swagger-ui",
     deepLinking: true,
-    defaultModelsExpandDepth: 1,
+    // Tags start folded: rendering every operation of every service at once takes
+    // seconds; a tag unfolds on a click (or a deep link).
+    docExpansion: "none",
+    defaultModelsExpandDepth: 0,
     defaultModelExpandDepth: 3,
     displayRequestDuration: true,
     persistAuthorization: true,
