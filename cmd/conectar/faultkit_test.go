@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -115,6 +116,9 @@ func (c *fclient) note(method, path string, st int, out map[string]any, err erro
 	defer c.mu.Unlock()
 	if c.seen == nil {
 		c.seen = map[string]int{}
+	}
+	if c.seen[k] == 0 && os.Getenv("FAULT_VERBOSE") != "" {
+		fmt.Fprintf(os.Stderr, "retried: %s %s → %d %v %v\n", method, path, st, out, err)
 	}
 	c.seen[k]++
 }

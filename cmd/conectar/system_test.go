@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +84,12 @@ func startSystem(t *testing.T, extra map[string]string) *system {
 		t.Fatal(err)
 	}
 	dc.settings = s
-	log := logx.New(io.Discard, "system-test", "error")
+	// TEST_LOG=1 shows the services' errors (as in the component tests).
+	var logw io.Writer = io.Discard
+	if os.Getenv("TEST_LOG") == "1" {
+		logw = os.Stderr
+	}
+	log := logx.New(logw, "system-test", "error")
 	in, err := openInfra(ctx, s, log)
 	if err != nil {
 		t.Fatal(err)
