@@ -1,0 +1,670 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/conectarpro/conectar/platform/api"
+	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/logx"
+	"github.com/conectarpro/conectar/platform/testkit"
+	"github.com/conectarpro/conectar/services/auth"
+)
+
+// TestRoleMatrix is issue #14's role and owner matrix, generated from the route table
+// as the gateway publishes it (/docs/openapi.json, merged from every service's
+// platform/api registry) rather than from a hand list: a route added tomorrow is tried
+// tomorrow. For every authenticated operation it sends no token, an expired token signed
+// with auth's real key, a token of each role the operation does not allow, and the
+// token of a banned client and of a banned professional; operations with a path id are
+// called with a random UUID by every allowed role, and for the owner-scoped objects
+// (job, offer, chat, review, dispute, portfolio item, withdrawal) with a real id by
+// someone who is not a party. Internal operations (each service's own document) must
+// not be reachable through the gateway nor without the internal key. Every one of these
+// must be refused: never 2xx, never 5xx. Public and optional operations are listed and
+// skipped, and there must stay few of them.
+func TestRoleMatrix(t *testing.T) {
+	sys := startSystem(t, nil)
+	doc := fetchAPIDocument(t, sys.gateway+"/docs/openapi.json")
+	ops := matrixOps(doc)
+	if problems := roleDataProblems(ops); len(problems) > 0 {
+		t.Errorf("operations whose role data is missing or breaks a rule:\n  %s", strings.Join(problems, "\n  "))
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	var open []string
+	var authed []matrixOp
+	for _, op := range ops {
+		switch op.Access {
+		case string(api.Authenticated):
+			authed = append(authed, op)
+		case string(api.Public), string(api.Optional):
+			open = append(open, op.Access+" "+op.key())
+		case string(api.Internal):
+			t.Errorf("%s is internal but the gateway's document lists it", op.key())
+		}
+	}
+	// A public operation is a door without a lock: each one should be a decision, so a
+	// sudden growth of the list is a finding in itself.
+	const maxOpen = 45
+	t.Logf("public/optional operations skipped (%d):\n  %s", len(open), strings.Join(open, "\n  "))
+	if len(open) >= maxOpen {
+		t.Errorf("%d public/optional operations, want fewer than %d: was one meant to be authenticated?", len(open), maxOpen)
+	}
+	if len(authed) < 150 {
+		t.Fatalf("only %d authenticated operations in the document: is it the merged one?", len(authed))
+	}
+
+	m := &matrix{t: t, sys: sys, hc: &http.Client{Timeout: 20 * time.Second}}
+	adminTok, _, _ := sys.login("admin@conectar.test", "admin-password-1")
+	cliTok, _, cliID := sys.register("rm-cliente@conectar.test", "Rol", "CLIENTE", nil)
+	proTok, _, _ := sys.register("rm-pro@conectar.test", "Rol", "PROFESIONAL", nil)
+	byRole := map[string]string{authn.RoleCliente: cliTok, authn.RoleProfesional: proTok, authn.RoleAdmin: adminTok}
+
+	expired := m.expiredToken(cliID)
+
+	// No token, an expired one, and each role the operation does not allow.
+	for _, op := range authed {
+		m.expect(op, "no token", "", nil, 401)
+		m.expect(op, "expired token", expired, nil, 401)
+		for _, role := range []string{authn.RoleCliente, authn.RoleProfesional, authn.RoleAdmin} {
+			if len(op.Roles) > 0 && !slices.Contains(op.Roles, role) {
+				m.expect(op, "role "+role, byRole[role], nil, 403, 404)
+			}
+		}
+	}
+
+	// An id like any other: a random UUID names nobody's object, so every role the
+	// operation allows is refused (not found, or not yours).
+	for _, op := range authed {
+		if len(op.pathParams()) == 0 {
+			continue
+		}
+		if why, ok := randomIDAnswers[op.key()]; ok {
+			t.Logf("random id not checked on %s: %s", op.key(), why)
+			continue
+		}
+		for _, role := range []string{authn.RoleCliente, authn.RoleProfesional, authn.RoleAdmin} {
+			if len(op.Roles) == 0 || slices.Contains(op.Roles, role) {
+				m.expect(op, "random id as "+role, byRole[role], nil, 403, 404)
+			}
+		}
+	}
+
+	// Another owner's real objects.
+	objs := m.seedOwners(adminTok)
+	for _, op := range authed {
+		kind := ownerKind(op.Path)
+		if kind == "" {
+			continue
+		}
+		if why, ok := strangerAnswers[op.key()]; ok {
+			t.Logf("stranger not checked on %s: %s", op.key(), why)
+			continue
+		}
+		o := objs[kind]
+		for who, tok := range o.strangers {
+			m.expect(op, fmt.Sprintf("%s's %s as %s", kind, o.id, who), tok, map[string]string{"id": o.id}, 403, 404)
+		}
+	}
+	// The ids are real: their owner reads each through at least one of the same
+	// operations, so the refusals above are about the caller, not a wrong id.
+	for kind, o := range objs {
+		var tried, read []string
+		for _, op := range authed {
+			if op.Method != http.MethodGet || ownerKind(op.Path) != kind || len(op.pathParams()) != 1 {
+				continue
+			}
+			if len(op.Roles) > 0 && !slices.Contains(op.Roles, o.ownerRole) {
+				continue
+			}
+			tried = append(tried, op.key())
+			if st, _ := m.do(op.Method, m.sys.gateway+op.url(map[string]string{"id": o.id}), o.owner, nil, nil); st == 200 {
+				read = append(read, op.key())
+			}
+		}
+		if len(tried) > 0 && len(read) == 0 {
+			t.Errorf("the owner of %s %s reads it through none of %v: the stranger refusals prove nothing", kind, o.id, tried)
+		}
+	}
+
+	// Banned: one ban cuts every token of the account on every route at once.
+	banned := map[string]string{}
+	for _, who := range []struct{ email, rol string }{{"rm-ban-cli@conectar.test", authn.RoleCliente}, {"rm-ban-pro@conectar.test", authn.RoleProfesional}} {
+		tok, _, id := sys.register(who.email, "Baneado", who.rol, nil)
+		banOp := findOp(t, ops, http.MethodPost, "/api/v1/admin/users/{id}/ban")
+		if st, b := m.do(http.MethodPost, sys.gateway+banOp.url(map[string]string{"id": id}), adminTok, sampleBody(doc, banOp), nil); st != 200 {
+			t.Fatalf("ban %s → %d %s", who.email, st, b)
+		}
+		testkit.Eventually(t, 10*time.Second, "ban of "+who.email+" in force", func() bool {
+			st, _ := m.do(http.MethodGet, sys.gateway+"/api/v1/users/me", tok, nil, nil)
+			return st == 401
+		})
+		banned[who.rol] = tok
+	}
+	for _, op := range ops {
+		if !strings.HasPrefix(op.Path, "/api/v1/") || op.Access == string(api.Internal) {
+			continue
+		}
+		for rol, tok := range banned {
+			m.expect(op, "banned "+rol, tok, nil, 401, 403)
+		}
+	}
+
+	m.internal()
+	t.Logf("role matrix: %d requests over %d authenticated operations", m.requests, len(authed))
+}
+
+// matrixOp is one operation of the document with the facts the matrix needs.
+type matrixOp struct {
+	Method, Path string
+	*api.Operation
+}
+
+func (o matrixOp) key() string { return o.Method + " " + o.Path }
+
+var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+func (o matrixOp) pathParams() []string {
+	var out []string
+	for _, m := range pathParam.FindAllStringSubmatch(o.Path, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// url fills the path: the given values, a fresh random UUID for every other parameter,
+// and the required query parameters from their schemas.
+func (o matrixOp) url(values map[string]string) string {
+	p := pathParam.ReplaceAllStringFunc(o.Path, func(s string) string {
+		if v, ok := values[s[1:len(s)-1]]; ok {
+			return v
+		}
+		return uuid.NewString()
+	})
+	q := url.Values{}
+	for _, prm := range o.Parameters {
+		if prm.In == "query" && prm.Required {
+			q.Set(prm.Name, fmt.Sprint(sampleValue(nil, prm.Schema, 0)))
+		}
+	}
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	return p
+}
+
+// fetchAPIDocument reads an OpenAPI document written by platform/api.
+func fetchAPIDocument(t *testing.T, u string) *api.Document {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc api.Document
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s → %d", u, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatalf("%s: %v", u, err)
+	}
+	return &doc
+}
+
+// matrixOps lists the document's operations, sorted so failures read in a stable order.
+func matrixOps(doc *api.Document) []matrixOp {
+	var out []matrixOp
+	for path, item := range doc.Paths {
+		for method, op := range map[string]*api.Operation{"GET": item.Get, "PUT": item.Put, "POST": item.Post, "DELETE": item.Delete, "PATCH": item.Patch} {
+			if op != nil {
+				out = append(out, matrixOp{Method: method, Path: path, Operation: op})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key() < out[j].key() })
+	return out
+}
+
+// anyRoleAdmin are the authenticated operations under /admin that any signed-in user
+// may call, each with why; every other /admin operation must be ADMIN only.
+var anyRoleAdmin = map[string]string{
+	"GET /api/v1/admin/oficios/{id}/servicios-instant": "the professional's instant-service picker reads a trade's services (documented 'any user')",
+}
+
+// roleDataProblems is the rule the document's role data must follow, decided here:
+//   - every operation says its access (public, optional, authenticated, internal) and,
+//     under /api/v1, which service owns it;
+//   - x-roles names known roles and only narrows an authenticated operation;
+//   - an authenticated operation without x-roles is open to every role, which is a
+//     decision only an owner-scoped (a path id: the random-id and stranger checks
+//     apply) or self-scoped (the caller's own things) operation can make; under
+//     /api/v1/admin nobody but an admin has own things, so there it must be ADMIN only
+//     unless anyRoleAdmin says why not;
+//   - the security requirement matches the access (a client reads one, the gateway and
+//     services enforce the other).
+func roleDataProblems(ops []matrixOp) []string {
+	known := []string{authn.RoleCliente, authn.RoleProfesional, authn.RoleAdmin}
+	var out []string
+	bad := func(op matrixOp, f string, a ...any) { out = append(out, op.key()+": "+fmt.Sprintf(f, a...)) }
+	for _, op := range ops {
+		switch api.Access(op.Access) {
+		case api.Public, api.Optional, api.Authenticated, api.Internal:
+		default:
+			bad(op, "x-access %q is not one of public, optional, authenticated, internal", op.Access)
+			continue
+		}
+		if strings.HasPrefix(op.Path, "/api/v1/") && op.Service == "" {
+			bad(op, "no x-service")
+		}
+		for _, r := range op.Roles {
+			if !slices.Contains(known, r) {
+				bad(op, "unknown role %q in x-roles", r)
+			}
+		}
+		if len(op.Roles) > 0 && op.Access != string(api.Authenticated) {
+			bad(op, "x-roles %v on a %s operation", op.Roles, op.Access)
+		}
+		hasBearer := slices.ContainsFunc(op.Security, func(s map[string][]string) bool { _, ok := s[api.SchemeBearer]; return ok })
+		if op.Access == string(api.Authenticated) && !hasBearer {
+			bad(op, "authenticated without the bearer security requirement")
+		}
+		if op.Access == string(api.Authenticated) && strings.HasPrefix(op.Path, "/api/v1/admin/") {
+			_, excused := anyRoleAdmin[op.key()]
+			if !excused && !slices.Equal(op.Roles, []string{authn.RoleAdmin}) {
+				bad(op, "an admin operation open to roles %v (no x-roles means every role)", op.Roles)
+			}
+		}
+	}
+	return out
+}
+
+func TestRoleDataProblems(t *testing.T) {
+	op := func(method, path, access string, roles ...string) matrixOp {
+		o := &api.Operation{Access: access, Roles: roles, Service: "x"}
+		if access == "authenticated" {
+			o.Security = []map[string][]string{{api.SchemeBearer: {}}}
+		}
+		return matrixOp{Method: method, Path: path, Operation: o}
+	}
+	good := []matrixOp{op("GET", "/api/v1/a", "public"), op("GET", "/api/v1/b", "authenticated"),
+		op("GET", "/api/v1/admin/c", "authenticated", "ADMIN"), op("GET", "/internal/d", "internal")}
+	if p := roleDataProblems(good); len(p) > 0 {
+		t.Fatalf("good data reported: %v", p)
+	}
+	noSec := op("GET", "/api/v1/e", "authenticated")
+	noSec.Security = nil
+	noSvc := op("GET", "/api/v1/f", "public")
+	noSvc.Service = ""
+	for _, o := range []matrixOp{op("GET", "/api/v1/x", ""), op("GET", "/api/v1/admin/x", "authenticated"),
+		op("GET", "/api/v1/admin/x", "authenticated", "ADMIN", "CLIENTE"), op("GET", "/api/v1/x", "public", "ADMIN"),
+		op("GET", "/api/v1/x", "authenticated", "ROOT"), noSec, noSvc} {
+		if p := roleDataProblems([]matrixOp{o}); len(p) != 1 {
+			t.Errorf("%s access %q roles %v: problems %v, want one", o.key(), o.Access, o.Roles, p)
+		}
+	}
+}
+
+// randomIDAnswers are the operations with a path id that honestly answer 2xx for an id
+// that names nothing, each with why.
+var randomIDAnswers = map[string]string{}
+
+// strangerAnswers are the owner-scoped operations a non-party may call on purpose.
+var strangerAnswers = map[string]string{}
+
+// ownerKinds maps a path segment before {id} to the kind of object the id names.
+var ownerKinds = []struct {
+	re   *regexp.Regexp
+	kind string
+}{
+	{regexp.MustCompile(`/(chat|chat/messages|chat/mark-read|ofertas/chat)/\{id\}`), "chat"},
+	{regexp.MustCompile(`/ofertas/\{id\}`), "offer"},
+	{regexp.MustCompile(`/(trabajos|trabajo|transacciones|escrow)/\{id\}`), "job"},
+	{regexp.MustCompile(`/resenas/\{id\}`), "review"},
+	{regexp.MustCompile(`/disputas/\{id\}`), "dispute"},
+	{regexp.MustCompile(`/portfolio/\{id\}`), "portfolio"},
+	{regexp.MustCompile(`/retiros/\{id\}`), "withdrawal"},
+}
+
+func ownerKind(path string) string {
+	for _, k := range ownerKinds {
+		if k.re.MatchString(path) {
+			return k.kind
+		}
+	}
+	return ""
+}
+
+// owned is a seeded object: its id, its owner's token and role, and tokens of people
+// who are not a party to it.
+type owned struct {
+	id, owner, ownerRole string
+	strangers            map[string]string
+}
+
+// matrix sends the requests and reports every one answered outside what is due.
+type matrix struct {
+	t        *testing.T
+	sys      *system
+	hc       *http.Client
+	requests int
+}
+
+// do sends one request (a JSON body when body is not nil) and returns the status and
+// a clipped answer for the report.
+func (m *matrix) do(method, u, token string, body any, hdr map[string]string) (int, string) {
+	m.t.Helper()
+	m.requests++
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, u, rd)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := m.hc.Do(req)
+	if err != nil {
+		m.t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	return resp.StatusCode, string(raw)
+}
+
+// expect calls op through the gateway as token and reports an answer not in want.
+func (m *matrix) expect(op matrixOp, what, token string, values map[string]string, want ...int) {
+	m.t.Helper()
+	var body any
+	if op.RequestBody != nil {
+		body = sampleBodyOf(m.docSchemas(), op)
+	}
+	u := op.url(values)
+	st, raw := m.do(op.Method, m.sys.gateway+u, token, body, nil)
+	if !slices.Contains(want, st) {
+		m.t.Errorf("%s [%s] %s → %d %s, want %v", op.key(), what, u, st, raw, want)
+	}
+}
+
+// docSchemas are the merged document's components, read once.
+func (m *matrix) docSchemas() map[string]map[string]any {
+	if matrixSchemas == nil {
+		matrixSchemas = fetchAPIDocument(m.t, m.sys.gateway+"/docs/openapi.json").Components.Schemas
+	}
+	return matrixSchemas
+}
+
+var matrixSchemas map[string]map[string]any
+
+// expiredToken is an access token for userID that auth itself could have issued eight
+// hours ago: signed with auth's current key (read and unsealed the way auth does), with
+// exp an hour past. ACCESS_TOKEN_TTL cannot go below 15 minutes, so waiting one out is
+// not an option. The same key signing a live token must be accepted, or a refusal of
+// the expired one would prove only that the key is wrong.
+func (m *matrix) expiredToken(userID string) string {
+	m.t.Helper()
+	pool := testkit.ServicePool(m.t, m.sys.env["DATABASE_URL"], "auth")
+	secret := m.sys.env["AUTH_KEYS_SECRET"]
+	if secret == "" {
+		secret = auth.DefaultKeysSecret
+	}
+	ks, err := auth.NewKeyStore(pool, auth.Config{KeysSecret: secret}, time.Now, logx.New(io.Discard, "roles-test", "error"))
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	kid, priv := ks.Signer(context.Background())
+	if kid == "" {
+		m.t.Fatal("auth has no signing key")
+	}
+	sign := func(iat, exp time.Time) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, authn.Claims{Rol: authn.RoleCliente, Email: "rm-cliente@conectar.test",
+			RegisteredClaims: jwt.RegisteredClaims{Subject: userID, ID: uuid.NewString(),
+				IssuedAt: jwt.NewNumericDate(iat), ExpiresAt: jwt.NewNumericDate(exp)}})
+		tok.Header["kid"] = kid
+		s, err := tok.SignedString(priv)
+		if err != nil {
+			m.t.Fatal(err)
+		}
+		return s
+	}
+	now := time.Now()
+	if st, raw := m.do(http.MethodGet, m.sys.gateway+"/api/v1/users/me", sign(now, now.Add(10*time.Minute)), nil, nil); st != 200 {
+		m.t.Fatalf("a live token signed with auth's key → %d %s: the expired one would prove nothing", st, raw)
+	}
+	return sign(now.Add(-9*time.Hour), now.Add(-time.Hour))
+}
+
+// seedOwners builds, through the API as the journeys do, one object of each owner-scoped
+// kind, and the strangers that must not reach it: two complete hire-and-pay journeys
+// (each a client and a professional), the first released and reviewed, the second held
+// in escrow and disputed; the first professional's portfolio item and withdrawal.
+func (m *matrix) seedOwners(adminTok string) map[string]owned {
+	t := m.t
+	t.Helper()
+	a := m.sys.newJourney(adminTok, "rm-a")
+	if err := a.run(); err != nil {
+		t.Fatal(err)
+	}
+	b := m.sys.newJourney(adminTok, "rm-b")
+	for _, step := range []func() error{b.signup, b.hire, func() error { _, err := b.pay("approved"); return err },
+		func() error { return b.waitEscrow("PAGADO_EN_ESCROW") }} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must := func(method, path, token string, body any, want int) map[string]any {
+		st, out := m.sys.call(method, path, token, body)
+		if st != want {
+			t.Fatalf("seed %s %s → %d %v", method, path, st, out)
+		}
+		return out
+	}
+	idOf := func(out map[string]any, keys ...string) string {
+		for _, k := range keys {
+			if s, _ := out[k].(string); s != "" {
+				return s
+			}
+		}
+		t.Fatalf("no %v in %v", keys, out)
+		return ""
+	}
+	chat := must(http.MethodPost, "/api/v1/chat/conversations", a.cliTok, map[string]any{"profesional_id": a.proID}, 200)
+	review := must(http.MethodPost, "/api/v1/resenas", a.cliTok, map[string]any{"trabajo_id": a.jobID, "rating": 4, "texto_resena": "Bien, prolijo y puntual"}, 201)
+	dispute := must(http.MethodPost, "/api/v1/disputas", b.cliTok, map[string]any{"trabajo_id": b.jobID, "tipo": "CALIDAD_TRABAJO",
+		"descripcion": "El trabajo quedó mal terminado y pierde agua"}, 201)
+	item := must(http.MethodPost, "/api/v1/professional/portfolio", a.proTok, map[string]any{"titulo": "Baño", "descripcion": "Cañerías nuevas"}, 201)
+	must(http.MethodPost, "/api/v1/pagos/cuenta-bancaria", a.proTok, map[string]any{"tipo_cuenta": "cbu", "cbu": "0170099220000067797370",
+		"titular": "Pro Prueba", "banco": "Banco Galicia"}, 200)
+	var withdrawal string
+	testkit.Eventually(t, 15*time.Second, "a withdrawal from the released balance", func() bool {
+		st, out := m.sys.call(http.MethodPost, "/api/v1/pagos/retiros", a.proTok, map[string]any{"monto": 1000})
+		withdrawal, _ = out["id"].(string)
+		return st == 201 && withdrawal != ""
+	})
+	// Strangers to a's objects are b's parties and the other way round.
+	strangersOfA := map[string]string{"another client": b.cliTok, "another professional": b.proTok}
+	strangersOfB := map[string]string{"another client": a.cliTok, "another professional": a.proTok}
+	return map[string]owned{
+		"chat":       {idOf(chat, "chat_id", "id"), a.cliTok, authn.RoleCliente, strangersOfA},
+		"offer":      {a.ofertaID, a.cliTok, authn.RoleCliente, strangersOfA},
+		"job":        {a.jobID, a.cliTok, authn.RoleCliente, strangersOfA},
+		"review":     {idOf(review, "id"), a.cliTok, authn.RoleCliente, strangersOfA},
+		"dispute":    {idOf(dispute, "id"), b.cliTok, authn.RoleCliente, strangersOfB},
+		"portfolio":  {idOf(item, "id"), a.proTok, authn.RoleProfesional, strangersOfA},
+		"withdrawal": {withdrawal, a.proTok, authn.RoleProfesional, strangersOfA},
+	}
+}
+
+// internal: each service's own document lists its internal operations; through the
+// gateway they do not exist, and on the service's port they need X-Internal-Key.
+func (m *matrix) internal() {
+	t := m.t
+	var n int
+	for _, svc := range serviceNames() {
+		own := fetchAPIDocument(t, fmt.Sprintf("http://127.0.0.1:%s/openapi.json", m.sys.env[strings.ToUpper(svc)+"_PORT"]))
+		for _, op := range matrixOps(own) {
+			if op.Access != string(api.Internal) {
+				continue
+			}
+			n++
+			direct := fmt.Sprintf("http://127.0.0.1:%s", m.sys.env[strings.ToUpper(svc)+"_PORT"])
+			u := op.url(nil)
+			for _, c := range []struct {
+				what, base string
+				hdr        map[string]string
+				want       []int
+			}{
+				{"through the gateway", m.sys.gateway, nil, []int{404}},
+				{"through the gateway under /api/v1", m.sys.gateway + "/api/v1", nil, []int{404}},
+				{"through the gateway with a key", m.sys.gateway, map[string]string{"X-Internal-Key": "guess"}, []int{404}},
+				{"directly without the key", direct, nil, []int{401}},
+				{"directly with a wrong key", direct, map[string]string{"X-Internal-Key": "not-the-key"}, []int{401}},
+			} {
+				if st, raw := m.do(op.Method, c.base+u, "", nil, c.hdr); !slices.Contains(c.want, st) {
+					t.Errorf("internal %s %s [%s] → %d %s, want %v", svc, op.key(), c.what, st, raw, c.want)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no internal operation in any service's document: nothing of the internal boundary was tried")
+	}
+}
+
+func findOp(t *testing.T, ops []matrixOp, method, path string) matrixOp {
+	t.Helper()
+	for _, op := range ops {
+		if op.Method == method && op.Path == path {
+			return op
+		}
+	}
+	t.Fatalf("%s %s is not in the document", method, path)
+	return matrixOp{}
+}
+
+func sampleBody(doc *api.Document, op matrixOp) any {
+	if op.RequestBody == nil {
+		return nil
+	}
+	return sampleBodyOf(doc.Components.Schemas, op)
+}
+
+// sampleBodyOf is a minimal valid-looking JSON body from the operation's schema, so a
+// refusal is about who calls, not what was sent. An operation without a JSON body
+// (multipart only) gets an empty object: the access check runs before the body is read.
+func sampleBodyOf(comps map[string]map[string]any, op matrixOp) any {
+	mt, ok := op.RequestBody.Content["application/json"]
+	if !ok {
+		return map[string]any{}
+	}
+	return sampleValue(comps, mt.Schema, 0)
+}
+
+// sampleValue makes a value for a JSON schema: every property filled (not only the
+// required ones, so a handler that checks a field before the owner finds it), ids as
+// random UUIDs, the first enum value, lengths and minimums met.
+func sampleValue(comps map[string]map[string]any, s map[string]any, depth int) any {
+	if s == nil || depth > 6 {
+		return nil
+	}
+	if ref, _ := s["$ref"].(string); ref != "" {
+		return sampleValue(comps, comps[strings.TrimPrefix(ref, "#/components/schemas/")], depth+1)
+	}
+	for _, k := range []string{"allOf", "anyOf", "oneOf"} {
+		if list, _ := s[k].([]any); len(list) > 0 {
+			if sub, _ := list[0].(map[string]any); sub != nil {
+				return sampleValue(comps, sub, depth+1)
+			}
+		}
+	}
+	if enum, _ := s["enum"].([]any); len(enum) > 0 {
+		return enum[0]
+	}
+	typ, _ := s["type"].(string)
+	if list, _ := s["type"].([]any); len(list) > 0 {
+		for _, x := range list {
+			if x != "null" {
+				typ, _ = x.(string)
+				break
+			}
+		}
+	}
+	num := func(k string) (float64, bool) { f, ok := s[k].(float64); return f, ok }
+	switch typ {
+	case "object":
+		out := map[string]any{}
+		props, _ := s["properties"].(map[string]any)
+		for name, p := range props {
+			if ps, _ := p.(map[string]any); ps != nil {
+				out[name] = sampleValue(comps, ps, depth+1)
+			}
+		}
+		return out
+	case "array":
+		n, _ := num("minItems")
+		items, _ := s["items"].(map[string]any)
+		out := []any{}
+		for i := 0; i < int(n); i++ {
+			out = append(out, sampleValue(comps, items, depth+1))
+		}
+		return out
+	case "integer", "number":
+		if v, ok := num("minimum"); ok {
+			return v
+		}
+		if v, ok := num("maximum"); ok && v < 1000 {
+			return v
+		}
+		return 1000
+	case "boolean":
+		return false
+	case "string":
+		switch s["format"] {
+		case "uuid":
+			return uuid.NewString()
+		case "email":
+			return "alguien@example.com"
+		case "date-time":
+			return time.Now().UTC().Format(time.RFC3339)
+		case "date":
+			return time.Now().UTC().Format("2006-01-02")
+		case "uri":
+			return "https://example.com/a"
+		}
+		v := "Texto de prueba suficiente"
+		if n, ok := num("minLength"); ok && int(n) > len(v) {
+			v = strings.Repeat("a", int(n))
+		}
+		if n, ok := num("maxLength"); ok && int(n) < len(v) {
+			v = v[:int(n)]
+		}
+		return v
+	}
+	return nil
+}
