@@ -44,9 +44,6 @@ func TestRoleMatrix(t *testing.T) {
 	if problems := roleDataProblems(ops); len(problems) > 0 {
 		t.Errorf("operations whose role data is missing or breaks a rule:\n  %s", strings.Join(problems, "\n  "))
 	}
-	if t.Failed() {
-		t.FailNow()
-	}
 
 	var open []string
 	var authed []matrixOp
@@ -71,7 +68,7 @@ func TestRoleMatrix(t *testing.T) {
 		t.Fatalf("only %d authenticated operations in the document: is it the merged one?", len(authed))
 	}
 
-	m := &matrix{t: t, sys: sys, hc: &http.Client{Timeout: 20 * time.Second}}
+	m := &matrix{t: t, sys: sys, hc: &http.Client{Timeout: 20 * time.Second}, checks: map[string]int{}}
 	adminTok, _, _ := sys.login("admin@conectar.test", "admin-password-1")
 	cliTok, _, cliID := sys.register("rm-cliente@conectar.test", "Rol", "CLIENTE", nil)
 	proTok, _, _ := sys.register("rm-pro@conectar.test", "Rol", "PROFESIONAL", nil)
@@ -120,7 +117,28 @@ func TestRoleMatrix(t *testing.T) {
 		}
 		o := objs[kind]
 		for who, tok := range o.strangers {
-			m.expect(op, fmt.Sprintf("%s's %s as %s", kind, o.id, who), tok, map[string]string{"id": o.id}, 403, 404)
+			m.expect(op, fmt.Sprintf("stranger: %s's %s as %s", kind, o.id, who), tok, o.values(kind), 403, 404)
+		}
+	}
+	// Operations naming the object in their body or query instead (trabajo_id,
+	// chat_id, …): reviewing, disputing, paying for or writing in someone else's.
+	for _, op := range authed {
+		if len(op.pathParams()) > 0 {
+			continue
+		}
+		fields := op.idFields(m.docSchemas())
+		for kind, field := range kindFields {
+			if !slices.Contains(fields, field) {
+				continue
+			}
+			if why, ok := strangerAnswers[op.key()]; ok {
+				t.Logf("stranger not checked on %s: %s", op.key(), why)
+				continue
+			}
+			o := objs[kind]
+			for who, tok := range o.strangers {
+				m.expect(op, fmt.Sprintf("stranger-by-%s: %s's %s as %s", field, kind, o.id, who), tok, o.values(kind), 403, 404)
+			}
 		}
 	}
 	// The ids are real: their owner reads each through at least one of the same
@@ -158,8 +176,12 @@ func TestRoleMatrix(t *testing.T) {
 		})
 		banned[who.rol] = tok
 	}
+	// Every operation that reads the caller's token. Public ones are left out: the
+	// gateway deliberately skips the token check where a header is not the credential
+	// (login, register, password reset, key discovery, webhooks: gateway/edge.go), and
+	// there the banned account is nobody.
 	for _, op := range ops {
-		if !strings.HasPrefix(op.Path, "/api/v1/") || op.Access == string(api.Internal) {
+		if op.Access != string(api.Authenticated) && op.Access != string(api.Optional) {
 			continue
 		}
 		for rol, tok := range banned {
@@ -168,7 +190,7 @@ func TestRoleMatrix(t *testing.T) {
 	}
 
 	m.internal()
-	t.Logf("role matrix: %d requests over %d authenticated operations", m.requests, len(authed))
+	t.Logf("role matrix: %d requests over %d authenticated operations; checks by kind %v", m.requests, len(authed), m.checks)
 }
 
 // matrixOp is one operation of the document with the facts the matrix needs.
@@ -200,7 +222,12 @@ func (o matrixOp) url(values map[string]string) string {
 	})
 	q := url.Values{}
 	for _, prm := range o.Parameters {
-		if prm.In == "query" && prm.Required {
+		if prm.In != "query" {
+			continue
+		}
+		if v, ok := values[prm.Name]; ok && prm.Name != "id" {
+			q.Set(prm.Name, v)
+		} else if prm.Required {
 			q.Set(prm.Name, fmt.Sprint(sampleValue(nil, prm.Schema, 0)))
 		}
 	}
@@ -246,11 +273,12 @@ func matrixOps(doc *api.Document) []matrixOp {
 // may call, each with why; every other /admin operation must be ADMIN only.
 var anyRoleAdmin = map[string]string{
 	"GET /api/v1/admin/oficios/{id}/servicios-instant": "the professional's instant-service picker reads a trade's services (documented 'any user')",
+	"GET /api/v1/admin/oficios":                        "the whole catalogue, disabled trades too, is readable by any signed-in user on purpose (services/professionals/tests/profile_test.go pins 'admin oficios as client' → 200)",
 }
 
 // roleDataProblems is the rule the document's role data must follow, decided here:
-//   - every operation says its access (public, optional, authenticated, internal) and,
-//     under /api/v1, which service owns it;
+//   - every operation says its access (public, optional, authenticated, internal), and
+//     an authenticated or internal one which service enforces it;
 //   - x-roles names known roles and only narrows an authenticated operation;
 //   - an authenticated operation without x-roles is open to every role, which is a
 //     decision only an owner-scoped (a path id: the random-id and stranger checks
@@ -270,8 +298,8 @@ func roleDataProblems(ops []matrixOp) []string {
 			bad(op, "x-access %q is not one of public, optional, authenticated, internal", op.Access)
 			continue
 		}
-		if strings.HasPrefix(op.Path, "/api/v1/") && op.Service == "" {
-			bad(op, "no x-service")
+		if (op.Access == string(api.Authenticated) || op.Access == string(api.Internal)) && op.Service == "" {
+			bad(op, "no x-service: which service enforces it?")
 		}
 		for _, r := range op.Roles {
 			if !slices.Contains(known, r) {
@@ -310,7 +338,7 @@ func TestRoleDataProblems(t *testing.T) {
 	}
 	noSec := op("GET", "/api/v1/e", "authenticated")
 	noSec.Security = nil
-	noSvc := op("GET", "/api/v1/f", "public")
+	noSvc := op("GET", "/api/v1/f", "authenticated")
 	noSvc.Service = ""
 	for _, o := range []matrixOp{op("GET", "/api/v1/x", ""), op("GET", "/api/v1/admin/x", "authenticated"),
 		op("GET", "/api/v1/admin/x", "authenticated", "ADMIN", "CLIENTE"), op("GET", "/api/v1/x", "public", "ADMIN"),
@@ -326,7 +354,9 @@ func TestRoleDataProblems(t *testing.T) {
 var randomIDAnswers = map[string]string{}
 
 // strangerAnswers are the owner-scoped operations a non-party may call on purpose.
-var strangerAnswers = map[string]string{}
+var strangerAnswers = map[string]string{
+	"POST /api/v1/resenas/{id}/reportar": "reviews are public: anyone signed in may flag one for an admin to look at",
+}
 
 // ownerKinds maps a path segment before {id} to the kind of object the id names.
 var ownerKinds = []struct {
@@ -356,6 +386,39 @@ func ownerKind(path string) string {
 type owned struct {
 	id, owner, ownerRole string
 	strangers            map[string]string
+	// cliente and profesional are the user ids of the parties, for bodies that name them.
+	cliente, profesional string
+}
+
+// kindFields is the body or query field naming an object of each kind.
+var kindFields = map[string]string{"job": "trabajo_id", "chat": "chat_id", "offer": "oferta_id", "review": "resena_id", "dispute": "disputa_id"}
+
+// values are what an operation on o is filled with: the path id, the same id under its
+// field name, and its parties.
+func (o owned) values(kind string) map[string]string {
+	v := map[string]string{"id": o.id, "cliente_id": o.cliente, "profesional_id": o.profesional}
+	if f := kindFields[kind]; f != "" {
+		v[f] = o.id
+	}
+	return v
+}
+
+// idFields are the names of the JSON body's properties and the query parameters.
+func (o matrixOp) idFields(comps map[string]map[string]any) []string {
+	var out []string
+	for _, p := range o.Parameters {
+		if p.In == "query" {
+			out = append(out, p.Name)
+		}
+	}
+	if o.RequestBody != nil {
+		if obj, ok := sampleBodyOf(comps, o).(map[string]any); ok {
+			for k := range obj {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
 }
 
 // matrix sends the requests and reports every one answered outside what is due.
@@ -364,6 +427,7 @@ type matrix struct {
 	sys      *system
 	hc       *http.Client
 	requests int
+	checks   map[string]int // requests by kind of check, for the log
 }
 
 // do sends one request (a JSON body when body is not nil) and returns the status and
@@ -405,8 +469,18 @@ func (m *matrix) expect(op matrixOp, what, token string, values map[string]strin
 	if op.RequestBody != nil {
 		body = sampleBodyOf(m.docSchemas(), op)
 	}
+	// The object's id and its parties go wherever the body names them too, so a
+	// handler reading the id from the body meets the same object as the path's.
+	if obj, ok := body.(map[string]any); ok {
+		for k, v := range values {
+			if _, has := obj[k]; has && k != "id" {
+				obj[k] = v
+			}
+		}
+	}
 	u := op.url(values)
 	st, raw := m.do(op.Method, m.sys.gateway+u, token, body, nil)
+	m.checks[strings.TrimSuffix(what[:strings.IndexAny(what+" ", " '")], ":")]++
 	if !slices.Contains(want, st) {
 		m.t.Errorf("%s [%s] %s → %d %s, want %v", op.key(), what, u, st, raw, want)
 	}
@@ -495,7 +569,8 @@ func (m *matrix) seedOwners(adminTok string) map[string]owned {
 		return ""
 	}
 	chat := must(http.MethodPost, "/api/v1/chat/conversations", a.cliTok, map[string]any{"profesional_id": a.proID}, 200)
-	review := must(http.MethodPost, "/api/v1/resenas", a.cliTok, map[string]any{"trabajo_id": a.jobID, "rating": 4, "texto_resena": "Bien, prolijo y puntual"}, 201)
+	created := must(http.MethodPost, "/api/v1/resenas", a.cliTok, map[string]any{"trabajo_id": a.jobID, "rating": 4, "texto_resena": "Bien, prolijo y puntual"}, 201)
+	review, _ := created["resena"].(map[string]any)
 	dispute := must(http.MethodPost, "/api/v1/disputas", b.cliTok, map[string]any{"trabajo_id": b.jobID, "tipo": "CALIDAD_TRABAJO",
 		"descripcion": "El trabajo quedó mal terminado y pierde agua"}, 201)
 	item := must(http.MethodPost, "/api/v1/professional/portfolio", a.proTok, map[string]any{"titulo": "Baño", "descripcion": "Cañerías nuevas"}, 201)
@@ -511,13 +586,13 @@ func (m *matrix) seedOwners(adminTok string) map[string]owned {
 	strangersOfA := map[string]string{"another client": b.cliTok, "another professional": b.proTok}
 	strangersOfB := map[string]string{"another client": a.cliTok, "another professional": a.proTok}
 	return map[string]owned{
-		"chat":       {idOf(chat, "chat_id", "id"), a.cliTok, authn.RoleCliente, strangersOfA},
-		"offer":      {a.ofertaID, a.cliTok, authn.RoleCliente, strangersOfA},
-		"job":        {a.jobID, a.cliTok, authn.RoleCliente, strangersOfA},
-		"review":     {idOf(review, "id"), a.cliTok, authn.RoleCliente, strangersOfA},
-		"dispute":    {idOf(dispute, "id"), b.cliTok, authn.RoleCliente, strangersOfB},
-		"portfolio":  {idOf(item, "id"), a.proTok, authn.RoleProfesional, strangersOfA},
-		"withdrawal": {withdrawal, a.proTok, authn.RoleProfesional, strangersOfA},
+		"chat":       {idOf(chat, "chat_id", "id"), a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
+		"offer":      {a.ofertaID, a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
+		"job":        {a.jobID, a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
+		"review":     {idOf(review, "id"), a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
+		"dispute":    {idOf(dispute, "id"), b.cliTok, authn.RoleCliente, strangersOfB, b.cliID, b.proID},
+		"portfolio":  {idOf(item, "id"), a.proTok, authn.RoleProfesional, strangersOfA, a.cliID, a.proID},
+		"withdrawal": {withdrawal, a.proTok, authn.RoleProfesional, strangersOfA, a.cliID, a.proID},
 	}
 }
 
@@ -586,6 +661,25 @@ func sampleBodyOf(comps map[string]map[string]any, op matrixOp) any {
 	return sampleValue(comps, mt.Schema, 0)
 }
 
+// sampleByName fills the fields whose rule the schema states only in words (a
+// description) with a value that keeps it: ids, URLs, and a dispute's verdict.
+func sampleByName(name string, v any) (any, bool) {
+	if _, isString := v.(string); !isString {
+		return nil, false
+	}
+	switch {
+	case name == "a_favor":
+		return "cliente", true
+	case name == "tipo": // a dispute's: the one body with a free-text tipo
+		return "calidad", true
+	case name == "id" || strings.HasSuffix(name, "_id"):
+		return uuid.NewString(), true
+	case strings.Contains(name, "url") || strings.HasPrefix(name, "evidencia"):
+		return "https://example.com/evidencia.png", true
+	}
+	return nil, false
+}
+
 // sampleValue makes a value for a JSON schema: every property filled (not only the
 // required ones, so a handler that checks a field before the owner finds it), ids as
 // random UUIDs, the first enum value, lengths and minimums met.
@@ -621,8 +715,15 @@ func sampleValue(comps map[string]map[string]any, s map[string]any, depth int) a
 		out := map[string]any{}
 		props, _ := s["properties"].(map[string]any)
 		for name, p := range props {
-			if ps, _ := p.(map[string]any); ps != nil {
-				out[name] = sampleValue(comps, ps, depth+1)
+			ps, _ := p.(map[string]any)
+			if ps == nil {
+				continue
+			}
+			out[name] = sampleValue(comps, ps, depth+1)
+			_, enum := ps["enum"]
+			_, format := ps["format"]
+			if v, ok := sampleByName(name, out[name]); ok && !enum && !format {
+				out[name] = v
 			}
 		}
 		return out
