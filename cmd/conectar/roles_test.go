@@ -370,6 +370,8 @@ var ownerKinds = []struct {
 	{regexp.MustCompile(`/disputas/\{id\}`), "dispute"},
 	{regexp.MustCompile(`/portfolio/\{id\}`), "portfolio"},
 	{regexp.MustCompile(`/retiros/\{id\}`), "withdrawal"},
+	{regexp.MustCompile(`/kyc/documentos/\{id\}`), "kyc document"},
+	{regexp.MustCompile(`/(notificaciones|notifications)/\{id\}`), "notification"},
 }
 
 func ownerKind(path string) string {
@@ -537,7 +539,8 @@ func (m *matrix) expiredToken(userID string) string {
 // seedOwners builds, through the API as the journeys do, one object of each owner-scoped
 // kind, and the strangers that must not reach it: two complete hire-and-pay journeys
 // (each a client and a professional), the first released and reviewed, the second held
-// in escrow and disputed; the first professional's portfolio item and withdrawal.
+// in escrow and disputed; the first professional's portfolio item, withdrawal and KYC
+// document; the first client's notification.
 func (m *matrix) seedOwners(adminTok string) map[string]owned {
 	t := m.t
 	t.Helper()
@@ -582,17 +585,35 @@ func (m *matrix) seedOwners(adminTok string) map[string]owned {
 		withdrawal, _ = out["id"].(string)
 		return st == 201 && withdrawal != ""
 	})
+	// A KYC document is served only to its owner and admins; a notification is its
+	// addressee's.
+	_, kyc := m.sys.call(http.MethodGet, "/api/v1/professional/kyc/status", a.proTok, nil)
+	docs := listOf(kyc["documentos"])
+	if len(docs) == 0 {
+		t.Fatalf("no KYC document in %v", kyc)
+	}
+	kycDoc, _ := docs[0].(map[string]any)
+	var notice map[string]any
+	testkit.Eventually(t, 15*time.Second, "a notification for the client", func() bool {
+		_, list := m.sys.call(http.MethodGet, "/api/v1/notificaciones", a.cliTok, nil)
+		if ns := listOf(list["notificaciones"]); len(ns) > 0 {
+			notice, _ = ns[0].(map[string]any)
+		}
+		return notice != nil
+	})
 	// Strangers to a's objects are b's parties and the other way round.
 	strangersOfA := map[string]string{"another client": b.cliTok, "another professional": b.proTok}
 	strangersOfB := map[string]string{"another client": a.cliTok, "another professional": a.proTok}
 	return map[string]owned{
-		"chat":       {idOf(chat, "chat_id", "id"), a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
-		"offer":      {a.ofertaID, a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
-		"job":        {a.jobID, a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
-		"review":     {idOf(review, "id"), a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
-		"dispute":    {idOf(dispute, "id"), b.cliTok, authn.RoleCliente, strangersOfB, b.cliID, b.proID},
-		"portfolio":  {idOf(item, "id"), a.proTok, authn.RoleProfesional, strangersOfA, a.cliID, a.proID},
-		"withdrawal": {withdrawal, a.proTok, authn.RoleProfesional, strangersOfA, a.cliID, a.proID},
+		"chat":         {idOf(chat, "chat_id", "id"), a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
+		"offer":        {a.ofertaID, a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
+		"job":          {a.jobID, a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
+		"review":       {idOf(review, "id"), a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
+		"dispute":      {idOf(dispute, "id"), b.cliTok, authn.RoleCliente, strangersOfB, b.cliID, b.proID},
+		"portfolio":    {idOf(item, "id"), a.proTok, authn.RoleProfesional, strangersOfA, a.cliID, a.proID},
+		"withdrawal":   {withdrawal, a.proTok, authn.RoleProfesional, strangersOfA, a.cliID, a.proID},
+		"kyc document": {idOf(kycDoc, "id"), a.proTok, authn.RoleProfesional, strangersOfA, a.cliID, a.proID},
+		"notification": {idOf(notice, "id"), a.cliTok, authn.RoleCliente, strangersOfA, a.cliID, a.proID},
 	}
 }
 
