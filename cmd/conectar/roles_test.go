@@ -78,11 +78,13 @@ func TestRoleMatrix(t *testing.T) {
 
 	// No token, an expired one, and each role the operation does not allow.
 	for _, op := range authed {
-		m.expect(op, "no token", "", nil, 401)
-		m.expect(op, "expired token", expired, nil, 401)
-		for _, role := range []string{authn.RoleCliente, authn.RoleProfesional, authn.RoleAdmin} {
-			if len(op.Roles) > 0 && !slices.Contains(op.Roles, role) {
-				m.expect(op, "role "+role, byRole[role], nil, 403, 404)
+		for _, expect := range []func(matrixOp, string, string, map[string]string, ...int){m.expect, m.expectDirect} {
+			expect(op, "no token", "", nil, 401)
+			expect(op, "expired token", expired, nil, 401)
+			for _, role := range []string{authn.RoleCliente, authn.RoleProfesional, authn.RoleAdmin} {
+				if len(op.Roles) > 0 && !slices.Contains(op.Roles, role) {
+					expect(op, "role "+role, byRole[role], nil, 403, 404)
+				}
 			}
 		}
 	}
@@ -186,6 +188,7 @@ func TestRoleMatrix(t *testing.T) {
 		}
 		for rol, tok := range banned {
 			m.expect(op, "banned "+rol, tok, nil, 401, 403)
+			m.expectDirect(op, "banned "+rol, tok, nil, 401, 403)
 		}
 	}
 
@@ -467,6 +470,24 @@ func (m *matrix) do(method, u, token string, body any, hdr map[string]string) (i
 // expect calls op through the gateway as token and reports an answer not in want.
 func (m *matrix) expect(op matrixOp, what, token string, values map[string]string, want ...int) {
 	m.t.Helper()
+	m.expectAt(m.sys.gateway, op, what, token, values, want...)
+}
+
+// expectDirect calls op on its own service's port, as a request that got past the
+// gateway (or never went through it) would arrive: every service verifies the token
+// itself, and the gateway's edge check must not be what hides a service's gap.
+func (m *matrix) expectDirect(op matrixOp, what, token string, values map[string]string, want ...int) {
+	m.t.Helper()
+	port := m.sys.env[strings.ToUpper(op.Service)+"_PORT"]
+	if port == "" {
+		m.t.Errorf("%s: no port for x-service %q", op.key(), op.Service)
+		return
+	}
+	m.expectAt("http://127.0.0.1:"+port, op, "direct "+what, token, values, want...)
+}
+
+func (m *matrix) expectAt(base string, op matrixOp, what, token string, values map[string]string, want ...int) {
+	m.t.Helper()
 	var body any
 	if op.RequestBody != nil {
 		body = sampleBodyOf(m.docSchemas(), op)
@@ -481,7 +502,7 @@ func (m *matrix) expect(op matrixOp, what, token string, values map[string]strin
 		}
 	}
 	u := op.url(values)
-	st, raw := m.do(op.Method, m.sys.gateway+u, token, body, nil)
+	st, raw := m.do(op.Method, base+u, token, body, nil)
 	m.checks[strings.TrimSuffix(what[:strings.IndexAny(what+" ", " '")], ":")]++
 	if !slices.Contains(want, st) {
 		m.t.Errorf("%s [%s] %s → %d %s, want %v", op.key(), what, u, st, raw, want)
