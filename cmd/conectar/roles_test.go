@@ -76,6 +76,15 @@ func TestRoleMatrix(t *testing.T) {
 
 	expired := m.expiredToken(cliID)
 
+	// Canary: the matrix's own check reports an operation that lets the caller in. Its
+	// every refusal below is only worth something if this one is caught.
+	rec := &recorder{}
+	canary := &matrix{t: t, sys: sys, hc: m.hc, checks: map[string]int{}, rep: rec}
+	canary.expect(findOp(t, ops, http.MethodGet, "/api/v1/users/me"), "canary", cliTok, nil, 401, 403, 404)
+	if rec.count() != 1 {
+		t.Fatalf("the matrix did not report GET /users/me answering its own user: %v", rec.msgs)
+	}
+
 	// No token, an expired one, and each role the operation does not allow.
 	for _, op := range authed {
 		for _, expect := range []func(matrixOp, string, string, map[string]string, ...int){m.expect, m.expectDirect} {
@@ -433,6 +442,15 @@ type matrix struct {
 	hc       *http.Client
 	requests int
 	checks   map[string]int // requests by kind of check, for the log
+	// rep, when set, hears the unexpected answers instead of the test (the canary).
+	rep reporter
+}
+
+func (m *matrix) report() reporter {
+	if m.rep != nil {
+		return m.rep
+	}
+	return m.t
 }
 
 // do sends one request (a JSON body when body is not nil) and returns the status and
@@ -505,7 +523,7 @@ func (m *matrix) expectAt(base string, op matrixOp, what, token string, values m
 	st, raw := m.do(op.Method, base+u, token, body, nil)
 	m.checks[strings.TrimSuffix(what[:strings.IndexAny(what+" ", " '")], ":")]++
 	if !slices.Contains(want, st) {
-		m.t.Errorf("%s [%s] %s → %d %s, want %v", op.key(), what, u, st, raw, want)
+		m.report().Errorf("%s [%s] %s → %d %s, want %v", op.key(), what, u, st, raw, want)
 	}
 }
 
