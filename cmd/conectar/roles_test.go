@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasthttp/websocket"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
@@ -199,6 +201,16 @@ func TestRoleMatrix(t *testing.T) {
 			m.expect(op, "banned "+rol, tok, nil, 401, 403)
 			m.expectDirect(op, "banned "+rol, tok, nil, 401, 403)
 		}
+	}
+
+	// The WebSocket is a route too: an expired or banned token never gets connected.
+	for what, tok := range map[string]string{"expired": expired, "banned CLIENTE": banned[authn.RoleCliente], "banned PROFESIONAL": banned[authn.RoleProfesional]} {
+		if got := m.wsAnswer(tok); got != "refused" {
+			t.Errorf("WebSocket with a %s token: %s", what, got)
+		}
+	}
+	if got := m.wsAnswer(cliTok); got != "connected" {
+		t.Errorf("WebSocket with a live token: %s (the refusals above prove nothing)", got)
 	}
 
 	m.internal()
@@ -690,6 +702,34 @@ func (m *matrix) internal() {
 	if n == 0 {
 		t.Error("no internal operation in any service's document: nothing of the internal boundary was tried")
 	}
+}
+
+// wsAnswer dials the gateway's WebSocket with token in the query and says what came
+// back: "refused" (the upgrade answered 401/403, or the socket closed with 4401/4403),
+// "connected", or what else happened.
+func (m *matrix) wsAnswer(token string) string {
+	m.requests++
+	u := strings.Replace(m.sys.gateway, "http", "ws", 1) + "/api/v1/ws?token=" + url.QueryEscape(token)
+	c, resp, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		if resp != nil && (resp.StatusCode == 401 || resp.StatusCode == 403) {
+			return "refused"
+		}
+		return fmt.Sprintf("dial: %v", err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, msg, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce) && (ce.Code == 4401 || ce.Code == 4403):
+		return "refused"
+	case err != nil:
+		return fmt.Sprintf("read: %v", err)
+	case strings.Contains(string(msg), `"connected"`):
+		return "connected"
+	}
+	return "first message " + string(msg)
 }
 
 func findOp(t *testing.T, ops []matrixOp, method, path string) matrixOp {
