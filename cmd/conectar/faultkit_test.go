@@ -33,6 +33,21 @@ import (
 // after it.
 const faultRetry = 75 * time.Second
 
+// settle bounds the wait for what follows a journey asynchronously (XP, notifications,
+// emails): past a JetStream AckWait (30 s), after which a message a SIGKILLed consumer
+// had fetched is delivered again, plus its backoff.
+const settle = 60 * time.Second
+
+// faultEnv is the extra environment of every fault test's system: small pools, because
+// several systems (other tests' too) share one PostgreSQL and its max_connections.
+func faultEnv(extra map[string]string) map[string]string {
+	env := map[string]string{"DB_MAX_CONNS": "6"}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
 type fclient struct {
 	base string
 	hc   *http.Client
@@ -556,7 +571,7 @@ func (s *system) checkBooks(t *testing.T, adminTok string, js []*journey, want f
 		if w.released {
 			xp = 1
 		}
-		testkit.Eventually(t, 20*time.Second, j.tag+" XP settled", func() bool {
+		testkit.Eventually(t, settle, j.tag+" XP settled", func() bool {
 			return countRows(t, db, `SELECT count(*) FROM notifications.xp_awards WHERE usuario_id = $1 AND motivo = 'trabajo_completado'`, j.proID) == xp
 		})
 		var puntos, sum, trabajos int
@@ -602,7 +617,7 @@ func (s *system) checkNotices(t *testing.T, db *pgx.Conn, who, userID, email str
 	t.Helper()
 	for evento, n := range want {
 		var titulo string
-		testkit.Eventually(t, 20*time.Second, fmt.Sprintf("%s: %s notification", who, evento), func() bool {
+		testkit.Eventually(t, settle, fmt.Sprintf("%s: %s notification", who, evento), func() bool {
 			return db.QueryRow(context.Background(), `SELECT titulo FROM notifications.notifications
 				WHERE user_id = $1 AND data->>'evento' = $2 LIMIT 1`, userID, evento).Scan(&titulo) == nil
 		})
@@ -611,7 +626,7 @@ func (s *system) checkNotices(t *testing.T, db *pgx.Conn, who, userID, email str
 			t.Errorf("%s: %d in-app %q notifications, want %d", who, got, evento, n)
 		}
 		var got int
-		testkit.Eventually(t, 20*time.Second, fmt.Sprintf("%s: %q email", who, titulo), func() bool {
+		testkit.Eventually(t, settle, fmt.Sprintf("%s: %q email", who, titulo), func() bool {
 			got = s.mails(t, email, titulo)
 			return got >= n
 		})

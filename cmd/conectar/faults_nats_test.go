@@ -25,7 +25,7 @@ func TestFaultNATSStoppedMidFlow(t *testing.T) {
 			t.Fatalf("FAULT_JOURNEYS=%q: want a number ≥ 2", v)
 		}
 	}
-	sys := startSystem(t, nil)
+	sys := startSystem(t, faultEnv(nil))
 	adminTok, _, _ := sys.login("admin@conectar.test", "admin-password-1")
 
 	var accepted atomic.Int64

@@ -24,7 +24,7 @@ const dropRounds = 8
 // webhook worker and the email sender all lose their connection, some mid-statement,
 // and every pool is left full of dead idle connections.
 func TestFaultPostgresConnectionsDropped(t *testing.T) {
-	sys := startSystem(t, nil)
+	sys := startSystem(t, faultEnv(nil))
 	adminTok, _, _ := sys.login("admin@conectar.test", "admin-password-1")
 	cfg, err := pgx.ParseConfig(sys.set.DatabaseURL)
 	if err != nil {
@@ -48,11 +48,13 @@ func TestFaultPostgresConnectionsDropped(t *testing.T) {
 		defer wg.Done()
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
+		for first := true; ; first = false {
+			if !first {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
 			}
 			var n int64
 			if err := admin.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
@@ -66,12 +68,25 @@ func TestFaultPostgresConnectionsDropped(t *testing.T) {
 			}
 		}
 	}
-	// The drops start once the first professional is verified, so every later stage of
-	// every journey (offers, checkout saga, webhooks, escrow, release, XP, emails) runs
-	// through them.
+	// waitRounds holds a journey at a stage until n rounds of drops have happened (or the
+	// killer gave up), so the drops land between its steps however fast the machine is.
+	waitRounds := func(n int64) {
+		deadline := time.Now().Add(2 * dropRounds * time.Second)
+		for rounds.Load() < n && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// The drops start once the first professional is verified; journeys wait for some at
+	// the acceptance and at the hold, so offers, the checkout saga, webhooks, escrow,
+	// release, XP and emails all run through them.
 	js := sys.runJourneys(t, adminTok, "pg", 6, func(_ *journey, stage string) {
-		if stage == "verified" {
+		switch stage {
+		case "verified":
 			start.Do(func() { wg.Add(1); go killer() })
+		case "accepted":
+			waitRounds(3)
+		case "held":
+			waitRounds(6)
 		}
 	})
 	halt()

@@ -119,7 +119,7 @@ func upper(s string) string {
 // unacknowledged until their AckWait, HTTP requests cut, and committed outbox rows
 // unpublished, which only a real process kill shows.
 func TestFaultServiceSIGKILLed(t *testing.T) {
-	sys := startSystem(t, map[string]string{"GATEWAY_BREAKER_OPEN": "300ms"})
+	sys := startSystem(t, faultEnv(map[string]string{"GATEWAY_BREAKER_OPEN": "300ms"}))
 	adminTok, _, _ := sys.login("admin@conectar.test", "admin-password-1")
 	bin := filepath.Join(t.TempDir(), "conectar")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {

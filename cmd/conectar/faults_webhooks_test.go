@@ -155,7 +155,7 @@ func (s *system) deliverWebhooks(t *testing.T, id string) {
 // refunded before approved, and again after the job was released or refunded. Money
 // moves once per job and forward only.
 func TestFaultWebhooksDuplicatedAndOutOfOrder(t *testing.T) {
-	sys := startSystem(t, map[string]string{"RATE_LIMIT_WEBHOOK_PER_WINDOW": "100000"})
+	sys := startSystem(t, faultEnv(map[string]string{"RATE_LIMIT_WEBHOOK_PER_WINDOW": "100000"}))
 	adminTok, _, _ := sys.login("admin@conectar.test", "admin-password-1")
 	sim := sys.env["MP_BASE_URL"]
 	// Payments reads MercadoPago through the stale proxy: a new payments process is
