@@ -32,13 +32,17 @@ import (
 // platform/api registry) rather than from a hand list: a route added tomorrow is tried
 // tomorrow. For every authenticated operation it sends no token, an expired token signed
 // with auth's real key, a token of each role the operation does not allow, and the
-// token of a banned client and of a banned professional; operations with a path id are
-// called with a random UUID by every allowed role, and for the owner-scoped objects
-// (job, offer, chat, review, dispute, portfolio item, withdrawal) with a real id by
-// someone who is not a party. Internal operations (each service's own document) must
-// not be reachable through the gateway nor without the internal key. Every one of these
-// must be refused: never 2xx, never 5xx. Public and optional operations are listed and
-// skipped, and there must stay few of them.
+// token of a banned client and of a banned professional, through the gateway and
+// straight to the owning service; operations with a path id are called with a random
+// and with the all-zero UUID by every allowed role, and for the owner-scoped objects
+// (job, offer, chat, review, dispute, portfolio item, withdrawal, KYC document,
+// notification) with a real id, in the path or in the body, by someone who is not a
+// party. Internal operations (each service's own document) must not be reachable
+// through the gateway nor without the internal key; the WebSocket must not connect an
+// expired or banned token. Every one of these must be refused: never 2xx, never 5xx.
+// Public and optional operations are listed and skipped (an optional one still refuses
+// an expired token), and there must stay few of them. The document's role data itself
+// must follow roleDataProblems' rule.
 func TestRoleMatrix(t *testing.T) {
 	sys := startSystem(t, nil)
 	doc := fetchAPIDocument(t, sys.gateway+"/docs/openapi.json")
@@ -78,7 +82,7 @@ func TestRoleMatrix(t *testing.T) {
 		t.Fatalf("only %d authenticated operations in the document: is it the merged one?", len(authed))
 	}
 
-	m := &matrix{t: t, sys: sys, hc: &http.Client{Timeout: 20 * time.Second}, checks: map[string]int{}}
+	m := &matrix{t: t, sys: sys, hc: &http.Client{Timeout: 20 * time.Second}, checks: map[string]int{}, schemas: doc.Components.Schemas}
 	adminTok, _, _ := sys.login("admin@conectar.test", "admin-password-1")
 	cliTok, _, cliID := sys.register("rm-cliente@conectar.test", "Rol", "CLIENTE", nil)
 	proTok, _, _ := sys.register("rm-pro@conectar.test", "Rol", "PROFESIONAL", nil)
@@ -89,7 +93,7 @@ func TestRoleMatrix(t *testing.T) {
 	// Canary: the matrix's own check reports an operation that lets the caller in. Its
 	// every refusal below is only worth something if this one is caught.
 	rec := &recorder{}
-	canary := &matrix{t: t, sys: sys, hc: m.hc, checks: map[string]int{}, rep: rec}
+	canary := &matrix{t: t, sys: sys, hc: m.hc, checks: map[string]int{}, schemas: m.schemas, rep: rec}
 	canary.expect(findOp(t, ops, http.MethodGet, "/api/v1/users/me"), "canary", cliTok, nil, 401, 403, 404)
 	if rec.count() != 1 {
 		t.Fatalf("the matrix did not report GET /users/me answering its own user: %v", rec.msgs)
@@ -158,7 +162,7 @@ func TestRoleMatrix(t *testing.T) {
 		if len(op.pathParams()) > 0 {
 			continue
 		}
-		fields := op.idFields(m.docSchemas())
+		fields := op.idFields(m.schemas)
 		for kind, field := range kindFields {
 			if !slices.Contains(fields, field) {
 				continue
@@ -468,7 +472,8 @@ type matrix struct {
 	sys      *system
 	hc       *http.Client
 	requests int
-	checks   map[string]int // requests by kind of check, for the log
+	checks   map[string]int            // requests by kind of check, for the log
+	schemas  map[string]map[string]any // the document's components, for request bodies
 	// rep, when set, hears the unexpected answers instead of the test (the canary).
 	rep reporter
 }
@@ -535,7 +540,7 @@ func (m *matrix) expectAt(base string, op matrixOp, what, token string, values m
 	m.t.Helper()
 	var body any
 	if op.RequestBody != nil {
-		body = sampleBodyOf(m.docSchemas(), op)
+		body = sampleBodyOf(m.schemas, op)
 	}
 	// The object's id and its parties go wherever the body names them too, so a
 	// handler reading the id from the body meets the same object as the path's.
@@ -553,16 +558,6 @@ func (m *matrix) expectAt(base string, op matrixOp, what, token string, values m
 		m.report().Errorf("%s [%s] %s → %d %s, want %v", op.key(), what, u, st, raw, want)
 	}
 }
-
-// docSchemas are the merged document's components, read once.
-func (m *matrix) docSchemas() map[string]map[string]any {
-	if matrixSchemas == nil {
-		matrixSchemas = fetchAPIDocument(m.t, m.sys.gateway+"/docs/openapi.json").Components.Schemas
-	}
-	return matrixSchemas
-}
-
-var matrixSchemas map[string]map[string]any
 
 // expiredToken is an access token for userID that auth itself could have issued eight
 // hours ago: signed with auth's current key (read and unsealed the way auth does), with
