@@ -274,6 +274,15 @@ func (d *docs) merge(services map[string]*api.Document) (*api.Document, error) {
 			}
 		}
 	}
+	open, err := describeWS(doc)
+	if err != nil {
+		return nil, err
+	}
+	if len(open) > 0 {
+		// A push whose data schema is missing is a service not documented yet or a
+		// realtime.Kinds entry naming the wrong schema: say so where readers look.
+		doc.Info.Description += "\n\n**WebSocket pushes without a data schema**: " + strings.Join(open, ", ") + "."
+	}
 	var missing []string
 	for _, r := range d.routes {
 		if services[r.Service] != nil {

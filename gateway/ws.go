@@ -30,6 +30,53 @@ const (
 
 const wsClaimsKey = "gateway.ws.claims"
 
+// The WebSocket's own messages (JSON text frames). They are named types, not maps, so
+// the merged OpenAPI document describes them from the same types the hub encodes and
+// decodes (gateway/docs.go); the pushes' data types belong to their services
+// (realtime.Kinds).
+
+// WSAuthMessage is the client's first message when it authenticates in-band.
+type WSAuthMessage struct {
+	Type  string `json:"type" jsonschema:"enum=auth"`
+	Token string `json:"token" jsonschema:"description=the access token"`
+}
+
+// WSPingMessage is a client's application-level ping, for clients that cannot see
+// protocol pings; the server answers WSPongMessage.
+type WSPingMessage struct {
+	Type string `json:"type" jsonschema:"enum=ping"`
+}
+
+// WSPongMessage answers WSPingMessage.
+type WSPongMessage struct {
+	Type string `json:"type" jsonschema:"enum=pong"`
+}
+
+// WSConnectedMessage is the server's first message: authenticated, and pushes for the
+// user will arrive from now on.
+type WSConnectedMessage struct {
+	Type string      `json:"type" jsonschema:"enum=connected"`
+	Data WSConnected `json:"data"`
+}
+
+// WSConnected is WSConnectedMessage's data.
+type WSConnected struct {
+	UserID string `json:"user_id"`
+}
+
+// wsCloseReasons are the close frames' codes and reasons: the WebSocket's errors (no
+// error message is sent as data).
+var wsCloseReasons = []struct {
+	Code    int
+	Reasons string
+}{
+	{CloseUnauthorized, "auth_required (first message not a valid auth message), invalid_token, or the token error's code"},
+	{CloseBanned, "user_banned: at connection or while connected"},
+	{CloseAuthTimeout, "auth_timeout: no auth message in time"},
+	{websocket.CloseTryAgainLater, "realtime_unavailable (the server could not subscribe), slow_consumer (the client reads too slowly)"},
+	{websocket.CloseGoingAway, "server_shutdown"},
+}
+
 // hub keeps the open, authenticated WebSocket connections so bans and shutdown can reach
 // them. Each connection has its own core NATS subscription on rt.user.<id>: NATS does
 // the fan-out to a user's several connections, the hub only tracks them.
@@ -174,7 +221,7 @@ func (h *hub) handle(c *websocket.Conn) {
 	}
 	defer func() { _ = sub.Unsubscribe() }()
 
-	hello, _ := json.Marshal(map[string]any{"type": "connected", "data": map[string]string{"user_id": conn.userID}})
+	hello, _ := json.Marshal(WSConnectedMessage{Type: "connected", Data: WSConnected{UserID: conn.userID}})
 	_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	if err := ws.WriteMessage(websocket.TextMessage, hello); err != nil {
 		return
@@ -205,10 +252,7 @@ func (h *hub) authByMessage(ws *fws.Conn) (authn.Claims, int, string) {
 		}
 		return authn.Claims{}, websocket.CloseNormalClosure, ""
 	}
-	var msg struct {
-		Type  string `json:"type"`
-		Token string `json:"token"`
-	}
+	var msg WSAuthMessage
 	if json.Unmarshal(data, &msg) != nil || msg.Type != "auth" || msg.Token == "" {
 		return authn.Claims{}, CloseUnauthorized, "auth_required"
 	}
@@ -269,7 +313,7 @@ func (h *hub) readLoop(c *wsConn) {
 		}
 		return c.ws.SetReadDeadline(time.Now().Add(idle))
 	})
-	pong := []byte(`{"type":"pong"}`)
+	pong, _ := json.Marshal(WSPongMessage{Type: "pong"})
 	for {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
@@ -279,9 +323,7 @@ func (h *hub) readLoop(c *wsConn) {
 			continue
 		}
 		_ = c.ws.SetReadDeadline(time.Now().Add(idle))
-		var msg struct {
-			Type string `json:"type"`
-		}
+		var msg WSPingMessage
 		if json.Unmarshal(data, &msg) == nil && msg.Type == "ping" {
 			select {
 			case c.send <- pong:

@@ -555,5 +555,5 @@ func (m *Market) infractionWebhook(c *fiber.Ctx) error {
 }
 
 func realtimeRead(chatID, readerID string) realtime.Push {
-	return realtime.Push{Type: "leido", Data: fiber.Map{"chat_id": chatID, "reader_id": readerID}}
+	return realtime.Push{Type: realtime.TypeRead, Data: realtime.ReadReceipt{ChatID: chatID, ReaderID: readerID}}
 }
