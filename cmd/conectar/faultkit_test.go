@@ -720,6 +720,24 @@ func gamificationSnapshot(t *testing.T, db *pgx.Conn) string {
 func (s *system) checkGamificationRebuild(t *testing.T) {
 	t.Helper()
 	db := connectDB(t, s.set.DatabaseURL)
+	// The live state is compared once the live consumers have applied everything.
+	gamify := map[string]string{"notifications-gamify-professionals": events.StreamProfessionals,
+		"notifications-gamify-payments": events.StreamPayments, "notifications-gamify-marketplace": events.StreamMarketplace}
+	testkit.Eventually(t, settle, "gamification consumers caught up", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for name, stream := range gamify {
+			c, err := s.in.js.Consumer(ctx, stream, name)
+			if err != nil {
+				return false
+			}
+			info, err := c.Info(ctx)
+			if err != nil || info.NumPending != 0 || info.NumAckPending != 0 {
+				return false
+			}
+		}
+		return true
+	})
 	live := gamificationSnapshot(t, db)
 	if strings.Count(live, "\n") < 4 {
 		t.Fatalf("no gamification state to rebuild:\n%s", live)
