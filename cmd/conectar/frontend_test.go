@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"net/url"
 	"os"
 	"regexp"
@@ -788,7 +787,7 @@ func wantPortfolioImages(t *testing.T, fx *feFixture, a any) {
 		t.Fatalf("imagenes_urls empty for an item with an image")
 	}
 	u, _ := urls[0].(string)
-	resp, err := http.Get(u)
+	resp, err := fx.sys.client().Get(u)
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)
 	}

@@ -34,7 +34,7 @@ func (s *system) login(email, password string) (token, refresh, userID string) {
 	s.t.Helper()
 	// The login form is the OAuth2 password form the frontend sends.
 	form := url.Values{"username": {email}, "password": {password}}
-	resp, err := http.Post(s.gateway+"/api/v1/auth/login", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	resp, err := s.client().Post(s.gateway+"/api/v1/auth/login", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func (s *system) upload(path, token, field, name, contentType string, data []byt
 	req, _ := http.NewRequest(http.MethodPost, s.gateway+path, &buf)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client().Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestJourneyIdentity(t *testing.T) {
 	if !strings.HasPrefix(avatar, "http") {
 		avatar = sys.gateway + avatar
 	}
-	resp, err := http.Get(avatar)
+	resp, err := sys.client().Get(avatar)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,6 +355,9 @@ func (s *system) dialWS(t *testing.T, token string) *wsConn {
 		t.Fatalf("websocket: %v", err)
 	}
 	w := &wsConn{c: c, msgs: make(chan string, 64)}
+	if s.contract != nil {
+		s.contract.checkPushesDescribed()
+	}
 	go func() {
 		defer close(w.msgs)
 		for {
@@ -362,10 +365,18 @@ func (s *system) dialWS(t *testing.T, token string) *wsConn {
 			if err != nil {
 				return
 			}
+			if s.contract != nil {
+				s.contract.checkFrame(data)
+			}
 			w.msgs <- string(data)
 		}
 	}()
-	t.Cleanup(func() { c.Close() })
+	t.Cleanup(func() {
+		c.Close()
+		// Wait for the reader, so a frame it is still checking reports to a live test.
+		for range w.msgs {
+		}
+	})
 	return w
 }
 

@@ -12,7 +12,7 @@ import (
 func (s *system) loginStatus(email, password string) int {
 	s.t.Helper()
 	form := url.Values{"username": {email}, "password": {password}}
-	resp, err := http.Post(s.gateway+"/api/v1/auth/login", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	resp, err := s.client().Post(s.gateway+"/api/v1/auth/login", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
 		s.t.Fatal(err)
 	}
