@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
+	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -36,5 +38,38 @@ func (c *contract) checkPushesDescribed() {
 	const open = "WebSocket pushes without a data schema"
 	if i := strings.Index(c.doc.Info.Description, open); i >= 0 {
 		c.rep.Errorf("contract: %s", c.doc.Info.Description[i:])
+	}
+}
+
+// TestSystemHelpersUseTheContract: the system tests' helpers report what the document
+// does not describe (s.call), s.raw does not, and a WebSocket frame the document does
+// not describe is reported too — so the green system tests mean something.
+func TestSystemHelpersUseTheContract(t *testing.T) {
+	sys := startSystem(t, nil)
+	rec := &recorder{}
+	sys.contract.rep = rec
+	sys.call(http.MethodGet, "/api/v1/auth/no-such-call", "", nil)
+	if got := rec.since(0); len(got) != 1 || !strings.Contains(got[0], "not in the document") {
+		t.Errorf("s.call of an undocumented route: reported %q", got)
+	}
+	before := rec.count()
+	sys.raw(http.MethodGet, "/api/v1/auth/no-such-call", "", nil)
+	if got := rec.since(before); len(got) != 0 {
+		t.Errorf("s.raw was checked: %q", got)
+	}
+	before = rec.count()
+	for _, f := range []string{`{"type":"connected","data":{"user_id":"u"}}`, `{"type":"pong"}`,
+		`{"type":"leido","data":{"chat_id":"c","reader_id":"r"}}`} {
+		sys.contract.checkFrame([]byte(f))
+	}
+	if got := rec.since(before); len(got) != 0 {
+		t.Errorf("documented frames reported: %q", got)
+	}
+	for _, f := range []string{`{"type":"connected"}`, `{"type":"made_up","data":{}}`, `{"type":"leido","data":{"chat_id":1}}`} {
+		before = rec.count()
+		sys.contract.checkFrame([]byte(f))
+		if got := rec.since(before); len(got) != 1 || !strings.Contains(got[0], "does not match WSServerMessage") {
+			t.Errorf("frame %s: reported %q", f, got)
+		}
 	}
 }
