@@ -182,6 +182,12 @@ func exerciseAuthAndUsers(t *testing.T, sys *system, c *contract) {
 	st, pair = c.form(g, "/api/v1/auth/login", url.Values{"username": {"contrato@example.com"}, "password": {"password-123"}})
 	want("login after unban", 200)(st, pair)
 	token, refresh = pair["access_token"].(string), pair["refresh_token"].(string)
+	// The unban travels the same replicated list: until it reaches the users service the
+	// new token is refused as banned.
+	testkit.Eventually(t, 10*time.Second, "the unban admits the token", func() bool {
+		st, _ := call("GET", "/api/v1/users/me", token, nil)
+		return st == 200
+	})
 	want("change password wrong", 400)(call("POST", "/api/v1/users/me/change-password", token, map[string]any{
 		"current_password": "not-it-123", "new_password": "password-456"}))
 	want("change password", 200)(call("POST", "/api/v1/users/me/change-password", token, map[string]any{
@@ -207,6 +213,13 @@ func contractFails(t *testing.T, sys *system) {
 	}
 	_, pair := c.call(g, "POST", "/api/v1/auth/login", "", map[string]any{"email": "tamper@example.com", "password": "password-123"})
 	token, _ := pair["access_token"].(string)
+	// exerciseAuthAndUsers ended by rotating the signing keys: this token is signed with
+	// the new key, refused until the services' JWKS clients refetch (MinRefresh). Wait,
+	// or every case below would see invalid_token instead of what it tampers with.
+	testkit.Eventually(t, 10*time.Second, "the new signing key is known", func() bool {
+		st, _ := sys.call(http.MethodGet, "/api/v1/users/me", token, nil)
+		return st == 200
+	})
 	if rec.count() != 0 {
 		t.Fatalf("untampered exchanges reported: %v", rec.all())
 	}
