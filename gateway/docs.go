@@ -223,6 +223,8 @@ type wsQuery struct {
 
 const baseDescription = "The public API, through the gateway (port 8000). Every API path starts with /api/v1 and is " +
 	"forwarded to the service that owns its prefix. Conventions (errors, pagination, money, dates, uploads): docs/api.md. " +
+	"The WebSocket's frames: GET /api/v1/ws and the WS* schemas. The events between services (subjects, payload schemas, " +
+	"producers and consumers): docs/events.md. " +
 	"Unknown JSON fields are ignored by the services; this document lists only the fields they read and write."
 
 // edgeErrors are what the gateway itself may answer on a service's operation.
