@@ -89,6 +89,9 @@ func TestFaultPostgresConnectionsDropped(t *testing.T) {
 			waitRounds(6)
 		}
 	})
+	// Journeys may finish before the killer's last rounds on a fast machine; let it
+	// finish its schedule (bounded) so the check below is about the fault, not the pace.
+	waitRounds(dropRounds)
 	halt()
 	t.Logf("%d backends terminated in %d rounds", killed.Load(), rounds.Load())
 	if rounds.Load() < dropRounds || killed.Load() == 0 {
