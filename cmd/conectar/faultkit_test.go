@@ -58,7 +58,13 @@ type fclient struct {
 }
 
 func (s *system) fclient() *fclient {
-	return &fclient{base: s.gateway, hc: &http.Client{Timeout: 20 * time.Second}}
+	// Through the contract like every system test's exchange: what a fault makes the
+	// services answer (503s, retried requests) must be documented too.
+	hc := &http.Client{Timeout: 20 * time.Second}
+	if s.contract != nil {
+		hc.Transport = s.contract
+	}
+	return &fclient{base: s.gateway, hc: hc}
 }
 
 // once sends one request and decodes a JSON object (a list lands under "items").
