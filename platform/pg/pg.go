@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -157,6 +158,14 @@ func Translate(err error) error {
 			return &apperr.Error{Kind: apperr.KindUnavailable, Code: "db_retry", Msg: "Servicio ocupado, reintentá", Wrapped: err}
 		case "23503", "23514", "22P02", "22001", "22003":
 			return &apperr.Error{Kind: apperr.KindInvalid, Code: "invalid_data", Msg: "Datos inválidos", Wrapped: err}
+		case "57P02", "57P03":
+			return &apperr.Error{Kind: apperr.KindUnavailable, Code: "db_unavailable", Msg: "Base de datos no disponible", Wrapped: err}
+		}
+		// Class 08 (connection exception) and 53 (insufficient resources: "too many
+		// clients", out of memory or disk) say the database cannot serve now, not that
+		// the request is wrong: 503, so clients and consumers retry.
+		if strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "53") {
+			return &apperr.Error{Kind: apperr.KindUnavailable, Code: "db_unavailable", Msg: "Base de datos no disponible", Wrapped: err}
 		}
 		return err
 	}
