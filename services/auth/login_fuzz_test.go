@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/conectarpro/conectar/platform/httpx"
 	"github.com/conectarpro/conectar/platform/testkit"
@@ -51,15 +53,30 @@ func FuzzLoginHTTP(f *testing.F) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		f.Fatalf("login of an unknown account: %d", resp.StatusCode)
 	}
+	// Over a real listener, not App.Test: a body fasthttp refuses before routing (a
+	// malformed multipart form it pre-parses) makes App.Test return the parse error,
+	// while a client gets the answer Fiber's error handler writes — which is what the
+	// property is about.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	go func() { _ = svc.App.Listener(ln) }()
+	f.Cleanup(func() { _ = svc.App.Shutdown() })
+	loginURL := "http://" + ln.Addr().String() + "/api/v1/auth/login"
+	client := &http.Client{Timeout: 10 * time.Second}
 	f.Fuzz(func(t *testing.T, ct string, body []byte) {
 		if strings.ContainsFunc(ct, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
 			return // no client can send it as a header value
 		}
-		req := httptest.NewRequest(http.MethodPost, "/api/v1/auth/login", bytes.NewReader(body))
+		req, err := http.NewRequest(http.MethodPost, loginURL, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if ct != "" {
 			req.Header.Set("Content-Type", ct)
 		}
-		resp, err := svc.App.Test(req, -1)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
