@@ -97,11 +97,11 @@ func New(ctx context.Context, d Deps) (*Gateway, error) {
 	registerBreakerGauges(wrapped, g.upstreams)
 	g.hub = newHub(g)
 
-	// httpx.NewApp's settings, plus two the edge needs: a body limit sized for several
-	// 10 MiB files, and no multipart pre-parsing, so uploads stream through untouched
-	// instead of being spooled and re-encoded by the gateway.
+	// httpx.NewApp's settings (which never pre-parse multipart: uploads stream through
+	// untouched), plus what the edge needs: a body limit sized for several 10 MiB files
+	// and its upload timeout.
 	app := httpx.NewApp(httpx.Config{Name: "gateway", BodyLimit: cfg.MaxBody, Timeout: cfg.UploadTimeout,
-		RawMultipart: true, Logger: d.Log, Metrics: reg})
+		Logger: d.Log, Metrics: reg})
 	corsMW, err := g.corsMiddleware()
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)

@@ -31,8 +31,6 @@ type Config struct {
 	// Timeout bounds reading a request and writing its answer; 0 means 30s. The gateway
 	// sets it to its upload timeout.
 	Timeout time.Duration
-	// RawMultipart leaves multipart bodies unparsed, for a proxy that streams them on.
-	RawMultipart bool
 }
 
 // ErrorBody is the SPEC §2 error shape.
@@ -63,16 +61,20 @@ func NewApp(cfg Config) *fiber.App {
 		// shape (one middleware + a handler reading method, two params, a header, a
 		// query and the path): about 0.4 µs and 9 small allocations per request, noise
 		// next to a proxied request; and it protects every handler written later.
-		Immutable:                    true,
-		AppName:                      cfg.Name,
-		BodyLimit:                    cfg.BodyLimit,
-		DisableStartupMessage:        true,
-		ErrorHandler:                 ErrorHandler(cfg.Logger),
-		ReadTimeout:                  cfg.Timeout,
-		WriteTimeout:                 cfg.Timeout,
-		IdleTimeout:                  2 * time.Minute,
-		StreamRequestBody:            true,
-		DisablePreParseMultipartForm: cfg.RawMultipart,
+		Immutable:             true,
+		AppName:               cfg.Name,
+		BodyLimit:             cfg.BodyLimit,
+		DisableStartupMessage: true,
+		ErrorHandler:          ErrorHandler(cfg.Logger),
+		ReadTimeout:           cfg.Timeout,
+		WriteTimeout:          cfg.Timeout,
+		IdleTimeout:           2 * time.Minute,
+		StreamRequestBody:     true,
+		// Multipart bodies are parsed when a handler asks for them (uploads, login's
+		// form), never before routing: a JSON route does not parse uploads, a proxy
+		// streams them on, and a malformed form reaches the handler's own 4xx instead of
+		// fasthttp's 400 with a Go parser message.
+		DisablePreParseMultipartForm: true,
 	})
 	app.Use(recover.New())
 	app.Use(RequestID())
