@@ -24,7 +24,15 @@ type Row struct {
 // combined report, as JSON.
 type Table struct {
 	Title string `json:"title"`
-	Rows  []Row  `json:"rows"`
+	// Notes are the run's conditions (sizes, concurrency, durations), printed under the
+	// title: a figure means little without them.
+	Notes []string `json:"notes,omitempty"`
+	Rows  []Row    `json:"rows"`
+}
+
+// Note appends a line of conditions.
+func (t *Table) Note(format string, args ...any) {
+	t.Notes = append(t.Notes, fmt.Sprintf(format, args...))
 }
 
 // Add appends a row.
@@ -33,9 +41,17 @@ func (t *Table) Add(r Row) { t.Rows = append(t.Rows, r) }
 // Print writes the table with aligned columns.
 func (t *Table) Print(w io.Writer) error {
 	if t.Title != "" {
-		if _, err := fmt.Fprintf(w, "%s\n\n", t.Title); err != nil {
+		if _, err := fmt.Fprintf(w, "%s\n", t.Title); err != nil {
 			return err
 		}
+	}
+	for _, n := range t.Notes {
+		if _, err := fmt.Fprintf(w, "  %s\n", n); err != nil {
+			return err
+		}
+	}
+	if _, err := fmt.Fprintln(w); err != nil {
+		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tvalue\traw (same run)\tratio\taim\tverdict")
@@ -63,4 +79,18 @@ func Verdict(ok bool) string {
 		return "met"
 	}
 	return "MISSED"
+}
+
+// Ms formats milliseconds as the tables print them.
+func Ms(v float64) string { return fmt.Sprintf("%.2f ms", v) }
+
+// PerSec formats a rate.
+func PerSec(v float64, unit string) string { return fmt.Sprintf("%.0f %s/s", v, unit) }
+
+// Ratio formats v/base as "0.93×", or "" when there is no base.
+func Ratio(v, base float64) string {
+	if base <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f×", v/base)
 }
