@@ -6,7 +6,7 @@
 // the pipeline up first and is not measured.
 //
 //	go run ./events/bench [-rate 500] [-seconds 10] [-writers 8] [-json bench-events.json]
-//	go run ./events/bench -seconds 2    # smoke run
+//	go run ./events/bench -quick    # smoke run, 2 s each
 //
 // Latency runs from the moment the writer's transaction has committed (its COMMIT
 // returned) to the moment the consumer's transaction has committed (the runner's
@@ -60,7 +60,11 @@ func run() error {
 	seconds := flag.Int("seconds", 10, "length of each run")
 	writers := flag.Int("writers", 8, "concurrent committing writers in the loaded run")
 	jsonPath := flag.String("json", "", "also write the table as JSON to this file")
+	quick := flag.Bool("quick", false, "short runs (2 s each) for a combined quick pass")
 	flag.Parse()
+	if *quick {
+		*seconds = 2
+	}
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -116,11 +120,14 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		if err := pg.WithTx(ctx, pool, func(tx pgx.Tx) error { return outbox.Append(ctx, tx, env) }); err != nil {
+		// As kit.Service.AfterCommit does for a request: no NOTIFY while the local relay
+		// leads, and an in-process wake after the commit.
+		wctx := outbox.WithLocalRelay(ctx, relay)
+		if err := pg.WithTx(wctx, pool, func(tx pgx.Tx) error { return outbox.Append(wctx, tx, env) }); err != nil {
 			return fmt.Errorf("commit event: %w", err)
 		}
 		st.committed(env.ID, env.OccurredAt, time.Now())
-		relay.Notify() // what kit.Service.AfterCommit does after a request's commit
+		relay.Notify()
 		return nil
 	}
 

@@ -92,6 +92,10 @@ type Runner struct {
 	// Backoff gives the delay before delivery n+1 after an explicit failure of delivery n.
 	Backoff func(n uint64) time.Duration
 	Now     func() time.Time
+	// Committed runs after every committed handler transaction, before the handlers'
+	// own after-commit functions (a service wakes its outbox relay with it, so events
+	// the handlers appended leave at once).
+	Committed func()
 
 	mu       sync.Mutex
 	contexts []jetstream.ConsumeContext
@@ -385,6 +389,7 @@ func (r *Runner) applyBatch(ctx context.Context, s Spec, items []item) {
 		}
 		return
 	}
+	r.committed()
 	runAfter()
 	for i, it := range items {
 		if !fresh[i] {
@@ -467,6 +472,7 @@ func (r *Runner) handle(ctx context.Context, s Spec, m jetstream.Msg) {
 		"trace_id", trace.ID(env.Trace[trace.Header]))
 	switch {
 	case err == nil:
+		r.committed()
 		runAfter()
 		r.ack(m, s.Name, "ok")
 		if r.Metrics.Latency != nil {
@@ -489,6 +495,12 @@ func (r *Runner) handle(ctx context.Context, s Spec, m jetstream.Msg) {
 			r.Metrics.Handled(s.Name, "retry")
 		}
 		_ = m.NakWithDelay(r.Backoff(meta.NumDelivered))
+	}
+}
+
+func (r *Runner) committed() {
+	if r.Committed != nil {
+		r.Committed()
 	}
 }
 

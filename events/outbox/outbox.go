@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +35,23 @@ type mutedKey struct{}
 // could tell them from new ones and people would be told twice.
 func Muted(ctx context.Context) context.Context { return context.WithValue(ctx, mutedKey{}, true) }
 
+type localKey struct{}
+
+// WithLocalRelay returns a context in which Append leaves out the NOTIFY while r holds
+// the publishing lock; the caller promises to call r.Notify once the transaction has
+// committed (kit.Service.AfterCommit and the consumer runner do).
+//
+// Why: a NOTIFY takes a server-wide lock at commit and keeps it across the commit's WAL
+// flush, so every notifying transaction of the whole server commits one after another
+// instead of sharing flushes; measured on this machine, 8 clients committing an outbox
+// row reached 537–997 commits/s with the NOTIFY and 1,231–1,580 without. The NOTIFY is
+// only needed to wake a relay in another process; when this process's relay leads, an
+// in-process wake is enough. Should the relay lose its lock between the Append and the
+// commit, the new leader finds the rows on its next poll (Relay.Poll, 1 s).
+func WithLocalRelay(ctx context.Context, r *Relay) context.Context {
+	return context.WithValue(ctx, localKey{}, r)
+}
+
 // Append stores envs in the outbox of the transaction's schema (the first entry of the
 // search_path) and notifies the relay, which runs once the transaction commits.
 func Append(ctx context.Context, tx pgx.Tx, envs ...events.Envelope) error {
@@ -54,16 +72,25 @@ func Append(ctx context.Context, tx pgx.Tx, envs ...events.Envelope) error {
 		}
 		ids[i], subjects[i], aggs[i], payloads[i], times[i] = env.ID.String(), env.Subject, env.AggregateID, string(payload), env.OccurredAt
 	}
-	// One round trip: the rows and the NOTIFY (delivered only at commit, and folded into
-	// one per transaction) that wakes relays in any process.
-	if _, err := tx.Exec(ctx, `WITH ins AS (
-			INSERT INTO outbox (event_id, subject, aggregate_id, payload, occurred_at)
-			SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[]))
-		SELECT pg_notify('outbox_' || current_schema(), '')`, ids, subjects, aggs, payloads, times); err != nil {
+	sql := appendNotify
+	if r, ok := ctx.Value(localKey{}).(*Relay); ok && r != nil && r.leading.Load() {
+		sql = appendQuiet
+	}
+	if _, err := tx.Exec(ctx, sql, ids, subjects, aggs, payloads, times); err != nil {
 		return fmt.Errorf("outbox: append: %w", err)
 	}
 	return nil
 }
+
+const appendRows = `INSERT INTO outbox (event_id, subject, aggregate_id, payload, occurred_at)
+	SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[])`
+
+// appendNotify is the rows and the NOTIFY (delivered only at commit, and folded into one
+// per transaction) that wakes relays in any process, in one round trip.
+const (
+	appendNotify = `WITH ins AS (` + appendRows + `) SELECT pg_notify('outbox_' || current_schema(), '')`
+	appendQuiet  = appendRows
+)
 
 // Metrics is what the relay reports; nil functions are skipped.
 type Metrics struct {
@@ -99,6 +126,8 @@ type Relay struct {
 	mu     sync.Mutex // serialises Drain calls and guards conn and leader
 	conn   *pgx.Conn  // dedicated to the relay (taken out of the pool), nil until needed
 	leader bool       // conn holds the schema's advisory lock
+	// leading mirrors leader for Append, which reads it without the mutex.
+	leading atomic.Bool
 }
 
 // NewRelay returns a relay for schema.
@@ -154,6 +183,7 @@ func (r *Relay) dropConn() {
 		_ = r.conn.Close(context.Background())
 	}
 	r.conn, r.leader = nil, false
+	r.leading.Store(false)
 }
 
 // listen turns NOTIFYs into wakes, reconnecting after failures.
@@ -213,6 +243,7 @@ func (r *Relay) lead(ctx context.Context) (bool, error) {
 			r.dropConn()
 			return false, fmt.Errorf("lock: %w", err)
 		}
+		r.leading.Store(r.leader)
 	}
 	return r.leader, nil
 }

@@ -168,3 +168,62 @@ func TestSecondRelayTakesOverWhenTheLeaderStops(t *testing.T) {
 	testkit.Eventually(t, 10*time.Second, "b took over", func() bool { return pending(t, ctx, pool) == 0 })
 	checkStream(t, env.NATS.JS, append(first, second...))
 }
+
+// A write in a process whose relay leads leaves out the NOTIFY (it serialises commits
+// server-wide) and is published on the in-process wake; a write in a replica whose relay
+// does not lead still notifies, and the leader in the other "process" publishes it. Both
+// relays poll only hourly here, so nothing but the wakes can publish.
+func TestLocalRelaySkipsTheNotifyOnlyWhileItLeads(t *testing.T) {
+	env := testkit.NewEnv(t)
+	pool := testkit.ServicePool(t, env.DSN, "notifications")
+	ctx := context.Background()
+	leader := outbox.NewRelay(pool, env.NATS.JS, "notifications", env.Log)
+	follower := outbox.NewRelay(pool, env.NATS.JS, "notifications", env.Log)
+	leader.Poll, follower.Poll = time.Hour, time.Hour
+	run(t, ctx, leader)
+	testkit.Eventually(t, 10*time.Second, "leader holds the lock", func() bool {
+		return testkit.Count(t, pool, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`) == 1
+	})
+	run(t, ctx, follower)
+
+	listener, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = listener.Conn().Close(ctx); listener.Release() }()
+	if _, err := listener.Exec(ctx, "LISTEN "+outbox.Channel("notifications")); err != nil {
+		t.Fatal(err)
+	}
+	notified := func() bool {
+		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		_, err := listener.Conn().WaitForNotification(wctx)
+		return err == nil
+	}
+	write := func(r *outbox.Relay, agg string) events.Envelope {
+		env, err := events.New("test", agg, events.UserBannedV1{UserID: agg, By: "t"}, events.Meta{}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wctx := outbox.WithLocalRelay(ctx, r)
+		if err := pg.WithTx(wctx, pool, func(tx pgx.Tx) error { return outbox.Append(wctx, tx, env) }); err != nil {
+			t.Fatal(err)
+		}
+		r.Notify()
+		return env
+	}
+
+	first := write(leader, "u-local")
+	if notified() {
+		t.Fatal("a write beside the leading relay sent a NOTIFY")
+	}
+	testkit.Eventually(t, 5*time.Second, "published on the in-process wake", func() bool { return pending(t, ctx, pool) == 0 })
+
+	second := write(follower, "u-local")
+	if !notified() {
+		t.Fatal("a write beside a relay that does not lead sent no NOTIFY: the leader elsewhere would wait for its poll")
+	}
+	testkit.Eventually(t, 5*time.Second, "published by the leader on the NOTIFY", func() bool { return pending(t, ctx, pool) == 0 })
+	checkStream(t, env.NATS.JS, []events.Envelope{first, second})
+}

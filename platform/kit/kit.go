@@ -137,7 +137,10 @@ func (s *Service) Consume(specs ...consumer.Spec) {
 func (s *Service) Start(ctx context.Context) error {
 	ctx, s.cancel = context.WithCancel(ctx)
 	s.done = make(chan struct{})
-	if err := s.Runner.Start(ctx); err != nil {
+	// Handlers append events without a NOTIFY while this process's relay leads, and
+	// the runner wakes the relay after each commit (see outbox.WithLocalRelay).
+	s.Runner.Committed = s.Relay.Notify
+	if err := s.Runner.Start(outbox.WithLocalRelay(ctx, s.Relay)); err != nil {
 		s.cancel()
 		return fmt.Errorf("%s: start consumers: %w", s.Name, err)
 	}
@@ -175,7 +178,7 @@ func (s *Service) Stop(ctx context.Context) {
 // AfterCommit returns a context collecting post-commit effects and the function that
 // runs them, also waking the relay so events leave at once.
 func (s *Service) AfterCommit(ctx context.Context) (context.Context, func()) {
-	ctx, run := consumer.WithAfterCommit(ctx)
+	ctx, run := consumer.WithAfterCommit(outbox.WithLocalRelay(ctx, s.Relay))
 	return ctx, func() {
 		s.Relay.Notify()
 		run()
