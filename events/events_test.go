@@ -34,6 +34,10 @@ func sample(e events.Event) events.Event {
 			f.SetFloat(4.5)
 		case reflect.Bool:
 			f.SetBool(true)
+		case reflect.Struct:
+			if f.Type() == reflect.TypeOf(time.Time{}) {
+				f.Set(reflect.ValueOf(time.Date(2026, 1, 5, 6, 7, 8, 0, time.UTC)))
+			}
 		case reflect.Slice:
 			s := reflect.MakeSlice(f.Type(), 1, 1)
 			s.Index(0).SetString("item")

@@ -1,9 +1,12 @@
 package events
 
+import "time"
+
 // Subjects of the payments context.
 const (
 	SubjPaymentCheckoutCreated = "payments.checkout.created"
 	SubjPaymentCheckoutFailed  = "payments.checkout.failed"
+	SubjPaymentCheckoutExpired = "payments.checkout.expired"
 	SubjPaymentApproved        = "payments.payment.approved"
 	SubjPaymentRejected        = "payments.payment.rejected"
 	SubjPaymentRefunded        = "payments.payment.refunded"
@@ -41,6 +44,30 @@ type PaymentCheckoutFailedV1 struct {
 func (PaymentCheckoutFailedV1) EventType() string { return "PaymentCheckoutFailed" }
 func (PaymentCheckoutFailedV1) EventVersion() int { return 1 }
 func (PaymentCheckoutFailedV1) Subject() string   { return SubjPaymentCheckoutFailed }
+
+// DefaultCheckoutTTL is how long a checkout link stays payable when payments'
+// CHECKOUT_TTL does not say otherwise; PaymentCheckoutExpired follows it. It lives in the
+// contract because marketplace documents the timer in its lifecycle table.
+const DefaultCheckoutTTL = 72 * time.Hour
+
+// PaymentCheckoutExpiredV1 is published once when a job's checkout link went unpaid past
+// its deadline (VenceAt, the expiration the preference carried at MercadoPago) and
+// MercadoPago had no approved payment for it: payments cancelled the job's money state
+// (CANCELADO), and marketplace cancels the job. A payment approved later anyway is held
+// and refunded like any payment for a cancelled job.
+type PaymentCheckoutExpiredV1 struct {
+	TrabajoID     string    `json:"trabajo_id"`
+	OfertaID      string    `json:"oferta_id,omitempty"`
+	ClienteID     string    `json:"cliente_id"`
+	ProfesionalID string    `json:"profesional_id"`
+	PreferenceID  string    `json:"preference_id"`
+	MontoCentavos int64     `json:"monto_centavos"`
+	VenceAt       time.Time `json:"vence_at"`
+}
+
+func (PaymentCheckoutExpiredV1) EventType() string { return "PaymentCheckoutExpired" }
+func (PaymentCheckoutExpiredV1) EventVersion() int { return 1 }
+func (PaymentCheckoutExpiredV1) Subject() string   { return SubjPaymentCheckoutExpired }
 
 // PaymentStatusV1 is the payload shared by the payment status events.
 type PaymentStatusV1 struct {
