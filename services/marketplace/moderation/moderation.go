@@ -32,6 +32,10 @@ type Result struct {
 
 var (
 	emailRe = regexp.MustCompile(`(?i)[a-z0-9._%+\-]+\s*@\s*[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}`)
+	// "juan . perez @ yahoo . com": dots and @ spaced out to slip past emailRe. Spaced
+	// dots also separate ordinary sentences ("nos vemos @ casa . te aviso"), so here the
+	// address must end in a top-level domain people actually use.
+	spacedEmailRe = regexp.MustCompile(`(?i)[a-z0-9_%+\-]+(\s*\.\s*[a-z0-9_%+\-]+)*\s*@\s*[a-z0-9\-]+(\s*\.\s*[a-z0-9\-]+)*\s*\.\s*(com|net|org|ar|edu|gob|gov|io|co|info|me|es|uy|cl|br|mx|py|pe|bo)\b`)
 	// "juan arroba gmail punto com", "juan (at) gmail.com"
 	spelledEmailRe = regexp.MustCompile(`(?i)\b[a-z0-9._\-]+\s*(\barroba\b|\(at\)|\[at\])\s*[a-z0-9\-]+\s*(\bpunto\b|\.)\s*[a-z]{2,}`)
 	linkRe         = regexp.MustCompile(`(?i)(https?://|\bwww\.|\b(wa\.me|t\.me|bit\.ly|linktr\.ee|fb\.me|m\.me|instagr\.am)\b|\b[a-z0-9\-]{2,}\.(com|net|org|io|me|info|site|online|store|app)(\.ar)?\b|\b[a-z0-9\-]{2,}\.com?\.ar\b)`)
@@ -54,7 +58,7 @@ func Check(text string) Result {
 	if hasPhone(text) {
 		r.Reasons = append(r.Reasons, ReasonPhone)
 	}
-	if emailRe.MatchString(text) || spelledEmailRe.MatchString(text) {
+	if emailRe.MatchString(text) || spacedEmailRe.MatchString(text) || spelledEmailRe.MatchString(text) {
 		r.Reasons = append(r.Reasons, ReasonEmail)
 	}
 	if socialRe.MatchString(text) || handleRe.MatchString(text) {

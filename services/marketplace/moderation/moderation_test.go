@@ -24,6 +24,9 @@ func TestCheck(t *testing.T) {
 		{"mandame un mail a juan.perez@gmail.com", true, ReasonEmail},
 		{"juan_perez @ hotmail.com.ar", true, ReasonEmail},
 		{"juanperez arroba gmail punto com", true, ReasonEmail},
+		{"juan . perez @ yahoo . com", true, ReasonEmail},
+		{"escribime: juan.perez @ yahoo . com . ar", true, ReasonEmail},
+		{"JUAN_PEREZ@ GMAIL .COM", true, ReasonEmail},
 		// Social networks, handles and links.
 		{"pasame tu whatsapp", true, ReasonSocial},
 		{"hablemos por wsp mejor", true, ReasonSocial},
@@ -37,6 +40,8 @@ func TestCheck(t *testing.T) {
 		{"todo en plomeriajuan.com", true, ReasonLink},
 		// Ordinary messages that must pass.
 		{"lo hago en 3 horas por la mañana", false, ""},
+		{"nos vemos @ casa . te aviso antes", false, ""},
+		{"llego a las 9 . el martes @ la obra . saludos", false, ""},
 		{"Hola, ¿podés venir el martes?", false, ""},
 		{"El presupuesto sería de $15.000 con materiales incluidos", false, ""},
 		{"Sale $ 250.000, la mano de obra es aparte", false, ""},
