@@ -3,6 +3,7 @@ package payments
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -81,8 +82,11 @@ func (a *App) onOfferAccepted(ctx context.Context, tx pgx.Tx, env events.Envelop
 }
 
 // createCheckout creates the preference of job j (locked in tx) and records the outcome.
+// The link can be paid for CHECKOUT_TTL from now (the service's clock); the expiry loop
+// (expiry.go) cancels it after that.
 func (a *App) createCheckout(ctx context.Context, tx pgx.Tx, j job, meta events.Meta) error {
-	pref, err := a.createPreference(ctx, j)
+	created := a.now()
+	pref, err := a.createPreference(ctx, j, created, created.Add(a.cfg.CheckoutTTL))
 	if err != nil {
 		a.svc.Deps.Log.Warn("checkout creation failed", "trabajo", j.ID, "err", err)
 		// The marketplace compensates (job cancelled, offer open again), so the job is over
@@ -95,8 +99,15 @@ func (a *App) createCheckout(ctx context.Context, tx pgx.Tx, j job, meta events.
 			Motivo: "No se pudo generar el link de pago de MercadoPago"})
 	}
 	url := pref.InitPoint
+	// A preference made earlier under the same idempotency key keeps its deadline: the
+	// one MercadoPago answers with is the one the link has.
+	due := created.Add(a.cfg.CheckoutTTL)
+	if !pref.ExpiresAt.IsZero() {
+		due = pref.ExpiresAt
+	}
 	if _, err := tx.Exec(ctx, `UPDATE trabajos SET checkout_estado=$2, preference_id=$3, payment_url=$4, sandbox_url=$5,
-		checkout_error=NULL, updated_at=now() WHERE trabajo_id=$1`, j.ID, CheckoutCreado, pref.ID, url, pref.SandboxInitPoint); err != nil {
+		checkout_error=NULL, checkout_creado_at=$6, checkout_vence_at=$7, updated_at=now() WHERE trabajo_id=$1`,
+		j.ID, CheckoutCreado, pref.ID, url, pref.SandboxInitPoint, created, due); err != nil {
 		return fmt.Errorf("record checkout of %s: %w", j.ID, err)
 	}
 	return a.emit(ctx, tx, j.ID, meta, events.PaymentCheckoutCreatedV1{TrabajoID: j.ID, OfertaID: j.OfertaID,
@@ -105,7 +116,7 @@ func (a *App) createCheckout(ctx context.Context, tx pgx.Tx, j job, meta events.
 
 // createPreference calls MercadoPago within CheckoutTimeout (the requester retries 5xx
 // and transport errors inside that bound, with the job-derived idempotency key).
-func (a *App) createPreference(ctx context.Context, j job) (mp.Preference, error) {
+func (a *App) createPreference(ctx context.Context, j job, created, expires time.Time) (mp.Preference, error) {
 	if a.mp == nil {
 		return mp.Preference{}, fmt.Errorf("create preference for %s: MercadoPago is not configured", j.ID)
 	}
@@ -115,6 +126,6 @@ func (a *App) createPreference(ctx context.Context, j job) (mp.Preference, error
 	return a.mp.CreatePreference(ctx, mp.PreferenceInput{
 		TrabajoID: j.ID, Descripcion: j.Descripcion, PrecioCentavos: j.Precio, PayerEmail: j.ClienteEmail,
 		SuccessURL: fe + "/payment/success", FailureURL: fe + "/payment/failure", PendingURL: fe + "/payment/pending",
-		NotificationURL: a.cfg.NotificationURL,
+		NotificationURL: a.cfg.NotificationURL, CreatedAt: created, ExpiresAt: expires,
 	})
 }

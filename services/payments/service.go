@@ -20,6 +20,7 @@ import (
 	"github.com/conectarpro/conectar/platform/config"
 	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/services/payments/mp"
+	"github.com/conectarpro/conectar/services/payments/webhook"
 )
 
 // Name is the service's name, schema and role suffix.
@@ -42,6 +43,8 @@ type Settings struct {
 	CheckoutTimeout   time.Duration // MP_CHECKOUT_TIMEOUT: bound of the checkout creation (with retries)
 	HintRate          float64       // MP_HINT_RATE: unsigned payment hints per second (whole service)
 	HintBurst         int           // MP_HINT_BURST
+	CheckoutTTL       time.Duration // CHECKOUT_TTL: how long a checkout link can be paid
+	ExpiryInterval    time.Duration // CHECKOUT_EXPIRY_INTERVAL: period of the expiry loop
 }
 
 func loadSettings(getenv config.Getenv, publicURL string) (Settings, error) {
@@ -62,7 +65,11 @@ func loadSettings(getenv config.Getenv, publicURL string) (Settings, error) {
 		CheckoutTimeout:   r.Duration("MP_CHECKOUT_TIMEOUT", 2*time.Second),
 		HintRate:          float64(r.Int("MP_HINT_RATE", 2)),
 		HintBurst:         r.Int("MP_HINT_BURST", 20),
+		CheckoutTTL:       r.Duration("CHECKOUT_TTL", events.DefaultCheckoutTTL),
+		ExpiryInterval:    r.Duration("CHECKOUT_EXPIRY_INTERVAL", time.Minute),
 	}
+	r.Check(s.CheckoutTTL <= 0, "CHECKOUT_TTL must be positive")
+	r.Check(s.ExpiryInterval <= 0, "CHECKOUT_EXPIRY_INTERVAL must be positive")
 	if err := r.Err(); err != nil {
 		return s, err
 	}
@@ -96,6 +103,7 @@ type App struct {
 
 	webhookWake chan struct{}
 	payoutWake  chan struct{}
+	inbox       *webhook.Inbox // stores signed webhooks (group commit)
 	// webhookOutcome counts a webhook by outcome (metrics.go).
 	webhookOutcome func(outcome string)
 	// hintLimit bounds the unsigned payment hints (hint.go) for the whole service.
@@ -106,6 +114,19 @@ func (a *App) now() time.Time { return a.svc.Deps.Now() }
 
 // New is the service's composition root.
 func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
+	a, err := Build(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return a.svc, nil
+}
+
+// Service is the App's assembled service (to Start and Serve).
+func (a *App) Service() *kit.Service { return a.svc }
+
+// Build is New returning the App, whose ExpireCheckouts a test calls to run the checkout
+// expiry once at the clock it gave in d.Now.
+func Build(ctx context.Context, d kit.Deps) (*App, error) {
 	s, err := kit.New(Name, Name, d)
 	if err != nil {
 		return nil, err
@@ -115,7 +136,7 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 		return nil, fmt.Errorf("payments: settings: %w", err)
 	}
 	a := &App{svc: s, cfg: cfg, webhookWake: make(chan struct{}, 1), payoutWake: make(chan struct{}, 1),
-		hintLimit: rate.NewLimiter(rate.Limit(cfg.HintRate), cfg.HintBurst)}
+		hintLimit: rate.NewLimiter(rate.Limit(cfg.HintRate), cfg.HintBurst), inbox: webhook.NewInbox(d.Pool, webhook.InboxConfig{})}
 	if cfg.AccessToken != "" {
 		a.mp, err = mp.New(mp.Config{AccessToken: cfg.AccessToken, BaseURL: cfg.BaseURL})
 		if err != nil {
@@ -154,8 +175,8 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	for i := 0; i < cfg.WebhookWorkers; i++ {
 		s.Background = append(s.Background, a.webhookWorker)
 	}
-	s.Background = append(s.Background, a.reconcileLoop, a.payoutLoop)
-	return s, nil
+	s.Background = append(s.Background, a.reconcileLoop, a.payoutLoop, a.expiryLoop)
+	return a, nil
 }
 
 // wake signals a worker without blocking.

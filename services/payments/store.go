@@ -29,6 +29,7 @@ const (
 	CheckoutPendiente = "PENDIENTE"
 	CheckoutCreado    = "CREADO"
 	CheckoutFallido   = "FALLIDO"
+	CheckoutVencido   = "VENCIDO" // the link went unpaid past its deadline (expiry.go)
 )
 
 // job is payments' row for a trabajo.

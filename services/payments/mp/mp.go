@@ -150,6 +150,10 @@ type PreferenceInput struct {
 	FailureURL      string
 	PendingURL      string
 	NotificationURL string
+	// CreatedAt and ExpiresAt bound when the link can be paid (expires,
+	// expiration_date_from/to); a zero ExpiresAt makes a link that never expires.
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // Preference is a created preference.
@@ -157,6 +161,8 @@ type Preference struct {
 	ID               string
 	InitPoint        string
 	SandboxInitPoint string
+	// ExpiresAt is the expiration_date_to MercadoPago recorded (zero: none).
+	ExpiresAt time.Time
 }
 
 // CreatePreference creates the job's checkout (idempotency key derived from the job).
@@ -178,12 +184,20 @@ func (c *Client) CreatePreference(ctx context.Context, in PreferenceInput) (Pref
 	if in.PayerEmail != "" {
 		req.Payer = &preference.PayerRequest{Email: in.PayerEmail}
 	}
+	if !in.ExpiresAt.IsZero() {
+		to := in.ExpiresAt
+		req.Expires, req.ExpirationDateTo = true, &to
+		if !in.CreatedAt.IsZero() {
+			from := in.CreatedAt
+			req.ExpirationDateFrom = &from
+		}
+	}
 	ctx = WithIdempotencyKey(ctx, "pref-"+in.TrabajoID)
 	res, err := c.pref.Create(ctx, req)
 	if err != nil {
 		return Preference{}, classify("create preference", err)
 	}
-	return Preference{ID: res.ID, InitPoint: res.InitPoint, SandboxInitPoint: res.SandboxInitPoint}, nil
+	return Preference{ID: res.ID, InitPoint: res.InitPoint, SandboxInitPoint: res.SandboxInitPoint, ExpiresAt: res.ExpirationDateTo}, nil
 }
 
 // Payment is what we read of a payment.

@@ -2,6 +2,7 @@ package mp_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -114,5 +115,47 @@ func TestIdempotencyAndRetries(t *testing.T) {
 	o2, err := c.Payout(ctx, in2)
 	if err != nil || o1 != o2 || len(sim.Payouts()) != 1 {
 		t.Fatalf("payout twice: %q %q %v, %d payouts", o1, o2, err, len(sim.Payouts()))
+	}
+}
+
+// A preference made with a deadline carries expires and expiration_date_from/to to
+// MercadoPago, which records them; without one it carries none.
+func TestPreferenceExpiration(t *testing.T) {
+	_, u, c := setup(t)
+	ctx := context.Background()
+	created := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	due := created.Add(72 * time.Hour)
+	p, err := c.CreatePreference(ctx, mp.PreferenceInput{TrabajoID: "job-exp", PrecioCentavos: 1000, SuccessURL: "http://f/s",
+		CreatedAt: created, ExpiresAt: due})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.ExpiresAt.Equal(due) {
+		t.Fatalf("expires at %v, want %v", p.ExpiresAt, due)
+	}
+	var stored []struct {
+		Expires bool       `json:"expires"`
+		From    *time.Time `json:"expiration_date_from"`
+		To      *time.Time `json:"expiration_date_to"`
+	}
+	getJSON(t, u+"/_sim/preferences?external_reference=job-exp", &stored)
+	if len(stored) != 1 || !stored[0].Expires || stored[0].From == nil || !stored[0].From.Equal(created) || stored[0].To == nil || !stored[0].To.Equal(due) {
+		t.Fatalf("simulator recorded %+v", stored)
+	}
+	open, err := c.CreatePreference(ctx, mp.PreferenceInput{TrabajoID: "job-open", PrecioCentavos: 1000, SuccessURL: "http://f/s"})
+	if err != nil || !open.ExpiresAt.IsZero() {
+		t.Fatalf("a preference without deadline: %+v %v", open, err)
+	}
+}
+
+func getJSON(t *testing.T, url string, out any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
 	}
 }

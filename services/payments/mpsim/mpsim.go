@@ -100,7 +100,14 @@ type Preference struct {
 	ExternalReference   string         `json:"external_reference"`
 	AutoReturn          string         `json:"auto_return"`
 	StatementDescriptor string         `json:"statement_descriptor"`
-	Created             time.Time      `json:"-"`
+	// Expires with ExpirationDateFrom/To bound when the link may be paid. Recorded and
+	// echoed as MercadoPago does; the checkout page still takes a payment past the end,
+	// because a payment started in time (a cash ticket) can be approved later and our
+	// service must cope with that.
+	Expires            bool       `json:"expires"`
+	ExpirationDateFrom *time.Time `json:"expiration_date_from"`
+	ExpirationDateTo   *time.Time `json:"expiration_date_to"`
+	Created            time.Time  `json:"-"`
 }
 
 type item struct {
@@ -383,7 +390,15 @@ func (s *Server) prefJSON(p *Preference) map[string]any {
 		"init_point": link, "sandbox_init_point": link + "&sandbox=true",
 		"collector_id": s.cfg.CollectorID, "client_id": "sim", "operation_type": "regular_payment",
 		"date_created": mpTime(p.Created),
+		"expires":      p.Expires, "expiration_date_from": mpTimePtr(p.ExpirationDateFrom), "expiration_date_to": mpTimePtr(p.ExpirationDateTo),
 	}
+}
+
+func mpTimePtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return mpTime(*t)
 }
 
 func (s *Server) getPreference(r *http.Request, _ []byte) (int, any) {

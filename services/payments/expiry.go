@@ -1,0 +1,138 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/pg"
+)
+
+// expiryHold is how long a replica holds a due checkout while it asks MercadoPago about
+// it: long enough for the search and the commit, short enough that a crashed replica's
+// checkouts are soon taken by another.
+const expiryHold = time.Minute
+
+// expiryBatch is how many due checkouts one claim takes.
+const expiryBatch = 50
+
+// expiryLoop runs ExpireCheckouts every CHECKOUT_EXPIRY_INTERVAL.
+func (a *App) expiryLoop(ctx context.Context) {
+	t := time.NewTicker(a.cfg.ExpiryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.ExpireCheckouts(ctx); err != nil && ctx.Err() == nil {
+			a.svc.Deps.Log.Warn("checkout expiry", "err", err)
+		}
+	}
+}
+
+// ExpireCheckouts runs one pass of the checkout expiry at the service's clock: every job
+// still waiting for its payment whose link is past its deadline (checkout_vence_at,
+// CHECKOUT_TTL after the link was made) is first looked up at MercadoPago, so a payment
+// whose webhook was lost is applied instead of expired; if it is still unpaid then, its
+// money state is cancelled and PaymentCheckoutExpired is emitted in the same
+// transaction. Several replicas may run it at once: each job is expired once.
+func (a *App) ExpireCheckouts(ctx context.Context) error {
+	if a.mp == nil {
+		return nil // no checkout can have been created
+	}
+	var errs []error
+	for {
+		now := a.now()
+		ids, err := a.claimDueCheckouts(ctx, now)
+		if err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		for _, id := range ids {
+			if err := a.expireCheckout(ctx, id, now); err != nil {
+				// The hold keeps it out of this pass; it is tried again once the hold lapses.
+				errs = append(errs, err)
+			}
+		}
+		if len(ids) < expiryBatch {
+			return errors.Join(errs...)
+		}
+	}
+}
+
+// claimDueCheckouts holds up to expiryBatch due checkouts for this replica until
+// now+expiryHold. SKIP LOCKED makes concurrent claims take different rows, and a held row
+// is not due for anyone else until the hold lapses.
+func (a *App) claimDueCheckouts(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := a.svc.Deps.Pool.Query(ctx, `UPDATE trabajos SET checkout_revision_hasta = $2
+		WHERE trabajo_id IN (SELECT trabajo_id FROM trabajos
+			WHERE estado_escrow = $3 AND checkout_estado = $4 AND checkout_vence_at <= $1
+			  AND (checkout_revision_hasta IS NULL OR checkout_revision_hasta <= $1)
+			ORDER BY checkout_vence_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+		RETURNING trabajo_id`, now, now.Add(expiryHold), EstadoPendientePago, CheckoutCreado, expiryBatch)
+	if err != nil {
+		return nil, fmt.Errorf("claim due checkouts: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("claim due checkouts: %w", err)
+	}
+	return ids, nil
+}
+
+// expireCheckout asks MercadoPago for the job's payments (the search reconciliation
+// uses), applies what it finds, and expires the checkout if the job is still unpaid.
+// When MercadoPago cannot answer nothing is expired: an unknown payment must not be
+// cancelled blind.
+func (a *App) expireCheckout(ctx context.Context, id string, now time.Time) error {
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	pays, err := a.mp.SearchByExternalReference(sctx, id)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("expire checkout of %s: search payments: %w", id, err)
+	}
+	for _, p := range pays {
+		if p.ExternalReference != id {
+			continue
+		}
+		if err := a.applyPaymentTx(ctx, p); err != nil {
+			return fmt.Errorf("expire checkout of %s: apply payment %s: %w", id, p.ID, err)
+		}
+	}
+	ctx, after := a.svc.AfterCommit(ctx)
+	expired := false
+	err = pg.WithTx(ctx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
+		// The guard is the whole state the expiry leaves: a job paid, cancelled or expired
+		// by another replica meanwhile no longer matches (PostgreSQL re-checks it after the
+		// row lock), so exactly one transaction expires it and emits the event.
+		var e events.PaymentCheckoutExpiredV1
+		err := tx.QueryRow(ctx, `UPDATE trabajos SET checkout_estado = $2, estado_escrow = $3, checkout_vencido_at = $4,
+				checkout_revision_hasta = NULL, updated_at = now()
+			WHERE trabajo_id = $1 AND estado_escrow = $5 AND checkout_estado = $6 AND checkout_vence_at <= $4
+			RETURNING trabajo_id, COALESCE(oferta_id, ''), cliente_id, profesional_id, COALESCE(preference_id, ''), precio_centavos, checkout_vence_at`,
+			id, CheckoutVencido, EstadoCancelado, now, EstadoPendientePago, CheckoutCreado).
+			Scan(&e.TrabajoID, &e.OfertaID, &e.ClienteID, &e.ProfesionalID, &e.PreferenceID, &e.MontoCentavos, &e.VenceAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("expire checkout of %s: %w", id, err)
+		}
+		e.VenceAt = e.VenceAt.UTC()
+		expired = true
+		return a.emit(ctx, tx, id, events.Meta{}, e)
+	})
+	if err != nil {
+		return err
+	}
+	after()
+	if expired {
+		a.svc.Deps.Log.Info("checkout expired unpaid", "trabajo", id)
+	}
+	return nil
+}
