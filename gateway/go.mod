@@ -21,6 +21,8 @@ require (
 	github.com/valyala/fasthttp v1.78.0
 )
 
+require github.com/alexedwards/argon2id v1.0.0 // indirect
+
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.9.0-default-no-op // indirect
 	github.com/bahlo/generic-list-go v0.2.0 // indirect
@@ -28,6 +30,8 @@ require (
 	github.com/buger/jsonparser v1.1.2 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/conectarpro/conectar/migrations v0.0.0-00010101000000-000000000000 // indirect
+	github.com/conectarpro/conectar/services/auth v0.0.0-00010101000000-000000000000
+	github.com/conectarpro/conectar/services/users v0.0.0-00010101000000-000000000000
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/google/uuid v1.6.0 // indirect
@@ -64,3 +68,7 @@ require (
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+replace github.com/conectarpro/conectar/services/auth => ../services/auth
+
+replace github.com/conectarpro/conectar/services/users => ../services/users
