@@ -43,8 +43,9 @@ func (a *App) postWebhook(c *fiber.Ctx) error {
 		a.webhookOutcome(webhookIgnored)
 		return c.JSON(WebhookAck{Status: "ok", Message: "Topic '" + n.Type + "' ignored"})
 	}
-	if _, err := a.svc.Deps.Pool.Exec(c.Context(), `INSERT INTO webhook_inbox (request_id, topic, data_id, action) VALUES ($1,$2,$3,$4)`,
-		n.RequestID, n.Type, n.DataID, n.Action); err != nil {
+	// Stored (committed) before the 200, through a group commit shared with the deliveries
+	// arriving meanwhile (webhook.Inbox).
+	if err := a.inbox.Store(c.Context(), n); err != nil {
 		// Not stored: answer 5xx so MercadoPago delivers it again.
 		a.webhookOutcome(webhookStoreFailed)
 		return apperr.Unavailable("unavailable", "Servicio no disponible", fmt.Errorf("store webhook: %w", err))
@@ -53,6 +54,9 @@ func (a *App) postWebhook(c *fiber.Ctx) error {
 	wake(a.webhookWake)
 	return c.JSON(WebhookAck{Status: "ok"})
 }
+
+// claimBatch is how many due rows a worker takes at a time (plus their duplicates).
+const claimBatch = 32
 
 type inboxItem struct {
 	ID       int64
@@ -84,10 +88,22 @@ func (a *App) webhookWorker(ctx context.Context) {
 // processWebhooks claims a batch (a lease: a crashed worker's rows come back after 30s)
 // and handles it; it returns how many rows it claimed.
 func (a *App) processWebhooks(ctx context.Context) (int, error) {
-	rows, err := a.svc.Deps.Pool.Query(ctx, `UPDATE webhook_inbox SET attempts = attempts + 1, next_attempt_at = now() + interval '30 seconds'
-		WHERE id IN (SELECT id FROM webhook_inbox WHERE processed_at IS NULL AND next_attempt_at <= now()
-		             ORDER BY id LIMIT 32 FOR UPDATE SKIP LOCKED)
-		RETURNING id, data_id, attempts`)
+	// The oldest due rows, and with them every other due delivery of the same payments
+	// (MercadoPago repeats itself, and a burst often holds several deliveries of one
+	// payment): one read and one apply then serve them all, where claiming by id alone
+	// left the duplicates to other batches that read and locked the same job again.
+	rows, err := a.svc.Deps.Pool.Query(ctx, `WITH head AS (
+			SELECT id, data_id FROM webhook_inbox WHERE processed_at IS NULL AND next_attempt_at <= now()
+			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED),
+		claim AS (
+			SELECT id FROM head
+			UNION
+			SELECT w.id FROM webhook_inbox w WHERE w.processed_at IS NULL AND w.next_attempt_at <= now()
+				AND w.data_id IN (SELECT data_id FROM head)
+			FOR UPDATE OF w SKIP LOCKED)
+		UPDATE webhook_inbox SET attempts = attempts + 1, next_attempt_at = now() + interval '30 seconds'
+		WHERE id IN (SELECT id FROM claim)
+		RETURNING id, data_id, attempts`, claimBatch)
 	if err != nil {
 		return 0, fmt.Errorf("claim webhooks: %w", err)
 	}
@@ -153,7 +169,7 @@ func (a *App) processWebhooks(ctx context.Context) (int, error) {
 					ids[i] = it.ID
 				}
 				if err := applyInSavepoint(actx, tx, func(sp pgx.Tx) error {
-					if _, err := sp.Exec(actx, `UPDATE webhook_inbox SET processed_at = now(), last_error = NULL WHERE id = ANY($1)`, ids); err != nil {
+					if _, err := sp.Exec(actx, `UPDATE webhook_inbox SET processed_at = clock_timestamp(), last_error = NULL WHERE id = ANY($1)`, ids); err != nil {
 						return fmt.Errorf("mark webhooks processed: %w", err)
 					}
 					return a.applyPayment(actx, sp, r.p, events.Meta{})
