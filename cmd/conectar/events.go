@@ -35,7 +35,8 @@ const eventsUsage = `usage: conectar events <subcommand>
                                             under H's own name it is a no-op (the inbox has them), under a
                                             new name C it reprocesses them
   rebuild --handler H                       replay H from the beginning under a fresh name (read models;
-                                            the events H would publish are not published again)
+                                            the events H would publish are not published again;
+                                            empty the read model first, see docs/events.md)
   dlq list [--consumer C]                   list dead letters with their reason
   dlq redrive (--seq N | --consumer C)      republish dead letters to their original subject, then remove them
 `
@@ -198,7 +199,9 @@ func replay(ctx context.Context, s settings, getenv config.Getenv, rebuild bool,
 	}
 	since := time.Unix(0, 0)
 	if rebuild {
-		*name = fmt.Sprintf("%s-rebuild-%d", *handler, time.Now().Unix())
+		// Nanoseconds: a second rebuild started within the same second under the same
+		// inbox name would find every event claimed and silently apply nothing.
+		*name = fmt.Sprintf("%s-rebuild-%d", *handler, time.Now().UnixNano())
 	} else {
 		t, err := parseSince(*sinceFlag)
 		if err != nil {
@@ -276,9 +279,35 @@ func replay(ctx context.Context, s settings, getenv config.Getenv, rebuild bool,
 		}
 		if info.NumPending == 0 && info.NumAckPending == 0 {
 			fmt.Fprintf(w, "caught up: %d events delivered\n", info.Delivered.Stream)
-			return in.js.DeleteConsumer(ctx, r.Stream, r.Name)
+			if err := in.js.DeleteConsumer(ctx, r.Stream, r.Name); err != nil {
+				return fmt.Errorf("replay: delete durable %s: %w", r.Name, err)
+			}
+			return deadLettered(ctx, in.js, r.Name)
 		}
 	}
+}
+
+// deadLettered fails when the replay durable name parked events in the DLQ: "caught up"
+// then means those events were given up on, and a read model rebuilt without them is
+// not the live one. The durable is gone by then, so the operator fixes the cause and
+// runs the replay again.
+func deadLettered(ctx context.Context, js jetstream.JetStream, durable string) error {
+	stream, err := js.Stream(ctx, events.StreamDLQ)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("replay: dlq: %w", err)
+	}
+	subject := events.DLQSubject(durable)
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return fmt.Errorf("replay: dlq: %w", err)
+	}
+	if n := info.State.Subjects[subject]; n > 0 {
+		return fmt.Errorf("replay: %d events went to the DLQ instead of being applied (conectar events dlq list --consumer %s)", n, durable)
+	}
+	return nil
 }
 
 func dlq(ctx context.Context, js jetstream.JetStream, args []string, w io.Writer) error {

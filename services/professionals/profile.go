@@ -87,11 +87,15 @@ func (s *svc) ensureProfile(ctx context.Context, tx pgx.Tx, a account, m events.
 	err := tx.QueryRow(ctx, `INSERT INTO profesionales (usuario_id) VALUES ($1)
 		ON CONFLICT (usuario_id) DO NOTHING RETURNING id::text`, a.ID).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		// Already there: still refresh names, an older copy may have created it.
-		if _, err := syncFromReplica(ctx, tx, a.ID); err != nil {
+		// Already there: still refresh names, an older copy may have created it, and
+		// the search rows that show them. A rebuild of the replicas (vaciar_replicas,
+		// then `events rebuild`) needs this: the profiles stay, so every professional's
+		// names come back through here and nowhere else is sure to refresh its rows.
+		id, err := syncFromReplica(ctx, tx, a.ID)
+		if err != nil || id == "" {
 			return err
 		}
-		return nil
+		return s.changed(ctx, tx, id, false, m)
 	}
 	if err != nil {
 		return fmt.Errorf("create profile of %s: %w", a.ID, err)
