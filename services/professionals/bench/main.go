@@ -1,19 +1,23 @@
 // Command bench measures the professionals search at scale: it creates a throwaway
 // database on the DATABASE_URL server, migrates it, seeds 100,000 professionals over
 // Greater Buenos Aires, starts the professionals service in-process, and prints for each
-// search form the latency percentiles and requests/s at a fixed concurrency: with the
-// same SQL run directly on the pool, over HTTP to the service, and over HTTP through the
-// real gateway started in-process in front of it (issue 4's figures and aims).
+// search form one table of requests/s and latency percentiles at a fixed concurrency
+// (closed loop): through the real gateway started in-process in front of the service,
+// next to the same SQL run directly on a pool (the raw figure), with the service called
+// directly shown too. The three alternate in short rounds so a drift of the machine hits
+// them alike.
 //
-//	go run ./services/professionals/bench [-n 100000] [-c 16] [-d 10s] [-explain]
-//	go run ./services/professionals/bench -n 2000 -d 2s   # smoke run
+//	go run ./services/professionals/bench [-n 100000] [-c 16] [-d 3s] [-rounds 3] [-explain] [-json out.json]
+//	go run ./services/professionals/bench -quick   # 5,000 professionals, short rounds
+//
+// Aims per form: through the gateway ≥ 0.8× the raw SQL's requests/s and p50 ≤ 1.5× the
+// raw p50 (issue #13), p95 ≤ 15 ms (issue 4), stated for 100,000 professionals at 16
+// clients.
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -23,7 +27,6 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,10 +38,12 @@ import (
 	"github.com/conectarpro/conectar/services/professionals"
 )
 
-// Issue 4's aims for every search form.
+// Aims for every search form: issue 4's p95, issue #13's throughput and p50 next to the
+// same SQL run directly.
 const (
 	aimGatewayP95   = 15.0 // ms, through the gateway
-	aimGatewayRatio = 0.6  // gateway requests/s over the same SQL run directly
+	aimGatewayRatio = 0.8  // gateway requests/s over the same SQL run directly
+	aimGatewayP50   = 1.5  // gateway p50 over the SQL's
 )
 
 func main() {
@@ -52,6 +57,7 @@ type config struct {
 	n        int
 	conc     int
 	dur      time.Duration
+	rounds   int
 	explain  bool
 	keep     bool
 	seed     uint64
@@ -63,13 +69,18 @@ func run() error {
 	var cfg config
 	flag.IntVar(&cfg.n, "n", 100_000, "professionals to seed")
 	flag.IntVar(&cfg.conc, "c", 16, "concurrent clients")
-	flag.DurationVar(&cfg.dur, "d", 10*time.Second, "duration of each measurement")
+	flag.DurationVar(&cfg.dur, "d", 3*time.Second, "length of one target's turn in a round")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds; each measures SQL, service and gateway in turn")
 	flag.BoolVar(&cfg.explain, "explain", false, "print EXPLAIN ANALYZE of each shape")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the database afterwards")
 	flag.Uint64Var(&cfg.seed, "seed", 42, "data seed")
 	flag.IntVar(&cfg.poolSize, "pool", 16, "service pool size")
 	flag.StringVar(&cfg.reuse, "db", "", "reuse this already seeded database (superuser DSN) instead of creating one")
+	common := benchkit.RegisterFlags(flag.CommandLine)
 	flag.Parse()
+	if common.Quick {
+		cfg.n, cfg.dur, cfg.rounds = 5_000, time.Second, 2
+	}
 	ctx := context.Background()
 
 	dsn := cfg.reuse
@@ -81,7 +92,7 @@ func run() error {
 		if !cfg.keep {
 			defer drop()
 		}
-		fmt.Printf("database %s\n", fresh)
+		fmt.Fprintf(os.Stderr, "database %s\n", fresh)
 		if err := seed(ctx, fresh, cfg); err != nil {
 			return err
 		}
@@ -107,72 +118,69 @@ func run() error {
 			return err
 		}
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.conc * 2, MaxConnsPerHost: cfg.conc * 2}, Timeout: 10 * time.Second}
-	getForm := func(baseURL string) func(context.Context, *rand.Rand) error {
-		return func(ctx context.Context, r *rand.Rand) error {
-			p := randomParams(r, oficios, professionals.ShapeCoverage)
+	client := benchkit.HTTPClient(cfg.conc, 10*time.Second)
+	// One random source per client goroutine: an Op gets its worker's index, and a
+	// worker runs one request at a time.
+	rands := make([]*rand.Rand, cfg.conc)
+	for w := range rands {
+		rands[w] = rand.New(rand.NewPCG(cfg.seed, uint64(w)))
+	}
+	getForm := func(baseURL string) benchkit.Op {
+		return func(ctx context.Context, w int) error {
+			p := randomParams(rands[w], oficios, professionals.ShapeCoverage)
 			q := url.Values{"oficio_id": {p.OficioIDs[0]}, "lat": {ftoa(*p.Lat)}, "lng": {ftoa(*p.Lng)}, "sort_by": {p.Sort}, "limit": {"20"}}
-			return httpDo(ctx, client, http.MethodGet, baseURL+"/api/v1/search/professionals?"+q.Encode(), nil)
+			return benchkit.Expect(ctx, client, http.StatusOK, http.MethodGet, baseURL+"/api/v1/search/professionals?"+q.Encode(), "", nil, nil)
 		}
 	}
-	postForm := func(baseURL string) func(context.Context, *rand.Rand) error {
-		return func(ctx context.Context, r *rand.Rand) error {
-			p := randomParams(r, oficios, professionals.ShapeRadius)
-			body, _ := json.Marshal(map[string]any{"oficio_id": p.OficioIDs[0], "latitude": *p.Lat, "longitude": *p.Lng,
-				"radio_km": 10, "ordenar_por": p.Sort, "limit": 20})
-			return httpDo(ctx, client, http.MethodPost, baseURL+"/api/v1/search", body)
+	postForm := func(baseURL string) benchkit.Op {
+		return func(ctx context.Context, w int) error {
+			p := randomParams(rands[w], oficios, professionals.ShapeRadius)
+			body := map[string]any{"oficio_id": p.OficioIDs[0], "latitude": *p.Lat, "longitude": *p.Lng,
+				"radio_km": 10, "ordenar_por": p.Sort, "limit": 20}
+			return benchkit.Expect(ctx, client, http.StatusOK, http.MethodPost, baseURL+"/api/v1/search", "", body, nil)
 		}
 	}
-	sqlForm := func(shape string) func(context.Context, *rand.Rand) error {
-		return func(ctx context.Context, r *rand.Rand) error {
-			_, _, err := professionals.Search(ctx, pool, randomParams(r, oficios, shape))
+	sqlForm := func(shape string) benchkit.Op {
+		return func(ctx context.Context, w int) error {
+			_, _, err := professionals.Search(ctx, pool, randomParams(rands[w], oficios, shape))
 			return err
 		}
 	}
 	forms := []struct {
 		name                  string
-		sql, service, through func(context.Context, *rand.Rand) error
+		sql, service, through benchkit.Op
 	}{
 		{"GET /search/professionals (coverage)", sqlForm(professionals.ShapeCoverage), getForm(svcURL), getForm(gwURL)},
 		{"POST /search (10 km, KNN + count)", sqlForm(professionals.ShapeRadius), postForm(svcURL), postForm(gwURL)},
 	}
-	fmt.Printf("\n%d professionals, concurrency %d, %s per run\n", cfg.n, cfg.conc, cfg.dur)
-	fmt.Printf("aims (issue 4): p95 ≤ %.0f ms through the gateway; gateway requests/s ≥ %.1f× the same SQL run directly\n",
-		aimGatewayP95, aimGatewayRatio)
-	fmt.Printf("%-38s %-9s %9s %9s %9s %10s %7s\n", "form", "path", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors")
-	row := func(form, path string, res result) {
-		fmt.Printf("%-38s %-9s %9.2f %9.2f %9.2f %10.1f %7d\n", form, path, res.p(50), res.p(95), res.p(99), res.rps, res.errors)
-	}
-	var verdicts []string
-	for _, f := range forms {
-		direct := measure(ctx, cfg, f.sql)
-		row(f.name, "SQL", direct)
-		row("", "service", measure(ctx, cfg, f.service))
-		gw := measure(ctx, cfg, f.through)
-		row("", "gateway", gw)
-		ratio := 0.0
-		if direct.rps > 0 {
-			ratio = gw.rps / direct.rps
-		}
-		verdicts = append(verdicts, fmt.Sprintf("%-38s gateway p95 %.2f ms (aim ≤ %.0f: %s), gateway/SQL req/s %.2f× (aim ≥ %.1f: %s)",
-			f.name, gw.p(95), aimGatewayP95, verdict(gw.p(95) <= aimGatewayP95 && gw.errors == 0),
-			ratio, aimGatewayRatio, verdict(ratio >= aimGatewayRatio)))
-	}
-	fmt.Println()
+	table := &benchkit.Table{Title: fmt.Sprintf("Professionals search benchmark (%s)", time.Now().UTC().Format(time.RFC3339))}
+	table.Note("%d professionals, %d closed-loop clients, %d rounds × %s per target (SQL, service, gateway in turn) after %s warm-up each",
+		cfg.n, cfg.conc, cfg.rounds, cfg.dur, cfg.dur/2)
+	table.Note("raw = the same SQL run directly on a pool of %d, in the same rounds", cfg.poolSize)
 	if cfg.n < 100_000 {
-		fmt.Printf("(the aims are stated for 100,000 professionals; this run seeded %d)\n", cfg.n)
+		table.Note("the aims are stated for 100,000 professionals; this run seeded %d", cfg.n)
 	}
-	for _, v := range verdicts {
-		fmt.Println(v)
+	for _, f := range forms {
+		res := benchkit.Rounds(ctx, cfg.rounds, cfg.conc, cfg.dur, cfg.dur/2, f.sql, f.service, f.through)
+		direct, svc, gw := res[0], res[1], res[2]
+		for i, path := range []string{"SQL", "service", "gateway"} {
+			if res[i].Errors > 0 {
+				return fmt.Errorf("%s via %s: %d failed requests, first: %w", f.name, path, res[i].Errors, res[i].FirstErr)
+			}
+		}
+		rate := gw.Rate() / direct.Rate()
+		p50 := gw.Ms(50) / direct.Ms(50)
+		table.Add(benchkit.Row{Figure: f.name + ": req/s via gateway", Value: benchkit.PerSec(gw.Rate(), "req"), Raw: benchkit.PerSec(direct.Rate(), "req"),
+			Ratio: benchkit.Ratio(gw.Rate(), direct.Rate()), Aim: fmt.Sprintf("≥ %.1f×", aimGatewayRatio), Verdict: benchkit.Verdict(rate >= aimGatewayRatio)})
+		table.Add(benchkit.Row{Figure: f.name + ": p50 via gateway", Value: benchkit.Ms(gw.Ms(50)), Raw: benchkit.Ms(direct.Ms(50)),
+			Ratio: benchkit.Ratio(gw.Ms(50), direct.Ms(50)), Aim: fmt.Sprintf("≤ %.1f×", aimGatewayP50), Verdict: benchkit.Verdict(p50 <= aimGatewayP50)})
+		table.Add(benchkit.Row{Figure: f.name + ": p95 via gateway", Value: benchkit.Ms(gw.Ms(95)), Raw: benchkit.Ms(direct.Ms(95)),
+			Ratio: benchkit.Ratio(gw.Ms(95), direct.Ms(95)), Aim: fmt.Sprintf("≤ %.0f ms", aimGatewayP95), Verdict: benchkit.Verdict(gw.Ms(95) <= aimGatewayP95)})
+		table.Add(benchkit.Row{Figure: "  (shown) p99 via gateway", Value: benchkit.Ms(gw.Ms(99)), Raw: benchkit.Ms(direct.Ms(99)), Ratio: benchkit.Ratio(gw.Ms(99), direct.Ms(99))})
+		table.Add(benchkit.Row{Figure: "  (shown) via the service directly: req/s, p50", Value: benchkit.PerSec(svc.Rate(), "req") + ", " + benchkit.Ms(svc.Ms(50)),
+			Raw: benchkit.PerSec(direct.Rate(), "req") + ", " + benchkit.Ms(direct.Ms(50)), Ratio: benchkit.Ratio(svc.Rate(), direct.Rate())})
 	}
-	return nil
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "MISSED"
+	return common.Emit(os.Stdout, table)
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
@@ -191,78 +199,6 @@ func randomParams(r *rand.Rand, oficios []string, shape string) professionals.Se
 	return p
 }
 
-func httpDo(ctx context.Context, c *http.Client, method, u string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: status %d", method, u, resp.StatusCode)
-	}
-	return nil
-}
-
-type result struct {
-	lat    []time.Duration
-	rps    float64
-	errors int
-}
-
-// p is the q-th latency percentile in milliseconds.
-func (r result) p(q float64) float64 {
-	return float64(benchkit.PercentileDur(r.lat, q).Microseconds()) / 1000
-}
-
-// measure runs fn from cfg.conc goroutines for cfg.dur after a short warm-up.
-func measure(ctx context.Context, cfg config, fn func(context.Context, *rand.Rand) error) result {
-	run := func(d time.Duration, record bool) result {
-		var mu sync.Mutex
-		var all []time.Duration
-		errs := 0
-		deadline := time.Now().Add(d)
-		var wg sync.WaitGroup
-		start := time.Now()
-		for w := 0; w < cfg.conc; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				r := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
-				var local []time.Duration
-				localErr := 0
-				for time.Now().Before(deadline) {
-					t0 := time.Now()
-					if err := fn(ctx, r); err != nil {
-						localErr++
-						if localErr == 1 {
-							fmt.Fprintln(os.Stderr, "  error:", err)
-						}
-						continue
-					}
-					local = append(local, time.Since(t0))
-				}
-				mu.Lock()
-				all = append(all, local...)
-				errs += localErr
-				mu.Unlock()
-			}(w)
-		}
-		wg.Wait()
-		el := time.Since(start)
-		return result{lat: all, rps: float64(len(all)) / el.Seconds(), errors: errs}
-	}
-	run(cfg.dur/5, false)
-	return run(cfg.dur, true)
-}
-
 func seed(ctx context.Context, dsn string, cfg config) error {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -275,12 +211,9 @@ func seed(ctx context.Context, dsn string, cfg config) error {
 	}
 	var rows int
 	_ = conn.QueryRow(ctx, "SELECT count(*) FROM busqueda").Scan(&rows)
-	fmt.Printf("seeded %d professionals (%d search rows) in %s\n", cfg.n, rows, time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "seeded %d professionals (%d search rows) in %s\n", cfg.n, rows, time.Since(t0).Round(time.Millisecond))
 	return nil
 }
-
-// startService runs the real composition root in-process on a free port, with an
-// embedded JetStream server in a temporary folder.
 
 // startStack runs the real professionals composition root and the real gateway in front
 // of it, in-process on free ports, with an embedded JetStream server. It returns the
