@@ -85,7 +85,8 @@ func (a *App) onOfferAccepted(ctx context.Context, tx pgx.Tx, env events.Envelop
 // The link can be paid for CHECKOUT_TTL from now (the service's clock); the expiry loop
 // (expiry.go) cancels it after that.
 func (a *App) createCheckout(ctx context.Context, tx pgx.Tx, j job, meta events.Meta) error {
-	created := a.now()
+	// MercadoPago keeps dates to the millisecond: the deadline we keep is the one it has.
+	created := a.now().Truncate(time.Millisecond)
 	pref, err := a.createPreference(ctx, j, created, created.Add(a.cfg.CheckoutTTL))
 	if err != nil {
 		a.svc.Deps.Log.Warn("checkout creation failed", "trabajo", j.ID, "err", err)

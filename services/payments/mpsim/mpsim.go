@@ -21,7 +21,8 @@
 //	POST /_sim/payments/{id}/approve|reject|refund|chargeback|cancel                    change a payment (webhook sent)
 //	POST /_sim/payments/{id}/webhook?times=N                                             redeliver N webhooks
 //	POST /_sim/faults {"drop_next_webhooks":1,"fail_next_preferences":3,"fail_next_payouts":1,
-//	                   "fail_next_refunds":1,"fail_next_payment_gets":1,"refuse_next_payouts":1}  inject failures (500s, drops, 400s)
+//	                   "fail_next_refunds":1,"fail_next_payment_gets":1,"fail_next_searches":1,
+//	                   "refuse_next_payouts":1}                                                  inject failures (500s, drops, 400s)
 //	GET  /_sim/webhooks | /_sim/payouts | /_sim/preferences?external_reference= | /_sim/calls
 package mpsim
 
@@ -163,6 +164,7 @@ type Faults struct {
 	RefuseNextPayouts  int `json:"refuse_next_payouts"`
 	FailNextRefunds    int `json:"fail_next_refunds"`
 	FailNextPaymentGet int `json:"fail_next_payment_gets"`
+	FailNextSearches   int `json:"fail_next_searches"`
 }
 
 // Server is the simulator.
@@ -491,6 +493,10 @@ func (s *Server) searchPayments(r *http.Request, _ []byte) (int, any) {
 	status := q.Get("status")
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.faults.FailNextSearches > 0 {
+		s.faults.FailNextSearches--
+		return 500, mpError(500, "internal_error", "simulated failure")
+	}
 	var all []*Payment
 	for _, p := range s.payments {
 		if (ref == "" || p.ExternalReference == ref) && (status == "" || p.Status == status) {
@@ -832,5 +838,6 @@ func (s *Server) SetFaults(f Faults) {
 	s.faults.RefuseNextPayouts += f.RefuseNextPayouts
 	s.faults.FailNextRefunds += f.FailNextRefunds
 	s.faults.FailNextPaymentGet += f.FailNextPaymentGet
+	s.faults.FailNextSearches += f.FailNextSearches
 	s.mu.Unlock()
 }

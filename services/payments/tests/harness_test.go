@@ -37,6 +37,13 @@ type harness struct {
 	simURL string
 	base   string
 	pool   *pgxpool.Pool // the service's role: what check-ledger uses too
+	// clock is the Deps.Now of every replica and the simulator's clock: a test moves
+	// time forward with Advance (checkout expiry) instead of sleeping.
+	clock *testkit.Clock
+	app   *payments.App
+	// settings and services start further replicas like the first.
+	settings map[string]string
+	services map[string]string
 
 	mu  sync.Mutex
 	evs []events.Envelope
@@ -54,7 +61,8 @@ func newHarness(t *testing.T, extra map[string]string) *harness {
 func newHarnessWith(t *testing.T, extra map[string]string, services map[string]string) *harness {
 	t.Helper()
 	env := testkit.NewEnv(t)
-	sim := mpsim.New(mpsim.Config{AccessToken: testToken, WebhookSecret: testSecret,
+	clock := &testkit.Clock{}
+	sim := mpsim.New(mpsim.Config{AccessToken: testToken, WebhookSecret: testSecret, Now: clock.Now,
 		RetryDelays: []time.Duration{100 * time.Millisecond, 300 * time.Millisecond}})
 	simURL, err := sim.Start("127.0.0.1:0")
 	if err != nil {
@@ -70,11 +78,36 @@ func newHarnessWith(t *testing.T, extra map[string]string, services map[string]s
 		"MP_ACCESS_TOKEN": testToken, "MP_BASE_URL": simURL, "MP_WEBHOOK_SECRET": testSecret,
 		"MP_NOTIFICATION_URL": base + "/api/v1/webhook/mercadopago", "FRONTEND_URL": "http://front.test",
 		"MP_RECONCILE_INTERVAL": "1h", "MP_PAYOUT_RETRY_BASE": "200ms", "MP_WEBHOOK_TOLERANCE": "5m",
+		"CHECKOUT_EXPIRY_INTERVAL": "1h",
 	}
 	for k, v := range extra {
 		settings[k] = v
 	}
-	d := env.Deps(t, payments.Name, settings)
+	h := &harness{t: t, env: env, sim: sim, simURL: simURL, base: base, clock: clock, settings: settings, services: services}
+	h.app = h.startReplica(ln)
+	h.pool = h.app.Service().Deps.Pool
+	// Every test ends with a balanced ledger (registered last, so it runs first).
+	t.Cleanup(h.assertLedgerBalanced)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	h.recordEvents(ctx)
+	return h
+}
+
+// startReplica starts one more instance of the service on the harness's database, NATS,
+// simulator and clock, serving on ln (nil: a listener of its own).
+func (h *harness) startReplica(ln net.Listener) *payments.App {
+	h.t.Helper()
+	t := h.t
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	services := h.services
+	d := h.env.Deps(t, payments.Name, h.settings)
+	d.Now = h.clock.Now
 	if len(services) > 0 {
 		urls := map[string]string{}
 		for k, v := range d.ServiceURLs {
@@ -85,27 +118,24 @@ func newHarnessWith(t *testing.T, extra map[string]string, services map[string]s
 		}
 		d.ServiceURLs = urls
 	}
-	svc, err := payments.New(context.Background(), d)
+	app, err := payments.Build(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc := app.Service()
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := svc.Start(ctx); err != nil {
 		cancel()
 		t.Fatal(err)
 	}
 	go func() { _ = svc.Serve(ln) }()
-	h := &harness{t: t, env: env, sim: sim, simURL: simURL, base: base, pool: d.Pool}
 	t.Cleanup(func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer scancel()
 		svc.Stop(sctx)
 		cancel()
 	})
-	// Every test ends with a balanced ledger (registered last, so it runs first).
-	t.Cleanup(h.assertLedgerBalanced)
-	h.recordEvents(ctx)
-	return h
+	return app
 }
 
 func (h *harness) recordEvents(ctx context.Context) {
