@@ -25,7 +25,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/conectarpro/conectar/gateway"
@@ -108,22 +107,14 @@ func run() error {
 		}
 	}
 	direct, through := me(stack.URLs[users.Name]), me(stack.Gateway)
-	if cfg.cpuProfile != "" {
-		// The whole measured run, direct turns included: the services run in this
-		// process too, so gateway.* frames are what proxying adds.
-		f, err := os.Create(cfg.cpuProfile)
-		if err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
+	// The whole measured run, direct turns included: the services run in this process
+	// too, so gateway.* frames are what proxying adds.
+	stopProfile, err := benchkit.CPUProfile(cfg.cpuProfile)
+	if err != nil {
+		return err
 	}
 	res := benchkit.Rounds(ctx, cfg.rounds, cfg.conc, cfg.round, cfg.warmup, direct, through)
-	if cfg.cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	d, g := res[0], res[1]
 	for name, r := range map[string]benchkit.Result{"direct": d, "gateway": g} {
 		if r.Errors > 0 {

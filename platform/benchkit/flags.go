@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 )
 
 // Flags are the options every benchmark program accepts, so the runner
@@ -33,4 +35,21 @@ func (f *Flags) Emit(w io.Writer, t *Table) error {
 		return t.WriteJSON(f.JSON)
 	}
 	return nil
+}
+
+// CPUProfile starts a CPU profile into path (nothing when path is ""); stop ends it.
+// The services run inside the bench process, so the profile shows their frames too.
+func CPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -63,6 +63,7 @@ type config struct {
 	seed     uint64
 	poolSize int
 	reuse    string
+	profile  string
 }
 
 func run() error {
@@ -76,6 +77,7 @@ func run() error {
 	flag.Uint64Var(&cfg.seed, "seed", 42, "data seed")
 	flag.IntVar(&cfg.poolSize, "pool", 16, "service pool size")
 	flag.StringVar(&cfg.reuse, "db", "", "reuse this already seeded database (superuser DSN) instead of creating one")
+	flag.StringVar(&cfg.profile, "cpuprofile", "", "write a CPU profile of the measured rounds to this file")
 	common := benchkit.RegisterFlags(flag.CommandLine)
 	flag.Parse()
 	if common.Quick {
@@ -160,6 +162,11 @@ func run() error {
 	if cfg.n < 100_000 {
 		table.Note("the aims are stated for 100,000 professionals; this run seeded %d", cfg.n)
 	}
+	stopProfile, err := benchkit.CPUProfile(cfg.profile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	for _, f := range forms {
 		res := benchkit.Rounds(ctx, cfg.rounds, cfg.conc, cfg.dur, cfg.dur/2, f.sql, f.service, f.through)
 		direct, svc, gw := res[0], res[1], res[2]
