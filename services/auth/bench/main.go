@@ -1,11 +1,13 @@
 // Command bench measures the auth service: logins per second (argon2id bound) and
 // access-token verifications per second, over HTTP against the real composition roots,
 // each both directly at the service and through the real gateway started in-process in
-// front of it (issue 3 asks for the gateway figures). It creates a throwaway database on
-// the server of DATABASE_URL (dropped at the end) and an embedded JetStream server.
+// front of it (issue 3 asks for the gateway figures), printed as one table. Direct and
+// gateway alternate in rounds so a drift of the machine hits both alike. It creates a
+// throwaway database on the server of DATABASE_URL (dropped at the end) and an embedded
+// JetStream server.
 //
-//	go run ./services/auth/bench [-duration 10s] [-concurrency 8] [-users 16]
-//	go run ./services/auth/bench -duration 2s -concurrency 4 -users 4   # smoke run
+//	go run ./services/auth/bench [-duration 10s] [-rounds 2] [-concurrency 8] [-users 16] [-json out.json]
+//	go run ./services/auth/bench -quick   # smoke run
 //
 // Argon2id uses the production defaults unless ARGON2_* are set in the environment. The
 // login rate limits (auth's per IP/account, the gateway's per IP) are lifted unless set,
@@ -19,9 +21,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -47,10 +47,15 @@ func main() {
 }
 
 func run() error {
-	duration := flag.Duration("duration", 10*time.Second, "length of each phase")
+	duration := flag.Duration("duration", 10*time.Second, "measured time per target of each phase, split over the rounds")
+	rounds := flag.Int("rounds", 2, "rounds; each measures direct then through the gateway")
 	conc := flag.Int("concurrency", 8, "concurrent clients")
 	nUsers := flag.Int("users", 16, "accounts to log in with")
+	common := benchkit.RegisterFlags(flag.CommandLine)
 	flag.Parse()
+	if common.Quick {
+		*duration, *rounds, *nUsers = 2*time.Second, 1, 4
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -83,39 +88,50 @@ func run() error {
 	}
 	defer stopStack()
 	authURL, usersURL, gwURL := stack.URLs[auth.Name], stack.URLs[users.Name], stack.Gateway
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc * 2}, Timeout: 30 * time.Second}
-
-	fmt.Printf("auth bench: %d clients, %s per phase, argon2id m=%sKiB t=%s p=%s\n", *conc, *duration,
-		orDefault(os.Getenv("ARGON2_MEMORY_KIB"), "65536"), orDefault(os.Getenv("ARGON2_ITERATIONS"), "2"),
-		orDefault(os.Getenv("ARGON2_PARALLELISM"), "2"))
-	fmt.Println("aims (issue 3): none given — logins/s and token verifications/s at the gateway are reported, not judged")
+	client := benchkit.HTTPClient(*conc, 30*time.Second)
+	argon := fmt.Sprintf("argon2id m=%sKiB t=%s p=%s", orDefault(os.Getenv("ARGON2_MEMORY_KIB"), "65536"),
+		orDefault(os.Getenv("ARGON2_ITERATIONS"), "2"), orDefault(os.Getenv("ARGON2_PARALLELISM"), "2"))
 	emails := make([]string, *nUsers)
 	for i := range emails {
 		emails[i] = fmt.Sprintf("bench%03d@example.com", i)
-		st, _, err := do(client, http.MethodPost, authURL+"/api/v1/auth/register", "", map[string]string{"email": emails[i], "password": "benchpass1",
-			"nombre": "Bench", "apellido": "User"})
-		if err != nil || st != 201 {
-			return fmt.Errorf("register %s: status %d: %v", emails[i], st, err)
+		if err := benchkit.Expect(ctx, client, http.StatusCreated, http.MethodPost, authURL+"/api/v1/auth/register", "",
+			map[string]string{"email": emails[i], "password": "benchpass1", "nombre": "Bench", "apellido": "User"}, nil); err != nil {
+			return fmt.Errorf("register %s: %w", emails[i], err)
 		}
+	}
+	round := *duration / time.Duration(*rounds)
+	warmup := round / 2
+	compare := func(direct, through benchkit.Op) (benchkit.Result, benchkit.Result, error) {
+		res := benchkit.Rounds(ctx, *rounds, *conc, round, warmup, direct, through)
+		for i, name := range []string{"direct", "through the gateway"} {
+			if res[i].Errors > 0 {
+				return res[0], res[1], fmt.Errorf("%s: %d failed requests, first: %w", name, res[i].Errors, res[i].FirstErr)
+			}
+		}
+		return res[0], res[1], nil
+	}
+	table := &benchkit.Table{Title: fmt.Sprintf("Auth benchmark (%s)", time.Now().UTC().Format(time.RFC3339))}
+	table.Note("%d closed-loop clients, %d rounds × %s per target (direct and gateway in turn) after %s warm-up, %d accounts, %s",
+		*conc, *rounds, round, warmup, *nUsers, argon)
+	table.Note("raw = the same request sent directly to the service; issue 3 gives no aims: reported, not judged")
+	pair := func(name, unit string, direct, gw benchkit.Result) {
+		table.Add(benchkit.Row{Figure: name + " through the gateway", Value: benchkit.PerSec(gw.Rate(), unit),
+			Raw: benchkit.PerSec(direct.Rate(), unit), Ratio: benchkit.Ratio(gw.Rate(), direct.Rate())})
+		table.Add(benchkit.Row{Figure: "  p50 / p99", Value: benchkit.Ms(gw.Ms(50)) + " / " + benchkit.Ms(gw.Ms(99)),
+			Raw: benchkit.Ms(direct.Ms(50)) + " / " + benchkit.Ms(direct.Ms(99)), Ratio: benchkit.Ratio(gw.Ms(50), direct.Ms(50))})
 	}
 
 	var tokens []string
 	var tokMu sync.Mutex
 	var next atomic.Int64
-	loginAt := func(base string) func() error {
-		return func() error {
+	loginAt := func(base string) benchkit.Op {
+		return func(ctx context.Context, _ int) error {
 			email := emails[int(next.Add(1))%len(emails)]
-			st, body, err := do(client, http.MethodPost, base+"/api/v1/auth/login", "", map[string]string{"email": email, "password": "benchpass1"})
-			if err != nil {
-				return err
-			}
-			if st != 200 {
-				return fmt.Errorf("login status %d: %s", st, body)
-			}
 			var tp struct {
 				AccessToken string `json:"access_token"`
 			}
-			if err := json.Unmarshal(body, &tp); err != nil {
+			if err := benchkit.Expect(ctx, client, http.StatusOK, http.MethodPost, base+"/api/v1/auth/login", "",
+				map[string]string{"email": email, "password": "benchpass1"}, &tp); err != nil {
 				return err
 			}
 			tokMu.Lock()
@@ -126,69 +142,59 @@ func run() error {
 			return nil
 		}
 	}
-	phase(*duration, *conc, loginAt(authURL)).print("logins, direct (POST /auth/login → auth)")
-	phase(*duration, *conc, loginAt(gwURL)).print("logins, through the gateway")
-	if len(tokens) == 0 {
-		return fmt.Errorf("no login succeeded")
+	d, g, err := compare(loginAt(authURL), loginAt(gwURL))
+	if err != nil {
+		return fmt.Errorf("logins: %w", err)
 	}
+	pair("logins/s (POST /auth/login)", "login", d, g)
 	token := func() string { return tokens[int(next.Add(1))%len(tokens)] }
 
-	validateAt := func(base string) func() error {
-		return func() error {
-			st, body, err := do(client, http.MethodPost, base+"/api/v1/auth/validate-token", token(), nil)
-			if err != nil {
-				return err
-			}
-			if st != 200 {
-				return fmt.Errorf("validate status %d: %s", st, body)
-			}
-			return nil
+	callAt := func(method, base, path string) benchkit.Op {
+		return func(ctx context.Context, _ int) error {
+			return benchkit.Expect(ctx, client, http.StatusOK, method, base+path, token(), nil, nil)
 		}
 	}
-	phase(*duration, *conc, validateAt(authURL)).print("validate-token, direct (auth verifies)")
-	phase(*duration, *conc, validateAt(gwURL)).print("validate-token, through the gateway (edge-exempt: forwarded, auth verifies)")
+	const validate = "/api/v1/auth/validate-token"
+	if d, g, err = compare(callAt(http.MethodPost, authURL, validate), callAt(http.MethodPost, gwURL, validate)); err != nil {
+		return fmt.Errorf("validate-token: %w", err)
+	}
+	pair("validate-token/s (edge-exempt: forwarded, auth verifies)", "req", d, g)
 
-	meAt := func(base string) func() error {
-		return func() error {
-			st, body, err := do(client, http.MethodGet, base+"/api/v1/users/me", token(), nil)
-			if err != nil {
-				return err
-			}
-			if st != 200 {
-				return fmt.Errorf("users/me status %d: %s", st, body)
-			}
-			return nil
-		}
-	}
 	// The profiles arrive at users through UserRegistered; a miss falls back to auth's
 	// internal API, so wait until every account is served before timing.
-	if err := waitProfiles(client, usersURL, tokens, emails); err != nil {
+	if err := waitProfiles(ctx, client, usersURL, tokens, emails); err != nil {
 		return err
 	}
-	phase(*duration, *conc, meAt(usersURL)).print("GET /users/me, direct (users verifies + reads)")
-	phase(*duration, *conc, meAt(gwURL)).print("GET /users/me, through the gateway (edge verifies, then users)")
+	const me = "/api/v1/users/me"
+	if d, g, err = compare(callAt(http.MethodGet, usersURL, me), callAt(http.MethodGet, gwURL, me)); err != nil {
+		return fmt.Errorf("users/me: %w", err)
+	}
+	pair("GET /users/me/s (edge verifies, users verifies + reads)", "req", d, g)
 
 	// What every other service does per request: verify locally with the JWKS keys.
 	v := &authn.Verifier{Keys: authn.NewJWKSClient(authURL + "/auth/.well-known/jwks.json")}
-	local := phase(*duration, *conc, func() error {
+	local := benchkit.ClosedLoop(ctx, *conc, round, func(ctx context.Context, _ int) error {
 		_, err := v.Verify(ctx, token())
 		return err
 	})
-	local.print("token verifications in process (authn.Verifier + JWKS)")
-	return nil
+	if local.Errors > 0 {
+		return fmt.Errorf("verify in process: %d failed, first: %w", local.Errors, local.FirstErr)
+	}
+	table.Add(benchkit.Row{Figure: "token verifications/s in process (authn.Verifier + JWKS)", Value: benchkit.PerSec(local.Rate(), "verification")})
+	return common.Emit(os.Stdout, table)
 }
 
 // waitProfiles waits until users answers /users/me for one token of each account.
-func waitProfiles(client *http.Client, usersURL string, tokens, emails []string) error {
+func waitProfiles(ctx context.Context, client *http.Client, usersURL string, tokens, emails []string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for _, tok := range tokens[:min(len(tokens), len(emails))] {
 		for {
-			st, body, err := do(client, http.MethodGet, usersURL+"/api/v1/users/me", tok, nil)
-			if err == nil && st == 200 {
+			err := benchkit.Expect(ctx, client, http.StatusOK, http.MethodGet, usersURL+"/api/v1/users/me", tok, nil, nil)
+			if err == nil {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("users/me not served: status %d %s: %v", st, body, err)
+				return fmt.Errorf("users/me not served: %w", err)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -201,85 +207,4 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
-}
-
-type result struct {
-	ops, errs int64
-	elapsed   time.Duration
-	lat       []time.Duration
-	firstErr  error
-}
-
-func (r result) print(name string) {
-	fmt.Printf("%-78s %9.1f ops/s  (%d ok, %d errors)  p50 %s  p99 %s\n", name, float64(r.ops)/r.elapsed.Seconds(),
-		r.ops, r.errs, benchkit.PercentileDur(r.lat, 50).Round(time.Microsecond), benchkit.PercentileDur(r.lat, 99).Round(time.Microsecond))
-	if r.firstErr != nil {
-		fmt.Printf("  first error: %v\n", r.firstErr)
-	}
-}
-
-// phase runs op from conc goroutines for d.
-func phase(d time.Duration, conc int, op func() error) result {
-	var mu sync.Mutex
-	var res result
-	deadline := time.Now().Add(d)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := 0; i < conc; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var lat []time.Duration
-			var ok, bad int64
-			var first error
-			for time.Now().Before(deadline) {
-				t0 := time.Now()
-				if err := op(); err != nil {
-					bad++
-					if first == nil {
-						first = err
-					}
-					continue
-				}
-				ok++
-				lat = append(lat, time.Since(t0))
-			}
-			mu.Lock()
-			res.ops += ok
-			res.errs += bad
-			res.lat = append(res.lat, lat...)
-			if res.firstErr == nil {
-				res.firstErr = first
-			}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	res.elapsed = time.Since(start)
-	return res
-}
-
-func do(c *http.Client, method, url, token string, body any) (int, []byte, error) {
-	var rd io.Reader = http.NoBody
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		return 0, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	return res.StatusCode, raw, err
 }
