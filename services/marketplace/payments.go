@@ -3,6 +3,7 @@ package marketplace
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,7 +17,7 @@ import (
 func (m *Market) consumers() []consumer.Spec {
 	return append(m.replicaConsumers(), consumer.Spec{
 		Name: "marketplace-payments", Stream: events.StreamPayments,
-		Subjects: []string{events.SubjPaymentCheckoutCreated, events.SubjPaymentCheckoutFailed, events.SubjPaymentApproved,
+		Subjects: []string{events.SubjPaymentCheckoutCreated, events.SubjPaymentCheckoutFailed, events.SubjPaymentCheckoutExpired, events.SubjPaymentApproved,
 			events.SubjPaymentRejected, events.SubjPaymentRefunded, events.SubjPaymentChargedBack, events.SubjEscrowHeld,
 			events.SubjEscrowReleased, events.SubjRefundIssued},
 		Handle: m.onPayment,
@@ -101,6 +102,19 @@ func (m *Market) onPayment(ctx context.Context, tx pgx.Tx, env events.Envelope) 
 			return err
 		}
 		if err := m.info(ctx, tx, t.ChatID, "⚠️ No se pudo generar el link de pago. La oferta sigue disponible."); err != nil {
+			return err
+		}
+		changed = true
+
+	case events.PaymentCheckoutExpiredV1{}.EventType():
+		if _, err := events.Decode[events.PaymentCheckoutExpiredV1](env); err != nil {
+			return err
+		}
+		// A job paid, cancelled or already expired meanwhile keeps its state.
+		if !domain.MoneyAllows(t.rules(), domain.TrabajoVencerCheckout) {
+			break
+		}
+		if err := m.expireCheckout(ctx, tx, t, now); err != nil {
 			return err
 		}
 		changed = true
@@ -228,6 +242,38 @@ func (m *Market) onPayment(ctx context.Context, tx pgx.Tx, env events.Envelope) 
 	return nil
 }
 
+// motivoVencido is the job's motivo_cancelacion when its payment link expired.
+const motivoVencido = "El link de pago venció sin que se registrara el pago"
+
+// expireCheckout cancels job t (locked in tx) whose payment link payments let expire
+// unpaid: the lifecycle's vencer_checkout, and vencer_pago for its offer. Unlike a
+// checkout that could not be created (our failure: the offer opens again), here the
+// client let the link lapse, so the offer closes as EXPIRADO and the professional may
+// send a new one.
+func (m *Market) expireCheckout(ctx context.Context, tx pgx.Tx, t Trabajo, now time.Time) error {
+	move, _ := domain.JobMachine().Move(domain.TrabajoVencerCheckout)
+	if _, err := tx.Exec(ctx, `UPDATE trabajos SET estado = $2, estado_escrow = $3, motivo_cancelacion = $4, auto_approve_at = NULL,
+		fecha_actualizacion = $5 WHERE id = $1`, t.ID, move.To, move.EscrowTo, motivoVencido, now); err != nil {
+		return fmt.Errorf("expire checkout of job %s: %w", t.ID, err)
+	}
+	if t.OfertaID != nil {
+		var estado string
+		if err := tx.QueryRow(ctx, `SELECT estado FROM ofertas WHERE id = $1 FOR UPDATE`, *t.OfertaID).Scan(&estado); err != nil {
+			return fmt.Errorf("read offer %s: %w", *t.OfertaID, err)
+		}
+		if domain.CheckOfferAs(domain.Offer{Estado: estado}, domain.OfertaVencerPago, domain.RoleSystem, now) == nil {
+			if _, err := m.setOfferState(ctx, tx, *t.OfertaID, domain.OfertaExpirado, "", motivoVencido); err != nil {
+				return err
+			}
+		}
+	}
+	from, to := t.Estado, move.To
+	if err := timeline(ctx, tx, t.ID, "ESTADO_CAMBIO", motivoVencido+": trabajo cancelado", &from, &to, nil); err != nil {
+		return err
+	}
+	return m.info(ctx, tx, t.ChatID, "⌛ El link de pago venció sin que se registrara el pago, así que el trabajo se canceló. Si todavía quieren hacerlo, el profesional puede enviar una nueva oferta.")
+}
+
 // paymentJobID reads trabajo_id from any payments event.
 func paymentJobID(env events.Envelope) (string, error) {
 	var id string
@@ -240,6 +286,12 @@ func paymentJobID(env events.Envelope) (string, error) {
 		}
 	case "PaymentCheckoutFailed":
 		e, err := events.Decode[events.PaymentCheckoutFailedV1](env)
+		id = e.TrabajoID
+		if err != nil {
+			return "", err
+		}
+	case "PaymentCheckoutExpired":
+		e, err := events.Decode[events.PaymentCheckoutExpiredV1](env)
 		id = e.TrabajoID
 		if err != nil {
 			return "", err

@@ -95,13 +95,26 @@ func edgeLabel(t Transition, work bool) string {
 		parts = append(parts, "antes de expires_at")
 	}
 	if t.Timer != nil {
-		parts = append(parts, fmt.Sprintf("⏱ %s %s (%s)", durationText(t.Timer.Default), t.Timer.Since, t.Timer.Setting))
+		parts = append(parts, fmt.Sprintf("⏱ %s %s (%s)", durationText(t.Timer.Default), t.Timer.Since, timerSetting(*t.Timer, false)))
 	}
 	if t.Trigger != "" {
 		parts = append(parts, "⚡ "+t.Trigger)
 	}
 	// Mermaid ends a label at a semicolon or newline and reads # as an entity.
 	return strings.NewReplacer(";", ",", "#", "nº", "\n", " ").Replace(strings.Join(parts, " · "))
+}
+
+// timerSetting names a timer's setting (as code in the table) and, when another service
+// runs it, that service: its timer is why the row's event arrives.
+func timerSetting(t Timer, code bool) string {
+	s := t.Setting
+	if code {
+		s = "`" + s + "`"
+	}
+	if t.Service != "" {
+		s += ", " + t.Service
+	}
+	return s
 }
 
 // durationText says a timer in hours, as the settings are usually written.
@@ -133,7 +146,8 @@ Roles: **cliente** and **profesional** are the parties of that offer or job, **a
 administrator who is not a party, **system** the service itself (a timer ⏱ or another
 context's event ⚡). A move fired by an event is a fact decided elsewhere (payments moved
 the money): only its money guard decides, from whatever work state; the diagram draws it
-where it normally lands.
+where it normally lands. A timer that names another service (` + "`CHECKOUT_TTL, payments`" + `) runs
+in that service, which then sends the row's event.
 
 `)
 	offer, job := OfferMachine(), JobMachine()
@@ -166,18 +180,19 @@ where it normally lands.
 			for i, r := range t.Roles {
 				roles[i] = string(r)
 			}
-			fired := ""
+			var fired []string
 			if t.Timer != nil {
-				fired = fmt.Sprintf("⏱ %s %s (`%s`)", durationText(t.Timer.Default), t.Timer.Since, t.Timer.Setting)
+				fired = append(fired, fmt.Sprintf("⏱ %s %s (%s)", durationText(t.Timer.Default), t.Timer.Since, timerSetting(*t.Timer, true)))
 			}
 			if t.Trigger != "" {
-				fired = "⚡ " + t.Trigger
+				fired = append(fired, "⚡ "+t.Trigger)
 			}
 			also := t.Note
 			if t.BeforeExpiry {
 				also = strings.TrimPrefix(also+"; antes de expires_at", "; ")
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", t.Move, from, to, strings.TrimSpace(money), strings.Join(roles, ", "), fired, also)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", t.Move, from, to, strings.TrimSpace(money), strings.Join(roles, ", "),
+				strings.Join(fired, " → "), also)
 		}
 		b.WriteString("\n")
 	}

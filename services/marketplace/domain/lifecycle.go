@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/platform/apperr"
 )
 
@@ -29,21 +30,24 @@ const (
 )
 
 // Timer defaults (the service's OFFER_TTL and AUTO_APPROVE_AFTER settings default to
-// these, so the documented timer and the running one are the same number).
+// these, and payments' CHECKOUT_TTL to the contract's, so the documented timer and the
+// running one are the same number).
 const (
 	DefaultOfferTTL         = 7 * 24 * time.Hour
 	DefaultAutoApproveAfter = 72 * time.Hour
+	DefaultCheckoutTTL      = events.DefaultCheckoutTTL
 )
 
 // Offer moves.
 const (
-	OfertaCrear     = "crear"
-	OfertaAceptar   = "aceptar"
-	OfertaRechazar  = "rechazar"
-	OfertaModificar = "modificar"
-	OfertaRetirar   = "retirar"
-	OfertaExpirar   = "expirar"
-	OfertaReabrir   = "reabrir"
+	OfertaCrear      = "crear"
+	OfertaAceptar    = "aceptar"
+	OfertaRechazar   = "rechazar"
+	OfertaModificar  = "modificar"
+	OfertaRetirar    = "retirar"
+	OfertaExpirar    = "expirar"
+	OfertaReabrir    = "reabrir"
+	OfertaVencerPago = "vencer_pago"
 )
 
 // Job moves.
@@ -60,6 +64,7 @@ const (
 	TrabajoCancelarPagado       = "cancelar_pagado"
 	TrabajoReembolsar           = "reembolsar"
 	TrabajoAnularCheckout       = "anular_checkout"
+	TrabajoVencerCheckout       = "vencer_checkout"
 	TrabajoPagoDeCancelado      = "cobrar_cancelado"
 	TrabajoDisputar             = "disputar"
 	TrabajoResolverACliente     = "resolver_a_favor_cliente"
@@ -82,6 +87,9 @@ type Timer struct {
 	Setting string        // the environment setting that changes it
 	Default time.Duration // its default
 	Since   string        // what starts it
+	// Service runs the timer when it is not marketplace's own loops (Market.Tick): the
+	// move then arrives as that service's event (the row's Trigger).
+	Service string
 }
 
 // Refusal is the 4xx answer of a refused move.
@@ -184,6 +192,9 @@ func OfferMachine() Machine {
 				Timer: &Timer{Setting: "OFFER_TTL", Default: DefaultOfferTTL, Since: "desde la creación"}},
 			{Move: OfertaReabrir, From: []string{OfertaAceptado}, To: OfertaOfertado, Roles: []Role{RoleSystem}, Verb: "reabrir",
 				NotYours: refSoloSistema, Trigger: "PaymentCheckoutFailed", Note: "compensación: el checkout no se pudo crear"},
+			{Move: OfertaVencerPago, From: []string{OfertaAceptado}, To: OfertaExpirado, Roles: []Role{RoleSystem}, Verb: "vencer",
+				NotYours: refSoloSistema, Trigger: "PaymentCheckoutExpired",
+				Note: "el cliente dejó vencer el link de pago: la oferta no se reabre, porque el precio y la fecha que el profesional ofreció días atrás ya no lo obligan; puede enviar una nueva desde el chat"},
 		},
 	}
 }
@@ -210,6 +221,10 @@ func JobMachine() Machine {
 			{Move: TrabajoAnularCheckout, From: []string{EstadoPendientePago}, To: EstadoCancelado, EscrowFrom: []string{EscrowPendientePago},
 				EscrowTo: EscrowCancelado, Roles: []Role{RoleSystem}, Trigger: "PaymentCheckoutFailed", NotYours: refSoloSistema,
 				Note: "solo mientras el checkout está pendiente; la oferta vuelve a OFERTADO"},
+			{Move: TrabajoVencerCheckout, From: []string{EstadoPendientePago}, To: EstadoCancelado, EscrowFrom: []string{EscrowPendientePago},
+				EscrowTo: EscrowCancelado, Roles: []Role{RoleSystem}, Trigger: "PaymentCheckoutExpired", NotYours: refSoloSistema,
+				Timer: &Timer{Setting: "CHECKOUT_TTL", Default: DefaultCheckoutTTL, Since: "desde el link de pago", Service: "payments"},
+				Note:  "payments consulta antes a MercadoPago (un pago aprobado se aplica en lugar de vencer); la oferta queda EXPIRADO (vencer_pago); un pago que llegue después se reembolsa (cobrar_cancelado)"},
 			{Move: TrabajoPagar, From: []string{EstadoPendientePago}, To: EstadoPagado, EscrowFrom: []string{EscrowPendientePago},
 				EscrowTo: EscrowEnEscrow, Roles: []Role{RoleSystem}, Trigger: "PaymentApproved / EscrowHeld", NotYours: refSoloSistema},
 			{Move: TrabajoIniciar, From: []string{EstadoPagado}, To: EstadoEnProceso, EscrowFrom: enEscrow, Roles: []Role{RoleProfesional},

@@ -230,6 +230,8 @@ func TestMermaidEdges(t *testing.T) {
 		{job, "    PAGADO --> EN_PROCESO : iniciar · profesional · escrow PAGADO_EN_ESCROW\n"},
 		{money, "    PAGADO_EN_ESCROW --> LIBERADO : liberar · system · estado → APROBADO · ⚡ EscrowReleased\n"},
 		{money, "    LIBERADO --> [*]\n"},
+		{job, "    PENDIENTE_PAGO --> CANCELADO : vencer_checkout · system · escrow PENDIENTE_PAGO · escrow → CANCELADO · ⏱ 72 h desde el link de pago (CHECKOUT_TTL, payments) · ⚡ PaymentCheckoutExpired\n"},
+		{offer, "    ACEPTADO --> EXPIRADO : vencer_pago · system · ⚡ PaymentCheckoutExpired\n"},
 	} {
 		if !strings.Contains(want.in, want.edge) {
 			t.Errorf("missing edge %q in\n%s", want.edge, want.in)
