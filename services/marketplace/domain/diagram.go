@@ -154,8 +154,12 @@ in that service, which then sends the row's event.
 	section := func(title, intro, diagram string) {
 		fmt.Fprintf(&b, "## %s\n\n%s\n\n```mermaid\n%s```\n\n", title, intro, diagram)
 	}
-	section("Offer (`ofertas.estado`)", "An offer is open (OFERTADO) until its client answers, its professional withdraws it or it expires.", offer.Mermaid())
-	section("Job: work state (`trabajos.estado`)", "Edges name the money state (`estado_escrow`) the move requires and the one it sets.", job.Mermaid())
+	// The SVG diagram (Machine.SVG, also served at /docs/lifecycle) of each machine.
+	image := func(m Machine) string {
+		return fmt.Sprintf("![The %s lifecycle](%s)\n\nThe same rows as text:", m.Name, m.SVGFile())
+	}
+	section("Offer (`ofertas.estado`)", "An offer is open (OFERTADO) until its client answers, its professional withdraws it or it expires.\n\n"+image(offer), offer.Mermaid())
+	section("Job: work state (`trabajos.estado`)", "Edges name the money state (`estado_escrow`) the move requires and the one it sets.\n\n"+image(job), job.Mermaid())
 	section("Job: money state (`trabajos.estado_escrow`)", "Only payments' events move the money once it is held; the client's and the admin's moves ask payments to move it.", job.MoneyMermaid())
 	b.WriteString("## Every move\n\n")
 	for _, m := range []Machine{offer, job} {
