@@ -46,7 +46,7 @@ func (s *svc) consumers() []consumer.Spec {
 			events.SubjMessageSent, events.SubjOfferExpired, events.SubjDisputeOpened, events.SubjDisputeResolved,
 			events.SubjDisputeCancelled, events.SubjReviewReplied}},
 		{Name: consumerNotifyPayments, Stream: events.StreamPayments, Handle: s.onPayments, Subjects: []string{
-			events.SubjPaymentApproved, events.SubjPayoutSent, events.SubjEscrowReleased,
+			events.SubjPaymentApproved, events.SubjPaymentCheckoutExpired, events.SubjPayoutSent, events.SubjEscrowReleased,
 			events.SubjWithdrawalApproved, events.SubjWithdrawalRejected}},
 		{Name: consumerNotifyEngagement, Stream: events.StreamEngagement, Handle: s.onEngagement, Subjects: []string{
 			events.SubjLevelChanged, events.SubjMedalAwarded}},
@@ -234,6 +234,30 @@ func (s *svc) onPayments(ctx context.Context, tx pgx.Tx, env events.Envelope) er
 			Mensaje: fmt.Sprintf("El cliente pagó %s. Ya podés comenzar el trabajo.", monto),
 			Link:    "/trabajos/" + e.TrabajoID, Data: map[string]any{"trabajo_id": e.TrabajoID},
 			InApp: true, Email: emailByPreference, Push: true})
+	case events.PaymentCheckoutExpiredV1{}.EventType():
+		// The client let the link lapse and the job was cancelled: they hear it in the app
+		// and by email (what they would otherwise still try to pay); the professional, who
+		// was waiting to start, in the app.
+		e, err := decode[events.PaymentCheckoutExpiredV1](env)
+		if err != nil {
+			return err
+		}
+		if e.ClienteID == "" || e.ProfesionalID == "" {
+			return apperr.Permanent("bad_payload", "PaymentCheckoutExpired sin partes", fmt.Errorf("job %s", e.TrabajoID))
+		}
+		data := map[string]any{"trabajo_id": e.TrabajoID, "oferta_id": e.OfertaID}
+		if err := s.deliver(ctx, tx, c, env, notice{UserID: e.ClienteID, Tipo: TipoPago, Evento: "link_pago_vencido",
+			Titulo: "Tu link de pago venció",
+			Mensaje: fmt.Sprintf("No registramos tu pago de %s a tiempo, así que el trabajo se canceló. Si llegaste a pagar, te devolvemos "+
+				"el dinero completo. Si todavía querés contratarlo, pedile al profesional una nueva oferta desde el chat.", formatARS(e.MontoCentavos)),
+			Link: "/trabajos/" + e.TrabajoID, Data: data, InApp: true, Email: emailByPreference, Push: true}); err != nil {
+			return err
+		}
+		cli := s.displayName(ctx, tx, e.ClienteID, "El cliente")
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoTrabajo, Evento: "trabajo_sin_pago",
+			Titulo:  "El trabajo se canceló sin pago",
+			Mensaje: cli + " no pagó a tiempo y el trabajo se canceló. Podés enviarle una nueva oferta desde el chat.",
+			Link:    "/trabajos/" + e.TrabajoID, Data: data, InApp: true, Push: true})
 	case events.PayoutSentV1{}.EventType():
 		e, err := decode[events.PayoutSentV1](env)
 		if err != nil {
