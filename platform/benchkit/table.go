@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -53,10 +54,19 @@ func (t *Table) Print(w io.Writer) error {
 	if _, err := fmt.Fprintln(w); err != nil {
 		return err
 	}
+	rows := make([][]string, len(t.Rows))
+	for i, r := range t.Rows {
+		rows[i] = []string{r.Figure, r.Value, r.Raw, r.Ratio, r.Aim, r.Verdict}
+	}
+	return WriteColumns(w, []string{"figure", "value", "raw (same run)", "ratio", "aim", "verdict"}, rows)
+}
+
+// WriteColumns writes header and rows as aligned columns.
+func WriteColumns(w io.Writer, header []string, rows [][]string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "figure\tvalue\traw (same run)\tratio\taim\tverdict")
-	for _, r := range t.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Figure, r.Value, r.Raw, r.Ratio, r.Aim, r.Verdict)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	return tw.Flush()
 }
@@ -93,4 +103,17 @@ func Ratio(v, base float64) string {
 		return ""
 	}
 	return fmt.Sprintf("%.2f×", v/base)
+}
+
+// ReadTable reads a table WriteJSON wrote.
+func ReadTable(path string) (*Table, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read table: %w", err)
+	}
+	var t Table
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("decode table %s: %w", path, err)
+	}
+	return &t, nil
 }
