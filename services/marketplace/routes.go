@@ -131,6 +131,7 @@ func (m *Market) routes() error {
 		Auth: m.s.Auth(), Optional: m.s.OptionalAuth(), Internal: m.s.Internal(), Common: api.StoreErrors()})
 	admin := []string{authn.RoleAdmin}
 	web := withView(viewWeb)
+	m.lifecycleRoutes(reg) // public, so before the /ofertas and /trabajos groups (lifecycle.go)
 
 	// Chat.
 	createChat := api.Op{Summary: "Open (or find) the conversation between a client and a professional",
