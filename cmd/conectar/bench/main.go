@@ -41,7 +41,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -72,18 +71,19 @@ const (
 
 type options struct {
 	users, seconds, seed, dbConns int
-	jsonPath, bin                 string
-	keep, quick                   bool
+	bin                           string
+	keep                          bool
 	think, poll, drain, settle    time.Duration
 }
 
 func run() error {
 	var o options
+	// -json and -quick as every benchmark program has them (the runner passes them);
+	// -quick is 20 users for 10 s over 1,000 seeded professionals unless those are set.
+	bf := benchkit.RegisterFlags(flag.CommandLine)
 	flag.IntVar(&o.users, "users", 200, "concurrent simulated users")
 	flag.IntVar(&o.seconds, "seconds", 60, "length of the measured window")
-	flag.StringVar(&o.jsonPath, "json", "", "also write the table as JSON to this file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the database, the data folder and the logs")
-	flag.BoolVar(&o.quick, "quick", false, "a smoke run: 20 users, 10 s, 1,000 seeded professionals (unless set)")
 	flag.StringVar(&o.bin, "bin", "", "the conectar binary to run (default: go build it)")
 	flag.IntVar(&o.seed, "seed", 10000, "approved professionals `conectar seed` puts in the search index first")
 	flag.IntVar(&o.dbConns, "db-conns", 16, "DB_MAX_CONNS of the child: pool size per service (six services)")
@@ -92,7 +92,7 @@ func run() error {
 	flag.DurationVar(&o.drain, "drain", 90*time.Second, "how long journeys running at the end may take to finish")
 	flag.DurationVar(&o.settle, "settle", 3*time.Minute, "how long to wait for events in flight before checking the books")
 	flag.Parse()
-	if o.quick {
+	if bf.Quick {
 		set := map[string]bool{}
 		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		if !set["users"] {
@@ -162,11 +162,12 @@ func run() error {
 	}
 
 	rec := newRecorder()
-	tr := &http.Transport{MaxIdleConns: o.users * 4, MaxIdleConnsPerHost: o.users * 4, IdleConnTimeout: 90 * time.Second}
-	defer tr.CloseIdleConnections()
+	// A client and its professional each keep a connection, as two browsers would.
+	hc := benchkit.HTTPClient(o.users, 30*time.Second)
+	defer hc.CloseIdleConnections()
 	tag := make([]byte, 4)
 	_, _ = rand.Read(tag)
-	f := &fleet{c: &client{base: sys.gateway, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}, rec: rec},
+	f := &fleet{c: &client{base: sys.gateway, hc: hc, rec: rec},
 		sim: sys.sim, tag: hex.EncodeToString(tag), poll: o.poll, think: o.think}
 	if f.adminTok, err = f.c.login(ctx, adminEmail, adminPassword); err != nil {
 		return fmt.Errorf("admin: %w", err)
@@ -296,13 +297,8 @@ func run() error {
 		Aim: "peak ≤ " + mib(aimLoadRSS), Verdict: benchkit.Verdict(memN > 0 && memPeak <= aimLoadRSS)})
 	t.Add(benchkit.Row{Figure: "  (shown) VmHWM at the end; RSS after the drain; processes",
 		Value: fmt.Sprintf("%s; %s; %d", mib(afterLoad.hwm), mib(afterLoad.rss), afterLoad.procs)})
-	if err := t.Print(os.Stdout); err != nil {
+	if err := bf.Emit(os.Stdout, t); err != nil {
 		return err
-	}
-	if o.jsonPath != "" {
-		if err := t.WriteJSON(o.jsonPath); err != nil {
-			return err
-		}
 	}
 
 	var problems []string
