@@ -81,6 +81,10 @@ func (g *Gateway) mountDocs(app *fiber.App) error {
 	if err != nil {
 		return err
 	}
+	lifecycle, err := fs.ReadFile(ui, "lifecycle.html")
+	if err != nil {
+		return err
+	}
 	d := newDocs(g)
 	if _, err := d.base(); err != nil { // a declaration mistake fails at start, not on the first visit
 		return err
@@ -89,9 +93,15 @@ func (g *Gateway) mountDocs(app *fiber.App) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		return c.Send(page)
 	})
+	// The lifecycles' page: marketplace draws the diagrams and serves the table (the
+	// gateway only knows routes); the page loads them through the gateway's routing.
+	app.Get("/docs/lifecycle", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		return c.Send(lifecycle)
+	})
 	app.Get("/docs/assets/:file", func(c *fiber.Ctx) error {
 		name := c.Params("file")
-		if name == "index.html" || strings.Contains(name, "/") {
+		if path.Ext(name) == ".html" || strings.Contains(name, "/") { // pages have their own paths
 			return apperr.NotFound("not_found", "Recurso no encontrado")
 		}
 		data, err := fs.ReadFile(ui, name)
@@ -204,6 +214,9 @@ func (d *docs) base() (*api.Document, error) {
 		Answers: []api.Answer{api.Bytes(200, "text/plain", "Prometheus text format")}, Handler: noop})
 	reg.Add(api.Op{Method: "GET", Path: "/docs", Access: api.Public, Summary: "This documentation (Swagger UI)",
 		Answers: []api.Answer{api.Bytes(200, "text/html", "HTML")}, Handler: noop})
+	reg.Add(api.Op{Method: "GET", Path: "/docs/lifecycle", Access: api.Public, Summary: "The offer and job lifecycles: diagrams and transition tables",
+		Description: "A page that loads GET /api/v1/ofertas/lifecycle, GET /api/v1/trabajos/lifecycle and their .svg diagrams from marketplace.",
+		Answers:     []api.Answer{api.Bytes(200, "text/html", "HTML")}, Handler: noop})
 	reg.Add(api.Op{Method: "GET", Path: "/docs/openapi.json", Access: api.Public, Summary: "This document (OpenAPI 3.1)",
 		Answers: []api.Answer{api.JSON(200, map[string]any{}, "the merged document")}, Handler: noop})
 	reg.Add(api.Op{Method: "GET", Path: APIPrefix + "/ws", Access: api.Public, Params: wsQuery{},
@@ -225,6 +238,7 @@ const baseDescription = "The public API, through the gateway (port 8000). Every 
 	"forwarded to the service that owns its prefix. Conventions (errors, pagination, money, dates, uploads): docs/api.md. " +
 	"The WebSocket's frames: GET /api/v1/ws and the WS* schemas. The events between services (subjects, payload schemas, " +
 	"producers and consumers): docs/events.md. " +
+	"The offer and job state machines, drawn from the rules marketplace enforces, with every move: [lifecycle diagrams](/docs/lifecycle). " +
 	"Unknown JSON fields are ignored by the services; this document lists only the fields they read and write."
 
 // edgeErrors are what the gateway itself may answer on a service's operation.
