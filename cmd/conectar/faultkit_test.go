@@ -755,18 +755,7 @@ func (s *system) checkGamificationRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, h := range []string{"notifications-gamify-professionals", "notifications-gamify-payments", "notifications-gamify-marketplace"} {
-		var out bytes.Buffer
-		err := replay(ctx, s.set, s.getenv, true, []string{"--handler", h}, &out)
-		// The PostgreSQL server is shared with other tests: a rebuild refused a
-		// connection (max_connections) before it started is tried again, briefly.
-		for i := 0; err != nil && i < 10 && strings.Contains(err.Error(), "ping database"); i++ {
-			time.Sleep(time.Second)
-			out.Reset()
-			err = replay(ctx, s.set, s.getenv, true, []string{"--handler", h}, &out)
-		}
-		if err != nil {
-			t.Fatalf("rebuild %s: %v\n%s", h, err, out.String())
-		}
+		s.rebuild(ctx, t, h)
 	}
 	// The medals and XP were announced when they were earned; a rebuild that announced
 	// them again would notify and email every professional a second time.
@@ -775,6 +764,271 @@ func (s *system) checkGamificationRebuild(t *testing.T) {
 	}
 	if got := gamificationSnapshot(t, db); got != live {
 		t.Errorf("gamification rebuilt from the events differs from the live state:\n got:\n%s\nlive:\n%s", got, live)
+	}
+}
+
+// rebuild runs `conectar events rebuild --handler h` and fails the test if it fails.
+func (s *system) rebuild(ctx context.Context, t *testing.T, h string) {
+	t.Helper()
+	var out bytes.Buffer
+	err := replay(ctx, s.set, s.getenv, true, []string{"--handler", h}, &out)
+	// The PostgreSQL server is shared with other tests: a rebuild refused a
+	// connection (max_connections) before it started is tried again, briefly.
+	for i := 0; err != nil && i < 10 && strings.Contains(err.Error(), "ping database"); i++ {
+		time.Sleep(time.Second)
+		out.Reset()
+		err = replay(ctx, s.set, s.getenv, true, []string{"--handler", h}, &out)
+	}
+	if err != nil {
+		t.Fatalf("rebuild %s: %v\n%s", h, err, out.String())
+	}
+}
+
+// searchSnapshot is the state professionals keeps from other contexts' events (what
+// professionals.vaciar_replicas empties): the replicas, the event-fed columns of the
+// profiles and the search rows, in a fixed order. perfil_at is left out: the
+// read-your-writes path (a professional reading their profile before UserRegistered
+// arrived) stamps the account's creation time, a hair off the event's time, and the
+// names under it are the same.
+func searchSnapshot(t *testing.T, db *pgx.Conn) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT usuario_id::text, email, nombre, apellido, avatar_url, is_active, activo_at, nivel, tasa_comision_bp, nivel_at,
+			puntos_experiencia FROM professionals.usuarios ORDER BY 1`,
+		`SELECT id::text, email, nombre, apellido, avatar_url, is_active, nivel, tasa_comision_bp, puntos_experiencia,
+			rating_promedio::text, total_resenas FROM professionals.profesionales ORDER BY 1`,
+		`SELECT id::text, profesional_ref::text, rating, texto_resena, nombre_cliente, fecha_creacion, cliente_id::text,
+			trabajo_id::text, trabajo_descripcion FROM professionals.resenas ORDER BY 1`,
+		`SELECT usuario_id::text, medalla, nombre, fecha_creacion FROM professionals.medallas ORDER BY 1, 2`,
+		`SELECT trabajo_id::text, profesional_ref::text, fecha FROM professionals.trabajos_completados ORDER BY 1`,
+		`SELECT profesional_id::text, oficio_id::text, oficio_nombre, oficios, nombre, apellido, avatar_url, texto,
+			ST_AsText(base_location), radio_cobertura_km, acepta_instant, tarifa_por_hora, rating_promedio::text, total_resenas,
+			nivel, nivel_rank, puntos_experiencia FROM professionals.busqueda ORDER BY 1, 2`,
+	} {
+		rows, err := db.Query(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range vals {
+				if at, ok := v.(time.Time); ok {
+					vals[i] = at.UTC().Format(time.RFC3339Nano)
+				}
+			}
+			fmt.Fprintln(&b, vals...)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString("--\n")
+	}
+	return b.String()
+}
+
+// searchAnswers asks the gateway both search shapes (several filters and orders) and
+// returns the answers as they came: status and body, one per line.
+func (s *system) searchAnswers(t *testing.T, oficioID string) string {
+	t.Helper()
+	c := s.fclient()
+	var b strings.Builder
+	ask := func(method, path string, body any) {
+		var raw []byte
+		if body != nil {
+			raw, _ = json.Marshal(body)
+		}
+		req, err := http.NewRequest(method, c.base+path, bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		got, _ := io.ReadAll(resp.Body)
+		fmt.Fprintf(&b, "%s %s %d %s %s\n", method, path, resp.StatusCode, resp.Header.Get("X-Total-Count"), got)
+	}
+	const lat, lng = -34.60, -58.40
+	ask(http.MethodPost, "/api/v1/search", map[string]any{"limit": 100})
+	ask(http.MethodPost, "/api/v1/search", map[string]any{"latitude": lat, "longitude": lng, "radio_km": 50, "ordenar_por": "distancia", "limit": 100})
+	ask(http.MethodPost, "/api/v1/search", map[string]any{"q": "prueba", "ordenar_por": "nivel", "limit": 100})
+	ask(http.MethodPost, "/api/v1/search", map[string]any{"oficio_id": oficioID, "rating_minimo": 1, "limit": 100})
+	for _, sort := range []string{"rating", "nivel", "distancia"} {
+		ask(http.MethodGet, fmt.Sprintf("/api/v1/search/professionals?oficio_id=%s&lat=%v&lng=%v&sort_by=%s&limit=100", oficioID, lat, lng, sort), nil)
+	}
+	return b.String()
+}
+
+// quiesce waits until nothing is in flight: every outbox published and every durable
+// consumer with nothing pending, twice in a row (a handler that just acked may have
+// appended to an outbox the first look had already read).
+func (s *system) quiesce(t *testing.T, db *pgx.Conn) {
+	t.Helper()
+	quiet := func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		idle := func() bool {
+			for _, st := range events.Streams() {
+				if st.Name == events.StreamDLQ {
+					continue
+				}
+				stream, err := s.in.js.Stream(ctx, st.Name)
+				if err != nil {
+					return false
+				}
+				l := stream.ListConsumers(ctx)
+				for info := range l.Info() {
+					if info.NumPending != 0 || info.NumAckPending != 0 {
+						return false
+					}
+				}
+				if l.Err() != nil {
+					return false
+				}
+			}
+			return true
+		}
+		if !idle() {
+			return false
+		}
+		for _, schema := range []string{"auth", "users", "professionals", "marketplace", "payments", "notifications"} {
+			if countRows(t, db, `SELECT count(*) FROM `+schema+`.outbox WHERE published_at IS NULL`) != 0 {
+				return false
+			}
+		}
+		return idle()
+	}
+	testkit.Eventually(t, settle, "every event applied", func() bool {
+		if !quiet() {
+			return false
+		}
+		time.Sleep(500 * time.Millisecond)
+		return quiet()
+	})
+}
+
+// varySearchState gives the professionals of the journeys what search shows and sorts
+// by, through the public API: a place, a coverage radius and a trade each; reviews from
+// their clients (one then edited, one deleted); a new name and avatar for the first; a
+// ban for the second. Each reaches professionals' read model through another context's
+// events, which is what the rebuild has to reproduce.
+func (s *system) varySearchState(t *testing.T, js []*journey, oficioID string) {
+	t.Helper()
+	c := s.fclient()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var renamed, banned *journey
+	for i, j := range js {
+		proTok, err := c.login(j.proEmail, "password-123")
+		must(err)
+		_, err = c.want(200, http.MethodPut, "/api/v1/professional/profile", proTok, map[string]any{
+			"latitude": -34.60 + 0.01*float64(i%7), "longitude": -58.40 - 0.01*float64(i%5), "radio_cobertura_km": 5 + i,
+			"oficio_ids": []string{oficioID}})
+		must(err)
+		cliTok, err := c.login(j.cliEmail, "password-123")
+		must(err)
+		st, rev, err := c.json(http.MethodPost, "/api/v1/resenas", cliTok, map[string]any{
+			"trabajo_id": j.jobID, "rating": 1 + i%5, "texto_resena": "Reseña de " + j.tag})
+		must(err)
+		if st != 201 {
+			// A job that was not released cannot be reviewed (a refunded one, say).
+			t.Logf("%s: no review (%d %v)", j.tag, st, rev["code"])
+			continue
+		}
+		resena, _ := rev["resena"].(map[string]any)
+		id, _ := resena["id"].(string)
+		switch i % 3 {
+		case 1:
+			_, err = c.want(200, http.MethodPut, "/api/v1/resenas/"+id, cliTok, map[string]any{"rating": 5, "texto_resena": "Mejor de lo que dije"})
+		case 2:
+			st, _, err = c.json(http.MethodDelete, "/api/v1/resenas/"+id, cliTok, nil)
+			if err == nil && st >= 300 {
+				err = fmt.Errorf("delete review %s → %d", id, st)
+			}
+		}
+		must(err)
+		switch {
+		case renamed == nil:
+			renamed = j
+			_, err = c.want(200, http.MethodPut, "/api/v1/users/me", proTok, map[string]any{"nombre": "Renombrado"})
+			must(err)
+			if st, b, err := c.upload("/api/v1/users/me/avatar", proTok, "file", "a.png", "image/png", pngBytes); err != nil || st != 200 {
+				t.Fatalf("avatar → %d %v %v", st, b, err)
+			}
+		case banned == nil:
+			banned = j
+		}
+	}
+	if renamed == nil {
+		t.Fatal("no journey could be reviewed: nothing for search to rank")
+	}
+	if banned != nil {
+		adminTok, err := c.login(s.env["ADMIN_EMAIL"], s.env["ADMIN_PASSWORD"])
+		must(err)
+		_, err = c.want(200, http.MethodPost, "/api/v1/admin/users/"+banned.proID+"/ban", adminTok, nil)
+		must(err)
+	}
+}
+
+// checkSearchRebuild does for professionals' search read model what
+// checkGamificationRebuild does for gamification, by the operator procedure of
+// docs/events.md: professionals.vaciar_replicas() empties what other contexts' events
+// fed, `events rebuild` of the five professionals-* handlers applies the streams again,
+// and the state and the gateway's search answers (both shapes, same results in the same
+// order) must equal the live ones, with nothing published again.
+func (s *system) checkSearchRebuild(t *testing.T, js []*journey) {
+	t.Helper()
+	db := connectDB(t, s.set.DatabaseURL)
+	var oficioID string
+	if err := db.QueryRow(context.Background(), `SELECT id::text FROM professionals.oficios WHERE nombre = 'Plomería'`).Scan(&oficioID); err != nil {
+		t.Fatal(err)
+	}
+	s.varySearchState(t, js, oficioID)
+	s.quiesce(t, db)
+	live, liveAnswers := searchSnapshot(t, db), s.searchAnswers(t, oficioID)
+	for _, want := range []string{"Renombrado", `"avatar_url":"http`, `"cantidad_resenas":1`} {
+		if !strings.Contains(liveAnswers, want) {
+			t.Fatalf("the live search answers lack %s: the check would compare nothing\n%s", want, liveAnswers)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	outboxBefore := countRows(t, db, `SELECT count(*) FROM professionals.outbox`)
+	if _, err := db.Exec(ctx, `SELECT professionals.vaciar_replicas()`); err != nil {
+		t.Fatal(err)
+	}
+	if searchSnapshot(t, db) == live || s.searchAnswers(t, oficioID) == liveAnswers {
+		t.Fatal("vaciar_replicas left the search read model as it was")
+	}
+	// identity first, as the procedure says: it puts every professional back in search.
+	for _, h := range []string{"professionals-identity", "professionals-users", "professionals-reviews",
+		"professionals-jobs", "professionals-engagement"} {
+		s.rebuild(ctx, t, h)
+	}
+	// A ban, a rating or a level change is announced as ProfessionalProfileUpdated when
+	// it happens; a rebuild that announced them again would send other contexts stale
+	// copies of profiles as news.
+	if n := countRows(t, db, `SELECT count(*) FROM professionals.outbox`) - outboxBefore; n != 0 {
+		t.Errorf("the rebuild published %d professionals events again", n)
+	}
+	if got := searchSnapshot(t, db); got != live {
+		t.Errorf("professionals' read model rebuilt from the events differs from the live state:\n got:\n%s\nlive:\n%s", got, live)
+	}
+	if got := s.searchAnswers(t, oficioID); got != liveAnswers {
+		t.Errorf("search answers after the rebuild differ:\n got:\n%s\nlive:\n%s", got, liveAnswers)
 	}
 }
 

@@ -65,4 +65,5 @@ func TestFaultNATSStoppedMidFlow(t *testing.T) {
 	t.Logf("NATS down from %s for %s", downAt.Format("15:04:05.000"), upAt.Sub(downAt).Round(time.Millisecond))
 	sys.checkBooks(t, adminTok, js, func(*journey) books { return releasedBooks })
 	sys.checkGamificationRebuild(t)
+	sys.checkSearchRebuild(t, js)
 }

@@ -99,4 +99,5 @@ func TestFaultPostgresConnectionsDropped(t *testing.T) {
 	}
 	sys.checkBooks(t, adminTok, js, func(*journey) books { return releasedBooks })
 	sys.checkGamificationRebuild(t)
+	sys.checkSearchRebuild(t, js)
 }

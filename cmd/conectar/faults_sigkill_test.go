@@ -155,4 +155,5 @@ func TestFaultServiceSIGKILLed(t *testing.T) {
 	}
 	sys.checkBooks(t, adminTok, all, func(*journey) books { return releasedBooks })
 	sys.checkGamificationRebuild(t)
+	sys.checkSearchRebuild(t, all)
 }

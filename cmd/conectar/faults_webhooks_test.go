@@ -310,4 +310,5 @@ func TestFaultWebhooksDuplicatedAndOutOfOrder(t *testing.T) {
 		return releasedBooks
 	})
 	sys.checkGamificationRebuild(t)
+	sys.checkSearchRebuild(t, []*journey{a, b, c})
 }
