@@ -239,3 +239,35 @@ func TestDLQRedrive(t *testing.T) {
 		t.Errorf("dead letters still listed after the redrive:\n%s", out.String())
 	}
 }
+
+// TestEventsRebuildFailsOnDeadLetters: a rebuild that gave an event up (the handler
+// refused it for good) has caught up with the stream but not rebuilt the read model, so
+// it must fail rather than report success.
+func TestEventsRebuildFailsOnDeadLetters(t *testing.T) {
+	sys := startSystem(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sys.register("rebuild-ok@conectar.test", "Rebuild", "PROFESIONAL", nil)
+	var out bytes.Buffer
+	if err := replay(ctx, sys.set, sys.getenv, true, []string{"--handler", "professionals-identity"}, &out); err != nil {
+		t.Fatalf("rebuild over good events: %v\n%s", err, out.String())
+	}
+	// professionals-identity refuses a registration without a user id for good.
+	env, err := events.New("auth", "bad", events.UserRegisteredV1{UserID: "not-a-uuid", Email: "bad@conectar.test",
+		Nombre: "Mal", Apellido: "Evento", Rol: "PROFESIONAL"}, events.Meta{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.in.js.Publish(ctx, events.SubjUserRegistered, raw, jetstream.WithMsgID(env.ID.String())); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = replay(ctx, sys.set, sys.getenv, true, []string{"--handler", "professionals-identity"}, &out)
+	if err == nil || !strings.Contains(err.Error(), "1 events went to the DLQ") {
+		t.Fatalf("rebuild with a poison event: %v\n%s", err, out.String())
+	}
+}
