@@ -138,7 +138,7 @@ func run() error {
 
 // signIn registers n accounts at auth, logs each in for a real signed access token, and
 // waits until users serves each profile (it arrives through UserRegistered).
-func signIn(ctx context.Context, c *http.Client, authURL, usersURL string, n int) ([]string, error) {
+func signIn(ctx context.Context, c *benchkit.Client, authURL, usersURL string, n int) ([]string, error) {
 	tokens := make([]string, 0, n)
 	for i := 0; i < n; i++ {
 		email := fmt.Sprintf("gwbench%02d@example.com", i)

@@ -185,7 +185,7 @@ func run() error {
 }
 
 // waitProfiles waits until users answers /users/me for one token of each account.
-func waitProfiles(ctx context.Context, client *http.Client, usersURL string, tokens, emails []string) error {
+func waitProfiles(ctx context.Context, client *benchkit.Client, usersURL string, tokens, emails []string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for _, tok := range tokens[:min(len(tokens), len(emails))] {
 		for {

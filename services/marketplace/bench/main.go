@@ -23,7 +23,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -56,7 +55,7 @@ func main() {
 
 type client struct {
 	base string
-	http *http.Client
+	http *benchkit.Client
 }
 
 // call sends one request and decodes a 2xx answer into out (when not nil).
