@@ -384,6 +384,11 @@ func TestOpenAPIMarketplace(t *testing.T) {
 		t.Errorf("resolution on our path: %v", res)
 	}
 
+	// The lifecycles, public: their tables and diagrams (shown at /docs/lifecycle).
+	for _, p := range []string{"/api/v1/ofertas/lifecycle", "/api/v1/ofertas/lifecycle.svg", "/api/v1/trabajos/lifecycle", "/api/v1/trabajos/lifecycle.svg"} {
+		want(p, 200)(call("GET", p, "", nil))
+	}
+
 	var missing []string
 	for _, op := range c.unexercised("marketplace") {
 		if _, ok := marketplaceNotDriven[op]; !ok {
