@@ -95,14 +95,12 @@ func (a *App) processWebhooks(ctx context.Context) (int, error) {
 	rows, err := a.svc.Deps.Pool.Query(ctx, `WITH head AS (
 			SELECT id, data_id FROM webhook_inbox WHERE processed_at IS NULL AND next_attempt_at <= now()
 			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED),
-		claim AS (
-			SELECT id FROM head
-			UNION
+		dup AS (
 			SELECT w.id FROM webhook_inbox w WHERE w.processed_at IS NULL AND w.next_attempt_at <= now()
 				AND w.data_id IN (SELECT data_id FROM head)
 			FOR UPDATE OF w SKIP LOCKED)
 		UPDATE webhook_inbox SET attempts = attempts + 1, next_attempt_at = now() + interval '30 seconds'
-		WHERE id IN (SELECT id FROM claim)
+		WHERE id IN (SELECT id FROM head UNION SELECT id FROM dup)
 		RETURNING id, data_id, attempts`, claimBatch)
 	if err != nil {
 		return 0, fmt.Errorf("claim webhooks: %w", err)
