@@ -79,11 +79,11 @@ func parseSVG(t *testing.T, doc string) svgDoc {
 	return out
 }
 
-// TestLifecycleSVG draws both machines and finds in each drawing every state (as a box
+// TestLifecycleDocSVG draws both machines and finds in each drawing every state (as a box
 // with its name; the initial and the final ones marked) and every move of the table (an
 // arrow carrying it and a label naming it with its roles), then compares the drawing
 // with its golden beside docs/lifecycle.md (-update rewrites it).
-func TestLifecycleSVG(t *testing.T) {
+func TestLifecycleDocSVG(t *testing.T) {
 	for _, m := range []Machine{OfferMachine(), JobMachine()} {
 		t.Run(m.Name, func(t *testing.T) {
 			got := m.SVG()
@@ -142,10 +142,10 @@ func TestLifecycleSVG(t *testing.T) {
 			}
 			want, err := os.ReadFile(path)
 			if err != nil {
-				t.Fatalf("%v (generate it with: go test ./domain -run 'TestLifecycleDoc|TestLifecycleSVG' -update)", err)
+				t.Fatalf("%v (generate it with: go test ./domain -run TestLifecycleDoc -update)", err)
 			}
 			if string(want) != got {
-				t.Errorf("docs/%s is stale; run go test ./domain -run 'TestLifecycleDoc|TestLifecycleSVG' -update", m.SVGFile())
+				t.Errorf("docs/%s is stale; run go test ./domain -run TestLifecycleDoc -update", m.SVGFile())
 			}
 		})
 	}
