@@ -208,3 +208,34 @@ func TestPaymentAfterExpiryRefunded(t *testing.T) {
 		t.Fatalf("%d expiry events", n)
 	}
 }
+
+// A payment approved after the link expired whose webhook is lost too is still found:
+// expired links are searched again every MP_RECONCILE_HELD_EVERY, and the payment is
+// held and refunded.
+func TestLatePaymentOfExpiredLinkFoundWithoutWebhook(t *testing.T) {
+	h := newHarness(t, nil)
+	second := h.startReplica(nil)
+	id, _, _ := h.accept(27000, uuid.NewString())
+	h.clock.Advance(ttl + time.Minute)
+	mustTick(t, h.app, second)
+	if e := h.estado(id); e != "CANCELADO" {
+		t.Fatalf("job %s", e)
+	}
+	h.simCall("POST", "/_sim/faults", mpsim.Faults{DropNextWebhooks: 1}, nil)
+	h.simPay(id, "approved", "")
+	time.Sleep(300 * time.Millisecond) // the dropped delivery would have arrived by now
+	mustTick(t, h.app, second)
+	if e := h.estado(id); e != "CANCELADO" {
+		t.Fatalf("searched again before MP_RECONCILE_HELD_EVERY: %s", e)
+	}
+	h.clock.Advance(time.Hour)
+	mustTick(t, h.app, second)
+	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
+	h.waitEvent("RefundIssued", id)
+	if n := h.outboxed(events.SubjEscrowHeld, id); n != 1 {
+		t.Fatalf("%d holds", n)
+	}
+	if n := h.count("SELECT count(*) FROM refunds WHERE trabajo_id=$1 AND estado='EMITIDO'", id); n != 1 {
+		t.Fatalf("%d refunds issued", n)
+	}
+}
