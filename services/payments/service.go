@@ -2,8 +2,9 @@
 // MercadoPago (or its local simulator, package mpsim). It reacts to the marketplace's
 // events (OfferAccepted → checkout; JobCompleted → release to the professional's available
 // balance; JobCancelled → refund; disputes freeze), learns payments from signed webhooks
-// and a reconciliation loop, pays professionals out through withdrawals an admin approves,
-// and records every money move in a double-entry ledger (package ledger).
+// and a reconciliation loop, lets checkout links left unpaid expire after CHECKOUT_TTL
+// (expiry.go), pays professionals out through withdrawals an admin approves, and records
+// every money move in a double-entry ledger (package ledger).
 package payments
 
 import (
