@@ -1,0 +1,410 @@
+package domain
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// The paths of a lifecycle diagram's arrows and where their labels go.
+
+// port is where an arrow meets a box: its sides are shared out among the arrows in the
+// order of where their other ends are, so arrows neither cross at the box nor coincide.
+type portKey struct {
+	box  string
+	side byte // 't'op or 'b'ottom
+}
+
+func (l *svgLayout) route() {
+	// Arrows that would cross a unit between their ends go around the rows instead; the
+	// shorter ones take the inner runs, so runs do not cross.
+	byspan := slices.Clone(l.edges)
+	span := func(e *svgEdge) int {
+		d := l.units[l.unitOfKey(e.from)].rank - l.units[l.unitOfKey(e.to)].rank
+		return max(d, -d)
+	}
+	sort.SliceStable(byspan, func(i, j int) bool { return span(byspan[i]) < span(byspan[j]) })
+	for _, e := range byspan {
+		if e.kind != edgeForward && e.kind != edgeBack && e.kind != edgeReturn {
+			continue
+		}
+		// The ports will lie towards the other end: test the curve between those.
+		a, b := l.boxes[e.from], l.boxes[e.to]
+		ax, bx := clamp(b.cx(), a.X+a.W/4, a.right()-a.W/4), clamp(a.cx(), b.X+b.W/4, b.right()-b.W/4)
+		p0, p3 := svgPt{ax, a.bottom()}, svgPt{bx, b.Y}
+		if e.kind != edgeForward {
+			p0, p3 = svgPt{ax, a.Y}, svgPt{bx, b.bottom()}
+		}
+		if l.unitOfKey(e.from) != l.unitOfKey(e.to) && l.crosses(e, sCurve(p0, p3)) {
+			e.lane = true
+			l.laneX(e)
+		}
+	}
+	ports := map[portKey][]*svgEdge{}
+	ends := map[*svgEdge][2]portKey{}
+	for _, e := range l.edges {
+		if e.kind == edgeSelf {
+			continue
+		}
+		if e.lane {
+			// A routed arrow leaves its source's side and needs a port only where it
+			// enters its target (unless its run is over the target anyway).
+			b := l.boxes[e.to]
+			if e.laneX > b.X+14 && e.laneX < b.right()-14 {
+				continue
+			}
+			k := portKey{e.to, 't'}
+			if b.cy() < l.boxes[e.from].cy() {
+				k.side = 'b'
+			}
+			ends[e] = [2]portKey{{}, k}
+			ports[k] = append(ports[k], e)
+			continue
+		}
+		fs, ts := byte('b'), byte('t')
+		switch e.kind {
+		case edgeBack, edgeReturn:
+			fs, ts = 't', 'b'
+		case edgeSide:
+			fs, ts = 't', 't'
+		}
+		if e.kind == edgeReturn && l.boxes[e.to].Y > l.boxes[e.from].Y {
+			fs, ts = 'b', 't'
+		}
+		k := [2]portKey{{e.from, fs}, {e.to, ts}}
+		ends[e] = k
+		ports[k[0]] = append(ports[k[0]], e)
+		ports[k[1]] = append(ports[k[1]], e)
+	}
+	if l.initial != "" {
+		// The start arrow takes the middle of the initial state's top.
+		k := portKey{stateKey(l.initial), 't'}
+		ports[k] = append(ports[k], nil)
+	}
+	at := map[*svgEdge][2]svgPt{}
+	var startX float64
+	for k, list := range ports {
+		box := l.boxes[k.box]
+		other := func(e *svgEdge) float64 {
+			if e == nil {
+				return box.cx()
+			}
+			if e.lane {
+				return e.laneX
+			}
+			if e.from == k.box && ends[e][0] == k {
+				return l.boxes[e.to].cx()
+			}
+			return l.boxes[e.from].cx()
+		}
+		idx := func(e *svgEdge) int { return slices.Index(l.edges, e) }
+		sort.SliceStable(list, func(i, j int) bool {
+			oi, oj := other(list[i]), other(list[j])
+			if oi != oj {
+				return oi < oj
+			}
+			return idx(list[i]) < idx(list[j])
+		})
+		y := box.Y
+		if k.side == 'b' {
+			y = box.bottom()
+		}
+		for i, e := range list {
+			p := svgPt{box.X + box.W*float64(i+1)/float64(len(list)+1), y}
+			if e == nil {
+				startX = p.X
+				continue
+			}
+			pair := at[e]
+			if ends[e][0] == k && (pair[0] == svgPt{}) {
+				pair[0] = p
+			} else {
+				pair[1] = p
+			}
+			at[e] = pair
+		}
+	}
+	if l.initial != "" {
+		b := l.boxes[stateKey(l.initial)]
+		l.start = svgPt{startX, b.Y - 52}
+		l.startLb = svgLabel{lines: labelLines(&svgEdge{moves: l.creates})}
+	}
+	for _, e := range l.edges {
+		switch {
+		case e.kind == edgeSelf:
+			l.routeLoop(e)
+		case e.lane:
+			l.routeLane(e, at[e][1])
+		default:
+			p := at[e]
+			p0, p3 := p[0], p[1]
+			if e.history {
+				// The arrow stops at the history mark that sits on the frame's border.
+				p3.Y += 10
+			}
+			c := sCurve(p0, p3)
+			if e.kind == edgeSide {
+				c = [4]svgPt{p0, {p0.X, p0.Y - 50}, {p3.X, p3.Y - 50}, p3}
+			}
+			e.path = fmt.Sprintf("M%s C%s %s %s", pt(c[0]), pt(c[1]), pt(c[2]), pt(c[3]))
+			e.samples = curveSamples(c)
+			e.end = p[1]
+			ts := []float64{0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8}
+			for _, t := range ts {
+				e.anchors = append(e.anchors, svgSpot{P: bezier(c, t), center: true})
+			}
+			for _, t := range ts {
+				q := bezier(c, t)
+				e.anchors = append(e.anchors, svgSpot{P: q}, svgSpot{P: q, left: true})
+			}
+		}
+	}
+}
+
+// sCurve is a cubic curve leaving p0 and entering p3 vertically.
+func sCurve(p0, p3 svgPt) [4]svgPt {
+	k := math.Max(28, math.Abs(p3.Y-p0.Y)*0.45)
+	dir := 1.0
+	if p3.Y < p0.Y {
+		dir = -1
+	}
+	return [4]svgPt{p0, {p0.X, p0.Y + dir*k}, {p3.X, p3.Y - dir*k}, p3}
+}
+
+func curveSamples(c [4]svgPt) []svgPt {
+	out := make([]svgPt, 0, 33)
+	for i := 0; i <= 32; i++ {
+		out = append(out, bezier(c, float64(i)/32))
+	}
+	return out
+}
+
+// lineSamples are points every few units along a polyline.
+func lineSamples(ps ...svgPt) []svgPt {
+	var out []svgPt
+	for i := 1; i < len(ps); i++ {
+		a, b := ps[i-1], ps[i]
+		n := int(math.Max(1, math.Hypot(b.X-a.X, b.Y-a.Y)/6))
+		for j := 0; j < n; j++ {
+			f := float64(j) / float64(n)
+			out = append(out, svgPt{a.X + (b.X-a.X)*f, a.Y + (b.Y-a.Y)*f})
+		}
+	}
+	return append(out, ps[len(ps)-1])
+}
+
+func bezier(c [4]svgPt, t float64) svgPt {
+	u := 1 - t
+	a, b, d, e := u*u*u, 3*u*u*t, 3*u*t*t, t*t*t
+	return svgPt{a*c[0].X + b*c[1].X + d*c[2].X + e*c[3].X, a*c[0].Y + b*c[1].Y + d*c[2].Y + e*c[3].Y}
+}
+
+// crosses says whether the curve runs through a unit other than the ones it joins.
+func (l *svgLayout) crosses(e *svgEdge, c [4]svgPt) bool {
+	skip := map[int]bool{l.unitOfKey(e.from): true, l.unitOfKey(e.to): true}
+	for i := 1; i < 24; i++ {
+		p := bezier(c, float64(i)/24)
+		for j, u := range l.units {
+			if !skip[j] && u.box.grow(6).contains(p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// routeLoop draws a move that keeps the state as a loop on the state's outer side.
+func (l *svgLayout) routeLoop(e *svgEdge) {
+	b := l.boxes[e.from]
+	dir, x := 1.0, b.right()
+	// Left of the middle the loop goes left, out of the way; a framed state keeps it
+	// inside its frame's label space on the right.
+	if b.cx() < -1 && !l.units[l.unitOfKey(e.from)].frame {
+		dir, x = -1, b.X
+	}
+	p0, p3 := svgPt{x, b.cy() - 9}, svgPt{x, b.cy() + 9}
+	c1, c2 := svgPt{x + dir*svgLoopOut, b.cy() - 34}, svgPt{x + dir*svgLoopOut, b.cy() + 34}
+	e.path = fmt.Sprintf("M%s C%s %s %s", pt(p0), pt(c1), pt(c2), pt(p3))
+	e.samples = curveSamples([4]svgPt{p0, c1, c2, p3})
+	e.end = p3
+	tip := svgPt{x + dir*(svgLoopOut*0.75+4), b.cy()}
+	e.anchors = []svgSpot{{P: tip, left: dir < 0}, {P: svgPt{tip.X, b.cy() - 24}, left: dir < 0}, {P: svgPt{tip.X, b.cy() + 24}, left: dir < 0}}
+}
+
+// laneX picks the x of a routed arrow's vertical run: beside every unit between its ends
+// and clear of the runs (with their labels) already on that side.
+func (l *svgLayout) laneX(e *svgEdge) {
+	a, b := l.boxes[e.from], l.boxes[e.to]
+	right := b.cx() >= a.cx()
+	top, bottom := math.Min(a.Y, b.Y)-30, math.Max(a.bottom(), b.bottom())+30
+	size := labelSize(e)
+	x := math.Inf(-1)
+	if !right {
+		x = math.Inf(1)
+	}
+	for _, u := range l.units {
+		if u.box.bottom() < top || u.box.Y > bottom {
+			continue
+		}
+		if right {
+			x = math.Max(x, u.box.right()+30)
+		} else {
+			x = math.Min(x, u.box.X-30)
+		}
+	}
+	for _, r := range l.lanes {
+		if r.bottom() < top || r.Y > bottom {
+			continue
+		}
+		if right {
+			x = math.Max(x, r.right()+24)
+		} else {
+			x = math.Min(x, r.X-24)
+		}
+	}
+	e.laneX = x
+	lane := svgRect{X: x, Y: top, W: size.W + 10, H: bottom - top}
+	if !right {
+		lane.X = x - size.W - 10
+	}
+	l.lanes = append(l.lanes, lane)
+}
+
+// routeLane takes an arrow out of its source's side, along its run and into its target
+// at port (or straight down into it when the run is over the target).
+func (l *svgLayout) routeLane(e *svgEdge, port svgPt) {
+	a, b := l.boxes[e.from], l.boxes[e.to]
+	x := e.laneX
+	right := x > a.cx()
+	sx, sy := a.X, a.cy()
+	if right {
+		sx = a.right()
+	}
+	down := b.cy() > sy
+	edgeY := b.bottom()
+	if down {
+		edgeY = b.Y
+	}
+	const r = 12.0
+	dy := sign(b.cy() - sy)
+	var d strings.Builder
+	fmt.Fprintf(&d, "M%s H%s Q%s %s", pt(svgPt{sx, sy}), num(x-sign(x-sx)*r), pt(svgPt{x, sy}), pt(svgPt{x, sy + dy*r}))
+	poly := []svgPt{{sx, sy}, {x, sy}}
+	if (port == svgPt{}) {
+		fmt.Fprintf(&d, " V%s", num(edgeY))
+		e.end = svgPt{x, edgeY}
+		poly = append(poly, e.end)
+	} else {
+		turn := edgeY - dy*24
+		dx := sign(port.X - x)
+		fmt.Fprintf(&d, " V%s Q%s %s H%s Q%s %s V%s", num(turn-dy*r), pt(svgPt{x, turn}), pt(svgPt{x + dx*r, turn}),
+			num(port.X-dx*r), pt(svgPt{port.X, turn}), pt(svgPt{port.X, turn + dy*r}), num(edgeY))
+		e.end = svgPt{port.X, edgeY}
+		poly = append(poly, svgPt{x, turn}, svgPt{port.X, turn}, e.end)
+	}
+	e.path = d.String()
+	e.samples = lineSamples(poly...)
+	y0, y1 := math.Min(sy, poly[2].Y), math.Max(sy, poly[2].Y)
+	for _, f := range []float64{0.5, 0.35, 0.65, 0.2, 0.8} {
+		e.anchors = append(e.anchors, svgSpot{P: svgPt{x, y0 + (y1-y0)*f}, left: !right})
+	}
+}
+
+func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
+
+func sign(v float64) float64 {
+	if v < 0 {
+		return -1
+	}
+	return 1
+}
+
+// spotBox is the label's rectangle at a spot.
+func spotBox(s svgSpot, size svgRect) svgRect {
+	x := s.P.X + 7
+	switch {
+	case s.center:
+		x = s.P.X - size.W/2
+	case s.left:
+		x = s.P.X - 7 - size.W
+	}
+	return svgRect{X: x, Y: s.P.Y - size.H/2, W: size.W, H: size.H}
+}
+
+// placeLabels puts each label at the first spot along its arrow where it covers no state
+// and no label placed before it, else where it covers least.
+func (l *svgLayout) placeLabels() {
+	var obstacles []svgRect
+	for _, u := range l.units {
+		if !u.frame {
+			obstacles = append(obstacles, u.box.grow(4))
+		}
+	}
+	for k, b := range l.boxes {
+		if strings.HasPrefix(k, "s:") && l.units[l.unitOf[strings.TrimPrefix(k, "s:")]].frame {
+			obstacles = append(obstacles, b.grow(4))
+		}
+	}
+	sort.Slice(obstacles, func(i, j int) bool {
+		if obstacles[i].Y != obstacles[j].Y {
+			return obstacles[i].Y < obstacles[j].Y
+		}
+		return obstacles[i].X < obstacles[j].X
+	})
+	var samples []svgPt
+	for _, e := range l.edges {
+		samples = append(samples, e.samples...)
+	}
+	if l.initial != "" {
+		samples = append(samples, lineSamples(l.start, svgPt{l.start.X, l.boxes[stateKey(l.initial)].Y})...)
+	}
+	place := func(lb *svgLabel, spots []svgSpot, own []svgPt) {
+		size := linesSize(lb.lines)
+		best, bestCost := svgRect{}, math.Inf(1)
+		for _, s := range spots {
+			r := spotBox(s, size)
+			cost := 0.0
+			for _, o := range obstacles {
+				cost += r.overlap(o)
+			}
+			for _, o := range l.labels {
+				cost += r.overlap(o.box.grow(3))
+			}
+			for _, p := range samples {
+				if r.grow(2).contains(p) && !(s.center && slices.Contains(own, p)) {
+					cost += 40
+				}
+			}
+			if cost < bestCost {
+				best, bestCost = r, cost
+			}
+			if cost == 0 {
+				break
+			}
+		}
+		lb.box = best
+		l.labels = append(l.labels, lb)
+	}
+	if l.initial != "" {
+		mid := svgPt{l.start.X, l.start.Y + 26}
+		place(&l.startLb, []svgSpot{{P: mid}, {P: mid, left: true}}, nil)
+	}
+	// Loops and routed arrows have the fewest choices: they go first.
+	order := slices.Clone(l.edges)
+	rank := func(e *svgEdge) int {
+		switch {
+		case e.kind == edgeSelf:
+			return 0
+		case e.lane:
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(order, func(i, j int) bool { return rank(order[i]) < rank(order[j]) })
+	for _, e := range order {
+		e.label.lines = labelLines(e)
+		place(&e.label, e.anchors, e.samples)
+	}
+}
