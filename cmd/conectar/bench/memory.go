@@ -88,18 +88,19 @@ func procStatus(pid int) (rss, hwm int64, err error) {
 	return rss, hwm, sc.Err()
 }
 
-// sampler reads the tree's memory every second until a time (the end of the measured
-// window: the drain after it is no longer full load).
+// sampler reads the tree's memory every second of the measured window (the ramp before
+// it and the drain after it are not full load).
 type sampler struct {
 	mu      sync.Mutex
 	samples []int64
 	done    chan struct{}
 }
 
-func sampleMemory(pid int, until time.Time) *sampler {
+func sampleMemory(pid int, from, until time.Time) *sampler {
 	s := &sampler{done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
+		time.Sleep(time.Until(from))
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
