@@ -1,24 +1,38 @@
 // Command bench measures the MercadoPago webhook path end to end: it creates a throwaway
 // database on the DATABASE_URL server, starts an embedded JetStream, the MercadoPago
-// simulator and the payments service in-process, creates N jobs through OfferAccepted
+// simulator and the payments service in-process, creates 2×N jobs through OfferAccepted
 // (each gets a real preference at the simulator), pays each one at the simulator with
-// its own webhook suppressed, and then fires D signed webhooks per payment (duplicates
-// on purpose) from C concurrent senders. Every webhook is authenticated, stored, and
-// processed by the workers, which fetch the payment from the simulator and hold the
-// escrow. It prints webhooks/s processed, the answer latency, the end-to-end latency
-// (received → processed, including the payment fetch) percentiles, and verifies zero
-// double holds and a balanced ledger.
+// its own webhook suppressed, and then fires D signed webhooks per payment (duplicates on
+// purpose, shuffled) from C concurrent senders, in two phases of N payments each:
 //
-//	go run ./services/payments/bench [-n 2000] [-d 2] [-c 32] [-workers 8] [-rate 0] [-keep] [-cpuprofile f]
-//	go run ./services/payments/bench -n 200 -c 8   # smoke run
+//   - saturation: the senders go as fast as the service answers (capacity, and the answer
+//     latency at that load);
+//   - paced: the same number of webhooks offered at -rate per second (the answer latency
+//     and received → applied latency below saturation).
 //
-// Aims: ≥ 1,000 webhooks/s processed end to end, zero double holds.
+// Every webhook is authenticated, stored, and processed by the workers, which fetch the
+// payment from the simulator (through package mp, i.e. sdk-go) and hold the escrow.
+// Before the phases, two raw baselines are measured in the same run: the simulator's own
+// GET /v1/payments/{id} rate through the same client at C concurrency (a webhook cannot
+// be applied faster than its payment can be read), and a bare INSERT+commit on the same
+// database from C connections (what storing each delivery alone costs). It prints one
+// table (figure, value, raw baseline, ratio, aim, verdict; -json writes it too), and
+// exits non-zero on a double hold, a missing hold or an unbalanced ledger.
+//
+//	go run ./services/payments/bench [-n 2000] [-d 2] [-c 32] [-workers 8] [-rate 1000] [-json f] [-keep]
+//	                                 [-cpuprofile f] [-blockprofile f] [-mutexprofile f]
+//	go run ./services/payments/bench -quick   # small n, for the combined quick run
+//
+// Aims (issue #13): ≥ 1,000 webhooks/s processed end to end (judged at saturation),
+// answer p99 ≤ 20 ms (judged at saturation and at 1,000/s offered), zero double holds,
+// ledger balanced.
 package main
 
 import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,14 +41,17 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/conectarpro/conectar/events"
@@ -42,6 +59,7 @@ import (
 	"github.com/conectarpro/conectar/platform/benchkit"
 	"github.com/conectarpro/conectar/platform/kit"
 	payments "github.com/conectarpro/conectar/services/payments"
+	"github.com/conectarpro/conectar/services/payments/mp"
 	"github.com/conectarpro/conectar/services/payments/mpsim"
 )
 
@@ -49,8 +67,13 @@ const (
 	token  = "TEST-bench"
 	secret = "bench-secret"
 
-	// aimWebhooksPerSec is the throughput aim (the other aim is zero double holds).
+	// Aims of issue #13.
 	aimWebhooksPerSec = 1000
+	aimAnswerP99      = 20 * time.Millisecond
+	aimPacedRate      = 1000 // the paced answer p99 aim is stated at this offered rate
+
+	// simGetCall is how the simulator counts GET /v1/payments/{id} (GET /_sim/calls).
+	simGetCall = "GET GET /v1/payments/{id}"
 )
 
 func main() {
@@ -60,25 +83,54 @@ func main() {
 	}
 }
 
+type options struct {
+	n, dups, conc, workers, rate    int
+	keep                            bool
+	jsonPath                        string
+	cpuprofile, blockprof, mutexprf string
+}
+
 func run() error {
-	n := flag.Int("n", 2000, "jobs (payments)")
-	dups := flag.Int("d", 2, "webhooks per payment (duplicates)")
-	conc := flag.Int("c", 32, "concurrent webhook senders")
-	workers := flag.Int("workers", 8, "webhook workers in the service")
-	keep := flag.Bool("keep", false, "keep the database")
-	rate := flag.Int("rate", 0, "offered webhooks per second (0: as fast as the senders go)")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the webhook phase to this file")
+	var o options
+	flag.IntVar(&o.n, "n", 2000, "payments per phase (2×n jobs in all)")
+	flag.IntVar(&o.dups, "d", 2, "webhooks per payment (duplicates)")
+	flag.IntVar(&o.conc, "c", 32, "concurrent webhook senders")
+	flag.IntVar(&o.workers, "workers", 8, "webhook workers in the service (MP_WEBHOOK_WORKERS)")
+	flag.IntVar(&o.rate, "rate", aimPacedRate, "offered webhooks per second in the paced phase (0: no paced phase)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the database")
+	flag.StringVar(&o.jsonPath, "json", "", "also write the table as JSON to this file")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the webhook phases to this file")
+	flag.StringVar(&o.blockprof, "blockprofile", "", "write a block profile of the webhook phases to this file")
+	flag.StringVar(&o.mutexprf, "mutexprofile", "", "write a mutex profile of the webhook phases to this file")
+	quick := flag.Bool("quick", false, "small run (n=300) for the combined quick run")
 	flag.Parse()
-	ctx := context.Background()
+	if *quick {
+		o.n = 300
+	}
+	if o.n < 1 || o.dups < 1 || o.conc < 1 || o.workers < 1 || o.rate < 0 {
+		return errors.New("-n, -d, -c and -workers must be positive, -rate not negative")
+	}
+	return bench(context.Background(), o)
+}
+
+// stack is everything the phases talk to.
+type stack struct {
+	pool   *pgxpool.Pool
+	sim    *mpsim.Server
+	simURL string
+	svcURL string
+	client *http.Client
+}
+
+func bench(ctx context.Context, o options) error {
 	dsn, drop, err := benchkit.DB(ctx, "payments", payments.Name)
 	if err != nil {
 		return err
 	}
-	if !*keep {
+	if !o.keep {
 		defer drop()
 	}
 	fmt.Printf("database %s\n", dsn)
-	fmt.Printf("aims: ≥ %d webhooks/s processed end to end, zero double holds\n", aimWebhooksPerSec)
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ns, stopNATS, err := benchkit.StartNATS(ctx, log)
@@ -95,7 +147,7 @@ func run() error {
 	}
 	defer sim.Close()
 
-	pool, err := benchkit.Pool(ctx, dsn, payments.Name, int32(*workers+16))
+	pool, err := benchkit.Pool(ctx, dsn, payments.Name, int32(o.workers+16))
 	if err != nil {
 		return err
 	}
@@ -106,7 +158,7 @@ func run() error {
 	}
 	svcURL := "http://" + ln.Addr().String()
 	settings := map[string]string{"MP_ACCESS_TOKEN": token, "MP_BASE_URL": simURL, "MP_WEBHOOK_SECRET": secret,
-		"MP_NOTIFICATION_URL": svcURL + "/api/v1/webhook/mercadopago", "MP_WEBHOOK_WORKERS": strconv.Itoa(*workers),
+		"MP_NOTIFICATION_URL": svcURL + "/api/v1/webhook/mercadopago", "MP_WEBHOOK_WORKERS": strconv.Itoa(o.workers),
 		"MP_RECONCILE_INTERVAL": "1h"}
 	none := authn.StaticKeys(func(string) (ed25519.PublicKey, bool) { return nil, false })
 	svc, err := payments.New(ctx, kit.Deps{Log: log, Pool: pool, NC: nc, JS: js, Verifier: &authn.Verifier{Keys: none},
@@ -125,69 +177,212 @@ func run() error {
 		defer cc()
 		svc.Stop(c)
 	}()
+	st := &stack{pool: pool, sim: sim, simURL: simURL, svcURL: svcURL,
+		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.conc * 2}}}
 
 	// Jobs through the real event path, then one approved payment each (webhook suppressed).
+	total := 2 * o.n
+	if o.rate == 0 {
+		total = o.n
+	}
+	ids, err := setup(ctx, st, js, total)
+	if err != nil {
+		return err
+	}
+	satIDs, pacedIDs := ids[:o.n], ids[o.n:]
+
+	// Raw baselines, in the same run and before the phases so they do not overlap them.
+	getRate, err := rawGetRate(ctx, simURL, satIDs, o.conc)
+	if err != nil {
+		return fmt.Errorf("raw GET: %w", err)
+	}
+	rawIns, err := rawInsert(ctx, dsn, o.conc, o.n*o.dups)
+	if err != nil {
+		return fmt.Errorf("raw INSERT: %w", err)
+	}
+
+	stopProfiles, err := startProfiles(o)
+	if err != nil {
+		return err
+	}
+	sat, err := phase(ctx, st, satIDs, o.dups, o.conc, 0)
+	if err != nil {
+		stopProfiles()
+		return fmt.Errorf("saturation phase: %w", err)
+	}
+	var paced *result
+	if o.rate > 0 {
+		paced, err = phase(ctx, st, pacedIDs, o.dups, o.conc, o.rate)
+		if err != nil {
+			stopProfiles()
+			return fmt.Errorf("paced phase: %w", err)
+		}
+	}
+	stopProfiles()
+
+	var holds, doubles, held, errs int
+	for q, dst := range map[string]*int{
+		"SELECT count(*) FROM ledger_txns WHERE tipo='HOLD'":                                                                    &holds,
+		"SELECT count(*) FROM (SELECT trabajo_id FROM ledger_txns WHERE tipo='HOLD' GROUP BY trabajo_id HAVING count(*) > 1) d": &doubles,
+		"SELECT count(*) FROM trabajos WHERE estado_escrow='PAGADO_EN_ESCROW'":                                                  &held,
+		"SELECT count(*) FROM webhook_inbox WHERE last_error IS NOT NULL":                                                       &errs,
+	} {
+		if err := pool.QueryRow(ctx, q).Scan(dst); err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+	}
+	rep, err := payments.CheckLedger(ctx, pool)
+	if err != nil {
+		return err
+	}
+	heldEvents, err := countEvents(ctx, js, total)
+	if err != nil {
+		return err
+	}
+
+	table := &benchkit.Table{Title: fmt.Sprintf("MercadoPago webhooks benchmark (%s; n=%d payments per phase, %d webhooks each, %d senders, %d workers)",
+		time.Now().UTC().Format(time.RFC3339), o.n, o.dups, o.conc, o.workers)}
+	perSec := func(v float64) string { return fmt.Sprintf("%.0f/s", v) }
+	table.Add(benchkit.Row{Figure: "webhooks processed end to end, saturation (raw: simulator GET /v1/payments/{id} at the same concurrency)",
+		Value: perSec(sat.processedPerSec), Raw: perSec(getRate), Ratio: ratio(sat.processedPerSec, getRate),
+		Aim: fmt.Sprintf("≥ %d/s", aimWebhooksPerSec), Verdict: benchkit.Verdict(sat.processedPerSec >= aimWebhooksPerSec)})
+	table.Add(benchkit.Row{Figure: fmt.Sprintf("answer p99, saturation (offered: as fast as %d senders go = %.0f/s) (raw: bare INSERT+commit p99, %d conns)",
+		o.conc, sat.offeredPerSec, o.conc),
+		Value: ms(sat.answer(99)), Raw: ms(rawIns.p99), Ratio: ratio(float64(sat.answer(99)), float64(rawIns.p99)),
+		Aim: "≤ " + ms(aimAnswerP99), Verdict: benchkit.Verdict(sat.answer(99) <= aimAnswerP99)})
+	if paced != nil {
+		judged := o.rate == aimPacedRate
+		verdict := "not judged at this rate"
+		if judged {
+			verdict = benchkit.Verdict(paced.answer(99) <= aimAnswerP99)
+		}
+		table.Add(benchkit.Row{Figure: fmt.Sprintf("answer p99 at %d/s offered (raw: bare INSERT+commit p99, %d conns)", o.rate, o.conc),
+			Value: ms(paced.answer(99)), Raw: ms(rawIns.p99), Ratio: ratio(float64(paced.answer(99)), float64(rawIns.p99)),
+			Aim: "≤ " + ms(aimAnswerP99), Verdict: verdict})
+	}
+	table.Add(benchkit.Row{Figure: "  (shown) answer p50 / max, saturation", Value: ms(sat.answer(50)) + " / " + ms(sat.answer(100))})
+	table.Add(benchkit.Row{Figure: "  (shown) received → applied p50 / p99, saturation burst", Value: ms(sat.e2e(50)) + " / " + ms(sat.e2e(99))})
+	if paced != nil {
+		table.Add(benchkit.Row{Figure: fmt.Sprintf("  (shown) answer p50 / max at %d/s offered", o.rate), Value: ms(paced.answer(50)) + " / " + ms(paced.answer(100))})
+		table.Add(benchkit.Row{Figure: fmt.Sprintf("  (shown) received → applied p50 / p99 at %d/s offered", o.rate), Value: ms(paced.e2e(50)) + " / " + ms(paced.e2e(99))})
+		table.Add(benchkit.Row{Figure: fmt.Sprintf("  (shown) webhooks processed end to end at %d/s offered", o.rate), Value: perSec(paced.processedPerSec)})
+	}
+	table.Add(benchkit.Row{Figure: fmt.Sprintf("  (shown) payment reads per payment at the simulator, saturation (%d webhooks each)", o.dups),
+		Value: fmt.Sprintf("%.2f", float64(sat.gets)/float64(o.n))})
+	table.Add(benchkit.Row{Figure: fmt.Sprintf("  (shown) raw bare INSERT+commit, %d conns: rate; p50", o.conc), Value: perSec(rawIns.perSec) + "; " + ms(rawIns.p50)})
+	failed := sat.failures
+	if paced != nil {
+		failed += paced.failures
+	}
+	table.Add(benchkit.Row{Figure: "webhooks refused or failed (answer not 200)", Value: strconv.Itoa(failed), Aim: "0", Verdict: benchkit.Verdict(failed == 0)})
+	table.Add(benchkit.Row{Figure: fmt.Sprintf("double holds (%d jobs held, %d HOLD txns, %d EscrowHeld events, %d webhooks with errors)", held, holds, heldEvents, errs),
+		Value: strconv.Itoa(doubles), Aim: "0", Verdict: benchkit.Verdict(doubles == 0)})
+	table.Add(benchkit.Row{Figure: "ledger problems", Value: strconv.Itoa(len(rep.Problems)), Aim: "0", Verdict: benchkit.Verdict(len(rep.Problems) == 0)})
+	fmt.Println()
+	if err := table.Print(os.Stdout); err != nil {
+		return err
+	}
+	if o.jsonPath != "" {
+		if err := table.WriteJSON(o.jsonPath); err != nil {
+			return err
+		}
+	}
+	if doubles != 0 || holds != total || held != total || heldEvents != total || len(rep.Problems) != 0 {
+		return fmt.Errorf("FAILED: expected %d holds exactly once and a balanced ledger", total)
+	}
+	fmt.Println("OK: zero double holds, ledger balanced")
+	return nil
+}
+
+// setup creates total jobs through OfferAccepted and pays each one at the simulator with
+// its webhook suppressed; it returns the payment ids.
+func setup(ctx context.Context, st *stack, js jetstream.JetStream, total int) ([]string, error) {
 	t0 := time.Now()
-	jobs := make([]string, *n)
-	for i := range jobs {
-		jobs[i] = uuid.NewString()
-		env, err := events.New("marketplace", jobs[i], events.OfferAcceptedV1{OfertaID: uuid.NewString(), TrabajoID: jobs[i],
+	for i := range total {
+		job := uuid.NewString()
+		env, err := events.New("marketplace", job, events.OfferAcceptedV1{OfertaID: uuid.NewString(), TrabajoID: job,
 			ClienteID: uuid.NewString(), ClienteEmail: "c@example.com", ProfesionalID: uuid.NewString(),
 			Descripcion: "Trabajo de prueba", PrecioCentavos: int64(1000 + i)}, events.Meta{}, time.Now())
 		if err != nil {
-			return err
+			return nil, err
 		}
-		b, _ := json.Marshal(env)
+		b, err := json.Marshal(env)
+		if err != nil {
+			return nil, err
+		}
 		if _, err := js.Publish(ctx, env.Subject, b, jetstream.WithMsgID(env.ID.String())); err != nil {
-			return err
+			return nil, fmt.Errorf("publish OfferAccepted: %w", err)
 		}
 	}
 	if err := waitFor(5*time.Minute, func() (bool, error) {
 		var c int
-		err := pool.QueryRow(ctx, "SELECT count(*) FROM trabajos WHERE checkout_estado = 'CREADO'").Scan(&c)
-		return c == *n, err
+		err := st.pool.QueryRow(ctx, "SELECT count(*) FROM trabajos WHERE checkout_estado = 'CREADO'").Scan(&c)
+		return c == total, err
 	}); err != nil {
-		return fmt.Errorf("checkouts: %w", err)
+		return nil, fmt.Errorf("checkouts: %w", err)
 	}
-	fmt.Printf("setup: %d checkouts created through OfferAccepted in %s (%.0f/s)\n", *n, time.Since(t0).Round(time.Millisecond), float64(*n)/time.Since(t0).Seconds())
-	rows, err := pool.Query(ctx, "SELECT preference_id FROM trabajos")
+	fmt.Printf("setup: %d checkouts created through OfferAccepted in %s\n", total, time.Since(t0).Round(time.Millisecond))
+	rows, err := st.pool.Query(ctx, "SELECT preference_id FROM trabajos")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	prefs, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return err
+		return nil, err
 	}
-	sim.SetFaults(mpsim.Faults{DropNextWebhooks: len(prefs)})
-	var ids []string
+	st.sim.SetFaults(mpsim.Faults{DropNextWebhooks: len(prefs)})
+	ids := make([]string, 0, len(prefs))
 	for _, p := range prefs {
-		id, err := sim.Pay(p, "approved", 0)
+		id, err := st.sim.Pay(p, "approved", 0)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("pay %s: %w", p, err)
 		}
 		ids = append(ids, strconv.FormatInt(id, 10))
 	}
+	return ids, nil
+}
 
-	// Fire D signed webhooks per payment, shuffled, from C senders.
+// result is one phase's figures.
+type result struct {
+	answers         []time.Duration // per webhook, as the sender saw it
+	e2es            []time.Duration // received → applied, per stored webhook
+	failures        int
+	offeredPerSec   float64 // webhooks sent / time the senders took
+	processedPerSec float64 // webhooks processed / (last applied − first received)
+	gets            int     // payment reads the simulator served during the phase
+}
+
+func (r *result) answer(p float64) time.Duration { return pct(r.answers, p) }
+func (r *result) e2e(p float64) time.Duration    { return pct(r.e2es, p) }
+
+// phase fires dups signed webhooks per payment of ids (shuffled) from conc senders,
+// paced at rate per second (0: as fast as they go), and waits until all are processed.
+func phase(ctx context.Context, st *stack, ids []string, dups, conc, rate int) (*result, error) {
+	var fromID int64
+	if err := st.pool.QueryRow(ctx, "SELECT COALESCE(max(id), 0) FROM webhook_inbox").Scan(&fromID); err != nil {
+		return nil, err
+	}
+	getsBefore, err := simGets(ctx, st)
+	if err != nil {
+		return nil, err
+	}
 	var work []string
 	for _, id := range ids {
-		for range *dups {
+		for range dups {
 			work = append(work, id)
 		}
 	}
 	rand.Shuffle(len(work), func(i, j int) { work[i], work[j] = work[j], work[i] })
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc * 2}}
-	// Work is handed out as indexes, paced when -rate is set (latency below saturation).
+	// Work is handed out as indexes; ticks of 10ms carry rate/100 webhooks each.
 	jobsCh := make(chan int, 1024)
 	go func() {
 		defer close(jobsCh)
 		var tick *time.Ticker
-		perTick := 1
-		if *rate > 0 {
-			// Ticks of 10ms carry rate/100 webhooks each.
+		perTick := len(work)
+		if rate > 0 {
 			tick = time.NewTicker(10 * time.Millisecond)
 			defer tick.Stop()
-			perTick = max(1, *rate/100)
+			perTick = max(1, rate/100)
 		}
 		for i := 0; i < len(work); {
 			if tick != nil {
@@ -199,103 +394,228 @@ func run() error {
 			}
 		}
 	}()
-	var failures atomicCounter
-	answer := make([]time.Duration, len(work))
+	var failures atomic.Int64
+	res := &result{answers: make([]time.Duration, len(work))}
 	var wg sync.WaitGroup
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer f.Close()
-	}
 	start := time.Now()
-	for range *conc {
+	for range conc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range jobsCh {
-				id := work[i]
-				reqID := uuid.NewString()
-				body := `{"action":"payment.updated","api_version":"v1","type":"payment","data":{"id":"` + id + `"}}`
-				req, _ := http.NewRequest("POST", svcURL+"/api/v1/webhook/mercadopago?data.id="+id+"&type=payment", strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Request-Id", reqID)
-				req.Header.Set("X-Signature", mpsim.Sign(secret, id, reqID, time.Now().UnixMilli()))
-				t := time.Now()
-				resp, err := client.Do(req)
-				answer[i] = time.Since(t)
-				if err != nil || resp.StatusCode != 200 {
-					failures.add()
-				}
-				if resp != nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
+				d, ok := send(st, work[i])
+				res.answers[i] = d
+				if !ok {
+					failures.Add(1)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	sent := time.Since(start)
+	res.offeredPerSec = float64(len(work)) / time.Since(start).Seconds()
+	res.failures = int(failures.Load())
 	if err := waitFor(5*time.Minute, func() (bool, error) {
 		var c int
-		err := pool.QueryRow(ctx, "SELECT count(*) FROM webhook_inbox WHERE processed_at IS NULL").Scan(&c)
+		err := st.pool.QueryRow(ctx, "SELECT count(*) FROM webhook_inbox WHERE id > $1 AND processed_at IS NULL", fromID).Scan(&c)
 		return c == 0, err
 	}); err != nil {
-		return fmt.Errorf("processing: %w", err)
-	}
-	if *cpuprofile != "" {
-		pprof.StopCPUProfile()
+		return nil, fmt.Errorf("processing: %w", err)
 	}
 	var first, last time.Time
 	var processed int
-	if err := pool.QueryRow(ctx, "SELECT min(received_at), max(processed_at), count(*) FROM webhook_inbox").Scan(&first, &last, &processed); err != nil {
-		return err
+	if err := st.pool.QueryRow(ctx, "SELECT min(received_at), max(processed_at), count(*) FROM webhook_inbox WHERE id > $1", fromID).
+		Scan(&first, &last, &processed); err != nil {
+		return nil, err
 	}
-	rows, err = pool.Query(ctx, "SELECT extract(epoch FROM processed_at - received_at)::float8 FROM webhook_inbox")
+	res.processedPerSec = float64(processed) / last.Sub(first).Seconds()
+	rows, err := st.pool.Query(ctx, "SELECT extract(epoch FROM processed_at - received_at)::float8 FROM webhook_inbox WHERE id > $1", fromID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	lat, err := pgx.CollectRows(rows, pgx.RowTo[float64])
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var holds, doubles, held, errs int
-	_ = pool.QueryRow(ctx, "SELECT count(*) FROM ledger_txns WHERE tipo='HOLD'").Scan(&holds)
-	_ = pool.QueryRow(ctx, "SELECT count(*) FROM (SELECT trabajo_id FROM ledger_txns WHERE tipo='HOLD' GROUP BY trabajo_id HAVING count(*) > 1) d").Scan(&doubles)
-	_ = pool.QueryRow(ctx, "SELECT count(*) FROM trabajos WHERE estado_escrow='PAGADO_EN_ESCROW'").Scan(&held)
-	_ = pool.QueryRow(ctx, "SELECT count(*) FROM webhook_inbox WHERE last_error IS NOT NULL").Scan(&errs)
-	rep, err := payments.CheckLedger(ctx, pool)
+	for _, s := range lat {
+		res.e2es = append(res.e2es, time.Duration(s*float64(time.Second)))
+	}
+	getsAfter, err := simGets(ctx, st)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	heldEvents, err := countEvents(ctx, js, *n)
-	if err != nil {
-		return err
-	}
+	res.gets = getsAfter - getsBefore
+	return res, nil
+}
 
-	window := last.Sub(first)
-	fmt.Printf("webhooks: %d sent (%d per payment, %d senders, %d workers) in %s, %d refused/failed\n", len(work), *dups, *conc, *workers, sent.Round(time.Millisecond), failures.load())
-	fmt.Printf("answer latency (signature check + store + 200): p50 %s  p99 %s  max %s\n", pct(answer, 50), pct(answer, 99), pct(answer, 100))
-	ds := make([]time.Duration, len(lat))
-	for i, s := range lat {
-		ds[i] = time.Duration(s * float64(time.Second))
+// send posts one signed webhook for payment id and returns how long the answer took.
+func send(st *stack, id string) (time.Duration, bool) {
+	reqID := uuid.NewString()
+	body := `{"action":"payment.updated","api_version":"v1","type":"payment","data":{"id":"` + id + `"}}`
+	req, err := http.NewRequest("POST", st.svcURL+"/api/v1/webhook/mercadopago?data.id="+id+"&type=payment", strings.NewReader(body))
+	if err != nil {
+		return 0, false
 	}
-	fmt.Printf("end to end (received → payment fetched from the simulator and applied): p50 %s  p99 %s  max %s\n", pct(ds, 50), pct(ds, 99), pct(ds, 100))
-	perSec := float64(processed) / window.Seconds()
-	fmt.Printf("throughput: %d webhooks processed end to end in %s = %.0f webhooks/s (aim ≥ %d: %s)\n", processed, window.Round(time.Millisecond),
-		perSec, aimWebhooksPerSec, verdict(perSec >= aimWebhooksPerSec))
-	fmt.Printf("holds: %d jobs held, %d HOLD transactions, %d EscrowHeld events, %d double holds (aim 0: %s), %d webhooks with errors\n",
-		held, holds, heldEvents, doubles, verdict(doubles == 0), errs)
-	fmt.Printf("ledger: %d problems\n", len(rep.Problems))
-	if doubles != 0 || holds != *n || held != *n || heldEvents != *n || len(rep.Problems) != 0 {
-		return fmt.Errorf("FAILED: expected %d holds exactly once and a balanced ledger", *n)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-Id", reqID)
+	req.Header.Set("X-Signature", mpsim.Sign(secret, id, reqID, time.Now().UnixMilli()))
+	t := time.Now()
+	resp, err := st.client.Do(req)
+	d := time.Since(t)
+	if err != nil {
+		return d, false
 	}
-	fmt.Println("OK: zero double holds, ledger balanced")
-	return nil
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return d, resp.StatusCode == http.StatusOK
+}
+
+// simGets is how many payment reads the simulator has served.
+func simGets(ctx context.Context, st *stack) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", st.simURL+"/_sim/calls", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := st.client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("simulator calls: %w", err)
+	}
+	defer resp.Body.Close()
+	var calls map[string]int
+	if err := json.NewDecoder(resp.Body).Decode(&calls); err != nil {
+		return 0, fmt.Errorf("simulator calls: %w", err)
+	}
+	return calls[simGetCall], nil
+}
+
+// rawGetRate reads every payment of ids once from the simulator, conc at a time, through
+// the same client the service uses, and returns the reads per second.
+func rawGetRate(ctx context.Context, simURL string, ids []string, conc int) (float64, error) {
+	c, err := mp.New(mp.Config{AccessToken: token, BaseURL: simURL})
+	if err != nil {
+		return 0, err
+	}
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	errc := make(chan error, conc)
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ids) {
+					return
+				}
+				if _, err := c.GetPayment(ctx, ids[i]); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errc)
+	if err := <-errc; err != nil {
+		return 0, err
+	}
+	return float64(len(ids)) / elapsed.Seconds(), nil
+}
+
+// rawResult is the bare INSERT+commit baseline.
+type rawResult struct {
+	perSec   float64
+	p50, p99 time.Duration
+}
+
+// rawInsert commits n single-row INSERTs (the shape of webhook_inbox) from conc
+// connections of their own, as fast as they go.
+func rawInsert(ctx context.Context, dsn string, conc, n int) (rawResult, error) {
+	pool, err := benchkit.Pool(ctx, dsn, payments.Name, int32(conc))
+	if err != nil {
+		return rawResult{}, err
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, `CREATE TABLE bench_raw_insert (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		request_id text NOT NULL, topic text NOT NULL, data_id text NOT NULL, action text NOT NULL,
+		received_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return rawResult{}, fmt.Errorf("create raw table: %w", err)
+	}
+	defer pool.Exec(context.WithoutCancel(ctx), "DROP TABLE bench_raw_insert") //nolint:errcheck
+	lat := make([]time.Duration, n)
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	errc := make(chan error, conc)
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t := time.Now()
+				if _, err := pool.Exec(ctx, `INSERT INTO bench_raw_insert (request_id, topic, data_id, action) VALUES ($1,$2,$3,$4)`,
+					uuid.NewString(), "payment", strconv.Itoa(i), "payment.updated"); err != nil {
+					errc <- err
+					return
+				}
+				lat[i] = time.Since(t)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errc)
+	if err := <-errc; err != nil {
+		return rawResult{}, err
+	}
+	return rawResult{perSec: float64(n) / elapsed.Seconds(), p50: pct(lat, 50), p99: pct(lat, 99)}, nil
+}
+
+// startProfiles starts the profiles asked for; the returned function writes them.
+func startProfiles(o options) (func(), error) {
+	var stops []func()
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+	}
+	write := func(name, path string) func() {
+		return func() {
+			f, err := os.Create(path)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				return
+			}
+			defer f.Close()
+			if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+			}
+		}
+	}
+	if o.blockprof != "" {
+		runtime.SetBlockProfileRate(int(time.Microsecond))
+		stops = append(stops, write("block", o.blockprof))
+	}
+	if o.mutexprf != "" {
+		runtime.SetMutexProfileFraction(5)
+		stops = append(stops, write("mutex", o.mutexprf))
+	}
+	return func() {
+		for _, s := range stops {
+			s()
+		}
+	}, nil
 }
 
 // countEvents counts the EscrowHeld events in the stream, waiting for the relay to
@@ -321,28 +641,16 @@ func countEvents(ctx context.Context, js jetstream.JetStream, want int) (int, er
 	}
 }
 
-type atomicCounter struct {
-	mu sync.Mutex
-	n  int
-}
+// pct is the p-th percentile of ds.
+func pct(ds []time.Duration, p float64) time.Duration { return benchkit.PercentileDur(ds, p) }
 
-func (c *atomicCounter) add() { c.mu.Lock(); c.n++; c.mu.Unlock() }
-func (c *atomicCounter) load() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
-}
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
-// pct is the p-th percentile of ds, rounded for printing.
-func pct(ds []time.Duration, p float64) time.Duration {
-	return benchkit.PercentileDur(ds, p).Round(10 * time.Microsecond)
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return "met"
+func ratio(v, base float64) string {
+	if base <= 0 {
+		return ""
 	}
-	return "MISSED"
+	return fmt.Sprintf("%.2f×", v/base)
 }
 
 func waitFor(d time.Duration, cond func() (bool, error)) error {
