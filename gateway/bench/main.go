@@ -138,6 +138,8 @@ func run() error {
 	table.Add(benchkit.Row{Figure: "p50 the gateway adds", Value: fmt.Sprintf("%+.3f ms", added),
 		Aim: fmt.Sprintf("≤ %.1f ms", aimAddedP50), Verdict: benchkit.Verdict(added <= aimAddedP50)})
 	table.Add(benchkit.Row{Figure: "p99 through the gateway", Value: benchkit.Ms(g.Ms(99)), Raw: benchkit.Ms(d.Ms(99)), Ratio: benchkit.Ratio(g.Ms(99), d.Ms(99))})
+	table.Add(benchkit.Row{Figure: "  (shown) CPU of this process per request (client, auth, users, gateway)", Value: us(g.CPUPerOp()), Raw: us(d.CPUPerOp()),
+		Ratio: fmt.Sprintf("%+.0f µs", float64(g.CPUPerOp()-d.CPUPerOp())/1e3)})
 	table.Add(benchkit.Row{Figure: "  (shown) 1 client: p50 through the gateway", Value: benchkit.Ms(g1.Ms(50)), Raw: benchkit.Ms(d1.Ms(50)),
 		Ratio: fmt.Sprintf("%+.3f ms", g1.Ms(50)-d1.Ms(50))})
 	return common.Emit(os.Stdout, table)
@@ -177,3 +179,5 @@ func signIn(ctx context.Context, c *benchkit.Client, authURL, usersURL string, n
 	}
 	return tokens, nil
 }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/1e3) }

@@ -16,6 +16,18 @@ type Result struct {
 	Errors   int
 	FirstErr error
 	Elapsed  time.Duration
+	// CPU is what this whole process (load generator and whatever runs in-process)
+	// spent during the run. Unlike a rate it hardly moves when other processes load
+	// the machine, so CPUPerOp compares two paths more steadily than their rates do.
+	CPU time.Duration
+}
+
+// CPUPerOp is the process's CPU time per successful request.
+func (r Result) CPUPerOp() time.Duration {
+	if len(r.Lat) == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(len(r.Lat))
 }
 
 // Rate is successful requests per second.
@@ -37,6 +49,7 @@ func (r *Result) merge(o Result) {
 	r.Lat = append(r.Lat, o.Lat...)
 	r.Errors += o.Errors
 	r.Elapsed += o.Elapsed
+	r.CPU += o.CPU
 	if r.FirstErr == nil {
 		r.FirstErr = o.FirstErr
 	}
@@ -48,7 +61,7 @@ func ClosedLoop(ctx context.Context, conc int, d time.Duration, op Op) Result {
 	var mu sync.Mutex
 	var res Result
 	deadline := time.Now().Add(d)
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	var wg sync.WaitGroup
 	for w := 0; w < conc; w++ {
 		wg.Add(1)
@@ -76,7 +89,7 @@ func ClosedLoop(ctx context.Context, conc int, d time.Duration, op Op) Result {
 		}(w)
 	}
 	wg.Wait()
-	res.Elapsed = time.Since(start)
+	res.Elapsed, res.CPU = time.Since(start), processCPU()-cpu
 	return res
 }
 
