@@ -73,17 +73,7 @@ func run() error {
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	dsn, drop, err := benchkit.DB(ctx, "gateway", auth.Name, users.Name)
-	if err != nil {
-		return err
-	}
-	defer drop()
-	ns, stopNATS, err := benchkit.StartNATS(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer stopNATS()
-	stack, stopStack, err := benchkit.Stack(ctx, benchkit.StackConfig{DSN: dsn, NATS: ns, Log: log,
+	stack, stopStack, err := benchkit.Start(ctx, "gateway", benchkit.StackConfig{Log: log,
 		Env: benchkit.LiftedEnv(os.Getenv),
 		Services: []benchkit.Service{
 			{Name: auth.Name, New: auth.New, Conns: 4},

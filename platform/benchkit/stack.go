@@ -58,6 +58,7 @@ type StackConfig struct {
 type Running struct {
 	URLs    map[string]string
 	Gateway string
+	DSN     string // the database's superuser DSN (set by Start)
 }
 
 // LiftedEnv returns getenv with the login rate limits lifted unless set, since a bench
@@ -182,4 +183,36 @@ func Stack(ctx context.Context, cfg StackConfig) (*Running, func(), error) {
 		go func(ln net.Listener) { _ = comp.Serve(ln) }(c.ln)
 	}
 	return run, stop, nil
+}
+
+// Start is the usual whole: a throwaway database named after tag and migrated for
+// cfg.Services, an embedded JetStream, and the stack on them (cfg.DSN and cfg.NATS are
+// filled in). stop shuts everything down and removes the database and NATS's folder.
+func Start(ctx context.Context, tag string, cfg StackConfig) (*Running, func(), error) {
+	names := make([]string, 0, len(cfg.Services))
+	for _, s := range cfg.Services {
+		names = append(names, s.Name)
+	}
+	dsn, drop, err := DB(ctx, tag, names...)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ns, stopNATS, err := StartNATS(ctx, log)
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	cfg.DSN, cfg.NATS = dsn, ns
+	run, stopStack, err := Stack(ctx, cfg)
+	if err != nil {
+		stopNATS()
+		drop()
+		return nil, nil, err
+	}
+	run.DSN = dsn
+	return run, func() { stopStack(); stopNATS(); drop() }, nil
 }

@@ -60,21 +60,10 @@ func run() error {
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	dsn, drop, err := benchkit.DB(ctx, "auth", auth.Name, users.Name)
-	if err != nil {
-		return err
-	}
-	defer drop()
-	ns, stopNATS, err := benchkit.StartNATS(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer stopNATS()
-
 	// Wired as cmd/conectar serve does: one verifier (JWKS from auth + ban list) for
 	// every component; the gateway fronts all six services, those not running get an
 	// address nobody listens on (the bench only uses auth and users routes).
-	stack, stopStack, err := benchkit.Stack(ctx, benchkit.StackConfig{DSN: dsn, NATS: ns, Log: log,
+	stack, stopStack, err := benchkit.Start(ctx, "auth", benchkit.StackConfig{Log: log,
 		Env: benchkit.LiftedEnv(os.Getenv),
 		Services: []benchkit.Service{
 			{Name: auth.Name, New: auth.New, Conns: 32},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"os"
 
@@ -28,36 +27,11 @@ var stackServices = []benchkit.Service{
 // the gateway in front of them, wired as `conectar serve` wires them, and returns the
 // gateway's base URL and a function that stops and removes everything.
 func startStack(ctx context.Context) (string, func(), error) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var cleanup []func()
-	stop := func() {
-		for i := len(cleanup) - 1; i >= 0; i-- {
-			cleanup[i]()
-		}
-	}
-	fail := func(err error) (string, func(), error) { stop(); return "", nil, err }
-
-	names := make([]string, 0, len(stackServices))
-	for _, s := range stackServices {
-		names = append(names, s.Name)
-	}
-	dsn, drop, err := benchkit.DB(ctx, "chat", names...)
-	if err != nil {
-		return fail(err)
-	}
-	cleanup = append(cleanup, drop)
-	ns, stopNATS, err := benchkit.StartNATS(ctx, log)
-	if err != nil {
-		return fail(err)
-	}
-	cleanup = append(cleanup, stopNATS)
-
-	run, stopStack, err := benchkit.Stack(ctx, benchkit.StackConfig{DSN: dsn, NATS: ns, Log: log,
+	run, stop, err := benchkit.Start(ctx, "chat", benchkit.StackConfig{Log: slog.New(slog.DiscardHandler),
 		Env: benchkit.LiftedEnv(os.Getenv), Services: stackServices, Gateway: newGateway})
 	if err != nil {
-		return fail(err)
+		return "", nil, err
 	}
-	cleanup = append(cleanup, stopStack)
 	return run.Gateway, stop, nil
 }
 
