@@ -22,8 +22,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -71,9 +69,8 @@ func run() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	stack, stopStack, err := benchkit.Start(ctx, "gateway", benchkit.StackConfig{Log: log,
+	stack, stopStack, err := benchkit.Start(ctx, "gateway", benchkit.StackConfig{
 		Env: benchkit.LiftedEnv(os.Getenv),
 		Services: []benchkit.Service{
 			{Name: auth.Name, New: auth.New, Conns: 4},

@@ -24,8 +24,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"sync"
@@ -58,12 +56,11 @@ func run() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	// Wired as cmd/conectar serve does: one verifier (JWKS from auth + ban list) for
 	// every component; the gateway fronts all six services, those not running get an
 	// address nobody listens on (the bench only uses auth and users routes).
-	stack, stopStack, err := benchkit.Start(ctx, "auth", benchkit.StackConfig{Log: log,
+	stack, stopStack, err := benchkit.Start(ctx, "auth", benchkit.StackConfig{
 		Env: benchkit.LiftedEnv(os.Getenv),
 		Services: []benchkit.Service{
 			{Name: auth.Name, New: auth.New, Conns: 32},
