@@ -106,17 +106,27 @@ func esc(s string) string {
 
 func (l *svgLayout) render() string {
 	// The legend under the diagram explains the marks.
-	legend := []string{
-		"● start · double border: final state · dashed frame: states a move leaves alike",
-		"⏱ timer (setting, default) · ⚡ event of another context · escrow → money state set",
-		"dashed arrow to H: back to the state the job had before",
+	first := "● start · double border: final state"
+	frames, history := false, false
+	for _, u := range l.units {
+		frames = frames || u.frame
+	}
+	for _, e := range l.edges {
+		history = history || e.kind == edgeReturn
+	}
+	if frames {
+		first += " · dashed frame: states a move leaves alike"
+	}
+	legend := []string{first, "⏱ timer (setting, default) · ⚡ event of another context · escrow → money state set"}
+	if history {
+		legend = append(legend, "dashed arrow (to H): back to the state it had before")
 	}
 	id := "lc-" + l.m.Name
-	bounds := svgRect{X: 0, Y: 0}
-	first := true
+	var bounds svgRect
+	empty := true
 	grow := func(r svgRect) {
-		if first {
-			bounds, first = r, false
+		if empty {
+			bounds, empty = r, false
 			return
 		}
 		bounds = bounds.union(r)

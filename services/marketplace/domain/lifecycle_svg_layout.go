@@ -362,15 +362,16 @@ func (l *svgLayout) place() {
 		rows[u.rank] = append(rows[u.rank], i)
 		last = max(last, u.rank)
 	}
-	// A row gap holds the labels of the arrows that cross it.
+	// A row gap makes room for the labels of the arrows that cross it.
 	gaps := map[int]float64{}
 	for _, e := range l.edges {
 		if e.kind == edgeSelf {
 			continue
 		}
 		a, b := l.units[l.unitOfKey(e.from)].rank, l.units[l.unitOfKey(e.to)].rank
-		if a-b == 1 || b-a == 1 {
-			gaps[min(a, b)] += labelSize(e).H
+		// An arrow across several gaps puts its label in one of them.
+		for r := min(a, b); r < max(a, b); r++ {
+			gaps[r] += labelSize(e).H / float64(max(a, b)-min(a, b))
 		}
 	}
 	y := 0.0
@@ -407,7 +408,7 @@ func (l *svgLayout) place() {
 			x += u.box.W + svgColGap
 		}
 		if len(row) > 0 {
-			y += height + math.Max(svgRowGap, 28+gaps[r])
+			y += height + math.Max(svgRowGap, 40+gaps[r])
 		}
 	}
 	for i, u := range l.units {

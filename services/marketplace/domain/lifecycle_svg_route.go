@@ -14,7 +14,7 @@ import (
 // order of where their other ends are, so arrows neither cross at the box nor coincide.
 type portKey struct {
 	box  string
-	side byte // 't'op or 'b'ottom
+	side byte // 't'op, 'b'ottom, 'l'eft or 'r'ight
 }
 
 func (l *svgLayout) route() {
@@ -73,6 +73,24 @@ func (l *svgLayout) route() {
 		if e.kind == edgeReturn && l.boxes[e.to].Y > l.boxes[e.from].Y {
 			fs, ts = 'b', 't'
 		}
+		if a, b := l.boxes[e.from], l.boxes[e.to]; e.kind == edgeBack {
+			// A move back up leaves from its state's side and bulges out, clear of the
+			// arrows down between the same states.
+			fs = 'r'
+			if b.cx() < a.cx()-1 {
+				fs = 'l'
+			}
+		}
+		if a, b := l.boxes[e.from], l.boxes[e.to]; e.kind == edgeForward && strings.HasPrefix(e.from, "f:") {
+			// A frame's arrow to a state beside it leaves from that side: the frame's
+			// bottom stays for the arrows that go straight down.
+			switch {
+			case b.cx() < a.X:
+				fs = 'l'
+			case b.cx() > a.right():
+				fs = 'r'
+			}
+		}
 		k := [2]portKey{{e.from, fs}, {e.to, ts}}
 		ends[e] = k
 		ports[k[0]] = append(ports[k[0]], e)
@@ -113,6 +131,15 @@ func (l *svgLayout) route() {
 		}
 		for i, e := range list {
 			p := svgPt{box.X + box.W*float64(i+1)/float64(len(list)+1), y}
+			switch k.side {
+			case 'l':
+				p = svgPt{box.X, box.bottom() - 24 - 20*float64(i)}
+			case 'r':
+				p = svgPt{box.right(), box.bottom() - 24 - 20*float64(len(list)-1-i)}
+			}
+			if (k.side == 'l' || k.side == 'r') && !strings.HasPrefix(k.box, "f:") {
+				p.Y = box.cy()
+			}
 			if e == nil {
 				startX = p.X
 				continue
@@ -145,6 +172,16 @@ func (l *svgLayout) route() {
 				p3.Y += 10
 			}
 			c := sCurve(p0, p3)
+			if side := ends[e][0].side; side == 'l' || side == 'r' {
+				c[1] = svgPt{p0.X + (p3.X-p0.X)*0.6, p0.Y}
+				if e.kind == edgeBack {
+					out := 60.0
+					if side == 'l' {
+						out = -60
+					}
+					c[1] = svgPt{p0.X + out, p0.Y}
+				}
+			}
 			if e.kind == edgeSide {
 				c = [4]svgPt{p0, {p0.X, p0.Y - 50}, {p3.X, p3.Y - 50}, p3}
 			}
@@ -174,9 +211,9 @@ func sCurve(p0, p3 svgPt) [4]svgPt {
 }
 
 func curveSamples(c [4]svgPt) []svgPt {
-	out := make([]svgPt, 0, 33)
-	for i := 0; i <= 32; i++ {
-		out = append(out, bezier(c, float64(i)/32))
+	out := make([]svgPt, 0, 97)
+	for i := 0; i <= 96; i++ {
+		out = append(out, bezier(c, float64(i)/96))
 	}
 	return out
 }
