@@ -21,6 +21,7 @@ type svgUnit struct {
 	rank   int
 }
 
+// edgeKind says how an arrow runs, which decides the sides it uses.
 type edgeKind int
 
 const (
@@ -56,11 +57,13 @@ type svgSpot struct {
 	center bool
 }
 
+// svgLabel is an arrow's text, and where it went.
 type svgLabel struct {
 	lines []string
 	box   svgRect
 }
 
+// svgLayout is a machine's diagram before it is written: every box, arrow and label.
 type svgLayout struct {
 	m         Machine
 	initial   string

@@ -10,149 +10,19 @@ import (
 
 // The paths of a lifecycle diagram's arrows and where their labels go.
 
-// port is where an arrow meets a box: its sides are shared out among the arrows in the
-// order of where their other ends are, so arrows neither cross at the box nor coincide.
+// portKey is one side of a box. Each side is shared out among the arrows that meet it
+// there, in the order of where their other ends are, so they neither cross at the box
+// nor coincide.
 type portKey struct {
 	box  string
 	side byte // 't'op, 'b'ottom, 'l'eft or 'r'ight
 }
 
+// route draws every arrow: straight between rows where it crosses no other unit, around
+// the rows in between where it would.
 func (l *svgLayout) route() {
-	// Arrows that would cross a unit between their ends go around the rows instead; the
-	// shorter ones take the inner runs, so runs do not cross.
-	byspan := slices.Clone(l.edges)
-	span := func(e *svgEdge) int {
-		d := l.units[l.unitOfKey(e.from)].rank - l.units[l.unitOfKey(e.to)].rank
-		return max(d, -d)
-	}
-	sort.SliceStable(byspan, func(i, j int) bool { return span(byspan[i]) < span(byspan[j]) })
-	for _, e := range byspan {
-		if e.kind != edgeForward && e.kind != edgeBack && e.kind != edgeReturn {
-			continue
-		}
-		// The ports will lie towards the other end: test the curve between those.
-		a, b := l.boxes[e.from], l.boxes[e.to]
-		ax, bx := clamp(b.cx(), a.X+a.W/4, a.right()-a.W/4), clamp(a.cx(), b.X+b.W/4, b.right()-b.W/4)
-		p0, p3 := svgPt{ax, a.bottom()}, svgPt{bx, b.Y}
-		if e.kind != edgeForward {
-			p0, p3 = svgPt{ax, a.Y}, svgPt{bx, b.bottom()}
-		}
-		if l.unitOfKey(e.from) != l.unitOfKey(e.to) && l.crosses(e, sCurve(p0, p3)) {
-			e.lane = true
-			l.laneX(e)
-		}
-	}
-	ports := map[portKey][]*svgEdge{}
-	ends := map[*svgEdge][2]portKey{}
-	for _, e := range l.edges {
-		if e.kind == edgeSelf {
-			continue
-		}
-		if e.lane {
-			// A routed arrow leaves its source's side and needs a port only where it
-			// enters its target (unless its run is over the target anyway).
-			b := l.boxes[e.to]
-			if e.laneX > b.X+14 && e.laneX < b.right()-14 {
-				continue
-			}
-			k := portKey{e.to, 't'}
-			if b.cy() < l.boxes[e.from].cy() {
-				k.side = 'b'
-			}
-			ends[e] = [2]portKey{{}, k}
-			ports[k] = append(ports[k], e)
-			continue
-		}
-		fs, ts := byte('b'), byte('t')
-		switch e.kind {
-		case edgeBack, edgeReturn:
-			fs, ts = 't', 'b'
-		case edgeSide:
-			fs, ts = 't', 't'
-		}
-		if e.kind == edgeReturn && l.boxes[e.to].Y > l.boxes[e.from].Y {
-			fs, ts = 'b', 't'
-		}
-		if a, b := l.boxes[e.from], l.boxes[e.to]; e.kind == edgeBack {
-			// A move back up leaves from its state's side and bulges out, clear of the
-			// arrows down between the same states.
-			fs = 'r'
-			if b.cx() < a.cx()-1 {
-				fs = 'l'
-			}
-		}
-		if a, b := l.boxes[e.from], l.boxes[e.to]; e.kind == edgeForward && strings.HasPrefix(e.from, "f:") {
-			// A frame's arrow to a state beside it leaves from that side: the frame's
-			// bottom stays for the arrows that go straight down.
-			switch {
-			case b.cx() < a.X:
-				fs = 'l'
-			case b.cx() > a.right():
-				fs = 'r'
-			}
-		}
-		k := [2]portKey{{e.from, fs}, {e.to, ts}}
-		ends[e] = k
-		ports[k[0]] = append(ports[k[0]], e)
-		ports[k[1]] = append(ports[k[1]], e)
-	}
-	if l.initial != "" {
-		// The start arrow takes the middle of the initial state's top.
-		k := portKey{stateKey(l.initial), 't'}
-		ports[k] = append(ports[k], nil)
-	}
-	at := map[*svgEdge][2]svgPt{}
-	var startX float64
-	for k, list := range ports {
-		box := l.boxes[k.box]
-		other := func(e *svgEdge) float64 {
-			if e == nil {
-				return box.cx()
-			}
-			if e.lane {
-				return e.laneX
-			}
-			if e.from == k.box && ends[e][0] == k {
-				return l.boxes[e.to].cx()
-			}
-			return l.boxes[e.from].cx()
-		}
-		idx := func(e *svgEdge) int { return slices.Index(l.edges, e) }
-		sort.SliceStable(list, func(i, j int) bool {
-			oi, oj := other(list[i]), other(list[j])
-			if oi != oj {
-				return oi < oj
-			}
-			return idx(list[i]) < idx(list[j])
-		})
-		y := box.Y
-		if k.side == 'b' {
-			y = box.bottom()
-		}
-		for i, e := range list {
-			p := svgPt{box.X + box.W*float64(i+1)/float64(len(list)+1), y}
-			switch k.side {
-			case 'l':
-				p = svgPt{box.X, box.bottom() - 24 - 20*float64(i)}
-			case 'r':
-				p = svgPt{box.right(), box.bottom() - 24 - 20*float64(len(list)-1-i)}
-			}
-			if (k.side == 'l' || k.side == 'r') && !strings.HasPrefix(k.box, "f:") {
-				p.Y = box.cy()
-			}
-			if e == nil {
-				startX = p.X
-				continue
-			}
-			pair := at[e]
-			if ends[e][0] == k && (pair[0] == svgPt{}) {
-				pair[0] = p
-			} else {
-				pair[1] = p
-			}
-			at[e] = pair
-		}
-	}
+	l.chooseLanes()
+	at, ends, startX := l.assignPorts()
 	if l.initial != "" {
 		b := l.boxes[stateKey(l.initial)]
 		l.start = svgPt{startX, b.Y - 52}
@@ -169,7 +39,7 @@ func (l *svgLayout) route() {
 			p0, p3 := p[0], p[1]
 			if e.history {
 				// The arrow stops at the history mark that sits on the frame's border.
-				p3.Y += 10
+				p3.Y += 10 * sign(p0.Y-p3.Y)
 			}
 			c := sCurve(p0, p3)
 			if side := ends[e][0].side; side == 'l' || side == 'r' {
@@ -198,6 +68,149 @@ func (l *svgLayout) route() {
 			}
 		}
 	}
+}
+
+// chooseLanes routes around the rows the arrows that would cross a unit between their
+// ends; the shorter ones take the inner runs, so runs do not cross.
+func (l *svgLayout) chooseLanes() {
+	byspan := slices.Clone(l.edges)
+	span := func(e *svgEdge) int {
+		d := l.units[l.unitOfKey(e.from)].rank - l.units[l.unitOfKey(e.to)].rank
+		return max(d, -d)
+	}
+	sort.SliceStable(byspan, func(i, j int) bool { return span(byspan[i]) < span(byspan[j]) })
+	for _, e := range byspan {
+		if e.kind != edgeForward && e.kind != edgeBack && e.kind != edgeReturn {
+			continue
+		}
+		// The ports will lie towards the other end: test the curve between those.
+		a, b := l.boxes[e.from], l.boxes[e.to]
+		ax, bx := clamp(b.cx(), a.X+a.W/4, a.right()-a.W/4), clamp(a.cx(), b.X+b.W/4, b.right()-b.W/4)
+		p0, p3 := svgPt{ax, a.bottom()}, svgPt{bx, b.Y}
+		if e.kind != edgeForward {
+			p0, p3 = svgPt{ax, a.Y}, svgPt{bx, b.bottom()}
+		}
+		if l.unitOfKey(e.from) != l.unitOfKey(e.to) && l.crosses(e, sCurve(p0, p3)) {
+			e.lane = true
+			l.laneX(e)
+		}
+	}
+}
+
+// portSides are the sides of its boxes an arrow leaves and enters by.
+func (l *svgLayout) portSides(e *svgEdge) (from, to byte) {
+	a, b := l.boxes[e.from], l.boxes[e.to]
+	switch {
+	case e.kind == edgeBack:
+		// A move back up leaves from its state's side and bulges out, clear of the
+		// arrows down between the same states.
+		if b.cx() < a.cx()-1 {
+			return 'l', 'b'
+		}
+		return 'r', 'b'
+	case e.kind == edgeReturn && b.Y > a.Y:
+		return 'b', 't'
+	case e.kind == edgeReturn:
+		return 't', 'b'
+	case e.kind == edgeSide:
+		return 't', 't'
+	case strings.HasPrefix(e.from, "f:") && b.cx() < a.X:
+		// A frame's arrow to a state beside it leaves from that side: the frame's
+		// bottom stays for the arrows that go straight down.
+		return 'l', 't'
+	case strings.HasPrefix(e.from, "f:") && b.cx() > a.right():
+		return 'r', 't'
+	}
+	return 'b', 't'
+}
+
+// assignPorts places the ends of every arrow but loops (a routed one only where it
+// enters its target) and of the start arrow, whose x it returns.
+func (l *svgLayout) assignPorts() (at map[*svgEdge][2]svgPt, ends map[*svgEdge][2]portKey, startX float64) {
+	ports := map[portKey][]*svgEdge{}
+	ends = map[*svgEdge][2]portKey{}
+	for _, e := range l.edges {
+		switch {
+		case e.kind == edgeSelf:
+			continue
+		case e.lane:
+			// A routed arrow leaves its source's side and needs a port only where it
+			// enters its target (unless its run is over the target anyway).
+			b := l.boxes[e.to]
+			if e.laneX > b.X+14 && e.laneX < b.right()-14 {
+				continue
+			}
+			k := portKey{e.to, 't'}
+			if b.cy() < l.boxes[e.from].cy() {
+				k.side = 'b'
+			}
+			ends[e] = [2]portKey{{}, k}
+			ports[k] = append(ports[k], e)
+		default:
+			fs, ts := l.portSides(e)
+			k := [2]portKey{{e.from, fs}, {e.to, ts}}
+			ends[e] = k
+			ports[k[0]] = append(ports[k[0]], e)
+			ports[k[1]] = append(ports[k[1]], e)
+		}
+	}
+	if l.initial != "" {
+		// The start arrow takes the middle of the initial state's top.
+		k := portKey{stateKey(l.initial), 't'}
+		ports[k] = append(ports[k], nil)
+	}
+	at = map[*svgEdge][2]svgPt{}
+	// Each side is placed on its own, so the map's order does not matter.
+	for k, list := range ports {
+		box := l.boxes[k.box]
+		other := func(e *svgEdge) float64 {
+			switch {
+			case e == nil:
+				return box.cx()
+			case e.lane:
+				return e.laneX
+			case ends[e][0] == k:
+				return l.boxes[e.to].cx()
+			}
+			return l.boxes[e.from].cx()
+		}
+		idx := func(e *svgEdge) int { return slices.Index(l.edges, e) }
+		sort.SliceStable(list, func(i, j int) bool {
+			oi, oj := other(list[i]), other(list[j])
+			if oi != oj {
+				return oi < oj
+			}
+			return idx(list[i]) < idx(list[j])
+		})
+		for i, e := range list {
+			var p svgPt
+			switch k.side {
+			case 't':
+				p = svgPt{box.X + box.W*float64(i+1)/float64(len(list)+1), box.Y}
+			case 'b':
+				p = svgPt{box.X + box.W*float64(i+1)/float64(len(list)+1), box.bottom()}
+			case 'l':
+				p = svgPt{box.X, box.bottom() - 24 - 20*float64(i)}
+			case 'r':
+				p = svgPt{box.right(), box.bottom() - 24 - 20*float64(len(list)-1-i)}
+			}
+			if (k.side == 'l' || k.side == 'r') && !strings.HasPrefix(k.box, "f:") {
+				p.Y = box.cy()
+			}
+			if e == nil {
+				startX = p.X
+				continue
+			}
+			pair := at[e]
+			if ends[e][0] == k {
+				pair[0] = p
+			} else {
+				pair[1] = p
+			}
+			at[e] = pair
+		}
+	}
+	return at, ends, startX
 }
 
 // sCurve is a cubic curve leaving p0 and entering p3 vertically.
