@@ -313,6 +313,10 @@ func (l *svgLayout) rank() {
 		a, b := l.units[l.unitOfKey(e.from)], l.units[l.unitOfKey(e.to)]
 		switch {
 		case a == b:
+			// Inside a frame the states stand in table order, top to bottom.
+			if slices.Index(a.states, strings.TrimPrefix(e.to, "s:")) < slices.Index(a.states, strings.TrimPrefix(e.from, "s:")) {
+				e.kind = edgeBack
+			}
 		case b.rank < a.rank:
 			e.kind = edgeBack
 		case b.rank == a.rank:

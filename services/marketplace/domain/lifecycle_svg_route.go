@@ -42,7 +42,9 @@ func (l *svgLayout) route() {
 				p3.Y += 10 * sign(p0.Y-p3.Y)
 			}
 			c := sCurve(p0, p3)
-			if side := ends[e][0].side; side == 'l' || side == 'r' {
+			if side := ends[e][0].side; side == 'r' && ends[e][1].side == 'r' {
+				c[1], c[2] = svgPt{p0.X + 44, p0.Y}, svgPt{p3.X + 44, p3.Y}
+			} else if side == 'l' || side == 'r' {
 				c[1] = svgPt{p0.X + (p3.X-p0.X)*0.6, p0.Y}
 				if e.kind == edgeBack {
 					out := 60.0
@@ -100,6 +102,13 @@ func (l *svgLayout) chooseLanes() {
 // portSides are the sides of its boxes an arrow leaves and enters by.
 func (l *svgLayout) portSides(e *svgEdge) (from, to byte) {
 	a, b := l.boxes[e.from], l.boxes[e.to]
+	if u := l.unitOfKey(e.from); u == l.unitOfKey(e.to) && l.units[u].frame && e.kind == edgeForward {
+		// Inside a frame, a move that skips a state goes round it on the right.
+		states := l.units[u].states
+		if slices.Index(states, strings.TrimPrefix(e.to, "s:"))-slices.Index(states, strings.TrimPrefix(e.from, "s:")) > 1 {
+			return 'r', 'r'
+		}
+	}
 	switch {
 	case e.kind == edgeBack:
 		// A move back up leaves from its state's side and bulges out, clear of the

@@ -87,6 +87,9 @@ func TestLifecycleDocSVG(t *testing.T) {
 	for _, m := range []Machine{OfferMachine(), JobMachine()} {
 		t.Run(m.Name, func(t *testing.T) {
 			got := m.SVG()
+			if strings.Contains(got, "NaN") || strings.Contains(got, "Inf") {
+				t.Error("a coordinate is not a number")
+			}
 			if again := m.SVG(); again != got {
 				t.Fatal("two renderings of the same table differ")
 			}
@@ -194,5 +197,47 @@ func TestSVGLayout(t *testing.T) {
 				t.Errorf("label %q lies on state %s", lb.lines[0], s)
 			}
 		}
+	}
+}
+
+// TestSVGOtherTables draws tables unlike today's — a cycle, a state nothing reaches, no
+// creating move, a frame whose states also move on their own, a return without a frame
+// — so a new row cannot break the drawing: it stays well-formed with every state and
+// move in it.
+func TestSVGOtherTables(t *testing.T) {
+	sys := []Role{RoleSystem}
+	for _, m := range []Machine{
+		{Name: "ciclo", States: []string{"A", "B", "C", "D", "E"}, Final: []string{"D"}, Transitions: []Transition{
+			{Move: "crear", Creates: true, To: "A", Roles: sys},
+			{Move: "ir", From: []string{"A"}, To: "B", Roles: sys},
+			{Move: "volver", From: []string{"B"}, To: "A", Roles: sys, Trigger: "Volvio"},
+			{Move: "seguir", From: []string{"B"}, To: "C", Roles: sys, Timer: &Timer{Setting: "T", Default: DefaultOfferTTL}},
+			{Move: "quedar", From: []string{"C"}, Roles: sys, EscrowTo: "X"},
+			{Move: "cerrar", From: []string{"A", "B", "C"}, To: "D", Roles: sys},
+			{Move: "saltar", From: []string{"A"}, To: "C", Roles: sys},
+			{Move: "aislar", From: []string{"E"}, To: "E", Roles: sys},
+		}},
+		{Name: "sin_crear", States: []string{"P", "Q"}, Transitions: []Transition{
+			{Move: "a", From: []string{"P"}, To: "Q", Roles: sys},
+			{Move: "b", From: []string{"Q"}, To: ToPrevio, Roles: sys},
+		}},
+	} {
+		t.Run(m.Name, func(t *testing.T) {
+			svg := m.SVG()
+			if strings.Contains(svg, "NaN") || strings.Contains(svg, "Inf") {
+				t.Errorf("a coordinate is not a number:\n%s", svg)
+			}
+			doc := parseSVG(t, svg)
+			for _, s := range m.States {
+				if !slices.Contains(doc.texts, s) {
+					t.Errorf("state %s is not drawn", s)
+				}
+			}
+			for _, tr := range m.Transitions {
+				if doc.moves[tr.Move] == 0 {
+					t.Errorf("move %s is carried by no arrow", tr.Move)
+				}
+			}
+		})
 	}
 }
