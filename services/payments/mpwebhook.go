@@ -124,11 +124,6 @@ func (a *App) processWebhooks(ctx context.Context) (int, error) {
 		}
 		byID[it.DataID] = append(byID[it.DataID], it)
 	}
-	type fetched struct {
-		id  string
-		p   mp.Payment
-		err error
-	}
 	results := make([]fetched, len(order))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
@@ -154,35 +149,10 @@ func (a *App) processWebhooks(ctx context.Context) (int, error) {
 	}
 	sort.Slice(ok, func(i, j int) bool { return ok[i].p.ExternalReference < ok[j].p.ExternalReference })
 	if len(ok) > 0 {
-		actx, after := a.svc.AfterCommit(ctx)
-		err := pg.WithTx(actx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
-			// Ledger balance checks at each statement, so a failure stays in its savepoint.
-			if _, err := tx.Exec(actx, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
-				return fmt.Errorf("constraints: %w", err)
-			}
-			for _, r := range ok {
-				group := byID[r.id]
-				ids := make([]int64, len(group))
-				for i, it := range group {
-					ids[i] = it.ID
-				}
-				if err := applyInSavepoint(actx, tx, func(sp pgx.Tx) error {
-					if _, err := sp.Exec(actx, `UPDATE webhook_inbox SET processed_at = clock_timestamp(), last_error = NULL WHERE id = ANY($1)`, ids); err != nil {
-						return fmt.Errorf("mark webhooks processed: %w", err)
-					}
-					return a.applyPayment(actx, sp, r.p, events.Meta{})
-				}); err != nil {
-					failed[r.id] = err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			for _, r := range ok {
-				failed[r.id] = err
-			}
-		} else {
-			after()
+		if err := a.applyBatch(ctx, ok, byID); err != nil {
+			// Something in the batch failed and undid all of it: apply its payments again,
+			// each in its own savepoint, so only the failing one waits for a retry.
+			a.applyEach(ctx, ok, byID, failed)
 		}
 	}
 	for id, err := range failed {
@@ -191,6 +161,83 @@ func (a *App) processWebhooks(ctx context.Context) (int, error) {
 		}
 	}
 	return len(items), nil
+}
+
+// fetched is one payment read for a batch of webhooks.
+type fetched struct {
+	id  string // data_id of the webhooks
+	p   mp.Payment
+	err error
+}
+
+// inboxIDs are the ids of the webhooks of payments ok.
+func inboxIDs(ok []fetched, byID map[string][]inboxItem) []int64 {
+	var ids []int64
+	for _, r := range ok {
+		for _, it := range byID[r.id] {
+			ids = append(ids, it.ID)
+		}
+	}
+	return ids
+}
+
+// applyBatch applies payments ok and marks their webhooks processed in one transaction
+// with no savepoints: the common case, where nothing fails, takes two round trips fewer
+// per payment than applyEach. Any error undoes the whole batch.
+func (a *App) applyBatch(ctx context.Context, ok []fetched, byID map[string][]inboxItem) error {
+	actx, after := a.svc.AfterCommit(ctx)
+	err := pg.WithTx(actx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
+		for _, r := range ok {
+			if err := a.applyPayment(actx, tx, r.p, events.Meta{}); err != nil {
+				return err
+			}
+		}
+		// Last, so processed_at is when the payments were applied.
+		if _, err := tx.Exec(actx, `UPDATE webhook_inbox SET processed_at = clock_timestamp(), last_error = NULL WHERE id = ANY($1)`,
+			inboxIDs(ok, byID)); err != nil {
+			return fmt.Errorf("mark webhooks processed: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	after()
+	return nil
+}
+
+// applyEach applies payments ok in one transaction, each in its own savepoint, and
+// records in failed the ones that fail.
+func (a *App) applyEach(ctx context.Context, ok []fetched, byID map[string][]inboxItem, failed map[string]error) {
+	actx, after := a.svc.AfterCommit(ctx)
+	err := pg.WithTx(actx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
+		// Ledger balance checks at each statement, so a failure stays in its savepoint.
+		if _, err := tx.Exec(actx, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
+			return fmt.Errorf("constraints: %w", err)
+		}
+		for _, r := range ok {
+			if err := applyInSavepoint(actx, tx, func(sp pgx.Tx) error {
+				if err := a.applyPayment(actx, sp, r.p, events.Meta{}); err != nil {
+					return err
+				}
+				if _, err := sp.Exec(actx, `UPDATE webhook_inbox SET processed_at = clock_timestamp(), last_error = NULL WHERE id = ANY($1)`,
+					inboxIDs([]fetched{r}, byID)); err != nil {
+					return fmt.Errorf("mark webhooks processed: %w", err)
+				}
+				return nil
+			}); err != nil {
+				failed[r.id] = err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, r := range ok {
+			failed[r.id] = err
+		}
+		return
+	}
+	after()
 }
 
 // applyInSavepoint runs fn in a savepoint of tx, rolling back only the savepoint when it
