@@ -54,6 +54,10 @@ type fleet struct {
 	tag      string // this run's, so addresses never collide with a kept database
 	poll     time.Duration
 	think    time.Duration
+	// signupEvery: every journey is a new client (sign-up and sign-in); otherwise a
+	// user's client signs up once and keeps its session, as the frontend keeps its token
+	// for ACCESS_TOKEN_TTL (8 h).
+	signupEvery bool
 
 	mu   sync.Mutex
 	jobs []*jobRec
@@ -74,6 +78,8 @@ type user struct {
 	oficio   string
 
 	proEmail, proTok, proID string
+	// The client of the last journey: with -signup once it hires again in its session.
+	cliTok, cliID string
 }
 
 // pause is the user's think time between two actions.
@@ -186,11 +192,16 @@ func (u *user) onboard(ctx context.Context) error {
 func (u *user) journey(ctx context.Context, n int) error {
 	f, rec := u.f, u.f.c.rec
 	t0 := time.Now()
-	cliTok, cliID, err := f.register(ctx, fmt.Sprintf("cli-%s-%04d-%d@bench.test", f.tag, u.i, n), fmt.Sprintf("Cliente %d", u.i), "CLIENTE", "", true)
-	if err != nil {
-		return fmt.Errorf("client sign-up: %w", err)
+	cliTok, cliID := u.cliTok, u.cliID
+	if cliTok == "" || f.signupEvery {
+		var err error
+		cliTok, cliID, err = f.register(ctx, fmt.Sprintf("cli-%s-%04d-%d@bench.test", f.tag, u.i, n), fmt.Sprintf("Cliente %d", u.i), "CLIENTE", "", true)
+		if err != nil {
+			return fmt.Errorf("client sign-up: %w", err)
+		}
+		u.cliTok, u.cliID = cliTok, cliID
+		u.pause(ctx)
 	}
-	u.pause(ctx)
 
 	// Both search shapes, from a point near the professional, with its trade.
 	lat, lng := u.lat+(u.rnd.Float64()-0.5)*0.02, u.lng+(u.rnd.Float64()-0.5)*0.02
