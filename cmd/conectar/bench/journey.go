@@ -183,8 +183,14 @@ func (u *user) onboard(ctx context.Context) error {
 	if _, err := f.c.want(ctx, http.MethodPost, "/api/v1/admin/kyc/approve/"+profileID, f.adminTok, nil, 200, 201); err != nil {
 		return err
 	}
-	_, err = f.c.want(ctx, http.MethodPut, "/api/v1/professional/payout-info", u.proTok,
-		map[string]any{"payout_account": fmt.Sprintf("bench.%s.%d", f.tag[:4], u.i)}, 200)
+	if _, err = f.c.want(ctx, http.MethodPut, "/api/v1/professional/payout-info", u.proTok,
+		map[string]any{"payout_account": fmt.Sprintf("bench.%s.%d", f.tag[:4], u.i)}, 200); err != nil {
+		return err
+	}
+	if !f.signupEvery {
+		// A returning customer: signed up before, its session still open.
+		u.cliTok, u.cliID, err = f.register(ctx, fmt.Sprintf("cli-%s-%04d@bench.test", f.tag, u.i), fmt.Sprintf("Cliente %d", u.i), "CLIENTE", "", false)
+	}
 	return err
 }
 
