@@ -12,7 +12,7 @@ import (
 	"github.com/conectarpro/conectar/platform/apperr"
 )
 
-var update = flag.Bool("update", false, "rewrite docs/lifecycle.md from the lifecycle table")
+var update = flag.Bool("update", false, "rewrite docs/lifecycle.md and its SVG diagrams from the lifecycle table")
 
 var allRoles = []Role{RoleCliente, RoleProfesional, RoleAdmin, RoleSystem, RoleNone}
 
