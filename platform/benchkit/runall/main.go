@@ -247,7 +247,11 @@ func missedRows(runs []run) []string {
 		}
 		for _, x := range r.Table.Rows {
 			if x.Verdict == benchkit.Verdict(false) {
-				out = append(out, fmt.Sprintf("%s: %s = %s (aim %s)", r.Name, strings.TrimSpace(x.Figure), x.Value, x.Aim))
+				line := fmt.Sprintf("%s: %s = %s", r.Name, strings.TrimSpace(x.Figure), x.Value)
+				if x.Ratio != "" {
+					line += " (" + x.Ratio + " of " + x.Raw + ")"
+				}
+				out = append(out, line+", aim "+x.Aim)
 			}
 		}
 	}

@@ -159,8 +159,17 @@ func run() error {
 	table.Note("%d professionals, %d closed-loop clients, %d rounds × %s per target (SQL, service, gateway in turn) after %s warm-up each",
 		cfg.n, cfg.conc, cfg.rounds, cfg.dur, cfg.dur/2)
 	table.Note("raw = the same SQL run directly on a pool of %d, in the same rounds", cfg.poolSize)
-	if cfg.n < 100_000 {
-		table.Note("the aims are stated for 100,000 professionals; this run seeded %d", cfg.n)
+	// The aims are stated for 100,000 professionals at 16 clients: a smaller table makes
+	// the SQL cheap and the HTTP hops a larger share, so elsewhere they are shown, not judged.
+	judged := cfg.n >= 100_000 && cfg.conc == 16
+	if !judged {
+		table.Note("the aims are stated for 100,000 professionals at 16 clients: not judged for this run")
+	}
+	verdict := func(ok bool) string {
+		if !judged {
+			return "not judged here"
+		}
+		return benchkit.Verdict(ok)
 	}
 	stopProfile, err := benchkit.CPUProfile(cfg.profile)
 	if err != nil {
@@ -178,11 +187,11 @@ func run() error {
 		rate := gw.Rate() / direct.Rate()
 		p50 := gw.Ms(50) / direct.Ms(50)
 		table.Add(benchkit.Row{Figure: f.name + ": req/s via gateway", Value: benchkit.PerSec(gw.Rate(), "req"), Raw: benchkit.PerSec(direct.Rate(), "req"),
-			Ratio: benchkit.Ratio(gw.Rate(), direct.Rate()), Aim: fmt.Sprintf("≥ %.1f×", aimGatewayRatio), Verdict: benchkit.Verdict(rate >= aimGatewayRatio)})
+			Ratio: benchkit.Ratio(gw.Rate(), direct.Rate()), Aim: fmt.Sprintf("≥ %.1f×", aimGatewayRatio), Verdict: verdict(rate >= aimGatewayRatio)})
 		table.Add(benchkit.Row{Figure: f.name + ": p50 via gateway", Value: benchkit.Ms(gw.Ms(50)), Raw: benchkit.Ms(direct.Ms(50)),
-			Ratio: benchkit.Ratio(gw.Ms(50), direct.Ms(50)), Aim: fmt.Sprintf("≤ %.1f×", aimGatewayP50), Verdict: benchkit.Verdict(p50 <= aimGatewayP50)})
+			Ratio: benchkit.Ratio(gw.Ms(50), direct.Ms(50)), Aim: fmt.Sprintf("≤ %.1f×", aimGatewayP50), Verdict: verdict(p50 <= aimGatewayP50)})
 		table.Add(benchkit.Row{Figure: f.name + ": p95 via gateway", Value: benchkit.Ms(gw.Ms(95)), Raw: benchkit.Ms(direct.Ms(95)),
-			Ratio: benchkit.Ratio(gw.Ms(95), direct.Ms(95)), Aim: fmt.Sprintf("≤ %.0f ms", aimGatewayP95), Verdict: benchkit.Verdict(gw.Ms(95) <= aimGatewayP95)})
+			Ratio: benchkit.Ratio(gw.Ms(95), direct.Ms(95)), Aim: fmt.Sprintf("≤ %.0f ms", aimGatewayP95), Verdict: verdict(gw.Ms(95) <= aimGatewayP95)})
 		table.Add(benchkit.Row{Figure: "  (shown) p99 via gateway", Value: benchkit.Ms(gw.Ms(99)), Raw: benchkit.Ms(direct.Ms(99)), Ratio: benchkit.Ratio(gw.Ms(99), direct.Ms(99))})
 		table.Add(benchkit.Row{Figure: "  (shown) via the service directly: req/s, p50", Value: benchkit.PerSec(svc.Rate(), "req") + ", " + benchkit.Ms(svc.Ms(50)),
 			Raw: benchkit.PerSec(direct.Rate(), "req") + ", " + benchkit.Ms(direct.Ms(50)), Ratio: benchkit.Ratio(svc.Rate(), direct.Rate())})
