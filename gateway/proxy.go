@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -209,15 +210,18 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 			return errUnavailable(err)
 		}
 	}
-	// The gateway owns CORS and the connection to its client.
-	var drop []string
+	// The gateway owns CORS and the connection to its client. Services rarely send
+	// CORS headers, so the slice is only allocated when one does.
+	var cors []string
 	resp.Header.VisitAll(func(k, _ []byte) {
-		if len(k) > 15 && strings.EqualFold(string(k[:15]), "access-control-") {
-			drop = append(drop, string(k))
+		if len(k) > len(corsPrefix) && bytes.EqualFold(k[:len(corsPrefix)], corsPrefix) {
+			cors = append(cors, string(k))
 		}
 	})
-	drop = append(drop, fiber.HeaderKeepAlive, fiber.HeaderTrailer, fiber.HeaderUpgrade, "Proxy-Connection")
-	for _, h := range drop {
+	for _, h := range cors {
+		resp.Header.Del(h)
+	}
+	for _, h := range hopResponseHeaders {
 		resp.Header.Del(h)
 	}
 	if !in.Header.ConnectionClose() {
@@ -231,13 +235,24 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 // upstream's answer replaced the response.
 func restoreHeaders(resp *fasthttp.Response, saved *fasthttp.ResponseHeader) {
 	saved.VisitAll(func(k, v []byte) {
-		switch strings.ToLower(string(k)) {
-		case "content-type", "content-length", "server", "date", "set-cookie":
-			return
+		for _, own := range upstreamOwned {
+			if bytes.EqualFold(k, own) {
+				return
+			}
 		}
 		resp.Header.SetBytesKV(k, v)
 	})
 }
+
+// upstreamOwned are the response headers the service's answer decides, never put back
+// from what the gateway had set before forwarding.
+var upstreamOwned = [][]byte{[]byte("Content-Type"), []byte("Content-Length"), []byte("Server"), []byte("Date"), []byte("Set-Cookie")}
+
+// corsPrefix starts the CORS headers a service's answer must not carry past the gateway.
+var corsPrefix = []byte("access-control-")
+
+// hopResponseHeaders are per-connection response headers never passed to the client.
+var hopResponseHeaders = []string{fiber.HeaderKeepAlive, fiber.HeaderTrailer, fiber.HeaderUpgrade, "Proxy-Connection"}
 
 func isTimeout(err error) bool {
 	if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) {
