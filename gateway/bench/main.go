@@ -61,7 +61,7 @@ func run() error {
 	flag.DurationVar(&cfg.round, "round", 2*time.Second, "length of one target's turn in a round")
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured warm-up of each target")
 	flag.IntVar(&cfg.accounts, "accounts", 4, "signed-in users the clients spread over")
-	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the gateway rounds to this file")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the closed-loop rounds (direct and gateway) to this file")
 	common := benchkit.RegisterFlags(flag.CommandLine)
 	flag.Parse()
 	if common.Quick {
