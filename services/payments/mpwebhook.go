@@ -187,10 +187,24 @@ func inboxIDs(ok []fetched, byID map[string][]inboxItem) []int64 {
 func (a *App) applyBatch(ctx context.Context, ok []fetched, byID map[string][]inboxItem) error {
 	actx, after := a.svc.AfterCommit(ctx)
 	err := pg.WithTx(actx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
+		jobs, prevs, err := lockBatch(actx, tx, ok)
+		if err != nil {
+			return err
+		}
+		seenJob, seenPay := map[string]bool{}, map[string]bool{}
 		for _, r := range ok {
-			if err := a.applyPayment(actx, tx, r.p, events.Meta{}); err != nil {
+			if seenJob[r.p.ExternalReference] || seenPay[r.p.ID] {
+				// A second payment of one job (or one payment under a second id) must see
+				// what the first changed: read again (the rows are locked already).
+				err = a.applyPayment(actx, tx, r.p, events.Meta{})
+			} else {
+				j, found := jobs[r.p.ExternalReference]
+				err = a.applyPaymentRead(actx, tx, r.p, paymentState{j: j, found: found, prev: prevs[r.p.ID]}, events.Meta{})
+			}
+			if err != nil {
 				return err
 			}
+			seenJob[r.p.ExternalReference], seenPay[r.p.ID] = true, true
 		}
 		// Last, so processed_at is when the payments were applied.
 		if _, err := tx.Exec(actx, `UPDATE webhook_inbox SET processed_at = clock_timestamp(), last_error = NULL WHERE id = ANY($1)`,
@@ -204,6 +218,50 @@ func (a *App) applyBatch(ctx context.Context, ok []fetched, byID map[string][]in
 	}
 	after()
 	return nil
+}
+
+// lockBatch locks and reads the jobs and the recorded payments of ok with one statement
+// each, instead of two per payment. Jobs are locked in byte order of their ids, the order
+// ok is sorted in and every worker locks jobs in, so two batches never wait on each
+// other crosswise; a job's payment row is only ever locked by whoever holds the job.
+func lockBatch(ctx context.Context, tx pgx.Tx, ok []fetched) (map[string]job, map[string]string, error) {
+	refs, payIDs := make([]string, 0, len(ok)), make([]string, 0, len(ok))
+	for _, r := range ok {
+		refs, payIDs = append(refs, r.p.ExternalReference), append(payIDs, r.p.ID)
+	}
+	rows, err := tx.Query(ctx, "SELECT "+jobCols+` FROM trabajos WHERE trabajo_id = ANY($1) ORDER BY trabajo_id COLLATE "C" FOR UPDATE`, refs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lock jobs: %w", err)
+	}
+	jobs := map[string]job{}
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("lock jobs: %w", err)
+		}
+		jobs[j.ID] = j
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("lock jobs: %w", err)
+	}
+	rows, err = tx.Query(ctx, `SELECT payment_id, status FROM pagos_mp WHERE payment_id = ANY($1) ORDER BY payment_id COLLATE "C" FOR UPDATE`, payIDs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lock payments: %w", err)
+	}
+	prevs := map[string]string{}
+	for rows.Next() {
+		var id, st string
+		if err := rows.Scan(&id, &st); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("lock payments: %w", err)
+		}
+		prevs[id] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("lock payments: %w", err)
+	}
+	return jobs, prevs, nil
 }
 
 // applyEach applies payments ok in one transaction, each in its own savepoint, and
@@ -315,7 +373,6 @@ func statusRank(s string) int {
 // every move is guarded twice: by the job's state and by the ledger's one transaction per
 // (job, kind). Events go out once per real change of a payment's status.
 func (a *App) applyPayment(ctx context.Context, tx pgx.Tx, p mp.Payment, meta events.Meta) error {
-	log := a.svc.Deps.Log.With("payment", p.ID, "trabajo", p.ExternalReference, "status", p.Status)
 	j, found, err := getJob(ctx, tx, p.ExternalReference, true)
 	if err != nil {
 		return err
@@ -325,6 +382,23 @@ func (a *App) applyPayment(ctx context.Context, tx pgx.Tx, p mp.Payment, meta ev
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("read payment %s: %w", p.ID, err)
 	}
+	return a.applyPaymentRead(ctx, tx, p, paymentState{j: j, found: found, prev: prev}, meta)
+}
+
+// paymentState is what applying a payment starts from, read under lock in its
+// transaction: the job the payment's external_reference names (found false when none)
+// and the payment's status as last recorded ("" when never seen).
+type paymentState struct {
+	j     job
+	found bool
+	prev  string
+}
+
+// applyPaymentRead is applyPayment once the job and the payment's row are locked and read.
+func (a *App) applyPaymentRead(ctx context.Context, tx pgx.Tx, p mp.Payment, s paymentState, meta events.Meta) error {
+	j, found, prev := s.j, s.found, s.prev
+	var err error
+	log := a.svc.Deps.Log.With("payment", p.ID, "trabajo", p.ExternalReference, "status", p.Status)
 	if prev != "" && statusRank(p.Status) < statusRank(prev) {
 		log.Info("stale payment status ignored", "known", prev)
 		return nil

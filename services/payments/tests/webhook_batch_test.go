@@ -65,3 +65,41 @@ func TestWebhookBatchIsolatesAFailingPayment(t *testing.T) {
 	}
 	h.assertLedgerBalanced()
 }
+
+// Two approved payments of one job claimed in one batch: the second sees what the first
+// did (the job is held once, by the first, and the second is flagged).
+func TestWebhookBatchTwoPaymentsOfOneJob(t *testing.T) {
+	h := newHarness(t, map[string]string{"MP_WEBHOOK_WORKERS": "1"})
+	ctx := context.Background()
+	h.simCall("POST", "/_sim/faults", mpsim.Faults{DropNextWebhooks: 2}, nil)
+	job, _, _ := h.accept(30000, uuid.NewString())
+	pays := []string{h.simPay(job, "approved", ""), h.simPay(job, "approved", "")}
+	if pays[0] == pays[1] {
+		t.Fatalf("the simulator made one payment, %s", pays[0])
+	}
+	if _, err := h.pool.Exec(ctx, `INSERT INTO webhook_inbox (request_id, topic, data_id, action)
+		SELECT 'r-' || p, 'payment', p, 'payment.updated' FROM unnest($1::text[]) p`, pays); err != nil {
+		t.Fatal(err)
+	}
+	h.waitEstado(job, "PAGADO_EN_ESCROW")
+	h.quiesce()
+	funding := h.paymentOf(job)
+	other := pays[0]
+	if funding == pays[0] {
+		other = pays[1]
+	}
+	var alerta string
+	if err := h.pool.QueryRow(ctx, "SELECT COALESCE(alerta,'') FROM trabajos WHERE trabajo_id=$1", job).Scan(&alerta); err != nil {
+		t.Fatal(err)
+	}
+	if alerta != "pago_duplicado:"+other {
+		t.Fatalf("alerta %q, want pago_duplicado:%s (funding %s)", alerta, other, funding)
+	}
+	if n := h.count("SELECT count(*) FROM ledger_txns WHERE trabajo_id=$1", job); n != 1 {
+		t.Fatalf("%d ledger transactions", n)
+	}
+	if n := len(h.events("EscrowHeld", job)); n != 1 {
+		t.Fatalf("%d EscrowHeld events", n)
+	}
+	h.assertLedgerBalanced()
+}
