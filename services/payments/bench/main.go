@@ -47,6 +47,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -267,6 +268,10 @@ func bench(ctx context.Context, o options) error {
 		table.Add(benchkit.Row{Figure: fmt.Sprintf("  (shown) received → applied p50 / p99 at %d/s offered", o.rate), Value: ms(paced.e2e(50)) + " / " + ms(paced.e2e(99))})
 		table.Add(benchkit.Row{Figure: fmt.Sprintf("  (shown) webhooks processed end to end at %d/s offered", o.rate), Value: perSec(paced.processedPerSec)})
 	}
+	table.Add(benchkit.Row{Figure: "  (shown) CPU per webhook, saturation: this process (senders, service, simulator, NATS) / PostgreSQL backends", Value: sat.cpuPer()})
+	if paced != nil {
+		table.Add(benchkit.Row{Figure: fmt.Sprintf("  (shown) CPU per webhook at %d/s offered: this process / PostgreSQL backends", o.rate), Value: paced.cpuPer()})
+	}
 	table.Add(benchkit.Row{Figure: fmt.Sprintf("  (shown) payment reads per payment at the simulator, saturation (%d webhooks each)", o.dups),
 		Value: fmt.Sprintf("%.2f", float64(sat.gets)/float64(o.n))})
 	table.Add(benchkit.Row{Figure: fmt.Sprintf("  (shown) raw bare INSERT+commit, %d conns: rate; p50", o.conc), Value: perSec(rawIns.perSec) + "; " + ms(rawIns.p50)})
@@ -350,6 +355,16 @@ type result struct {
 	offeredPerSec   float64 // webhooks sent / time the senders took
 	processedPerSec float64 // webhooks processed / (last applied − first received)
 	gets            int     // payment reads the simulator served during the phase
+	cpu             cpuUse  // CPU spent during the phase
+	webhooks        int
+}
+
+// cpuPer is the phase's CPU per webhook: this process, PostgreSQL's backends.
+func (r *result) cpuPer() string {
+	per := func(d time.Duration) string {
+		return fmt.Sprintf("%.0f µs", float64(d.Microseconds())/float64(r.webhooks))
+	}
+	return per(r.cpu.self) + " / " + per(r.cpu.pg)
 }
 
 func (r *result) answer(p float64) time.Duration { return pct(r.answers, p) }
@@ -363,6 +378,10 @@ func phase(ctx context.Context, st *stack, ids []string, dups, conc, rate int) (
 		return nil, err
 	}
 	getsBefore, err := simGets(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	cpu0, err := readCPU(ctx, st.pool)
 	if err != nil {
 		return nil, err
 	}
@@ -439,6 +458,11 @@ func phase(ctx context.Context, st *stack, ids []string, dups, conc, rate int) (
 	for _, s := range lat {
 		res.e2es = append(res.e2es, time.Duration(s*float64(time.Second)))
 	}
+	cpu1, err := readCPU(ctx, st.pool)
+	if err != nil {
+		return nil, err
+	}
+	res.cpu, res.webhooks = cpu1.since(cpu0), len(work)
 	getsAfter, err := simGets(ctx, st)
 	if err != nil {
 		return nil, err
@@ -446,6 +470,58 @@ func phase(ctx context.Context, st *stack, ids []string, dups, conc, rate int) (
 	res.gets = getsAfter - getsBefore
 	return res, nil
 }
+
+// cpuUse is CPU time: this process (senders, service, simulator, NATS) and the
+// PostgreSQL backends of the bench database. Unlike wall-clock figures it moves little
+// when other programs load the machine, so it compares builds run at different times.
+type cpuUse struct {
+	self, pg time.Duration
+	perPID   map[int]time.Duration
+}
+
+func (c cpuUse) since(before cpuUse) cpuUse {
+	d := cpuUse{self: c.self - before.self}
+	for pid, t := range c.perPID {
+		d.pg += t - before.perPID[pid] // a backend that ended meanwhile is not counted
+	}
+	return d
+}
+
+// readCPU reads this process's rusage and, from /proc, the CPU of every backend
+// connected to the bench database.
+func readCPU(ctx context.Context, pool *pgxpool.Pool) (cpuUse, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return cpuUse{}, fmt.Errorf("rusage: %w", err)
+	}
+	c := cpuUse{self: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), perPID: map[int]time.Duration{}}
+	rows, err := pool.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+	if err != nil {
+		return c, fmt.Errorf("backends: %w", err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return c, fmt.Errorf("backends: %w", err)
+	}
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // ended, or another machine's server: not counted
+		}
+		// Fields after the ")" that closes the command name: state is 3rd, utime 14th, stime 15th.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		stt, _ := strconv.ParseInt(f[12], 10, 64)
+		c.perPID[int(pid)] = time.Duration(ut+stt) * (time.Second / clockTicks)
+	}
+	return c, nil
+}
+
+// clockTicks is Linux's USER_HZ, the unit of /proc/<pid>/stat times.
+const clockTicks = 100
 
 // send posts one signed webhook for payment id and returns how long the answer took.
 func send(st *stack, id string) (time.Duration, bool) {
