@@ -93,9 +93,12 @@ func (u *user) pause(ctx context.Context) {
 	}
 }
 
-// until polls check every f.poll until it says done, for at most waitLimit.
+// until polls check until it says done, for at most waitLimit: first after 10 ms, then
+// twice as long each time up to f.poll, so a short wait is measured to within a few
+// milliseconds and a long one costs few requests.
 func (f *fleet) until(ctx context.Context, what string, check func() (bool, error)) error {
 	deadline := time.Now().Add(waitLimit)
+	every := min(10*time.Millisecond, f.poll)
 	for {
 		ok, err := check()
 		if err != nil {
@@ -110,8 +113,9 @@ func (f *fleet) until(ctx context.Context, what string, check func() (bool, erro
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
-		case <-time.After(f.poll):
+		case <-time.After(every):
 		}
+		every = min(2*every, f.poll)
 	}
 }
 

@@ -29,8 +29,8 @@
 // (the default) makes every journey pay two argon2id hashes. Journeys
 // running when time is up finish (bounded by -drain) but only steps started inside the
 // window are in the percentiles, and only journeys finished inside it count per minute.
-// A waiting user re-reads the job every -poll (100 ms), so "pay → held" and
-// "approve → released" include up to that much polling delay.
+// A waiting user re-reads the job after 10 ms, 20 ms, … up to every -poll (100 ms), so
+// "pay → held" and "approve → released" include that much polling delay.
 //
 // The child runs with production settings (argon2id 64 MiB × 2 iterations, pools of
 // DB_MAX_CONNS=16 per service: 96 PostgreSQL connections of the shared 400) except the
@@ -98,12 +98,12 @@ func run() error {
 	flag.IntVar(&o.seconds, "seconds", 60, "length of the measured window")
 	flag.BoolVar(&o.keep, "keep", false, "keep the database, the data folder and the logs")
 	flag.StringVar(&o.bin, "bin", "", "the conectar binary to run (default: go build it)")
-	flag.IntVar(&o.seed, "seed", 10000, "approved professionals `conectar seed` puts in the search index first")
+	flag.IntVar(&o.seed, "seed", 10000, "approved professionals put in the search index first (conectar seed)")
 	flag.IntVar(&o.dbConns, "db-conns", 16, "DB_MAX_CONNS of the child: pool size per service (six services)")
 	flag.DurationVar(&o.think, "think", time.Second, "a user's pause between two actions (0: none, saturation)")
 	flag.DurationVar(&o.ramp, "ramp", 10*time.Second, "users start spread over this unmeasured warm-up before the window")
 	flag.StringVar(&o.signup, "signup", "every", "every: each journey is a new client who signs up and in; once: each user's client signs up before the window and keeps its session")
-	flag.DurationVar(&o.poll, "poll", 100*time.Millisecond, "how often a user re-reads a job it waits on")
+	flag.DurationVar(&o.poll, "poll", 100*time.Millisecond, "the longest pause between two reads of a job a user waits on (the first is 10 ms, each next twice as long)")
 	flag.DurationVar(&o.drain, "drain", 90*time.Second, "how long journeys running at the end may take to finish")
 	flag.DurationVar(&o.settle, "settle", 3*time.Minute, "how long to wait for events in flight before checking the books")
 	flag.Parse()
