@@ -19,8 +19,9 @@ type Execer interface {
 type InboxConfig struct {
 	// MaxBatch bounds the rows of one INSERT (default 256).
 	MaxBatch int
-	// Flushers bounds the INSERTs in flight at once (default 2): while they run, new
-	// notifications queue and go together in the next one.
+	// Flushers bounds the INSERTs in flight at once (default 4): while they all run, new
+	// notifications queue and go together in the next one. Below that a delivery waits
+	// for no other's INSERT, as when each took a connection of its own.
 	Flushers int
 	// Timeout bounds one INSERT (default 5s).
 	Timeout time.Duration
@@ -56,7 +57,7 @@ func NewInbox(db Execer, cfg InboxConfig) *Inbox {
 		cfg.MaxBatch = 256
 	}
 	if cfg.Flushers <= 0 {
-		cfg.Flushers = 2
+		cfg.Flushers = 4
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second
