@@ -206,8 +206,9 @@ func runProgram(ctx context.Context, root, tmp string, p program, quick bool) ru
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stdout, os.Stderr
-	// On Ctrl-C the program gets the interrupt too (same process group) and cleans up
-	// its database and NATS folder; killing `go run` at once would orphan it.
+	// On Ctrl-C the program gets the interrupt too (same process group); interrupting
+	// `go run` rather than killing it lets it wait for the program to end instead of
+	// leaving it running, orphaned, after the runner has exited.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 30 * time.Second
 	err := cmd.Run()
