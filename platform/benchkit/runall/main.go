@@ -28,6 +28,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,6 +110,10 @@ func main1() error {
 	defer os.RemoveAll(tmp)
 
 	rep := report{Machine: describe(*quick)}
+	busy := busyWarning(rep.Machine)
+	if busy != "" {
+		fmt.Println(busy)
+	}
 	for _, p := range selected {
 		if ctx.Err() != nil {
 			break
@@ -137,6 +142,9 @@ func main1() error {
 		if r.Error != "" {
 			failed = append(failed, r.Name+" ("+r.Error+")")
 		}
+	}
+	if busy != "" {
+		fmt.Println("\n" + busy)
 	}
 	if missed := missedRows(rep.Programs); len(missed) > 0 {
 		fmt.Printf("\nMISSED (%d):\n", len(missed))
@@ -281,6 +289,20 @@ func describe(quick bool) machine {
 		}
 	}
 	return m
+}
+
+// busyWarning says when the machine was already loaded at the start (a 1-minute load
+// average above half its CPUs): the figures of such a run are not the ones to judge.
+func busyWarning(m machine) string {
+	f := strings.Fields(m.LoadAverage)
+	if len(f) == 0 {
+		return ""
+	}
+	load, err := strconv.ParseFloat(f[0], 64)
+	if err != nil || load <= float64(m.CPUs)/2 {
+		return ""
+	}
+	return fmt.Sprintf("warning: the machine was busy at the start (load average %.2f on %d CPUs): these figures are indicative, re-run on a quiet machine to judge the aims", load, m.CPUs)
 }
 
 func writeReport(path string, rep report) error {

@@ -37,3 +37,15 @@ func TestMissedRows(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestBusyWarning(t *testing.T) {
+	if w := busyWarning(machine{CPUs: 2, LoadAverage: "0.40 0.50 0.60"}); w != "" {
+		t.Errorf("quiet machine warned: %q", w)
+	}
+	if w := busyWarning(machine{CPUs: 2, LoadAverage: "3.10 2.00 1.00"}); !strings.Contains(w, "3.10 on 2 CPUs") {
+		t.Errorf("busy machine: %q", w)
+	}
+	if w := busyWarning(machine{CPUs: 2}); w != "" {
+		t.Errorf("unknown load warned: %q", w)
+	}
+}
