@@ -213,6 +213,16 @@ func bench(ctx context.Context, o options) error {
 	}
 	var paced *result
 	if o.rate > 0 {
+		// The saturation phase's events are still being relayed; the paced phase starts
+		// once they are out, so it measures its own load only.
+		if err := waitFor(time.Minute, func() (bool, error) {
+			var c int
+			err := pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE published_at IS NULL").Scan(&c)
+			return c == 0, err
+		}); err != nil {
+			stopProfiles()
+			return fmt.Errorf("outbox after the saturation phase: %w", err)
+		}
 		paced, err = phase(ctx, st, pacedIDs, o.dups, o.conc, o.rate)
 		if err != nil {
 			stopProfiles()
@@ -247,8 +257,8 @@ func bench(ctx context.Context, o options) error {
 	table.Add(benchkit.Row{Figure: "webhooks processed end to end, saturation (raw: simulator GET /v1/payments/{id} at the same concurrency)",
 		Value: perSec(sat.processedPerSec), Raw: perSec(getRate), Ratio: ratio(sat.processedPerSec, getRate),
 		Aim: fmt.Sprintf("≥ %d/s", aimWebhooksPerSec), Verdict: benchkit.Verdict(sat.processedPerSec >= aimWebhooksPerSec)})
-	table.Add(benchkit.Row{Figure: fmt.Sprintf("answer p99, saturation (offered: as fast as %d senders go = %.0f/s) (raw: bare INSERT+commit p99, %d conns)",
-		o.conc, sat.offeredPerSec, o.conc),
+	table.Add(benchkit.Row{Figure: fmt.Sprintf("answer p99, saturation (offered: as fast as %d senders go, rate below) (raw: bare INSERT+commit p99, %d conns)",
+		o.conc, o.conc),
 		Value: ms(sat.answer(99)), Raw: ms(rawIns.p99), Ratio: ratio(float64(sat.answer(99)), float64(rawIns.p99)),
 		Aim: "≤ " + ms(aimAnswerP99), Verdict: benchkit.Verdict(sat.answer(99) <= aimAnswerP99)})
 	if paced != nil {
@@ -261,6 +271,7 @@ func bench(ctx context.Context, o options) error {
 			Value: ms(paced.answer(99)), Raw: ms(rawIns.p99), Ratio: ratio(float64(paced.answer(99)), float64(rawIns.p99)),
 			Aim: "≤ " + ms(aimAnswerP99), Verdict: verdict})
 	}
+	table.Add(benchkit.Row{Figure: "  (shown) offered rate at saturation (webhooks sent / time the senders took)", Value: perSec(sat.offeredPerSec)})
 	table.Add(benchkit.Row{Figure: "  (shown) answer p50 / max, saturation", Value: ms(sat.answer(50)) + " / " + ms(sat.answer(100))})
 	table.Add(benchkit.Row{Figure: "  (shown) received → applied p50 / p99, saturation burst", Value: ms(sat.e2e(50)) + " / " + ms(sat.e2e(99))})
 	if paced != nil {
