@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Op is one request of a closed-loop run. worker is the goroutine's index (0..conc-1),
@@ -20,6 +22,17 @@ type Result struct {
 	// spent during the run. Unlike a rate it hardly moves when other processes load
 	// the machine, so CPUPerOp compares two paths more steadily than their rates do.
 	CPU time.Duration
+	// PGCPU is what the PostgreSQL backends of the bench database spent meanwhile
+	// (Runner.PG set, server on this machine).
+	PGCPU time.Duration
+}
+
+// PGCPUPerOp is the PostgreSQL backends' CPU time per successful request.
+func (r Result) PGCPUPerOp() time.Duration {
+	if len(r.Lat) == 0 {
+		return 0
+	}
+	return r.PGCPU / time.Duration(len(r.Lat))
 }
 
 // CPUPerOp is the process's CPU time per successful request.
@@ -50,6 +63,7 @@ func (r *Result) merge(o Result) {
 	r.Errors += o.Errors
 	r.Elapsed += o.Elapsed
 	r.CPU += o.CPU
+	r.PGCPU += o.PGCPU
 	if r.FirstErr == nil {
 		r.FirstErr = o.FirstErr
 	}
@@ -93,19 +107,43 @@ func ClosedLoop(ctx context.Context, conc int, d time.Duration, op Op) Result {
 	return res
 }
 
-// Rounds measures several targets under the same load: an unmeasured warm-up of each,
-// then rounds × (every target for d in turn). Alternating short rounds means a drift of
-// the machine (another process, a checkpoint, thermal throttling) hits every target
-// alike instead of whichever happened to run last. The results are in ops' order.
-func Rounds(ctx context.Context, rounds, conc int, d, warmup time.Duration, ops ...Op) []Result {
+// Runner measures several targets under the same load: an unmeasured warm-up of each,
+// then Rounds × (every target for Round in turn). Alternating short rounds means a
+// drift of the machine (another process, a checkpoint, thermal throttling) hits every
+// target alike instead of whichever happened to run last.
+type Runner struct {
+	Rounds, Conc  int
+	Round, Warmup time.Duration
+	// PG, when set, is a pool on the bench database: each round also reads the CPU its
+	// PostgreSQL backends spent (Result.PGCPU).
+	PG *pgxpool.Pool
+}
+
+// Run returns the targets' results in ops' order.
+func (rn Runner) Run(ctx context.Context, ops ...Op) []Result {
 	for _, op := range ops {
-		ClosedLoop(ctx, conc, warmup, op)
+		ClosedLoop(ctx, rn.Conc, rn.Warmup, op)
 	}
 	out := make([]Result, len(ops))
-	for i := 0; i < rounds; i++ {
+	for i := 0; i < rn.Rounds; i++ {
 		for j, op := range ops {
-			out[j].merge(ClosedLoop(ctx, conc, d, op))
+			var before map[int32]time.Duration
+			if rn.PG != nil {
+				before, _ = backendCPU(ctx, rn.PG) // unknown: the figure shows as 0
+			}
+			r := ClosedLoop(ctx, rn.Conc, rn.Round, op)
+			if before != nil {
+				if after, err := backendCPU(ctx, rn.PG); err == nil {
+					r.PGCPU = pgSince(before, after)
+				}
+			}
+			out[j].merge(r)
 		}
 	}
 	return out
+}
+
+// Rounds is Runner.Run without PostgreSQL's CPU.
+func Rounds(ctx context.Context, rounds, conc int, d, warmup time.Duration, ops ...Op) []Result {
+	return Runner{Rounds: rounds, Conc: conc, Round: d, Warmup: warmup}.Run(ctx, ops...)
 }

@@ -177,7 +177,7 @@ func run() error {
 	}
 	defer stopProfile()
 	for _, f := range forms {
-		res := benchkit.Rounds(ctx, cfg.rounds, cfg.conc, cfg.dur, cfg.dur/2, f.sql, f.service, f.through)
+		res := benchkit.Runner{Rounds: cfg.rounds, Conc: cfg.conc, Round: cfg.dur, Warmup: cfg.dur / 2, PG: pool}.Run(ctx, f.sql, f.service, f.through)
 		direct, svc, gw := res[0], res[1], res[2]
 		for i, path := range []string{"SQL", "service", "gateway"} {
 			if res[i].Errors > 0 {
@@ -195,8 +195,17 @@ func run() error {
 		table.Add(benchkit.Row{Figure: "  (shown) p99 via gateway", Value: benchkit.Ms(gw.Ms(99)), Raw: benchkit.Ms(direct.Ms(99)), Ratio: benchkit.Ratio(gw.Ms(99), direct.Ms(99))})
 		table.Add(benchkit.Row{Figure: "  (shown) via the service directly: req/s, p50", Value: benchkit.PerSec(svc.Rate(), "req") + ", " + benchkit.Ms(svc.Ms(50)),
 			Raw: benchkit.PerSec(direct.Rate(), "req") + ", " + benchkit.Ms(direct.Ms(50)), Ratio: benchkit.Ratio(svc.Rate(), direct.Rate())})
+		// CPU per request moves little when other processes load the machine: it tells
+		// whether a lower rate is more work or more waiting.
+		table.Add(benchkit.Row{Figure: "  (shown) CPU per request, PostgreSQL / this process: gateway; service",
+			Value: cpuPair(gw) + "; " + cpuPair(svc), Raw: cpuPair(direct)})
 	}
 	return common.Emit(os.Stdout, table)
+}
+
+// cpuPair is "PostgreSQL backends µs / this process µs" per request.
+func cpuPair(r benchkit.Result) string {
+	return fmt.Sprintf("%.0f / %.0f µs", float64(r.PGCPUPerOp())/1e3, float64(r.CPUPerOp())/1e3)
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
