@@ -85,3 +85,11 @@ func TestPercentile(t *testing.T) {
 		t.Error("Percentile sorted its input")
 	}
 }
+
+func TestPGCPUSince(t *testing.T) {
+	before := PGCPU{1: 10 * time.Millisecond, 2: 20 * time.Millisecond}
+	after := PGCPU{1: 30 * time.Millisecond, 3: 5 * time.Millisecond} // 2 ended, 3 started
+	if d := after.Since(before); d != 25*time.Millisecond {
+		t.Errorf("since = %s, want 25ms", d)
+	}
+}

@@ -127,14 +127,14 @@ func (rn Runner) Run(ctx context.Context, ops ...Op) []Result {
 	out := make([]Result, len(ops))
 	for i := 0; i < rn.Rounds; i++ {
 		for j, op := range ops {
-			var before map[int32]time.Duration
+			var before PGCPU
 			if rn.PG != nil {
-				before, _ = backendCPU(ctx, rn.PG) // unknown: the figure shows as 0
+				before, _ = ReadPGCPU(ctx, rn.PG) // unknown: the figure shows as 0
 			}
 			r := ClosedLoop(ctx, rn.Conc, rn.Round, op)
 			if before != nil {
-				if after, err := backendCPU(ctx, rn.PG); err == nil {
-					r.PGCPU = pgSince(before, after)
+				if after, err := ReadPGCPU(ctx, rn.PG); err == nil {
+					r.PGCPU = after.Since(before)
 				}
 			}
 			out[j].merge(r)

@@ -12,10 +12,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// backendCPU is the CPU time each PostgreSQL backend connected to pool's database has
-// used, by process id, read from /proc: so it is known only when the server runs on
-// this machine (Linux), and is empty otherwise.
-func backendCPU(ctx context.Context, pool *pgxpool.Pool) (map[int32]time.Duration, error) {
+// PGCPU is the CPU time each PostgreSQL backend of a database had used at one moment,
+// by process id.
+type PGCPU map[int32]time.Duration
+
+// ReadPGCPU reads the CPU time of every backend connected to pool's database from
+// /proc: it is known only when the server runs on this machine (Linux), and is empty
+// otherwise. Unlike rates it moves little when other processes load the machine.
+func ReadPGCPU(ctx context.Context, pool *pgxpool.Pool) (PGCPU, error) {
 	rows, err := pool.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
 	if err != nil {
 		return nil, fmt.Errorf("backends: %w", err)
@@ -24,7 +28,7 @@ func backendCPU(ctx context.Context, pool *pgxpool.Pool) (map[int32]time.Duratio
 	if err != nil {
 		return nil, fmt.Errorf("backends: %w", err)
 	}
-	out := make(map[int32]time.Duration, len(pids))
+	out := make(PGCPU, len(pids))
 	for _, pid := range pids {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		if err != nil {
@@ -45,9 +49,9 @@ func backendCPU(ctx context.Context, pool *pgxpool.Pool) (map[int32]time.Duratio
 // clockTicks is Linux's USER_HZ, the unit of /proc/<pid>/stat times.
 const clockTicks = 100
 
-// pgSince is the backends' CPU between two readings; a backend gone meanwhile is not
-// counted, one that appeared counts from zero.
-func pgSince(before, after map[int32]time.Duration) time.Duration {
+// Since is the backends' CPU from reading before to this one; a backend gone meanwhile
+// is not counted, one that appeared counts from zero.
+func (after PGCPU) Since(before PGCPU) time.Duration {
 	var d time.Duration
 	for pid, t := range after {
 		d += t - before[pid]
