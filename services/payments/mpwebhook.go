@@ -221,15 +221,22 @@ func (a *App) applyBatch(ctx context.Context, ok []fetched, byID map[string][]in
 }
 
 // lockBatch locks and reads the jobs and the recorded payments of ok with one statement
-// each, instead of two per payment. Jobs are locked in byte order of their ids, the order
-// ok is sorted in and every worker locks jobs in, so two batches never wait on each
-// other crosswise; a job's payment row is only ever locked by whoever holds the job.
+// each, sent together, instead of two round trips per payment. Jobs are locked in byte
+// order of their ids, the order ok is sorted in and every worker locks jobs in, so two
+// batches never wait on each other crosswise; a job's payment row is only ever locked
+// by whoever holds the job.
 func lockBatch(ctx context.Context, tx pgx.Tx, ok []fetched) (map[string]job, map[string]string, error) {
 	refs, payIDs := make([]string, 0, len(ok)), make([]string, 0, len(ok))
 	for _, r := range ok {
 		refs, payIDs = append(refs, r.p.ExternalReference), append(payIDs, r.p.ID)
 	}
-	rows, err := tx.Query(ctx, "SELECT "+jobCols+` FROM trabajos WHERE trabajo_id = ANY($1) ORDER BY trabajo_id COLLATE "C" FOR UPDATE`, refs)
+	// Both statements in one round trip; they still run (and lock) in this order.
+	b := &pgx.Batch{}
+	b.Queue("SELECT "+jobCols+` FROM trabajos WHERE trabajo_id = ANY($1) ORDER BY trabajo_id COLLATE "C" FOR UPDATE`, refs)
+	b.Queue(`SELECT payment_id, status FROM pagos_mp WHERE payment_id = ANY($1) ORDER BY payment_id COLLATE "C" FOR UPDATE`, payIDs)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	rows, err := br.Query()
 	if err != nil {
 		return nil, nil, fmt.Errorf("lock jobs: %w", err)
 	}
@@ -245,7 +252,7 @@ func lockBatch(ctx context.Context, tx pgx.Tx, ok []fetched) (map[string]job, ma
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("lock jobs: %w", err)
 	}
-	rows, err = tx.Query(ctx, `SELECT payment_id, status FROM pagos_mp WHERE payment_id = ANY($1) ORDER BY payment_id COLLATE "C" FOR UPDATE`, payIDs)
+	rows, err = br.Query()
 	if err != nil {
 		return nil, nil, fmt.Errorf("lock payments: %w", err)
 	}
@@ -260,6 +267,9 @@ func lockBatch(ctx context.Context, tx pgx.Tx, ok []fetched) (map[string]job, ma
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("lock payments: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return nil, nil, fmt.Errorf("lock jobs and payments: %w", err)
 	}
 	return jobs, prevs, nil
 }
