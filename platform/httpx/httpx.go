@@ -140,6 +140,11 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 			if e.Kind == apperr.KindAccepted {
 				return c.Status(status).JSON(e.Body)
 			}
+			if status == http.StatusServiceUnavailable {
+				// A busy or briefly unreachable dependency: tell clients (and the gateway's
+				// callers) when trying again makes sense instead of leaving them to guess.
+				c.Set(fiber.HeaderRetryAfter, retryAfterUnavailable)
+			}
 			if status >= 500 {
 				log.Error("request failed", "path", c.Path(), "code", e.Code, "err", err, "request_id", c.Locals(HeaderRequestID),
 					"trace_id", trace.ID(c.Get(trace.Header)))
@@ -155,6 +160,9 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 		return c.Status(http.StatusInternalServerError).JSON(ErrorBody{Detail: "Error interno del servidor", Code: "internal_error"})
 	}
 }
+
+// retryAfterUnavailable is the Retry-After of a 503, in seconds.
+const retryAfterUnavailable = "2"
 
 func fiberMessage(fe *fiber.Error) string {
 	switch fe.Code {

@@ -42,6 +42,8 @@ func app() *fiber.App {
 			return errors.New("secret internal detail")
 		case "accepted":
 			return apperr.Accepted(fiber.Map{"trabajo_id": "x"})
+		case "busy":
+			return apperr.Unavailable("busy", "Ocupado", nil)
 		}
 		return nil
 	})
@@ -93,6 +95,16 @@ func TestErrorMapping(t *testing.T) {
 	status, m := do(t, a, http.MethodGet, "/err/accepted", "", "")
 	if status != 202 || m["trabajo_id"] != "x" {
 		t.Errorf("accepted → %d %v", status, m)
+	}
+	// A 503 says when to try again; other errors do not.
+	for path, want := range map[string]bool{"/err/busy": true, "/err/invalid": false, "/err/plain": false} {
+		resp, err := a.Test(httptest.NewRequest(http.MethodGet, path, nil), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resp.Header.Get("Retry-After") != ""; got != want {
+			t.Errorf("%s → %d with Retry-After %q; want one: %v", path, resp.StatusCode, resp.Header.Get("Retry-After"), want)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ func TestConfigBoundsAndDefaults(t *testing.T) {
 	}
 	for _, bad := range []map[string]string{
 		{"ACCESS_TOKEN_TTL": "10m"},
+		{"HASH_WAIT": "0s"},
 		{"ACCESS_TOKEN_TTL": "25h"},
 		{"ACCESS_TOKEN_TTL": "24h", "KEY_ROTATION": "30h"}, // retired keys must outlive tokens
 		{"LOGIN_FREE_FAILURES": "0"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"time"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
@@ -13,10 +14,11 @@ import (
 
 // Hasher hashes and checks passwords with argon2id. A semaphore bounds how many hashes
 // run at once, so a burst of logins cannot exhaust memory (each hash takes
-// Argon2MemoryKiB).
+// Argon2MemoryKiB), and a request waits for a slot at most wait.
 type Hasher struct {
 	params *argon2id.Params
 	sem    chan struct{}
+	wait   time.Duration
 	// dummy is a hash of a random password with the same parameters: checking it when
 	// the account does not exist makes both answers cost the same time.
 	dummy string
@@ -27,7 +29,8 @@ func NewHasher(c Config) (*Hasher, error) {
 	h := &Hasher{
 		params: &argon2id.Params{Memory: c.Argon2MemoryKiB, Iterations: c.Argon2Iterations,
 			Parallelism: c.Argon2Parallelism, SaltLength: 16, KeyLength: 32},
-		sem: make(chan struct{}, max(2, runtime.NumCPU()*2)),
+		sem:  make(chan struct{}, max(2, runtime.NumCPU()*2)),
+		wait: c.HashWait,
 	}
 	d, err := argon2id.CreateHash(randomToken(16), h.params)
 	if err != nil {
@@ -37,10 +40,25 @@ func NewHasher(c Config) (*Hasher, error) {
 	return h, nil
 }
 
+// ErrHasherBusy refuses a request that found every hashing slot taken for the whole
+// HashWait: the client is told to retry shortly instead of waiting past the gateway's
+// patience for a hash nobody would read.
+var ErrHasherBusy = apperr.Unavailable("auth_ocupado",
+	"Hay muchos ingresos en este momento; probá de nuevo en unos segundos", nil)
+
 func (h *Hasher) acquire(ctx context.Context) error {
 	select {
 	case h.sem <- struct{}{}:
 		return nil
+	default:
+	}
+	t := time.NewTimer(h.wait)
+	defer t.Stop()
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-t.C:
+		return ErrHasherBusy
 	case <-ctx.Done():
 		return fmt.Errorf("wait for hasher: %w", ctx.Err())
 	}

@@ -75,8 +75,12 @@ func run() error {
 	defer stopStack()
 	authURL, usersURL, gwURL := stack.URLs[auth.Name], stack.URLs[users.Name], stack.Gateway
 	client := benchkit.HTTPClient(*conc, 30*time.Second)
-	argon := fmt.Sprintf("argon2id m=%sKiB t=%s p=%s", orDefault(os.Getenv("ARGON2_MEMORY_KIB"), "65536"),
-		orDefault(os.Getenv("ARGON2_ITERATIONS"), "2"), orDefault(os.Getenv("ARGON2_PARALLELISM"), "2"))
+	// The parameters auth runs with: its own defaults unless ARGON2_* are set.
+	acfg, err := auth.LoadConfig(os.Getenv)
+	if err != nil {
+		return err
+	}
+	argon := fmt.Sprintf("argon2id m=%dKiB t=%d p=%d", acfg.Argon2MemoryKiB, acfg.Argon2Iterations, acfg.Argon2Parallelism)
 	emails := make([]string, *nUsers)
 	for i := range emails {
 		emails[i] = fmt.Sprintf("bench%03d@example.com", i)
@@ -186,11 +190,4 @@ func waitProfiles(ctx context.Context, client *benchkit.Client, usersURL string,
 		}
 	}
 	return nil
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
