@@ -23,6 +23,13 @@ const (
 	waitLimit = 60 * time.Second
 )
 
+// When a user's client signs up (-signup).
+const (
+	signupFirst = "first"
+	signupEvery = "every"
+	signupOnce  = "once"
+)
+
 // Step names, as the table prints them.
 const (
 	stRegister = "register (client)"
@@ -54,10 +61,11 @@ type fleet struct {
 	tag      string // this run's, so addresses never collide with a kept database
 	poll     time.Duration
 	think    time.Duration
-	// signupEvery: every journey is a new client (sign-up and sign-in); otherwise a
-	// user's client signs up once and keeps its session, as the frontend keeps its token
-	// for ACCESS_TOKEN_TTL (8 h).
-	signupEvery bool
+	// signup says when a user's client signs up: "every" journey is a new client
+	// (sign-up and sign-in); with "first" the client signs up at its first journey and
+	// keeps its session, as the frontend keeps its token for ACCESS_TOKEN_TTL (8 h);
+	// with "once" it signs up before the window.
+	signup string
 
 	mu   sync.Mutex
 	jobs []*jobRec
@@ -191,7 +199,7 @@ func (u *user) onboard(ctx context.Context) error {
 		map[string]any{"payout_account": fmt.Sprintf("bench.%s.%d", f.tag[:4], u.i)}, 200); err != nil {
 		return err
 	}
-	if !f.signupEvery {
+	if f.signup == signupOnce {
 		// A returning customer: signed up before, its session still open.
 		u.cliTok, u.cliID, err = f.register(ctx, fmt.Sprintf("cli-%s-%04d@bench.test", f.tag, u.i), fmt.Sprintf("Cliente %d", u.i), "CLIENTE", "", false)
 	}
@@ -203,7 +211,7 @@ func (u *user) journey(ctx context.Context, n int) error {
 	f, rec := u.f, u.f.c.rec
 	t0 := time.Now()
 	cliTok, cliID := u.cliTok, u.cliID
-	if cliTok == "" || f.signupEvery {
+	if cliTok == "" || f.signup == signupEvery {
 		var err error
 		cliTok, cliID, err = f.register(ctx, fmt.Sprintf("cli-%s-%04d-%d@bench.test", f.tag, u.i, n), fmt.Sprintf("Cliente %d", u.i), "CLIENTE", "", true)
 		if err != nil {

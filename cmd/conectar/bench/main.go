@@ -19,14 +19,15 @@
 // professional's offer, the acceptance (→ MercadoPago preference), payment at the
 // simulator through its HTTP API (which sends the signed webhook), held in escrow,
 // start and completion, the client's approval, released. Users start spread over a
-// -ramp (10 s) before the window opens, wait for each answer and pause -think (1 s, a
+// -ramp (20 s) before the window opens, wait for each answer and pause -think (1 s, a
 // quick person reading a page) after each action. Without think time (-think 0) 200
 // users are 200 requests always in flight, most of them sign-ups and sign-ins queued on
 // argon2id, which measures a denial of service rather than a marketplace. With -signup
-// once each user's client signs up before the window, next to its professional, and
-// hires in that session (the frontend keeps its token for ACCESS_TOKEN_TTL, 8 h):
-// returning customers, and no sign-up or sign-in inside the window, where -signup every
-// (the default) makes every journey pay two argon2id hashes. Journeys
+// first (the default) a user's client signs up and in at its first journey and hires
+// again in that session (the frontend keeps its token for ACCESS_TOKEN_TTL, 8 h): each
+// of the U users registers once, as the users do. With -signup every each
+// journey is a new client and pays two argon2id hashes; with -signup once the clients
+// sign up before the window, next to their professionals. Journeys
 // running when time is up finish (bounded by -drain) but only steps started inside the
 // window are in the percentiles, and only journeys finished inside it count per minute.
 // A waiting user re-reads the job after 10 ms, 20 ms, … up to every -poll (100 ms), so
@@ -101,8 +102,8 @@ func run() error {
 	flag.IntVar(&o.seed, "seed", 10000, "approved professionals put in the search index first (conectar seed)")
 	flag.IntVar(&o.dbConns, "db-conns", 16, "DB_MAX_CONNS of the child: pool size per service (six services)")
 	flag.DurationVar(&o.think, "think", time.Second, "a user's pause between two actions (0: none, saturation)")
-	flag.DurationVar(&o.ramp, "ramp", 10*time.Second, "users start spread over this unmeasured warm-up before the window")
-	flag.StringVar(&o.signup, "signup", "every", "every: each journey is a new client who signs up and in; once: each user's client signs up before the window and keeps its session")
+	flag.DurationVar(&o.ramp, "ramp", 20*time.Second, "users start spread over this unmeasured warm-up before the window")
+	flag.StringVar(&o.signup, "signup", signupFirst, "first: each user's client signs up at its first journey and keeps its session; every: each journey is a new client who signs up and in; once: the clients sign up before the window")
 	flag.DurationVar(&o.poll, "poll", 100*time.Millisecond, "the longest pause between two reads of a job a user waits on (the first is 10 ms, each next twice as long)")
 	flag.DurationVar(&o.drain, "drain", 90*time.Second, "how long journeys running at the end may take to finish")
 	flag.DurationVar(&o.settle, "settle", 3*time.Minute, "how long to wait for events in flight before checking the books")
@@ -129,8 +130,8 @@ func run() error {
 	if o.users < 1 || o.seconds < 1 {
 		return errors.New("-users and -seconds must be positive")
 	}
-	if o.signup != "every" && o.signup != "once" {
-		return fmt.Errorf("-signup %q: every or once", o.signup)
+	if o.signup != signupFirst && o.signup != signupEvery && o.signup != signupOnce {
+		return fmt.Errorf("-signup %q: first, every or once", o.signup)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -196,7 +197,7 @@ func run() error {
 	_, _ = rand.Read(tag)
 	f := &fleet{c: &client{base: sys.gateway, hc: hc, rec: rec},
 		sim: sys.sim, tag: hex.EncodeToString(tag), poll: o.poll, think: o.think,
-		signupEvery: o.signup == "every"}
+		signup: o.signup}
 	if f.adminTok, err = f.c.login(ctx, adminEmail, adminPassword); err != nil {
 		return fmt.Errorf("admin: %w", err)
 	}
