@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/platform/pg"
 )
 
@@ -261,16 +262,5 @@ func (k *KeyStore) RotateLoop(ctx context.Context) {
 	if k.rotation == 0 {
 		return
 	}
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := k.Ensure(ctx); err != nil && ctx.Err() == nil {
-				k.log.Warn("key rotation check failed", "err", err)
-			}
-		}
-	}
+	kit.Every(ctx, time.Minute, k.log, "key rotation check", k.Ensure)
 }

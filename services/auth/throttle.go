@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/platform/pg"
 )
 
@@ -303,19 +305,8 @@ func (t *throttle) sweep(ctx context.Context) error {
 }
 
 // sweepLoop sweeps every minute until ctx ends.
-func (t *throttle) sweepLoop(ctx context.Context, log interface{ Warn(string, ...any) }) {
-	tk := time.NewTicker(time.Minute)
-	defer tk.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tk.C:
-			if err := t.sweep(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("throttle sweep failed", "err", err)
-			}
-		}
-	}
+func (t *throttle) sweepLoop(ctx context.Context, log *slog.Logger) {
+	kit.Every(ctx, time.Minute, log, "throttle sweep", t.sweep)
 }
 
 // clientIP is the caller's address. Behind the gateway (a loopback or private peer) it

@@ -18,6 +18,7 @@ import (
 	"github.com/conectarpro/conectar/events/realtime"
 	"github.com/conectarpro/conectar/platform/apperr"
 	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/platform/pg"
 	"github.com/conectarpro/conectar/services/marketplace/domain"
 )
@@ -36,20 +37,7 @@ func (m *Market) inTx(ctx context.Context, fn func(ctx context.Context, tx pgx.T
 // every is a background loop that runs scan at once and then each ScanEvery until ctx
 // ends; a failure is logged (as what) and retried on the next tick.
 func (m *Market) every(what string, scan func(context.Context) error) func(context.Context) {
-	return func(ctx context.Context) {
-		t := time.NewTicker(m.cfg.ScanEvery)
-		defer t.Stop()
-		for {
-			if err := scan(ctx); err != nil && ctx.Err() == nil {
-				m.s.Deps.Log.Warn(what, "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}
+	return func(ctx context.Context) { kit.Every(ctx, m.cfg.ScanEvery, m.s.Deps.Log, what, scan) }
 }
 
 // sqlList writes states of the lifecycle table as SQL literals. Literals rather than

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/platform/pg"
 )
 
@@ -22,18 +23,7 @@ const expiryBatch = 50
 
 // expiryLoop runs ExpireCheckouts every CHECKOUT_EXPIRY_INTERVAL.
 func (a *App) expiryLoop(ctx context.Context) {
-	t := time.NewTicker(a.cfg.ExpiryInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := a.ExpireCheckouts(ctx); err != nil && ctx.Err() == nil {
-			a.svc.Deps.Log.Warn("checkout expiry", "err", err)
-		}
-	}
+	kit.Every(ctx, a.cfg.ExpiryInterval, a.svc.Deps.Log, "checkout expiry", a.ExpireCheckouts)
 }
 
 // ExpireCheckouts runs one pass of the checkout expiry at the service's clock: every job

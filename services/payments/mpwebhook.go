@@ -14,6 +14,7 @@ import (
 
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/platform/pg"
 	"github.com/conectarpro/conectar/services/payments/ledger"
 	"github.com/conectarpro/conectar/services/payments/mp"
@@ -575,18 +576,7 @@ func (a *App) reconcileLoop(ctx context.Context) {
 	if a.cfg.ReconcileInterval <= 0 {
 		return
 	}
-	t := time.NewTicker(a.cfg.ReconcileInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := a.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			a.svc.Deps.Log.Warn("reconciliation", "err", err)
-		}
-	}
+	kit.Every(ctx, a.cfg.ReconcileInterval, a.svc.Deps.Log, "reconciliation", a.Reconcile)
 }
 
 // Reconcile runs one reconciliation pass.
