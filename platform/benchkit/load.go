@@ -75,7 +75,7 @@ func ClosedLoop(ctx context.Context, conc int, d time.Duration, op Op) Result {
 	var mu sync.Mutex
 	var res Result
 	deadline := time.Now().Add(d)
-	start, cpu := time.Now(), processCPU()
+	start, cpu := time.Now(), ProcessCPU()
 	var wg sync.WaitGroup
 	for w := 0; w < conc; w++ {
 		wg.Add(1)
@@ -103,7 +103,7 @@ func ClosedLoop(ctx context.Context, conc int, d time.Duration, op Op) Result {
 		}(w)
 	}
 	wg.Wait()
-	res.Elapsed, res.CPU = time.Since(start), processCPU()-cpu
+	res.Elapsed, res.CPU = time.Since(start), ProcessCPU()-cpu
 	return res
 }
 

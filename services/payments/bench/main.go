@@ -47,7 +47,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -487,52 +486,22 @@ func phase(ctx context.Context, st *stack, ids []string, dups, conc, rate int) (
 // when other programs load the machine, so it compares builds run at different times.
 type cpuUse struct {
 	self, pg time.Duration
-	perPID   map[int]time.Duration
+	backends benchkit.PGCPU
 }
 
 func (c cpuUse) since(before cpuUse) cpuUse {
-	d := cpuUse{self: c.self - before.self}
-	for pid, t := range c.perPID {
-		d.pg += t - before.perPID[pid] // a backend that ended meanwhile is not counted
-	}
-	return d
+	return cpuUse{self: c.self - before.self, pg: c.backends.Since(before.backends)}
 }
 
-// readCPU reads this process's rusage and, from /proc, the CPU of every backend
-// connected to the bench database.
+// readCPU reads this process's CPU time and that of every backend connected to the
+// bench database.
 func readCPU(ctx context.Context, pool *pgxpool.Pool) (cpuUse, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return cpuUse{}, fmt.Errorf("rusage: %w", err)
-	}
-	c := cpuUse{self: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), perPID: map[int]time.Duration{}}
-	rows, err := pool.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+	b, err := benchkit.ReadPGCPU(ctx, pool)
 	if err != nil {
-		return c, fmt.Errorf("backends: %w", err)
+		return cpuUse{}, err
 	}
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return c, fmt.Errorf("backends: %w", err)
-	}
-	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue // ended, or another machine's server: not counted
-		}
-		// Fields after the ")" that closes the command name: state is 3rd, utime 14th, stime 15th.
-		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-		if len(f) < 13 {
-			continue
-		}
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		stt, _ := strconv.ParseInt(f[12], 10, 64)
-		c.perPID[int(pid)] = time.Duration(ut+stt) * (time.Second / clockTicks)
-	}
-	return c, nil
+	return cpuUse{self: benchkit.ProcessCPU(), backends: b}, nil
 }
-
-// clockTicks is Linux's USER_HZ, the unit of /proc/<pid>/stat times.
-const clockTicks = 100
 
 // send posts one signed webhook for payment id and returns how long the answer took.
 func send(st *stack, id string) (time.Duration, bool) {
@@ -581,30 +550,11 @@ func rawGetRate(ctx context.Context, simURL string, ids []string, conc int) (flo
 	if err != nil {
 		return 0, err
 	}
-	next := atomic.Int64{}
-	var wg sync.WaitGroup
-	errc := make(chan error, conc)
-	start := time.Now()
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(ids) {
-					return
-				}
-				if _, err := c.GetPayment(ctx, ids[i]); err != nil {
-					errc <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	close(errc)
-	if err := <-errc; err != nil {
+	elapsed, err := spread(len(ids), conc, func(i int) error {
+		_, err := c.GetPayment(ctx, ids[i])
+		return err
+	})
+	if err != nil {
 		return 0, err
 	}
 	return float64(len(ids)) / elapsed.Seconds(), nil
@@ -631,7 +581,25 @@ func rawInsert(ctx context.Context, dsn string, conc, n int) (rawResult, error) 
 	}
 	defer pool.Exec(context.WithoutCancel(ctx), "DROP TABLE bench_raw_insert") //nolint:errcheck
 	lat := make([]time.Duration, n)
-	next := atomic.Int64{}
+	elapsed, err := spread(n, conc, func(i int) error {
+		t := time.Now()
+		if _, err := pool.Exec(ctx, `INSERT INTO bench_raw_insert (request_id, topic, data_id, action) VALUES ($1,$2,$3,$4)`,
+			uuid.NewString(), "payment", strconv.Itoa(i), "payment.updated"); err != nil {
+			return err
+		}
+		lat[i] = time.Since(t)
+		return nil
+	})
+	if err != nil {
+		return rawResult{}, err
+	}
+	return rawResult{perSec: float64(n) / elapsed.Seconds(), p50: pct(lat, 50), p99: pct(lat, 99)}, nil
+}
+
+// spread runs fn(0) … fn(n-1) from conc goroutines, each taking the next index, and
+// returns how long all took; the first failure stops its goroutine and is returned.
+func spread(n, conc int, fn func(i int) error) (time.Duration, error) {
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	errc := make(chan error, conc)
 	start := time.Now()
@@ -644,23 +612,17 @@ func rawInsert(ctx context.Context, dsn string, conc, n int) (rawResult, error) 
 				if i >= n {
 					return
 				}
-				t := time.Now()
-				if _, err := pool.Exec(ctx, `INSERT INTO bench_raw_insert (request_id, topic, data_id, action) VALUES ($1,$2,$3,$4)`,
-					uuid.NewString(), "payment", strconv.Itoa(i), "payment.updated"); err != nil {
+				if err := fn(i); err != nil {
 					errc <- err
 					return
 				}
-				lat[i] = time.Since(t)
 			}
 		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
 	close(errc)
-	if err := <-errc; err != nil {
-		return rawResult{}, err
-	}
-	return rawResult{perSec: float64(n) / elapsed.Seconds(), p50: pct(lat, 50), p99: pct(lat, 99)}, nil
+	return elapsed, <-errc
 }
 
 // startProfiles starts the profiles asked for; the returned function writes them.
