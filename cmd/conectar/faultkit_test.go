@@ -696,28 +696,12 @@ func (s *system) deadLetters(t *testing.T) uint64 {
 // (counters, XP, level), XP awards and medals, without timestamps.
 func gamificationSnapshot(t *testing.T, db *pgx.Conn) string {
 	t.Helper()
-	var b strings.Builder
-	for _, q := range []string{
+	return dumpRows(t, db, []string{
 		`SELECT usuario_id::text, puntos_experiencia::text, nivel, trabajos_completados::text, resenas_5_estrellas::text,
 			total_resenas::text, rating_promedio::text, kyc_verificado::text FROM notifications.gamification_profiles ORDER BY 1`,
 		`SELECT usuario_id::text, puntos::text, motivo, referencia, event_id::text FROM notifications.xp_awards ORDER BY 1, 3, 4`,
 		`SELECT usuario_id::text, codigo FROM notifications.user_medals ORDER BY 1, 2`,
-	} {
-		rows, err := db.Query(context.Background(), q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintln(&b, vals...)
-		}
-		rows.Close()
-		b.WriteString("--\n")
-	}
-	return b.String()
+	})
 }
 
 // checkGamificationRebuild throws gamification's state away and rebuilds it with
@@ -792,8 +776,7 @@ func (s *system) rebuild(ctx context.Context, t *testing.T, h string) {
 // names under it are the same.
 func searchSnapshot(t *testing.T, db *pgx.Conn) string {
 	t.Helper()
-	var b strings.Builder
-	for _, q := range []string{
+	return dumpRows(t, db, []string{
 		`SELECT usuario_id::text, email, nombre, apellido, avatar_url, is_active, activo_at, nivel, tasa_comision_bp, nivel_at,
 			puntos_experiencia FROM professionals.usuarios ORDER BY 1`,
 		`SELECT id::text, email, nombre, apellido, avatar_url, is_active, nivel, tasa_comision_bp, puntos_experiencia,
@@ -805,7 +788,15 @@ func searchSnapshot(t *testing.T, db *pgx.Conn) string {
 		`SELECT profesional_id::text, oficio_id::text, oficio_nombre, oficios, nombre, apellido, avatar_url, texto,
 			ST_AsText(base_location), radio_cobertura_km, acepta_instant, tarifa_por_hora, rating_promedio::text, total_resenas,
 			nivel, nivel_rank, puntos_experiencia FROM professionals.busqueda ORDER BY 1, 2`,
-	} {
+	})
+}
+
+// dumpRows runs each query and writes its rows as text, one per line, times in UTC, a
+// "--" line after each query: a snapshot two states can be compared by.
+func dumpRows(t *testing.T, db *pgx.Conn, queries []string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range queries {
 		rows, err := db.Query(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
