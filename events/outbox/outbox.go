@@ -155,6 +155,9 @@ func (r *Relay) Run(ctx context.Context) error {
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
 	r.prune(ctx)
+	// The backlog is a series from the start, not only after the first poll: a scrape
+	// (or an alert on its absence) right after a deploy must find it.
+	r.reportBacklog(ctx)
 	for {
 		if err := r.Drain(ctx); err != nil && ctx.Err() == nil {
 			r.Log.Warn("outbox relay: publish failed; will retry", "schema", r.Schema, "err", err)

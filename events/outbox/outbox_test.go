@@ -227,3 +227,26 @@ func TestLocalRelaySkipsTheNotifyOnlyWhileItLeads(t *testing.T) {
 	testkit.Eventually(t, 5*time.Second, "published by the leader on the NOTIFY", func() bool { return pending(t, ctx, pool) == 0 })
 	checkStream(t, env.NATS.JS, []events.Envelope{first, second})
 }
+
+// The backlog gauge is set as the relay starts, not only at its first poll: a scrape
+// right after a deploy finds the series.
+func TestRelayReportsItsBacklogAtStart(t *testing.T) {
+	env := testkit.NewEnv(t)
+	pool := testkit.ServicePool(t, env.DSN, "notifications")
+	ctx := context.Background()
+	reported := make(chan float64, 4)
+	r := outbox.NewRelay(pool, env.NATS.JS, "notifications", env.Log)
+	r.Poll = time.Hour
+	r.Metrics.Backlog = func(n float64) {
+		select {
+		case reported <- n:
+		default:
+		}
+	}
+	run(t, ctx, r)
+	select {
+	case <-reported:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no backlog reported before the first poll")
+	}
+}
