@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/conectarpro/conectar/platform/testkit"
 )
 
 // TestHealthyMeansReady watches the gateway's /health from before the system starts and,
@@ -17,7 +19,7 @@ func TestHealthyMeansReady(t *testing.T) {
 	if testing.Short() {
 		t.Skip("system test")
 	}
-	port, err := freePort()
+	port, err := testkit.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func startSystem(t *testing.T, extra map[string]string) *system {
 		"ADMIN_EMAIL": "admin@conectar.test", "ADMIN_PASSWORD": "admin-password-1",
 	}
 	for _, n := range append(serviceNames(), "gateway") {
-		p, err := freePort()
+		p, err := testkit.FreePort()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,16 +213,6 @@ func TestSystemStartsHealthy(t *testing.T) {
 	if status, body := sys.raw(http.MethodGet, "/api/v1/no-such-thing", "", nil); status != 404 || body["code"] == nil {
 		t.Fatalf("unknown route → %d %v", status, body)
 	}
-}
-
-// freePort asks the kernel for a free TCP port on loopback.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // kill stops one component as a crash would look from outside: its port stops answering

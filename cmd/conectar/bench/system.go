@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/conectarpro/conectar/platform/testkit"
 )
 
 // buildBinary builds the conectar binary into dir, as a user would before running it.
@@ -61,16 +62,6 @@ func runTool(ctx context.Context, bin string, env map[string]string, args ...str
 	return string(out), nil
 }
 
-// freePort asks the kernel for a port nobody listens on.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // system is `conectar dev` running as one child process.
 type system struct {
 	cmd     *exec.Cmd
@@ -95,7 +86,7 @@ func startSystem(ctx context.Context, bin, dir, dsn string, extra map[string]str
 		"ADMIN_PASSWORD": adminPassword,
 	}
 	for _, n := range []string{"gateway", "auth", "users", "professionals", "marketplace", "payments", "notifications", "dev_nats"} {
-		p, err := freePort()
+		p, err := testkit.FreePort()
 		if err != nil {
 			return nil, err
 		}
