@@ -80,6 +80,16 @@ func (r *recorder) step(name string, started time.Time) {
 	r.mu.Unlock()
 }
 
+// signup records a client's sign-up or sign-in step wherever it falls: with -signup
+// first users sign up as they arrive, which is the ramp before the window, and what a
+// newcomer waits for there is the figure.
+func (r *recorder) signup(name string, started time.Time) {
+	d := time.Since(started)
+	r.mu.Lock()
+	r.steps[name] = append(r.steps[name], d)
+	r.mu.Unlock()
+}
+
 func (r *recorder) samples(name string) []time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()

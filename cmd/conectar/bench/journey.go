@@ -140,7 +140,7 @@ func (f *fleet) register(ctx context.Context, email, nombre, rol, oficio string,
 		return "", "", err
 	}
 	if record {
-		f.c.rec.step(stRegister, t)
+		f.c.rec.signup(stRegister, t)
 	}
 	if id = reg.str("id"); id == "" {
 		return "", "", fmt.Errorf("register %s: no id in %v", email, reg)
@@ -150,7 +150,7 @@ func (f *fleet) register(ctx context.Context, email, nombre, rol, oficio string,
 		return "", "", err
 	}
 	if record {
-		f.c.rec.step(stLogin, t)
+		f.c.rec.signup(stLogin, t)
 	}
 	err = f.until(ctx, "/users/me of "+email, func() (bool, error) {
 		st, _, err := f.c.json(ctx, http.MethodGet, "/api/v1/users/me", tok, nil)

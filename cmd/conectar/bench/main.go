@@ -315,8 +315,10 @@ func run() error {
 	t.Add(benchkit.Row{Figure: "requests/s (sent in the window, through the gateway and to the simulator)",
 		Value: fmt.Sprintf("%.0f", float64(rec.inWindow.Load())/window.Seconds())})
 	hashed := len(rec.samples(stRegister)) + len(rec.samples(stLogin))
-	t.Add(benchkit.Row{Figure: "  (shown) client sign-ups + sign-ins answered per second (argon2id each)",
-		Value: fmt.Sprintf("%.1f", float64(hashed)/window.Seconds())})
+	// With -signup first the clients sign up as they arrive (the ramp), so their steps
+	// are counted wherever they fall; the other steps only inside the window.
+	t.Add(benchkit.Row{Figure: "  (shown) client sign-ups + sign-ins answered (argon2id each; with -signup first during the ramp)",
+		Value: fmt.Sprint(hashed)})
 	for _, s := range []string{stRegister, stLogin, stSearchG, stSearchP, stChat, stOffer, stAccept, stHeld, stReleased, stJourney} {
 		d := rec.samples(s)
 		if len(d) == 0 {
