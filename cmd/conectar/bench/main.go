@@ -33,7 +33,7 @@
 // A waiting user re-reads the job after 10 ms, 20 ms, … up to every -poll (100 ms), so
 // "pay → held" and "approve → released" include that much polling delay.
 //
-// The child runs with production settings (argon2id 64 MiB × 2 iterations, pools of
+// The child runs with production settings (auth's argon2id defaults, pools of
 // DB_MAX_CONNS=16 per service: 96 PostgreSQL connections of the shared 400) except the
 // gateway's webhook limit per address, raised because every simulated webhook comes
 // from 127.0.0.1, as MercadoPago's come from a handful of addresses. ARGON2_* in the
@@ -73,7 +73,8 @@ func main() {
 // Aims. Memory (issue #13): idle, the system as it starts (six services, gateway, NATS
 // with JetStream, simulator) should fit a small container; under load the ceiling is
 // 1 GiB, which leaves a 2 GiB machine room for PostgreSQL's own share: the argon2id
-// semaphore alone may hold 4 × 64 MiB while 200 users sign up and in.
+// semaphore alone may hold 4 hashes' memory (ARGON2_MEMORY_KIB each) while users sign
+// up and in.
 const (
 	aimIdleRSS = 256 << 20
 	aimLoadRSS = 1 << 30
