@@ -147,14 +147,7 @@ func TestRoleMatrix(t *testing.T) {
 		if kind == "" {
 			continue
 		}
-		if why, ok := strangerAnswers[op.key()]; ok {
-			t.Logf("stranger not checked on %s: %s", op.key(), why)
-			continue
-		}
-		o := objs[kind]
-		for who, tok := range o.strangers {
-			m.expect(op, fmt.Sprintf("stranger: %s's %s as %s", kind, o.id, who), tok, o.values(kind), 403, 404)
-		}
+		m.expectStrangers(t, op, "stranger", kind, objs[kind])
 	}
 	// Operations naming the object in their body or query instead (trabajo_id,
 	// chat_id, …): reviewing, disputing, paying for or writing in someone else's.
@@ -167,14 +160,7 @@ func TestRoleMatrix(t *testing.T) {
 			if !slices.Contains(fields, field) {
 				continue
 			}
-			if why, ok := strangerAnswers[op.key()]; ok {
-				t.Logf("stranger not checked on %s: %s", op.key(), why)
-				continue
-			}
-			o := objs[kind]
-			for who, tok := range o.strangers {
-				m.expect(op, fmt.Sprintf("stranger-by-%s: %s's %s as %s", field, kind, o.id, who), tok, o.values(kind), 403, 404)
-			}
+			m.expectStrangers(t, op, "stranger-by-"+field, kind, objs[kind])
 		}
 	}
 	// The ids are real: their owner reads each through at least one of the same
@@ -518,6 +504,18 @@ func (m *matrix) do(method, u, token string, body any, hdr map[string]string) (i
 }
 
 // expect calls op through the gateway as token and reports an answer not in want.
+// expectStrangers calls op on o (another owner's kind of object) with each stranger's
+// token: never 200, only 403 or 404, unless strangerAnswers explains why not.
+func (m *matrix) expectStrangers(t *testing.T, op matrixOp, label, kind string, o owned) {
+	if why, ok := strangerAnswers[op.key()]; ok {
+		t.Logf("stranger not checked on %s: %s", op.key(), why)
+		return
+	}
+	for who, tok := range o.strangers {
+		m.expect(op, fmt.Sprintf("%s: %s's %s as %s", label, kind, o.id, who), tok, o.values(kind), 403, 404)
+	}
+}
+
 func (m *matrix) expect(op matrixOp, what, token string, values map[string]string, want ...int) {
 	m.t.Helper()
 	m.expectAt(m.sys.gateway, op, what, token, values, want...)
