@@ -178,6 +178,8 @@ func fiberMessage(fe *fiber.Error) string {
 		return "Solicitud inválida"
 	case http.StatusTooManyRequests:
 		return "Demasiadas solicitudes, intentá más tarde"
+	case http.StatusRequestHeaderFieldsTooLarge:
+		return "La dirección o los encabezados de la solicitud son demasiado largos"
 	}
 	return fe.Message
 }
@@ -194,6 +196,8 @@ func fiberCode(status int) string {
 		return "unsupported_media_type"
 	case http.StatusTooManyRequests:
 		return "rate_limited"
+	case http.StatusRequestHeaderFieldsTooLarge:
+		return "headers_too_large"
 	case http.StatusBadRequest:
 		return "bad_request"
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -130,6 +131,38 @@ func TestBindJSON(t *testing.T) {
 		}
 		if status >= 400 && m["code"] == nil {
 			t.Errorf("%s: error without code: %v", c.name, m)
+		}
+	}
+}
+
+// A request line longer than the server's read buffer is refused by fasthttp before any
+// handler runs; over a real socket the answer is still a 431 in the error shape (app.Test
+// cannot show it: it returns the read error instead).
+func TestRequestLineTooLong(t *testing.T) {
+	a := app()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = a.Listener(ln) }()
+	t.Cleanup(func() { _ = a.Shutdown() })
+	for _, n := range []int{100, 8 << 10} {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/err/invalid?q=" + strings.Repeat("%DB", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var eb httpx.ErrorBody
+		if err := json.Unmarshal(raw, &eb); err != nil {
+			t.Fatalf("query of %d escapes: %d %q is not the error shape", n, resp.StatusCode, raw)
+		}
+		want, code := http.StatusBadRequest, "rule"
+		if n > 1000 {
+			want, code = http.StatusRequestHeaderFieldsTooLarge, "headers_too_large"
+		}
+		if resp.StatusCode != want || eb.Code != code || eb.Detail == "" {
+			t.Errorf("query of %d escapes → %d %+v; want %d %s", n, resp.StatusCode, eb, want, code)
 		}
 	}
 }
