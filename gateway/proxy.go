@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -16,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/trace"
 )
 
 // upstream is one service behind the gateway: a pooled keep-alive client and a circuit
@@ -47,7 +46,7 @@ type clientSideError struct{ err error }
 func (e *clientSideError) Error() string { return "client side: " + e.err.Error() }
 func (e *clientSideError) Unwrap() error { return e.err }
 
-func newUpstream(name, rawURL string, s settings, m *gwMetrics) (*upstream, error) {
+func newUpstream(name, rawURL string, dial fasthttp.DialFunc, s settings, m *gwMetrics) (*upstream, error) {
 	addr, tls, base, err := serviceBase(rawURL)
 	if err != nil {
 		return nil, err
@@ -55,6 +54,7 @@ func newUpstream(name, rawURL string, s settings, m *gwMetrics) (*upstream, erro
 	u := &upstream{name: name, base: base}
 	u.client = &fasthttp.HostClient{
 		Addr:                   addr,
+		Dial:                   dial,
 		IsTLS:                  tls,
 		Name:                   "conectar-gateway",
 		MaxConns:               s.MaxConnsPerHost,
@@ -160,7 +160,7 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 	}
 	out.Header.Set("X-Real-Ip", ip)
 	if len(in.Header.Peek("Traceparent")) == 0 {
-		out.Header.Set("Traceparent", newTraceparent())
+		out.Header.Set(trace.Header, trace.New())
 	}
 
 	timeout := g.cfg.UpstreamTimeout
@@ -260,14 +260,6 @@ func isTimeout(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// newTraceparent starts a W3C trace when the client sent none, so every hop logs the
-// same trace id.
-func newTraceparent() string {
-	var b [24]byte
-	_, _ = rand.Read(b[:])
-	return "00-" + hex.EncodeToString(b[:16]) + "-" + hex.EncodeToString(b[16:]) + "-01"
 }
 
 // gwMetrics are the gateway's own series on top of the shared HTTP histogram.

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"regexp"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,7 +17,23 @@ const Header = "traceparent"
 
 type ctxKey struct{}
 
-var valid = regexp.MustCompile(`^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
+// Valid reports whether tp is a version-00 traceparent: "00-" 32 lowercase hex digits
+// "-" 16 "-" 2. Checked by hand: it runs on every request at the gateway and again in
+// the service, and a regexp match cost more than the rest of this middleware.
+func Valid(tp string) bool {
+	if len(tp) != 55 || tp[:3] != "00-" || tp[35] != '-' || tp[52] != '-' {
+		return false
+	}
+	for i := 3; i < 55; i++ {
+		if i == 35 || i == 52 {
+			continue
+		}
+		if c := tp[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // New returns a fresh traceparent.
 func New() string {
@@ -53,7 +68,7 @@ func Middleware() fiber.Handler {
 		// A copy: the traceparent lives on in the context, in the events the request
 		// writes and in goroutines it starts, after Fiber reuses the header buffer.
 		tp := strings.Clone(c.Get(Header))
-		if !valid.MatchString(tp) {
+		if !Valid(tp) {
 			tp = New()
 			c.Request().Header.Set(Header, tp)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"regexp"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -56,4 +57,19 @@ func TestMiddlewareStartsATraceForAMalformedHeader(t *testing.T) {
 	if got == "not-a-traceparent" || len(trace.ID(got)) != 32 || resp.Header.Get(trace.Header) != got {
 		t.Fatalf("traceparent %q, echoed %q", got, resp.Header.Get(trace.Header))
 	}
+}
+
+// Valid accepts exactly what the W3C version-00 grammar (as a regexp) accepts.
+func FuzzValid(f *testing.F) {
+	grammar := regexp.MustCompile(`^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
+	for _, s := range []string{trace.New(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"00-4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := trace.Valid(s), grammar.MatchString(s); got != want {
+			t.Fatalf("Valid(%q) = %v; the grammar says %v", s, got, want)
+		}
+	})
 }
