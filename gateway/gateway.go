@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
 
 	"github.com/conectarpro/conectar/platform/authn"
 	"github.com/conectarpro/conectar/platform/config"
@@ -34,6 +35,10 @@ type Deps struct {
 	Now      func() time.Time
 	// ServiceURLs maps service names (auth, users, …) to base URLs.
 	ServiceURLs map[string]string
+	// Dialer, when set, gives the dial function for a service's connections; `serve all`
+	// passes an inmem.Switchboard's, reaching services of the same process in memory.
+	// Nil dials TCP at the service's URL.
+	Dialer func(service string) fasthttp.DialFunc
 }
 
 // Gateway is the running edge.
@@ -85,7 +90,11 @@ func New(ctx context.Context, d Deps) (*Gateway, error) {
 		if !ok || raw == "" {
 			return nil, fmt.Errorf("gateway: no URL for service %q", name)
 		}
-		u, err := newUpstream(name, raw, cfg, g.metrics)
+		var dial fasthttp.DialFunc
+		if d.Dialer != nil {
+			dial = d.Dialer(name)
+		}
+		u, err := newUpstream(name, raw, dial, cfg, g.metrics)
 		if err != nil {
 			return nil, fmt.Errorf("gateway: service %s: %w", name, err)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/conectarpro/conectar/migrations"
 	"github.com/conectarpro/conectar/platform/authn"
 	"github.com/conectarpro/conectar/platform/config"
+	"github.com/conectarpro/conectar/platform/inmem"
 	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/platform/logx"
 	"github.com/conectarpro/conectar/platform/natsx"
@@ -97,6 +98,8 @@ type infra struct {
 	js       jetstream.JetStream
 	verifier *authn.Verifier
 	pools    []*pgxpool.Pool
+	// hops lets the gateway reach services of this process in memory (serve all).
+	hops *inmem.Switchboard
 }
 
 func openInfra(ctx context.Context, s settings, log *slog.Logger) (*infra, error) {
@@ -121,7 +124,7 @@ func openInfra(ctx context.Context, s settings, log *slog.Logger) (*infra, error
 		return nil, err
 	}
 	v := &authn.Verifier{Keys: authn.NewJWKSClient(s.ServiceURLs[auth.Name] + "/auth/.well-known/jwks.json"), Bans: bans}
-	return &infra{log: log, nc: nc, js: js, verifier: v}, nil
+	return &infra{log: log, nc: nc, js: js, verifier: v, hops: inmem.New()}, nil
 }
 
 func (in *infra) close() {
@@ -175,12 +178,12 @@ func buildComponents(ctx context.Context, s settings, getenv config.Getenv, in *
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", d.name, err)
 		}
-		out[d.name] = svc
+		out[d.name] = alsoInMemory{component: svc, name: d.name, hops: in.hops}
 	}
 	if want["gateway"] {
 		delete(want, "gateway")
 		gw, err := gateway.New(ctx, gateway.Deps{Log: in.log.With("service", "gateway"), NC: in.nc, Verifier: in.verifier,
-			Env: getenv, Now: time.Now, ServiceURLs: s.ServiceURLs})
+			Env: getenv, Now: time.Now, ServiceURLs: s.ServiceURLs, Dialer: in.hops.Dialer})
 		if err != nil {
 			return nil, fmt.Errorf("build gateway: %w", err)
 		}
@@ -190,6 +193,22 @@ func buildComponents(ctx context.Context, s settings, getenv config.Getenv, in *
 		return nil, fmt.Errorf("unknown component %q (auth, users, professionals, marketplace, payments, notifications, gateway, all)", n)
 	}
 	return out, nil
+}
+
+// alsoInMemory serves a service on its in-memory listener as well as on its port: the
+// gateway of the same process forwards to it there, the port serves everyone else.
+type alsoInMemory struct {
+	component
+	name string
+	hops *inmem.Switchboard
+}
+
+// Serve listens in memory only now, when the service is started: a dial to a listener
+// nobody accepts on would wait.
+func (c alsoInMemory) Serve(ln net.Listener) error {
+	mem := c.hops.Listen(c.name)
+	go func() { _ = c.component.Serve(mem) }()
+	return c.component.Serve(ln)
 }
 
 // runComponents starts every component, serves each on its port, and stops them all when

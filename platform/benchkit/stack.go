@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/valyala/fasthttp"
 
 	"github.com/conectarpro/conectar/platform/authn"
+	"github.com/conectarpro/conectar/platform/inmem"
 	"github.com/conectarpro/conectar/platform/kit"
 	"github.com/conectarpro/conectar/platform/natsx"
 )
@@ -40,6 +42,9 @@ type Wiring struct {
 	Verifier    *authn.Verifier
 	Env         func(string) string
 	ServiceURLs map[string]string
+	// Dialer reaches the started services in memory, as `conectar serve all` wires the
+	// gateway (nil unless StackConfig.InMemory: TCP).
+	Dialer func(service string) fasthttp.DialFunc
 }
 
 // StackConfig says what to run. platform must not import the gateway, so the caller
@@ -52,6 +57,9 @@ type StackConfig struct {
 	Keys     authn.KeySource     // nil: the JWKS of the auth service in the stack
 	Services []Service
 	Gateway  func(context.Context, Wiring) (Component, error)
+	// InMemory also serves every service on an in-memory listener and hands the gateway
+	// dialers for them, as one `serve all` process does; the TCP URLs stay.
+	InMemory bool
 }
 
 // Running is a started stack: base URLs by service name, and the gateway's.
@@ -159,8 +167,14 @@ func Stack(ctx context.Context, cfg StackConfig) (*Running, func(), error) {
 		}
 		comps = append(comps, started{s.Name, svc, lns[i]})
 	}
+	var sb *inmem.Switchboard
+	var dialer func(string) fasthttp.DialFunc
+	if cfg.InMemory {
+		sb = inmem.New()
+		dialer = sb.Dialer
+	}
 	if cfg.Gateway != nil {
-		gw, err := cfg.Gateway(ctx, Wiring{Log: log, NC: cfg.NATS.NC, Verifier: verifier, Env: env, ServiceURLs: serviceURLs})
+		gw, err := cfg.Gateway(ctx, Wiring{Log: log, NC: cfg.NATS.NC, Verifier: verifier, Env: env, ServiceURLs: serviceURLs, Dialer: dialer})
 		if err != nil {
 			return fail(fmt.Errorf("build gateway: %w", err))
 		}
@@ -181,6 +195,10 @@ func Stack(ctx context.Context, cfg StackConfig) (*Running, func(), error) {
 			comp.Stop(cc)
 		})
 		go func(ln net.Listener) { _ = comp.Serve(ln) }(c.ln)
+		if sb != nil && c.name != "gateway" {
+			mem := sb.Listen(c.name)
+			go func() { _ = comp.Serve(mem) }()
+		}
 	}
 	return run, stop, nil
 }
