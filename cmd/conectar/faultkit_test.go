@@ -717,12 +717,7 @@ func (s *system) checkGamificationRebuild(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		for name, stream := range gamify {
-			c, err := s.in.js.Consumer(ctx, stream, name)
-			if err != nil {
-				return false
-			}
-			info, err := c.Info(ctx)
-			if err != nil || info.NumPending != 0 || info.NumAckPending != 0 {
+			if !testkit.CaughtUp(ctx, s.in.js, stream, name) {
 				return false
 			}
 		}

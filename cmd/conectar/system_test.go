@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conectarpro/conectar/platform/benchkit"
 	"github.com/conectarpro/conectar/platform/logx"
 	"github.com/conectarpro/conectar/platform/testkit"
 )
@@ -181,14 +182,7 @@ func (s *system) send(client *http.Client, method, path, token string, body any)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := map[string]any{}
-	if len(raw) > 0 && raw[0] == '{' {
-		_ = json.Unmarshal(raw, &out)
-	} else if len(raw) > 0 && raw[0] == '[' {
-		var list []any
-		_ = json.Unmarshal(raw, &list)
-		out["items"] = list
-	}
+	out := benchkit.DecodeAnswer(raw)
 	if resp.StatusCode >= 500 {
 		s.t.Errorf("%s %s → %d %s", method, path, resp.StatusCode, raw)
 	}

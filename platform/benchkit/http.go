@@ -94,3 +94,18 @@ func Expect(ctx context.Context, c *Client, want int, method, url, token string,
 		return nil
 	})
 }
+
+// DecodeAnswer reads a JSON answer for a caller that walks it by key: an object as
+// itself, a list under "items", anything else (empty, text, broken JSON) as an empty
+// map, so the caller's checks on the keys report what is missing.
+func DecodeAnswer(raw []byte) map[string]any {
+	out := map[string]any{}
+	if len(raw) > 0 && raw[0] == '{' {
+		_ = json.Unmarshal(raw, &out)
+	} else if len(raw) > 0 && raw[0] == '[' {
+		var list []any
+		_ = json.Unmarshal(raw, &list)
+		out["items"] = list
+	}
+	return out
+}

@@ -79,3 +79,15 @@ func StreamEvents(t testing.TB, js jetstream.JetStream, stream, subject string, 
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// CaughtUp reports whether the durable consumer on stream has nothing pending and
+// nothing awaiting an ack: every event so far handled. A consumer that cannot be read
+// is not caught up.
+func CaughtUp(ctx context.Context, js jetstream.JetStream, stream, durable string) bool {
+	c, err := js.Consumer(ctx, stream, durable)
+	if err != nil {
+		return false
+	}
+	info, err := c.Info(ctx)
+	return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/conectarpro/conectar/platform/benchkit"
 )
 
 // recorder counts every answer by status and keeps each step's latencies. Steps are
@@ -159,14 +161,7 @@ func (c *client) do(ctx context.Context, method, path, token, contentType string
 		return 0, nil, fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
 	c.rec.answer(method, templ(path), resp.StatusCode, raw, sent, nil)
-	out := reply{}
-	if len(raw) > 0 && raw[0] == '{' {
-		_ = json.Unmarshal(raw, &out)
-	} else if len(raw) > 0 && raw[0] == '[' {
-		var list []any
-		_ = json.Unmarshal(raw, &list)
-		out["items"] = list
-	}
+	out := reply(benchkit.DecodeAnswer(raw))
 	if resp.StatusCode >= 500 {
 		return resp.StatusCode, out, fmt.Errorf("%s %s → %d %.300s", method, path, resp.StatusCode, raw)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/testkit"
 )
 
 // countRows runs a count query on the marketplace schema.
@@ -24,12 +25,7 @@ func countRows(t *testing.T, h *harness, sql string, args ...any) int {
 func (h *harness) drained(durable string) {
 	h.t.Helper()
 	h.eventually(durable+" drained", func() bool {
-		c, err := h.env.NATS.JS.Consumer(context.Background(), events.StreamPayments, durable)
-		if err != nil {
-			return false
-		}
-		info, err := c.Info(context.Background())
-		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+		return testkit.CaughtUp(context.Background(), h.env.NATS.JS, events.StreamPayments, durable)
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/events/consumer"
 	"github.com/conectarpro/conectar/events/outbox"
+	"github.com/conectarpro/conectar/platform/testkit"
 	"github.com/conectarpro/conectar/services/professionals"
 )
 
@@ -84,12 +85,7 @@ func (h *harness) rebuild() {
 	defer runner.Stop()
 	h.eventually("rebuild caught up", func() bool {
 		for _, r := range specs {
-			c, err := h.env.NATS.JS.Consumer(ctx, r.Stream, r.Name)
-			if err != nil {
-				return false
-			}
-			info, err := c.Info(ctx)
-			if err != nil || info.NumPending != 0 || info.NumAckPending != 0 {
+			if !testkit.CaughtUp(ctx, h.env.NATS.JS, r.Stream, r.Name) {
 				return false
 			}
 		}
