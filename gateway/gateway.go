@@ -53,7 +53,6 @@ type Gateway struct {
 	metrics   *gwMetrics
 	registry  *metrics.Registry
 	hub       *hub
-	verified  *verifiedTokens
 
 	stopOnce sync.Once
 	cancel   context.CancelFunc
@@ -82,8 +81,7 @@ func New(ctx context.Context, d Deps) (*Gateway, error) {
 	}
 	reg := metrics.New("gateway")
 	wrapped := prometheus.WrapRegistererWith(prometheus.Labels{"service": "gateway"}, reg.Reg)
-	g := &Gateway{deps: d, cfg: cfg, router: router, exempt: exempt, upstreams: map[string]*upstream{}, registry: reg,
-		verified: newVerifiedTokens(verifiedTokenTTL, verifiedTokenMax)}
+	g := &Gateway{deps: d, cfg: cfg, router: router, exempt: exempt, upstreams: map[string]*upstream{}, registry: reg}
 	g.metrics = newGWMetrics(wrapped)
 	for _, name := range allServices {
 		raw, ok := d.ServiceURLs[name]

@@ -133,7 +133,7 @@ func run() error {
 	} else {
 		table.Note("gateway → users over loopback TCP, as separate processes run them (-hop memory: as `conectar serve all` runs them)")
 	}
-	table.Note("the edge remembers a verified token for up to a minute (the ban list is checked on every request); users verifies it on every request")
+	table.Note("gateway and users share the process's token verifier, which remembers a verified token for up to a minute (the ban list is checked on every request)")
 	ratio := g.Rate() / d.Rate()
 	added := g.Ms(50) - d.Ms(50)
 	table.Add(benchkit.Row{Figure: "requests/s through the gateway", Value: benchkit.PerSec(g.Rate(), "req"), Raw: benchkit.PerSec(d.Rate(), "req"),

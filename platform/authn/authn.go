@@ -167,11 +167,14 @@ func (s StaticKeys) Key(_ context.Context, kid string) (ed25519.PublicKey, error
 	return nil, ErrUnknownKey
 }
 
-// Verifier checks tokens.
+// Verifier checks tokens. It remembers the tokens it verified for up to a minute (see
+// verifiedTokens); use it by pointer and share one per process.
 type Verifier struct {
 	Keys KeySource
 	Bans BanList // may be nil
 	Now  func() time.Time
+
+	verified verifiedTokens
 }
 
 // Errors a client sees.
@@ -182,13 +185,31 @@ var (
 )
 
 // Verify parses and checks token: EdDSA only, known kid, valid signature, not expired,
-// subject and role present, user not banned.
+// subject and role present, user not banned. A token verified in full within the last
+// minute (and not expired since) skips the parse and signature check; the ban list is
+// consulted every time.
 func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
-	var claims Claims
 	now := time.Now
 	if v.Now != nil {
 		now = v.Now
 	}
+	t := now()
+	if claims, ok := v.verified.get(token, t); ok {
+		if v.Bans != nil && v.Bans.IsBanned(claims.Subject) {
+			return Claims{}, errBanned
+		}
+		return claims, nil
+	}
+	claims, err := v.verify(ctx, token, now)
+	if err == nil {
+		v.verified.add(token, claims, t)
+	}
+	return claims, err
+}
+
+// verify is the full check.
+func (v *Verifier) verify(ctx context.Context, token string, now func() time.Time) (Claims, error) {
+	var claims Claims
 	_, err := jwt.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		if kid == "" {

@@ -116,3 +116,42 @@ func TestJWKSClientRefreshesOnUnknownKid(t *testing.T) {
 		t.Fatalf("fetched JWKS %d times, want 2 (cache hit for known kids)", n)
 	}
 }
+
+// A verified token is remembered: the next checks within a minute skip the key lookup
+// and the signature, never the ban list; after the minute, or past the token's expiry,
+// it is checked in full again.
+func TestVerifierRemembersVerifiedTokens(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	var lookups atomic.Int32
+	banned := bans{}
+	now := time.Now()
+	v := &authn.Verifier{Keys: authn.StaticKeys(func(kid string) (ed25519.PublicKey, bool) {
+		lookups.Add(1)
+		return pub, kid == "k1"
+	}), Bans: banned, Now: func() time.Time { return now }}
+	tok := sign(t, priv, "k1", claims("u1", 90*time.Second))
+	for i := 0; i < 3; i++ {
+		if c, err := v.Verify(context.Background(), tok); err != nil || c.UserID() != "u1" || c.Rol != authn.RoleCliente {
+			t.Fatalf("check %d: %+v %v", i, c, err)
+		}
+	}
+	if n := lookups.Load(); n != 1 {
+		t.Fatalf("%d key lookups for three checks of one token, want 1", n)
+	}
+	banned["u1"] = true
+	if _, err := v.Verify(context.Background(), tok); err == nil || !strings.Contains(err.Error(), "desactivada") {
+		t.Fatalf("remembered token of a banned user: %v", err)
+	}
+	delete(banned, "u1")
+	now = now.Add(61 * time.Second)
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	if n := lookups.Load(); n != 2 {
+		t.Fatalf("%d key lookups after the minute, want 2 (checked in full again)", n)
+	}
+	now = now.Add(35 * time.Second) // past exp + leeway
+	if _, err := v.Verify(context.Background(), tok); err == nil {
+		t.Fatal("expired token accepted from memory")
+	}
+}
