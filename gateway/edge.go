@@ -132,4 +132,3 @@ func (g *Gateway) edgeAuth(c *fiber.Ctx, path string) error {
 	}
 	return nil
 }
-
