@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/benchkit"
 	"github.com/conectarpro/conectar/platform/testkit"
 )
 
@@ -93,15 +94,7 @@ func (c *fclient) once(method, path, token, contentType string, body []byte) (in
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := map[string]any{}
-	if len(raw) > 0 && raw[0] == '{' {
-		_ = json.Unmarshal(raw, &out)
-	} else if len(raw) > 0 && raw[0] == '[' {
-		var list []any
-		_ = json.Unmarshal(raw, &list)
-		out["items"] = list
-	}
-	return resp.StatusCode, out, nil
+	return resp.StatusCode, benchkit.DecodeAnswer(raw), nil
 }
 
 // send retries transport errors and 5xx answers until faultRetry has passed.

@@ -21,6 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/conectarpro/conectar/gateway"
+	"github.com/conectarpro/conectar/platform/benchkit"
 )
 
 // reporter is where the contract reports a mismatch: the test (*testing.T), or a
@@ -261,15 +262,7 @@ func (c *contract) do(req *http.Request, token string) (int, map[string]any) {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := map[string]any{}
-	if len(raw) > 0 && raw[0] == '[' {
-		var list []any
-		_ = json.Unmarshal(raw, &list)
-		out["items"] = list
-	} else {
-		_ = json.Unmarshal(raw, &out)
-	}
-	return resp.StatusCode, out
+	return resp.StatusCode, benchkit.DecodeAnswer(raw)
 }
 
 func clip(b []byte) string {
