@@ -50,8 +50,13 @@ func (a *App) onJobCompleted(ctx context.Context, tx pgx.Tx, meta events.Meta, i
 	return nil
 }
 
-// commissionRate is the professional's rate at release time: the LevelChanged replica,
-// else the professionals service's answer, else BRONCE.
+// commissionRate is the professional's rate at release time: what this service's
+// LevelChanged replica says, else the starting level's (a professional who never changed
+// level is BRONCE). It reads only this service's own data: a release never waits on
+// another service while it holds the job's lock, and a replayed release computes the
+// same split. A level reached moments before the release, whose LevelChanged is still on
+// its way, applies from the next release (professionals' own copy of the level comes
+// from the same event, so asking it would not be fresher).
 func (a *App) commissionRate(ctx context.Context, q querier, usuarioID string) (int, error) {
 	var bp *int
 	err := q.QueryRow(ctx, `SELECT tasa_comision_bp FROM profesionales WHERE usuario_id = $1`, usuarioID).Scan(&bp)
@@ -61,28 +66,7 @@ func (a *App) commissionRate(ctx context.Context, q querier, usuarioID string) (
 	if bp != nil {
 		return *bp, nil
 	}
-	if remote, rerr := a.professional(ctx, usuarioID); rerr == nil && remote.TasaComisionBP > 0 {
-		return remote.TasaComisionBP, nil
-	} else if rerr != nil {
-		a.svc.Deps.Log.Info("professional lookup failed; using the default rate", "usuario", usuarioID, "err", rerr)
-	}
 	return ledger.DefaultBP, nil
-}
-
-type professionalRead struct {
-	ID             string `json:"id"`
-	UsuarioID      string `json:"usuario_id"`
-	Nivel          string `json:"nivel"`
-	TasaComisionBP int    `json:"tasa_comision_bp"`
-}
-
-func (a *App) professional(ctx context.Context, usuarioID string) (professionalRead, error) {
-	var p professionalRead
-	if _, ok := a.svc.Deps.ServiceURLs["professionals"]; !ok {
-		return p, errors.New("professionals URL not configured")
-	}
-	err := a.svc.InternalGet(ctx, "professionals", "/internal/professionals/by-user/"+usuarioID, &p)
-	return p, err
 }
 
 // release splits the held price into commission and the professional's share and credits
