@@ -314,9 +314,9 @@ func TestNATSHelmValues(t *testing.T) {
 			t.Errorf("%s: Helm permissions differ from nats.conf", u.User)
 		}
 	}
-	for _, u := range append(natsUsers, natsUser{name: "ops"}) {
-		if !helm[u.name] {
-			t.Errorf("no NATS user %s in the Helm values", u.name)
+	for _, u := range append(NATSUsers(), NATSUser{Name: "ops"}) {
+		if !helm[u.Name] {
+			t.Errorf("no NATS user %s in the Helm values", u.Name)
 		}
 	}
 }

@@ -19,33 +19,11 @@ import (
 	"github.com/conectarpro/conectar/events/streams"
 )
 
-// natsUser is what one service may do on NATS, as nats.conf is meant to allow.
-type natsUser struct {
-	name     string
-	stream   string   // the stream of its own events ("" for the gateway)
-	subject  string   // one of its own event subjects
-	consumes []string // streams it holds durable consumers on
-	buckets  []string // object-store buckets it owns
-}
-
-// natsUsers mirrors the services' consumer.Spec declarations (each service's
-// consumers.go / service.go): a service that starts consuming another stream needs a
-// line in nats.conf, and this table tells the test to prove it.
-var natsUsers = []natsUser{
-	{"auth", events.StreamAuth, "auth.user.registered", []string{events.StreamAuth, events.StreamUsers, events.StreamProfessionals}, nil},
-	{"users", events.StreamUsers, "users.profile.updated", []string{events.StreamAuth, events.StreamMarketplace, events.StreamProfessionals}, []string{"avatars"}},
-	{"professionals", events.StreamProfessionals, "professionals.kyc.submitted", []string{events.StreamAuth, events.StreamUsers, events.StreamMarketplace, events.StreamEngagement}, []string{"kyc", "portfolio"}},
-	{"marketplace", events.StreamMarketplace, "marketplace.offer.accepted", []string{events.StreamAuth, events.StreamUsers, events.StreamProfessionals, events.StreamPayments}, nil},
-	{"payments", events.StreamPayments, "payments.payment.approved", []string{events.StreamMarketplace, events.StreamEngagement, events.StreamProfessionals, events.StreamAuth, events.StreamUsers}, nil},
-	{"notifications", events.StreamEngagement, "engagement.xp.awarded", []string{events.StreamAuth, events.StreamUsers, events.StreamProfessionals, events.StreamMarketplace, events.StreamPayments, events.StreamEngagement}, nil},
-	{"gateway", "", "", nil, nil},
-}
-
 func natsConfEnv(t *testing.T) {
 	t.Helper()
 	t.Setenv("NATS_SERVER_NAME", "nats-1")
-	for _, u := range append(natsUsers, natsUser{name: "ops"}) {
-		t.Setenv("NATS_"+strings.ToUpper(u.name)+"_PASSWORD", "pw-"+u.name)
+	for _, u := range append(NATSUsers(), NATSUser{Name: "ops"}) {
+		t.Setenv("NATS_"+strings.ToUpper(u.Name)+"_PASSWORD", "pw-"+u.Name)
 	}
 }
 
@@ -81,17 +59,17 @@ func TestNATSClusterConfig(t *testing.T) {
 	for _, u := range opts.Users {
 		users[u.Username] = u
 	}
-	for _, want := range append(natsUsers, natsUser{name: "ops"}) {
-		u, ok := users[want.name]
+	for _, want := range append(NATSUsers(), NATSUser{Name: "ops"}) {
+		u, ok := users[want.Name]
 		if !ok {
-			t.Errorf("no NATS user %s", want.name)
+			t.Errorf("no NATS user %s", want.Name)
 			continue
 		}
-		if u.Password != "pw-"+want.name {
-			t.Errorf("%s: password not taken from NATS_%s_PASSWORD", want.name, strings.ToUpper(want.name))
+		if u.Password != "pw-"+want.Name {
+			t.Errorf("%s: password not taken from NATS_%s_PASSWORD", want.Name, strings.ToUpper(want.Name))
 		}
-		if want.name != "ops" && (u.Permissions == nil || u.Permissions.Publish == nil || len(u.Permissions.Publish.Allow) == 0) {
-			t.Errorf("%s: no publish permissions: it could publish anything", want.name)
+		if want.Name != "ops" && (u.Permissions == nil || u.Permissions.Publish == nil || len(u.Permissions.Publish.Allow) == 0) {
+			t.Errorf("%s: no publish permissions: it could publish anything", want.Name)
 		}
 	}
 
@@ -171,12 +149,12 @@ func TestNATSPermissions(t *testing.T) {
 	}
 	short := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, time.Second) }
 
-	for _, u := range natsUsers {
-		t.Run(u.name, func(t *testing.T) {
+	for _, u := range NATSUsers() {
+		t.Run(u.Name, func(t *testing.T) {
 			t.Parallel() // a denied request only times out: run the users side by side
 			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			nc, js := connect(t, u.name)
+			nc, js := connect(t, u.Name)
 			if err := streams.Ensure(ctx, js, 1); err != nil {
 				t.Fatalf("ensure streams (every process does at start): %v", err)
 			}
@@ -198,19 +176,19 @@ func TestNATSPermissions(t *testing.T) {
 				c, cancel := short()
 				_, err := kv.Put(c, "user-1", []byte("1"))
 				cancel()
-				if u.name == "auth" && err != nil {
+				if u.Name == "auth" && err != nil {
 					t.Errorf("auth cannot write the ban list: %v", err)
 				}
-				if u.name != "auth" && err == nil {
+				if u.Name != "auth" && err == nil {
 					t.Error("wrote the ban list, which only auth owns")
 				}
 			}
 
-			if u.stream != "" {
-				if _, err := js.Publish(ctx, u.subject, []byte("{}")); err != nil {
-					t.Errorf("publish own event %s: %v", u.subject, err)
+			if u.Stream != "" {
+				if _, err := js.Publish(ctx, u.Subject, []byte("{}")); err != nil {
+					t.Errorf("publish own event %s: %v", u.Subject, err)
 				}
-				if err := nc.Publish(events.DLQSubject(u.name+"-some-consumer"), []byte("x")); err != nil {
+				if err := nc.Publish(events.DLQSubject(u.Name+"-some-consumer"), []byte("x")); err != nil {
 					t.Errorf("publish own dead letter: %v", err)
 				}
 				if err := nc.Flush(); err != nil {
@@ -218,7 +196,7 @@ func TestNATSPermissions(t *testing.T) {
 				}
 			}
 			for _, s := range events.Streams() {
-				if s.Name == u.stream || s.Name == events.StreamDLQ {
+				if s.Name == u.Stream || s.Name == events.StreamDLQ {
 					continue
 				}
 				c, cancel := short()
@@ -228,9 +206,9 @@ func TestNATSPermissions(t *testing.T) {
 			}
 
 			consumes := map[string]bool{}
-			for _, st := range u.consumes {
+			for _, st := range u.Consumes {
 				consumes[st] = true
-				name := u.name + "-permcheck"
+				name := u.Name + "-permcheck"
 				s, err := js.Stream(ctx, st)
 				if err != nil {
 					t.Errorf("stream info %s: %v", st, err)
@@ -266,12 +244,12 @@ func TestNATSPermissions(t *testing.T) {
 					continue
 				}
 				c, cancel := short()
-				_, err := js.CreateOrUpdateConsumer(c, s.Name, jetstream.ConsumerConfig{Durable: u.name + "-snoop", AckPolicy: jetstream.AckExplicitPolicy})
+				_, err := js.CreateOrUpdateConsumer(c, s.Name, jetstream.ConsumerConfig{Durable: u.Name + "-snoop", AckPolicy: jetstream.AckExplicitPolicy})
 				cancel()
 				denied("a durable on "+s.Name+", which it does not consume", err)
 			}
 
-			for _, b := range u.buckets {
+			for _, b := range u.Buckets {
 				obj, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: b, Storage: jetstream.FileStorage})
 				if err != nil {
 					t.Errorf("open bucket %s: %v", b, err)
@@ -289,17 +267,17 @@ func TestNATSPermissions(t *testing.T) {
 			}
 
 			// A fresh connection: LastError is sticky and the denials above set it.
-			fresh, _ := connect(t, u.name)
+			fresh, _ := connect(t, u.Name)
 			sub, err := fresh.SubscribeSync("rt.user.someone")
 			if err == nil {
 				_ = fresh.Flush()
 				err = fresh.LastError()
 				_ = sub.Unsubscribe()
 			}
-			if u.name == "gateway" && err != nil {
+			if u.Name == "gateway" && err != nil {
 				t.Errorf("the gateway cannot subscribe to realtime pushes: %v", err)
 			}
-			if u.name != "gateway" && err == nil {
+			if u.Name != "gateway" && err == nil {
 				t.Error("subscribed to another user's realtime pushes")
 			}
 		})
