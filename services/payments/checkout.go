@@ -33,7 +33,7 @@ func (a *App) handleMarketplace(ctx context.Context, tx pgx.Tx, env events.Envel
 		if err != nil {
 			return bad(err)
 		}
-		return a.onJobCancelled(ctx, tx, env.Caused(), e.TrabajoID, e.Motivo)
+		return a.onJobCancelled(ctx, tx, env.Caused(), e)
 	case events.DisputeOpenedV1{}.EventType():
 		e, err := events.Decode[events.DisputeOpenedV1](env)
 		if err != nil {
@@ -65,8 +65,13 @@ func (a *App) onOfferAccepted(ctx context.Context, tx pgx.Tx, env events.Envelop
 	if e.TrabajoID == "" || e.ClienteID == "" || e.ProfesionalID == "" || e.PrecioCentavos <= 0 {
 		return apperr.Permanent("bad_event", "OfferAccepted incompleto", fmt.Errorf("offer accepted %+v", e))
 	}
+	// A row may be there already: a second accept event, or the job cancelled before
+	// its acceptance got here (onJobCancelled); the latter gets the offer's details.
 	_, err := tx.Exec(ctx, `INSERT INTO trabajos (trabajo_id, oferta_id, cliente_id, cliente_email, profesional_id, descripcion, precio_centavos)
-		VALUES ($1, NULLIF($2,''), $3, $4, $5, $6, $7) ON CONFLICT (trabajo_id) DO NOTHING`,
+		VALUES ($1, NULLIF($2,''), $3, $4, $5, $6, $7) ON CONFLICT (trabajo_id) DO UPDATE SET
+			oferta_id = coalesce(trabajos.oferta_id, EXCLUDED.oferta_id),
+			cliente_email = CASE WHEN trabajos.cliente_email = '' THEN EXCLUDED.cliente_email ELSE trabajos.cliente_email END,
+			descripcion = CASE WHEN trabajos.descripcion = '' THEN EXCLUDED.descripcion ELSE trabajos.descripcion END`,
 		e.TrabajoID, e.OfertaID, e.ClienteID, e.ClienteEmail, e.ProfesionalID, e.Descripcion, e.PrecioCentavos)
 	if err != nil {
 		return fmt.Errorf("store job %s: %w", e.TrabajoID, err)

@@ -95,9 +95,20 @@ func (a *App) release(ctx context.Context, tx pgx.Tx, j job, meta events.Meta) e
 }
 
 // onJobCancelled: before payment the job is simply cancelled; once held, the money goes
-// back in full through the refunds API.
-func (a *App) onJobCancelled(ctx context.Context, tx pgx.Tx, meta events.Meta, id, motivo string) error {
-	j, err := a.lockJob(ctx, tx, id)
+// back in full through the refunds API. A job cancelled unpaid may be cancelled before
+// its OfferAccepted reaches payments (the checkout consumer is another consumer, slow
+// while MercadoPago is): the cancellation is recorded as the job's row, so the late
+// acceptance makes no link, and this consumer, which keeps every job's money events in
+// one order, is not held up retrying it.
+func (a *App) onJobCancelled(ctx context.Context, tx pgx.Tx, meta events.Meta, e events.JobCancelledV1) error {
+	if !e.Paid && e.ClienteID != "" && e.ProfesionalID != "" && e.PrecioCentavos > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO trabajos (trabajo_id, cliente_id, profesional_id, precio_centavos, estado_escrow)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (trabajo_id) DO NOTHING`,
+			e.TrabajoID, e.ClienteID, e.ProfesionalID, e.PrecioCentavos, EstadoCancelado); err != nil {
+			return fmt.Errorf("record cancellation of %s: %w", e.TrabajoID, err)
+		}
+	}
+	j, err := a.lockJob(ctx, tx, e.TrabajoID)
 	if err != nil {
 		return err
 	}
@@ -106,7 +117,7 @@ func (a *App) onJobCancelled(ctx context.Context, tx pgx.Tx, meta events.Meta, i
 		_, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = $2, updated_at = now() WHERE trabajo_id = $1`, j.ID, EstadoCancelado)
 		return err
 	case EstadoEnEscrow:
-		return a.startRefund(ctx, tx, j, motivo)
+		return a.startRefund(ctx, tx, j, e.Motivo)
 	}
 	a.svc.Deps.Log.Info("job cancelled with nothing to refund", "trabajo", j.ID, "estado", j.Estado)
 	return nil

@@ -489,3 +489,30 @@ func TestPaidAfterCancellationRefunded(t *testing.T) {
 		t.Fatalf("%d hold/refund transactions", n)
 	}
 }
+
+// A job cancelled unpaid before its OfferAccepted reaches payments (the checkout
+// consumer lagging): the cancellation is recorded at once, the escrow consumer moves on
+// to other jobs' events, and the late acceptance makes no payment link.
+func TestCancelledBeforeAcceptanceArrives(t *testing.T) {
+	h := newHarness(t, nil)
+	prof, cliente, id := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	h.publish(events.JobCancelledV1{TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, PrecioCentavos: 41000, By: cliente}, id)
+	h.waitEstado(id, "CANCELADO")
+
+	// Another job's money events are not held up behind it.
+	other, otherCliente, _ := h.accept(12000, prof)
+	h.publish(events.JobCancelledV1{TrabajoID: other, ClienteID: otherCliente, ProfesionalID: prof, PrecioCentavos: 12000, By: otherCliente}, other)
+	h.waitEstado(other, "CANCELADO")
+
+	h.publish(events.OfferAcceptedV1{OfertaID: uuid.NewString(), TrabajoID: id, ChatID: uuid.NewString(), ClienteID: cliente,
+		ClienteEmail: "cliente@example.com", ProfesionalID: prof, Descripcion: "Pintura del living", PrecioCentavos: 41000}, id)
+	testkit.Eventually(t, 10*time.Second, "the late acceptance recorded", func() bool {
+		return h.count("SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND descripcion = 'Pintura del living' AND oferta_id IS NOT NULL", id) == 1
+	})
+	if n := h.outboxed(events.SubjPaymentCheckoutCreated, id); n != 0 {
+		t.Fatalf("%d checkout links made for a cancelled job", n)
+	}
+	if e := h.estado(id); e != "CANCELADO" {
+		t.Fatalf("job %s after its late acceptance", e)
+	}
+}
