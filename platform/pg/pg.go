@@ -35,6 +35,10 @@ func Open(ctx context.Context, dsn, schema string, maxConns int32) (*pgxpool.Poo
 		cfg.MaxConns = maxConns
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		EncodeUUIDs(c.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)
