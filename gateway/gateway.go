@@ -18,11 +18,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/valyala/fasthttp"
 
 	"github.com/conectarpro/conectar/platform/authn"
 	"github.com/conectarpro/conectar/platform/config"
 	"github.com/conectarpro/conectar/platform/httpx"
+	"github.com/conectarpro/conectar/platform/inmem"
 	"github.com/conectarpro/conectar/platform/metrics"
 )
 
@@ -35,10 +35,10 @@ type Deps struct {
 	Now      func() time.Time
 	// ServiceURLs maps service names (auth, users, …) to base URLs.
 	ServiceURLs map[string]string
-	// Dialer, when set, gives the dial function for a service's connections; `serve all`
-	// passes an inmem.Switchboard's, reaching services of the same process in memory.
-	// Nil dials TCP at the service's URL.
-	Dialer func(service string) fasthttp.DialFunc
+	// Transport, when set, wraps the network client of each service; `serve all` passes
+	// an inmem.Switchboard's, which hands requests to the services of the same process
+	// directly. Nil sends every request over the network to the service's URL.
+	Transport func(service string, network inmem.Doer) inmem.Doer
 }
 
 // Gateway is the running edge.
@@ -88,11 +88,7 @@ func New(ctx context.Context, d Deps) (*Gateway, error) {
 		if !ok || raw == "" {
 			return nil, fmt.Errorf("gateway: no URL for service %q", name)
 		}
-		var dial fasthttp.DialFunc
-		if d.Dialer != nil {
-			dial = d.Dialer(name)
-		}
-		u, err := newUpstream(name, raw, dial, cfg, g.metrics)
+		u, err := newUpstream(name, raw, d.Transport, cfg, g.metrics)
 		if err != nil {
 			return nil, fmt.Errorf("gateway: service %s: %w", name, err)
 		}
@@ -181,7 +177,7 @@ func (g *Gateway) Stop(ctx context.Context) {
 		g.hub.shutdown(ctx, g.deps.Log)
 		_ = g.App.ShutdownWithContext(ctx)
 		for _, u := range g.upstreams {
-			u.client.CloseIdleConnections()
+			u.network.CloseIdleConnections()
 		}
 	})
 }

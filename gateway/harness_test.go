@@ -18,8 +18,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/conectarpro/conectar/gateway"
+	"github.com/conectarpro/conectar/platform/inmem"
 	"github.com/conectarpro/conectar/platform/natsx"
 	"github.com/conectarpro/conectar/platform/testkit"
 )
@@ -125,6 +127,24 @@ type stack struct {
 // NATS/keys/ban-list part of testkit.Env without cloning a PostgreSQL database.
 func newStack(t *testing.T, env map[string]string) *stack {
 	t.Helper()
+	return newStackVia(t, env, false)
+}
+
+// viaHeader is set on requests the in-process stack hands to a fake service directly,
+// so its echo shows which path a request took.
+const viaHeader = "X-Test-Via"
+
+// hops names both ways the gateway reaches a service: over the network, and in process
+// as `serve all` wires it (platform/inmem).
+var hops = []struct {
+	name      string
+	inProcess bool
+}{{"network", false}, {"in-process", true}}
+
+// newStackVia is newStack whose gateway calls the fake services in process when
+// inProcess is set, as `conectar serve all` calls its own services.
+func newStackVia(t *testing.T, env map[string]string, inProcess bool) *stack {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("TEST_LOG") == "1" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -145,8 +165,19 @@ func newStack(t *testing.T, env map[string]string) *stack {
 		s.Services[n] = f
 		urls[n] = f.srv.URL
 	}
-	gw, err := gateway.New(ctx, gateway.Deps{Log: log, NC: s.NATS.NC, Verifier: s.Keys.Verifier(s.Bans),
-		Env: func(k string) string { return env[k] }, Now: time.Now, ServiceURLs: urls})
+	deps := gateway.Deps{Log: log, NC: s.NATS.NC, Verifier: s.Keys.Verifier(s.Bans),
+		Env: func(k string) string { return env[k] }, Now: time.Now, ServiceURLs: urls}
+	if inProcess {
+		sb := inmem.New()
+		for n, f := range s.Services {
+			sb.Handle(n, fasthttpadaptor.NewFastHTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r.Header.Set(viaHeader, "in-process")
+				f.serve(w, r)
+			})))
+		}
+		deps.Transport = sb.Transport
+	}
+	gw, err := gateway.New(ctx, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/inmem"
 	"github.com/conectarpro/conectar/platform/trace"
 )
 
@@ -21,9 +22,13 @@ import (
 // breaker that fails fast while the service is down, so a dead service costs its callers
 // nothing and leaves the other services' capacity alone.
 type upstream struct {
-	name    string
-	base    string
-	client  *fasthttp.HostClient
+	name string
+	base string
+	// network is the keep-alive connection pool to the service; client is what requests
+	// go through: network itself, or a transport that calls a service of the same process
+	// in process and falls back to network.
+	network *fasthttp.HostClient
+	client  inmem.Doer
 	breaker *gobreaker.CircuitBreaker[struct{}]
 }
 
@@ -46,15 +51,14 @@ type clientSideError struct{ err error }
 func (e *clientSideError) Error() string { return "client side: " + e.err.Error() }
 func (e *clientSideError) Unwrap() error { return e.err }
 
-func newUpstream(name, rawURL string, dial fasthttp.DialFunc, s settings, m *gwMetrics) (*upstream, error) {
+func newUpstream(name, rawURL string, transport func(string, inmem.Doer) inmem.Doer, s settings, m *gwMetrics) (*upstream, error) {
 	addr, tls, base, err := serviceBase(rawURL)
 	if err != nil {
 		return nil, err
 	}
 	u := &upstream{name: name, base: base}
-	u.client = &fasthttp.HostClient{
+	u.network = &fasthttp.HostClient{
 		Addr:                   addr,
-		Dial:                   dial,
 		IsTLS:                  tls,
 		Name:                   "conectar-gateway",
 		MaxConns:               s.MaxConnsPerHost,
@@ -67,6 +71,10 @@ func newUpstream(name, rawURL string, dial fasthttp.DialFunc, s settings, m *gwM
 		// Services answer full bodies; header sizes above 8 KiB only come from tokens + cookies.
 		ReadBufferSize:  16 << 10,
 		WriteBufferSize: 16 << 10,
+	}
+	u.client = u.network
+	if transport != nil {
+		u.client = transport(name, u.network)
 	}
 	u.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        name,
@@ -114,6 +122,10 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// maxWholeBody is the largest request body the gateway reads whole before forwarding;
+// longer ones (uploads) and bodies of unknown length are streamed to the service.
+const maxWholeBody = 1 << 20
 
 // hopHeaders are per-connection headers never forwarded (RFC 9110 §7.6.1), plus the
 // internal key: only services send it to each other, a client must never smuggle it in.
@@ -166,13 +178,22 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 	timeout := g.cfg.UpstreamTimeout
 	var body *limitedReader
 	if cl != 0 && !in.Header.IsGet() && !in.Header.IsHead() {
-		if stream := c.Context().RequestBodyStream(); stream != nil {
+		upload := cl < 0 || cl > maxWholeBody
+		stream := c.Context().RequestBodyStream()
+		switch {
+		case stream == nil:
+			out.SetBodyRaw(in.Body())
+		case upload:
 			body = &limitedReader{r: stream, left: int64(g.cfg.MaxBody)}
 			out.SetBodyStream(body, cl)
-		} else {
-			out.SetBodyRaw(in.Body())
+		default:
+			// A small body is read whole first: the service gets it in one write, and a
+			// service of this process is called in process, which needs it in memory.
+			if _, err := io.CopyN(out.BodyWriter(), stream, int64(cl)); err != nil {
+				return apperr.Invalid("body_read_failed", "No se pudo leer el cuerpo de la solicitud")
+			}
 		}
-		if cl < 0 || cl > 1<<20 || strings.HasPrefix(string(in.Header.ContentType()), fiber.MIMEMultipartForm) {
+		if upload || strings.HasPrefix(string(in.Header.ContentType()), fiber.MIMEMultipartForm) {
 			timeout = g.cfg.UploadTimeout
 		}
 	}

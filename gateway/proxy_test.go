@@ -18,7 +18,21 @@ import (
 )
 
 func TestForwardsMethodPathQueryHeadersBody(t *testing.T) {
-	s := newStack(t, nil)
+	for _, hop := range hops {
+		t.Run(hop.name, func(t *testing.T) { testForwards(t, hop.inProcess) })
+	}
+}
+
+// wantVia fails t unless the echo came the way the stack sends requests of its kind.
+func wantVia(t *testing.T, e echo, inProcess bool) {
+	t.Helper()
+	if got := e.Headers[strings.ToLower(viaHeader)] == "in-process"; got != inProcess {
+		t.Errorf("reached the service in process: %v, want %v", got, inProcess)
+	}
+}
+
+func testForwards(t *testing.T, inProcess bool) {
+	s := newStackVia(t, nil, inProcess)
 	const trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	body := `{"text":"hola, ¿cómo estás?"}`
 	var e echo
@@ -37,6 +51,7 @@ func TestForwardsMethodPathQueryHeadersBody(t *testing.T) {
 	if e.Body != body {
 		t.Errorf("body %q, want %q", e.Body, body)
 	}
+	wantVia(t, e, inProcess)
 	h := e.Headers
 	if h["x-custom"] != "valor" || h["content-type"] != "application/json" || h["traceparent"] != trace {
 		t.Errorf("headers not forwarded: %v", h)
@@ -105,8 +120,16 @@ func multipartBody(t *testing.T, sizes ...int) (*bytes.Buffer, string) {
 }
 
 func TestMultipartUploadForwardedIntact(t *testing.T) {
-	s := newStack(t, nil)
-	for _, sizes := range [][]int{{3 << 20}, {3 << 20, 512 << 10, 10 << 20}} {
+	for _, hop := range hops {
+		t.Run(hop.name, func(t *testing.T) { testMultipart(t, hop.inProcess) })
+	}
+}
+
+func testMultipart(t *testing.T, inProcess bool) {
+	s := newStackVia(t, nil, inProcess)
+	// A form up to 1 MiB is read whole and may be handed over in process; a larger one
+	// is streamed over the network.
+	for _, sizes := range [][]int{{200 << 10}, {3 << 20}, {3 << 20, 512 << 10, 10 << 20}} {
 		buf, ct := multipartBody(t, sizes...)
 		sum := sha256.Sum256(buf.Bytes())
 		n := buf.Len()
@@ -124,6 +147,7 @@ func TestMultipartUploadForwardedIntact(t *testing.T) {
 			t.Errorf("upload altered: got %d bytes sha %s ct %q, sent %d bytes sha %x ct %q",
 				e.BodyLen, e.BodySHA256, e.Headers["content-type"], n, sum, ct)
 		}
+		wantVia(t, e, inProcess && n <= 1<<20)
 	}
 }
 
@@ -227,7 +251,13 @@ func TestDeadUpstreamAnswers503FastOthersKeepWorking(t *testing.T) {
 }
 
 func TestHangingUpstreamTimesOut(t *testing.T) {
-	s := newStack(t, map[string]string{"GATEWAY_UPSTREAM_TIMEOUT": "300ms"})
+	for _, hop := range hops {
+		t.Run(hop.name, func(t *testing.T) { testHanging(t, hop.inProcess) })
+	}
+}
+
+func testHanging(t *testing.T, inProcess bool) {
+	s := newStackVia(t, map[string]string{"GATEWAY_UPSTREAM_TIMEOUT": "300ms"}, inProcess)
 	s.Services["notifications"].hang.Store(true)
 	start := time.Now()
 	var e errorBody
@@ -244,7 +274,13 @@ func TestHangingUpstreamTimesOut(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
-	s := newStack(t, map[string]string{"CORS_ORIGINS": "http://localhost:3000,https://conectarprofesionales.com"})
+	for _, hop := range hops {
+		t.Run(hop.name, func(t *testing.T) { testCORS(t, hop.inProcess) })
+	}
+}
+
+func testCORS(t *testing.T, inProcess bool) {
+	s := newStackVia(t, map[string]string{"CORS_ORIGINS": "http://localhost:3000,https://conectarprofesionales.com"}, inProcess)
 	req, _ := http.NewRequest(http.MethodOptions, s.URL+"/api/v1/chat/conversations", nil)
 	req.Header.Set("Origin", "http://localhost:3000")
 	req.Header.Set("Access-Control-Request-Method", "POST")

@@ -178,12 +178,12 @@ func buildComponents(ctx context.Context, s settings, getenv config.Getenv, in *
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", d.name, err)
 		}
-		out[d.name] = alsoInMemory{component: svc, name: d.name, hops: in.hops}
+		out[d.name] = &inProcess{Service: svc, name: d.name, hops: in.hops}
 	}
 	if want["gateway"] {
 		delete(want, "gateway")
 		gw, err := gateway.New(ctx, gateway.Deps{Log: in.log.With("service", "gateway"), NC: in.nc, Verifier: in.verifier,
-			Env: getenv, Now: time.Now, ServiceURLs: s.ServiceURLs, Dialer: in.hops.Dialer})
+			Env: getenv, Now: time.Now, ServiceURLs: s.ServiceURLs, Transport: in.hops.Transport})
 		if err != nil {
 			return nil, fmt.Errorf("build gateway: %w", err)
 		}
@@ -195,20 +195,31 @@ func buildComponents(ctx context.Context, s settings, getenv config.Getenv, in *
 	return out, nil
 }
 
-// alsoInMemory serves a service on its in-memory listener as well as on its port: the
-// gateway of the same process forwards to it there, the port serves everyone else.
-type alsoInMemory struct {
-	component
-	name string
-	hops *inmem.Switchboard
+// inProcess is a service the gateway of the same process calls in process (through
+// the switchboard) as well as serving its port for everyone else.
+type inProcess struct {
+	*kit.Service
+	name     string
+	hops     *inmem.Switchboard
+	withdraw func(context.Context)
 }
 
-// Serve listens in memory only now, when the service is started: a dial to a listener
-// nobody accepts on would wait.
-func (c alsoInMemory) Serve(ln net.Listener) error {
-	mem := c.hops.Listen(c.name)
-	go func() { _ = c.component.Serve(mem) }()
-	return c.component.Serve(ln)
+// Start hands the service's handler to the switchboard once the service is started.
+func (c *inProcess) Start(ctx context.Context) error {
+	if err := c.Service.Start(ctx); err != nil {
+		return err
+	}
+	c.withdraw = c.hops.Handle(c.name, c.Handler())
+	return nil
+}
+
+// Stop sends the gateway's calls back to the network (where the stopping server
+// refuses them) and waits for those in flight before the service stops.
+func (c *inProcess) Stop(ctx context.Context) {
+	if c.withdraw != nil {
+		c.withdraw(ctx)
+	}
+	c.Service.Stop(ctx)
 }
 
 // runComponents starts every component, serves each on its port, and stops them all when

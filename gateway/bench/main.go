@@ -10,10 +10,10 @@
 //	go run ./gateway/bench -cpuprofile gw.pprof   # where the gateway's time goes
 //	go run ./gateway/bench -hop tcp               # gateway and users as separate processes
 //
-// By default the gateway reaches users in memory, as one `conectar serve all` process
-// wires them (platform/inmem): the request still goes through users' own HTTP server,
-// without the kernel's TCP stack. -hop tcp measures the loopback hop that separate
-// processes (docker-compose) pay.
+// By default the gateway calls users in process, as one `conectar serve all` process
+// wires them (platform/inmem): the request still goes through users' own Fiber app
+// (routing, middleware, error handler), without an HTTP round trip. -hop tcp measures
+// the loopback hop that separate processes (docker-compose) pay.
 //
 // Direct and gateway alternate in short rounds (direct, gateway, direct, …) after an
 // unmeasured warm-up of each, so a drift of the machine hits both alike; figures pool
@@ -68,12 +68,12 @@ func run() error {
 	flag.DurationVar(&cfg.round, "round", 2*time.Second, "length of one target's turn in a round")
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured warm-up of each target")
 	flag.IntVar(&cfg.accounts, "accounts", 4, "signed-in users the clients spread over")
-	flag.StringVar(&cfg.hop, "hop", "memory", "how the gateway reaches users: memory (one `serve all` process) or tcp (separate processes)")
+	flag.StringVar(&cfg.hop, "hop", "process", "how the gateway reaches users: process (in process, as one `serve all` process) or tcp (separate processes)")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the closed-loop rounds (direct and gateway) to this file")
 	common := benchkit.RegisterFlags(flag.CommandLine)
 	flag.Parse()
-	if cfg.hop != "memory" && cfg.hop != "tcp" {
-		return fmt.Errorf("-hop %q: want memory or tcp", cfg.hop)
+	if cfg.hop != "process" && cfg.hop != "tcp" {
+		return fmt.Errorf("-hop %q: want process or tcp", cfg.hop)
 	}
 	if common.Quick {
 		cfg.rounds, cfg.round, cfg.warmup = 2, time.Second, 500*time.Millisecond
@@ -82,14 +82,14 @@ func run() error {
 	defer cancel()
 
 	stack, stopStack, err := benchkit.Start(ctx, "gateway", benchkit.StackConfig{
-		InMemory: cfg.hop == "memory",
+		InProcess: cfg.hop == "process",
 		Env:      benchkit.LiftedEnv(os.Getenv),
 		Services: []benchkit.Service{
 			{Name: auth.Name, New: auth.New, Conns: 4},
 			{Name: users.Name, New: users.New, Conns: int32(cfg.conc)},
 		},
 		Gateway: func(ctx context.Context, w benchkit.Wiring) (benchkit.Component, error) {
-			return gateway.New(ctx, gateway.Deps{Log: w.Log, NC: w.NC, Verifier: w.Verifier, Env: w.Env, ServiceURLs: w.ServiceURLs, Dialer: w.Dialer})
+			return gateway.New(ctx, gateway.Deps{Log: w.Log, NC: w.NC, Verifier: w.Verifier, Env: w.Env, ServiceURLs: w.ServiceURLs, Transport: w.Transport})
 		}})
 	if err != nil {
 		return err
@@ -128,10 +128,10 @@ func run() error {
 	table := &benchkit.Table{Title: fmt.Sprintf("Gateway overhead on GET /api/v1/users/me (%s)", time.Now().UTC().Format(time.RFC3339))}
 	table.Note("%d closed-loop clients, %d rounds × %s per target after %s warm-up, %d signed-in users; raw = directly at users",
 		cfg.conc, cfg.rounds, cfg.round, cfg.warmup, len(tokens))
-	if cfg.hop == "memory" {
-		table.Note("gateway → users in memory, as one `conectar serve all` process runs them (-hop tcp: over loopback TCP, as separate processes)")
+	if cfg.hop == "process" {
+		table.Note("gateway → users in process, as one `conectar serve all` process runs them (-hop tcp: over loopback TCP, as separate processes)")
 	} else {
-		table.Note("gateway → users over loopback TCP, as separate processes run them (-hop memory: as `conectar serve all` runs them)")
+		table.Note("gateway → users over loopback TCP, as separate processes run them (-hop process: as `conectar serve all` runs them)")
 	}
 	table.Note("gateway and users share the process's token verifier, which remembers a verified token for up to a minute (the ban list is checked on every request)")
 	ratio := g.Rate() / d.Rate()

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/valyala/fasthttp"
 
 	"github.com/conectarpro/conectar/platform/authn"
 	"github.com/conectarpro/conectar/platform/inmem"
@@ -42,9 +41,9 @@ type Wiring struct {
 	Verifier    *authn.Verifier
 	Env         func(string) string
 	ServiceURLs map[string]string
-	// Dialer reaches the started services in memory, as `conectar serve all` wires the
-	// gateway (nil unless StackConfig.InMemory: TCP).
-	Dialer func(service string) fasthttp.DialFunc
+	// Transport calls the started services in process, as `conectar serve all` wires the
+	// gateway (nil unless StackConfig.InProcess: TCP).
+	Transport func(service string, network inmem.Doer) inmem.Doer
 }
 
 // StackConfig says what to run. platform must not import the gateway, so the caller
@@ -57,9 +56,9 @@ type StackConfig struct {
 	Keys     authn.KeySource     // nil: the JWKS of the auth service in the stack
 	Services []Service
 	Gateway  func(context.Context, Wiring) (Component, error)
-	// InMemory also serves every service on an in-memory listener and hands the gateway
-	// dialers for them, as one `serve all` process does; the TCP URLs stay.
-	InMemory bool
+	// InProcess has the gateway call the services in process, as one `serve all` process
+	// does; their TCP URLs stay (uploads and direct callers use them).
+	InProcess bool
 }
 
 // Running is a started stack: base URLs by service name, and the gateway's.
@@ -168,13 +167,13 @@ func Stack(ctx context.Context, cfg StackConfig) (*Running, func(), error) {
 		comps = append(comps, started{s.Name, svc, lns[i]})
 	}
 	var sb *inmem.Switchboard
-	var dialer func(string) fasthttp.DialFunc
-	if cfg.InMemory {
+	var transport func(string, inmem.Doer) inmem.Doer
+	if cfg.InProcess {
 		sb = inmem.New()
-		dialer = sb.Dialer
+		transport = sb.Transport
 	}
 	if cfg.Gateway != nil {
-		gw, err := cfg.Gateway(ctx, Wiring{Log: log, NC: cfg.NATS.NC, Verifier: verifier, Env: env, ServiceURLs: serviceURLs, Dialer: dialer})
+		gw, err := cfg.Gateway(ctx, Wiring{Log: log, NC: cfg.NATS.NC, Verifier: verifier, Env: env, ServiceURLs: serviceURLs, Transport: transport})
 		if err != nil {
 			return fail(fmt.Errorf("build gateway: %w", err))
 		}
@@ -195,9 +194,9 @@ func Stack(ctx context.Context, cfg StackConfig) (*Running, func(), error) {
 			comp.Stop(cc)
 		})
 		go func(ln net.Listener) { _ = comp.Serve(ln) }(c.ln)
-		if sb != nil && c.name != "gateway" {
-			mem := sb.Listen(c.name)
-			go func() { _ = comp.Serve(mem) }()
+		if svc, ok := comp.(*kit.Service); ok && sb != nil {
+			withdraw := sb.Handle(c.name, svc.Handler())
+			cleanup = append(cleanup, func() { withdraw(context.Background()) })
 		}
 	}
 	return run, stop, nil

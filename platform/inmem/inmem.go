@@ -1,61 +1,240 @@
-// Package inmem connects the components of one process over in-memory HTTP connections
-// instead of loopback TCP. `conectar serve all` runs the gateway and every service in
-// one process; a request the gateway forwards still goes through the service's own HTTP
-// server (parsing, middleware, error handler: the code path of a separate process), but
-// the bytes move between goroutines instead of through the kernel's TCP stack, which on
-// a small machine cost the gateway more than its own code (issue #13: about 30 µs of
-// CPU per forwarded request on two cores).
+// Package inmem lets the gateway call the services of its own process without a network
+// hop. `conectar serve all` runs the gateway and every service in one process; a request
+// the gateway forwards is handed to the service's HTTP handler (its Fiber app: routing,
+// middleware, error handler, the code a separate process runs) as a fasthttp request
+// context, instead of being written to a socket, parsed by the service's server, answered,
+// written back and parsed again. On a small machine that round trip cost more than the
+// gateway's own work (issue #13: about 20 µs of CPU and two goroutine hand-offs per
+// request even over an in-memory pipe).
+//
+// Requests whose body is streamed (uploads) still go over the network: a handler called
+// in process needs the whole request in memory, and an upload must not be.
 package inmem
 
 import (
+	"context"
+	"errors"
 	"net"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttputil"
 )
 
-// peer is the address a service sees for an in-memory caller: loopback, as over TCP,
-// so code that trusts forwarding headers only from a local peer (auth's throttle key)
-// treats the gateway the same way on both paths.
-var peer = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}
+// Doer sends a request and reads its answer; *fasthttp.HostClient is one.
+type Doer interface {
+	DoTimeout(req *fasthttp.Request, resp *fasthttp.Response, timeout time.Duration) error
+}
 
-// Switchboard holds the in-memory listener of each component that serves in this
-// process. It outlives the components: a service stopped and built again (a restart in
-// the system tests) listens anew under the same name, and callers' dialers follow.
+// Switchboard holds the handler of each component that serves in this process. It
+// outlives the components: a service stopped and built again (a restart in the system
+// tests) is handed in anew under the same name, and callers follow.
 type Switchboard struct {
-	mu  sync.RWMutex
-	lns map[string]*fasthttputil.InmemoryListener
+	mu       sync.RWMutex
+	handlers map[string]*handler
+
+	calls   sync.Pool // *call
+	timers  sync.Pool // *time.Timer, stopped
+	workers workers
+}
+
+type handler struct {
+	serve    fasthttp.RequestHandler
+	inflight sync.WaitGroup
 }
 
 // New returns an empty switchboard.
 func New() *Switchboard {
-	return &Switchboard{lns: map[string]*fasthttputil.InmemoryListener{}}
+	s := &Switchboard{handlers: map[string]*handler{}}
+	s.calls.New = func() any { return &call{done: make(chan struct{}, 1)} }
+	s.timers.New = func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return t
+	}
+	return s
 }
 
-// Listen returns a new in-memory listener for name; from now on dialling name reaches
-// it, so call it as a server starts serving on it (a dial waits until it is accepted).
-// Closing the listener (the server's shutdown does) sends callers back to TCP.
-func (s *Switchboard) Listen(name string) net.Listener {
-	ln := fasthttputil.NewInmemoryListener()
+// Handle makes h the handler for name's calls until withdraw is called. withdraw sends
+// callers back to the network and waits, until ctx ends, for the calls h is still
+// answering, so a service stops only after its in-process callers are answered.
+func (s *Switchboard) Handle(name string, h fasthttp.RequestHandler) (withdraw func(ctx context.Context)) {
+	e := &handler{serve: h}
 	s.mu.Lock()
-	s.lns[name] = ln
+	s.handlers[name] = e
 	s.mu.Unlock()
-	return ln
-}
-
-// Dialer returns a dial function for name's HTTP client: in memory while name listens
-// in this process, otherwise TCP to the address the client asks for.
-func (s *Switchboard) Dialer(name string) fasthttp.DialFunc {
-	return func(addr string) (net.Conn, error) {
-		s.mu.RLock()
-		ln := s.lns[name]
-		s.mu.RUnlock()
-		if ln != nil {
-			if c, err := ln.DialWithLocalAddr(peer); err == nil {
-				return c, nil
+	var once sync.Once
+	return func(ctx context.Context) {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.handlers[name] == e {
+				delete(s.handlers, name)
 			}
+			s.mu.Unlock()
+		})
+		done := make(chan struct{})
+		go func() { e.inflight.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
 		}
-		return fasthttp.Dial(addr)
 	}
 }
+
+// acquire returns name's handler with one more call in flight, or nil.
+func (s *Switchboard) acquire(name string) *handler {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.handlers[name]
+	if e != nil {
+		// Under the read lock: withdraw removes the handler under the write lock before it
+		// waits, so no call is added to a group already being waited on.
+		e.inflight.Add(1)
+	}
+	return e
+}
+
+// Transport returns name's Doer: the in-process handler while name has one and the
+// request's body is in memory, network otherwise.
+func (s *Switchboard) Transport(name string, network Doer) Doer {
+	return &transport{sb: s, name: name, network: network}
+}
+
+type transport struct {
+	sb      *Switchboard
+	name    string
+	network Doer
+}
+
+// ErrTimeout is what a call answers when the handler took longer than its timeout; it
+// is fasthttp's, so callers treat both paths alike.
+var ErrTimeout = fasthttp.ErrTimeout
+
+func (t *transport) DoTimeout(req *fasthttp.Request, resp *fasthttp.Response, timeout time.Duration) error {
+	if req.IsBodyStream() {
+		return t.network.DoTimeout(req, resp, timeout)
+	}
+	e := t.sb.acquire(t.name)
+	if e == nil {
+		return t.network.DoTimeout(req, resp, timeout)
+	}
+	sb := t.sb
+	call := sb.calls.Get().(*call)
+	call.ctx.Init2(peerConn{}, nil, false)
+	req.CopyTo(&call.ctx.Request)
+	// The handler runs on a worker goroutine so that a slow one costs its caller no more
+	// than the timeout, as over the network: the caller answers, the handler finishes
+	// on its own and its context is dropped rather than reused.
+	call.h = e
+	sb.workers.run(call)
+	// Since Go 1.23 a stopped timer never delivers a stale tick, so one that fired or
+	// was stopped can go back to the pool as it is.
+	timer := sb.timers.Get().(*time.Timer)
+	timer.Reset(timeout)
+	select {
+	case <-call.done:
+		timer.Stop()
+		sb.timers.Put(timer)
+		call.ctx.Response.CopyTo(resp)
+		call.ctx.ResetUserValues()
+		call.ctx.Request.Reset()
+		call.ctx.Response.Reset()
+		sb.calls.Put(call)
+		return nil
+	case <-timer.C:
+		sb.timers.Put(timer)
+		return ErrTimeout
+	}
+}
+
+// call is one in-process request: the handler, its context and the signal that it is
+// done.
+type call struct {
+	h    *handler
+	ctx  fasthttp.RequestCtx
+	done chan struct{}
+}
+
+func (c *call) run() {
+	h := c.h
+	h.serve(&c.ctx)
+	c.done <- struct{}{}
+	h.inflight.Done()
+}
+
+// workers run calls on goroutines kept between calls, as fasthttp's server does: a
+// goroutine started per call would grow its stack through the handler's deep call
+// chain every time (a tenth of the process's CPU in the gateway benchmark).
+type workers struct {
+	mu   sync.Mutex
+	idle []*worker // most recently used last: its stack is the warmest
+}
+
+type worker struct{ calls chan *call }
+
+// workerIdle is how long a worker waits for a call before it ends.
+const workerIdle = 10 * time.Second
+
+func (w *workers) run(c *call) {
+	w.mu.Lock()
+	if n := len(w.idle); n > 0 {
+		wk := w.idle[n-1]
+		w.idle = w.idle[:n-1]
+		w.mu.Unlock()
+		wk.calls <- c
+		return
+	}
+	w.mu.Unlock()
+	wk := &worker{calls: make(chan *call, 1)}
+	wk.calls <- c
+	go wk.loop(w)
+}
+
+func (wk *worker) loop(w *workers) {
+	timer := time.NewTimer(workerIdle)
+	defer timer.Stop()
+	for {
+		select {
+		case c := <-wk.calls:
+			c.run()
+			w.mu.Lock()
+			w.idle = append(w.idle, wk)
+			w.mu.Unlock()
+			timer.Reset(workerIdle)
+		case <-timer.C:
+			// Leave only while still idle: a caller that took this worker off the list
+			// has a call on its way.
+			w.mu.Lock()
+			i := slices.Index(w.idle, wk)
+			if i >= 0 {
+				w.idle = slices.Delete(w.idle, i, i+1)
+			}
+			w.mu.Unlock()
+			if i >= 0 {
+				return
+			}
+			timer.Reset(workerIdle)
+		}
+	}
+}
+
+// peer is the address a service sees for an in-process caller: loopback, as over TCP,
+// so code that trusts forwarding headers only from a local peer (auth's throttle key)
+// treats the gateway the same way on both paths.
+var peer = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}
+
+// peerConn is the connection a handler called in process sees: its addresses only. A
+// handler that tried to read or write it (a hijack) fails instead of touching anything.
+type peerConn struct{}
+
+var errNoConn = errors.New("inmem: an in-process call has no connection")
+
+func (peerConn) Read([]byte) (int, error)         { return 0, errNoConn }
+func (peerConn) Write([]byte) (int, error)        { return 0, errNoConn }
+func (peerConn) Close() error                     { return nil }
+func (peerConn) LocalAddr() net.Addr              { return peer }
+func (peerConn) RemoteAddr() net.Addr             { return peer }
+func (peerConn) SetDeadline(time.Time) error      { return nil }
+func (peerConn) SetReadDeadline(time.Time) error  { return nil }
+func (peerConn) SetWriteDeadline(time.Time) error { return nil }

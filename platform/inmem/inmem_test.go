@@ -1,77 +1,159 @@
 package inmem_test
 
 import (
-	"net"
+	"context"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/conectarpro/conectar/platform/inmem"
 )
 
-// serve answers every request with body on ln until ln closes.
-func serve(t *testing.T, ln net.Listener, body string) *fasthttp.Server {
-	t.Helper()
-	srv := &fasthttp.Server{Handler: func(c *fasthttp.RequestCtx) {
-		// The peer a service sees must be loopback on both paths (auth trusts forwarding
-		// headers only from a local peer).
-		if !c.RemoteIP().IsLoopback() {
-			c.Error("peer "+c.RemoteIP().String(), fasthttp.StatusForbidden)
-			return
-		}
-		c.SetBodyString(body)
-	}}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Shutdown() })
-	return srv
+// network stands in for the HTTP client a transport falls back to.
+type network struct{ calls atomic.Int64 }
+
+func (n *network) DoTimeout(req *fasthttp.Request, resp *fasthttp.Response, _ time.Duration) error {
+	n.calls.Add(1)
+	resp.SetStatusCode(fasthttp.StatusOK)
+	resp.SetBodyString("network")
+	return nil
 }
 
-func get(t *testing.T, c *fasthttp.HostClient) (string, error) {
+func do(t *testing.T, d inmem.Doer, body string) (int, string, error) {
 	t.Helper()
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI("http://" + c.Addr + "/")
-	if err := c.Do(req, resp); err != nil {
-		return "", err
+	req.SetRequestURI("http://users/api/v1/users/me?x=1")
+	req.Header.Set("X-Probe", "probe")
+	if body != "" {
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.SetBodyString(body)
 	}
-	if resp.StatusCode() != fasthttp.StatusOK {
-		t.Fatalf("%d %s", resp.StatusCode(), resp.Body())
-	}
-	return string(resp.Body()), nil
+	err := d.DoTimeout(req, resp, time.Second)
+	return resp.StatusCode(), string(resp.Body()), err
 }
 
-// A dialer reaches the in-memory listener while its component listens in the process,
-// TCP otherwise, and follows a component that stops and listens anew.
-func TestDialer(t *testing.T) {
-	tcp, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// echo answers what reached it: the peer, the path, a header, the body, and whether a
+// value an earlier call left on its context is still there.
+func echo(name string) fasthttp.RequestHandler {
+	return func(c *fasthttp.RequestCtx) {
+		if c.UserValue("seen") != nil {
+			c.Error("a user value of an earlier call leaked", fasthttp.StatusInternalServerError)
+			return
+		}
+		c.SetUserValue("seen", true)
+		if !c.RemoteIP().IsLoopback() {
+			c.Error("peer "+c.RemoteIP().String(), fasthttp.StatusForbidden)
+			return
+		}
+		c.Response.Header.Set("X-Total-Count", "7")
+		c.SetStatusCode(fasthttp.StatusCreated)
+		c.SetBodyString(name + " " + string(c.Path()) + " " + string(c.QueryArgs().Peek("x")) + " " +
+			string(c.Request.Header.Peek("X-Probe")) + " " + string(c.PostBody()))
 	}
-	serve(t, tcp, "tcp")
-	sb := inmem.New()
-	// MaxConnDuration 1ns: every request dials, so each answer shows where a dial went.
-	client := &fasthttp.HostClient{Addr: tcp.Addr().String(), Dial: sb.Dialer("users"), MaxConnDuration: 1}
+}
 
-	if got, err := get(t, client); err != nil || got != "tcp" {
-		t.Fatalf("nothing listens in memory: %q %v; want tcp", got, err)
+// A transport calls the handler while its component serves in the process, the network
+// otherwise, and follows a component that stops and is handed in anew.
+func TestTransport(t *testing.T) {
+	sb := inmem.New()
+	net := &network{}
+	users := sb.Transport("users", net)
+
+	if _, got, err := do(t, users, ""); err != nil || got != "network" {
+		t.Fatalf("nothing handed in: %q %v; want the network", got, err)
 	}
-	first := serve(t, sb.Listen("users"), "memory 1")
-	if got, err := get(t, client); err != nil || got != "memory 1" {
-		t.Fatalf("listening in memory: %q %v; want memory 1", got, err)
+	withdraw := sb.Handle("users", echo("first"))
+	for i := range 3 { // the call contexts are reused: nothing of one call reaches the next
+		status, got, err := do(t, users, "")
+		if err != nil || status != fasthttp.StatusCreated || got != "first /api/v1/users/me 1 probe " {
+			t.Fatalf("call %d in process: %d %q %v", i, status, got, err)
+		}
 	}
-	if err := first.Shutdown(); err != nil {
-		t.Fatal(err)
+	if _, got, err := do(t, users, `{"a":1}`); err != nil || got != `first /api/v1/users/me 1 probe {"a":1}` {
+		t.Fatalf("with a body in memory: %q %v", got, err)
 	}
-	if got, err := get(t, client); err != nil || got != "tcp" {
-		t.Fatalf("in-memory server stopped: %q %v; want tcp", got, err)
+	if _, got, err := do(t, sb.Transport("payments", net), ""); err != nil || got != "network" {
+		t.Fatalf("another name: %q %v; want the network", got, err)
 	}
-	serve(t, sb.Listen("users"), "memory 2")
-	if got, err := get(t, client); err != nil || got != "memory 2" {
-		t.Fatalf("listening again: %q %v; want memory 2", got, err)
+	withdraw(context.Background())
+	if _, got, err := do(t, users, ""); err != nil || got != "network" {
+		t.Fatalf("after withdraw: %q %v; want the network", got, err)
 	}
-	other := &fasthttp.HostClient{Addr: tcp.Addr().String(), Dial: sb.Dialer("payments"), MaxConnDuration: 1}
-	if got, err := get(t, other); err != nil || got != "tcp" {
-		t.Fatalf("another name: %q %v; want tcp", got, err)
+	defer sb.Handle("users", echo("second"))(context.Background())
+	if _, got, err := do(t, users, ""); err != nil || !strings.HasPrefix(got, "second ") {
+		t.Fatalf("handed in again: %q %v", got, err)
+	}
+	if n := net.calls.Load(); n != 3 {
+		t.Fatalf("network calls %d, want 3", n)
+	}
+}
+
+// A streamed body (an upload) goes over the network: a handler called in process needs
+// the whole request in memory.
+func TestStreamedBodyUsesNetwork(t *testing.T) {
+	sb := inmem.New()
+	net := &network{}
+	defer sb.Handle("users", echo("memory"))(context.Background())
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI("http://users/upload")
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.SetBodyStream(strings.NewReader("big file"), -1)
+	if err := sb.Transport("users", net).DoTimeout(req, resp, time.Second); err != nil || string(resp.Body()) != "network" {
+		t.Fatalf("%q %v; want the network", resp.Body(), err)
+	}
+}
+
+// A handler slower than the timeout costs its caller the timeout, as over the network;
+// it finishes on its own, and withdraw waits for it.
+func TestTimeout(t *testing.T) {
+	sb := inmem.New()
+	release, finished := make(chan struct{}), make(chan struct{})
+	withdraw := sb.Handle("users", func(c *fasthttp.RequestCtx) {
+		<-release
+		c.SetBodyString("late")
+		close(finished)
+	})
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	req.SetRequestURI("http://users/slow")
+	start := time.Now()
+	err := sb.Transport("users", &network{}).DoTimeout(req, resp, 50*time.Millisecond)
+	if err != inmem.ErrTimeout || time.Since(start) > 5*time.Second {
+		t.Fatalf("err %v after %s; want a timeout", err, time.Since(start))
+	}
+	if len(resp.Body()) != 0 {
+		t.Fatalf("a timed-out call wrote %q", resp.Body())
+	}
+	fasthttp.ReleaseRequest(req)
+	fasthttp.ReleaseResponse(resp)
+
+	// withdraw waits for the call still running, up to its context.
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	withdraw(short)
+	select {
+	case <-finished:
+		t.Fatal("the handler finished before it was released")
+	default:
+	}
+	done := make(chan struct{})
+	go func() { withdraw(context.Background()); close(done) }()
+	select {
+	case <-done:
+		t.Fatal("withdraw returned while a call was in flight")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(release)
+	<-finished
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("withdraw did not return after the call finished")
 	}
 }

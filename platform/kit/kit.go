@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/valyala/fasthttp"
 
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/events/consumer"
@@ -161,6 +162,10 @@ func (s *Service) Start(ctx context.Context) error {
 
 // Serve answers HTTP on ln until the app is shut down.
 func (s *Service) Serve(ln net.Listener) error { return s.App.Listener(ln) }
+
+// Handler is the service's HTTP handler, for a gateway of the same process to call in
+// process (platform/inmem).
+func (s *Service) Handler() fasthttp.RequestHandler { return s.App.Handler() }
 
 // Stop drains consumers, stops background work and the HTTP server.
 func (s *Service) Stop(ctx context.Context) {
