@@ -83,7 +83,7 @@ func run() error {
 
 	stack, stopStack, err := benchkit.Start(ctx, "gateway", benchkit.StackConfig{
 		InProcess: cfg.hop == "process",
-		Env:      benchkit.LiftedEnv(os.Getenv),
+		Env:       benchkit.LiftedEnv(os.Getenv),
 		Services: []benchkit.Service{
 			{Name: auth.Name, New: auth.New, Conns: 4},
 			{Name: users.Name, New: users.New, Conns: int32(cfg.conc)},
