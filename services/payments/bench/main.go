@@ -19,7 +19,7 @@
 // table (figure, value, raw baseline, ratio, aim, verdict; -json writes it too), and
 // exits non-zero on a double hold, a missing hold or an unbalanced ledger.
 //
-//	go run ./services/payments/bench [-n 2000] [-d 2] [-c 32] [-workers 8] [-rate 1000] [-json f] [-keep]
+//	go run ./services/payments/bench [-n 2000] [-d 2] [-c 32] [-workers 4] [-rate 1000] [-json f] [-keep]
 //	                                 [-cpuprofile f] [-blockprofile f] [-mutexprofile f]
 //	go run ./services/payments/bench -quick   # small n, for the combined quick run
 //
@@ -95,7 +95,7 @@ func run() error {
 	flag.IntVar(&o.n, "n", 2000, "payments per phase (2×n jobs in all)")
 	flag.IntVar(&o.dups, "d", 2, "webhooks per payment (duplicates)")
 	flag.IntVar(&o.conc, "c", 32, "concurrent webhook senders")
-	flag.IntVar(&o.workers, "workers", 8, "webhook workers in the service (MP_WEBHOOK_WORKERS)")
+	flag.IntVar(&o.workers, "workers", payments.DefaultWebhookWorkers, "webhook workers in the service (MP_WEBHOOK_WORKERS; default the service's own)")
 	flag.IntVar(&o.rate, "rate", aimPacedRate, "offered webhooks per second in the paced phase (0: no paced phase)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the database")
 	flag.StringVar(&o.jsonPath, "json", "", "also write the table as JSON to this file")
