@@ -1,7 +1,7 @@
 // Command runall runs every benchmark program in turn and prints their figures as one
 // table: `task bench`, or from anywhere in the repository
 //
-//	go run ./platform/benchkit/runall [-quick] [-only events,search,...] [-out bench.json]
+//	go run ./platform/benchkit/runall [-quick] [-only events,search,...] [-runs 3] [-out bench.json]
 //
 // Each program runs as `go run <package> -json <temporary file> [-quick]` with its own
 // output streamed through, so a long run shows progress. Then the combined table
@@ -9,6 +9,11 @@
 // and every table are written to bench.json in the current directory, and the rows whose
 // aim was MISSED are listed again at the end. The exit status is non-zero when a program
 // failed (could not measure); a missed aim is a figure, not a failure.
+//
+// With -runs N every program runs N times, in rounds (each program once, then each
+// again), so a drift of the machine spreads over all of them; the combined table then
+// shows, per figure, every run's value, their minimum and median, and how many runs met
+// the aim.
 //
 // The figures mean something only on a quiet machine: the programs run their load
 // generators, services, PostgreSQL and NATS on the same cores, and another process
@@ -55,6 +60,7 @@ var programs = []program{
 // run is one program's outcome as bench.json records it.
 type run struct {
 	program
+	Round   int             `json:"round,omitempty"` // 1…N with -runs N > 1
 	Seconds float64         `json:"seconds"`
 	Error   string          `json:"error,omitempty"`
 	Table   *benchkit.Table `json:"table,omitempty"`
@@ -70,6 +76,7 @@ type machine struct {
 	LoadAverage string `json:"load_average_at_start,omitempty"`
 	Date        string `json:"date"`
 	Quick       bool   `json:"quick"`
+	Runs        int    `json:"runs"`
 }
 
 type report struct {
@@ -92,7 +99,11 @@ func main1() error {
 	only := flag.String("only", "", "comma-separated programs to run (of "+strings.Join(names, ",")+"); empty: all")
 	quick := flag.Bool("quick", false, "pass -quick to every program: smaller sizes, shorter runs")
 	out := flag.String("out", "bench.json", "where to write the combined report")
+	runs := flag.Int("runs", 1, "run every program this many times, in rounds, and report each figure's runs, minimum and median")
 	flag.Parse()
+	if *runs < 1 {
+		return fmt.Errorf("-runs %d: want at least 1", *runs)
+	}
 	selected, err := choose(*only)
 	if err != nil {
 		return err
@@ -110,15 +121,22 @@ func main1() error {
 	defer os.RemoveAll(tmp)
 
 	rep := report{Machine: describe(*quick)}
+	rep.Machine.Runs = *runs
 	busy := busyWarning(rep.Machine)
 	if busy != "" {
 		fmt.Println(busy)
 	}
-	for _, p := range selected {
-		if ctx.Err() != nil {
-			break
+	for round := 1; round <= *runs; round++ {
+		for _, p := range selected {
+			if ctx.Err() != nil {
+				break
+			}
+			r := runProgram(ctx, root, tmp, p, *quick)
+			if *runs > 1 {
+				r.Round = round
+			}
+			rep.Programs = append(rep.Programs, r)
 		}
-		rep.Programs = append(rep.Programs, runProgram(ctx, root, tmp, p, *quick))
 	}
 
 	fmt.Printf("\n=== All benchmarks (%s, %d CPUs, %s", rep.Machine.Date, rep.Machine.CPUs, rep.Machine.GoVersion)
@@ -128,8 +146,15 @@ func main1() error {
 	if *quick {
 		fmt.Print(", -quick: sizes below the aims'")
 	}
+	if *runs > 1 {
+		fmt.Printf(", %d runs of each", *runs)
+	}
 	fmt.Println(") ===")
-	if err := printCombined(os.Stdout, rep.Programs); err != nil {
+	show := printCombined
+	if *runs > 1 {
+		show = printRepeated
+	}
+	if err := show(os.Stdout, rep.Programs); err != nil {
 		return err
 	}
 	if err := writeReport(*out, rep); err != nil {
@@ -206,6 +231,7 @@ func repoRoot() (string, error) {
 func runProgram(ctx context.Context, root, tmp string, p program, quick bool) run {
 	r := run{program: p}
 	jsonPath := filepath.Join(tmp, p.Name+".json")
+	_ = os.Remove(jsonPath) // an earlier round's table must not stand in for this one
 	args := []string{"run", p.Package, "-json", jsonPath}
 	if quick {
 		args = append(args, "-quick")
@@ -260,7 +286,11 @@ func missedRows(runs []run) []string {
 		}
 		for _, x := range r.Table.Rows {
 			if x.Verdict == benchkit.Verdict(false) {
-				line := fmt.Sprintf("%s: %s = %s", r.Name, strings.TrimSpace(x.Figure), x.Value)
+				name := r.Name
+				if r.Round > 0 {
+					name = fmt.Sprintf("%s (run %d)", r.Name, r.Round)
+				}
+				line := fmt.Sprintf("%s: %s = %s", name, strings.TrimSpace(x.Figure), x.Value)
 				if x.Ratio != "" {
 					line += " (" + x.Ratio + " of " + x.Raw + ")"
 				}

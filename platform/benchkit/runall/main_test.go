@@ -49,3 +49,52 @@ func TestBusyWarning(t *testing.T) {
 		t.Errorf("unknown load warned: %q", w)
 	}
 }
+
+func TestPrintRepeated(t *testing.T) {
+	gw := func(rate, added, verdict string) *benchkit.Table {
+		return &benchkit.Table{Rows: []benchkit.Row{
+			{Figure: "requests/s", Value: rate, Aim: "≥ 0.85×", Verdict: verdict},
+			{Figure: "p50 added", Value: added, Aim: "≤ 0.2 ms", Verdict: "met"},
+			{Figure: "  (shown) p50 / p99", Value: "0.5 ms / 2 ms"},
+			{Figure: "double holds (4000 jobs held)", Value: "0 of 4000"},
+		}}
+	}
+	runs := []run{
+		{program: program{Name: "gateway"}, Round: 1, Table: gw("19339 req/s", "+0.157 ms", "MISSED")},
+		{program: program{Name: "webhooks"}, Round: 1, Error: "exit status 1"},
+		{program: program{Name: "gateway"}, Round: 2, Table: gw("21000 req/s", "+0.190 ms", "met")},
+		{program: program{Name: "webhooks"}, Round: 2, Table: &benchkit.Table{Rows: []benchkit.Row{{Figure: "answer p99", Value: "14 ms", Verdict: "met"}}}},
+		{program: program{Name: "gateway"}, Round: 3, Table: gw("18000 req/s", "+0.100 ms", "MISSED")},
+	}
+	var b strings.Builder
+	if err := printRepeated(&b, runs); err != nil {
+		t.Fatal(err)
+	}
+	// Columns are aligned with spaces: compare each line's words.
+	var lines []string
+	for _, l := range strings.Split(b.String(), "\n") {
+		lines = append(lines, strings.Join(strings.Fields(l), " "))
+	}
+	out := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"gateway requests/s 19339 req/s | 21000 req/s | 18000 req/s 18000 req/s 19339 req/s ≥ 0.85× met 1/3",
+		"gateway p50 added +0.157 ms | +0.190 ms | +0.100 ms 0.1 ms 0.157 ms ≤ 0.2 ms met 3/3",
+		// Not one number: no min or median.
+		"gateway (shown) p50 / p99 0.5 ms / 2 ms | 0.5 ms / 2 ms | 0.5 ms / 2 ms\n",
+		"webhooks (1 of 2 runs failed)",
+		"webhooks answer p99 14 ms 14 ms 14 ms met 1/1",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	// A run whose rows differ is listed on its own instead of lined up wrongly.
+	runs[2].Table.Rows = runs[2].Table.Rows[:1]
+	b.Reset()
+	if err := printRepeated(&b, runs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "gateway (run 2)") {
+		t.Errorf("rows of different shapes were lined up:\n%s", b.String())
+	}
+}
