@@ -124,7 +124,8 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 }
 
 // maxWholeBody is the largest request body the gateway reads whole before forwarding;
-// longer ones (uploads) and bodies of unknown length are streamed to the service.
+// longer ones (uploads) and bodies of unknown length are streamed to the service. It is
+// below every service's own body limit, which a call in process does not pass through.
 const maxWholeBody = 1 << 20
 
 // hopHeaders are per-connection headers never forwarded (RFC 9110 §7.6.1), plus the
