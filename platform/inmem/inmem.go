@@ -121,7 +121,7 @@ func (t *transport) DoTimeout(req *fasthttp.Request, resp *fasthttp.Response, ti
 	}
 	sb := t.sb
 	call := sb.calls.Get().(*call)
-	call.ctx.Init2(peerConn{}, nil, false)
+	call.ctx.Init2(peerConn{}, discard{}, false)
 	req.CopyTo(&call.ctx.Request)
 	// The handler runs on a worker goroutine so that a slow one costs its caller no more
 	// than the timeout, as over the network: the caller answers, the handler finishes
@@ -223,6 +223,12 @@ func (wk *worker) loop(w *workers) {
 // so code that trusts forwarding headers only from a local peer (auth's throttle key)
 // treats the gateway the same way on both paths.
 var peer = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}
+
+// discard is the fasthttp logger of in-process calls (a nil one would panic if a handler
+// logged through the request context); services log through their own slog logger.
+type discard struct{}
+
+func (discard) Printf(string, ...any) {}
 
 // peerConn is the connection a handler called in process sees: its addresses only. A
 // handler that tried to read or write it (a hijack) fails instead of touching anything.

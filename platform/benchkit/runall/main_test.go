@@ -51,20 +51,20 @@ func TestBusyWarning(t *testing.T) {
 }
 
 func TestPrintRepeated(t *testing.T) {
-	gw := func(rate, added, verdict string) *benchkit.Table {
+	gw := func(rate, ratio, added, verdict string) *benchkit.Table {
 		return &benchkit.Table{Rows: []benchkit.Row{
-			{Figure: "requests/s", Value: rate, Aim: "≥ 0.85×", Verdict: verdict},
+			{Figure: "requests/s", Value: rate, Raw: "22000 req/s", Ratio: ratio, Aim: "≥ 0.85×", Verdict: verdict},
 			{Figure: "p50 added", Value: added, Aim: "≤ 0.2 ms", Verdict: "met"},
 			{Figure: "  (shown) p50 / p99", Value: "0.5 ms / 2 ms"},
 			{Figure: "double holds (4000 jobs held)", Value: "0 of 4000"},
 		}}
 	}
 	runs := []run{
-		{program: program{Name: "gateway"}, Round: 1, Table: gw("19339 req/s", "+0.157 ms", "MISSED")},
+		{program: program{Name: "gateway"}, Round: 1, Table: gw("19339 req/s", "0.81×", "+0.157 ms", "MISSED")},
 		{program: program{Name: "webhooks"}, Round: 1, Error: "exit status 1"},
-		{program: program{Name: "gateway"}, Round: 2, Table: gw("21000 req/s", "+0.190 ms", "met")},
+		{program: program{Name: "gateway"}, Round: 2, Table: gw("21000 req/s", "0.86×", "+0.190 ms", "met")},
 		{program: program{Name: "webhooks"}, Round: 2, Table: &benchkit.Table{Rows: []benchkit.Row{{Figure: "answer p99", Value: "14 ms", Verdict: "met"}}}},
-		{program: program{Name: "gateway"}, Round: 3, Table: gw("18000 req/s", "+0.100 ms", "MISSED")},
+		{program: program{Name: "gateway"}, Round: 3, Table: gw("18000 req/s", "0.78×", "+0.100 ms", "MISSED")},
 	}
 	var b strings.Builder
 	if err := printRepeated(&b, runs); err != nil {
@@ -77,7 +77,8 @@ func TestPrintRepeated(t *testing.T) {
 	}
 	out := strings.Join(lines, "\n")
 	for _, want := range []string{
-		"gateway requests/s 19339 req/s | 21000 req/s | 18000 req/s 18000 req/s 19339 req/s ≥ 0.85× met 1/3",
+		// Judged on the ratio: min and median of the ratios.
+		"gateway requests/s 19339 req/s (0.81×) | 21000 req/s (0.86×) | 18000 req/s (0.78×) 0.78× 0.81× ≥ 0.85× met 1/3",
 		"gateway p50 added +0.157 ms | +0.190 ms | +0.100 ms 0.1 ms 0.157 ms ≤ 0.2 ms met 3/3",
 		// Not one number: no min or median.
 		"gateway (shown) p50 / p99 0.5 ms / 2 ms | 0.5 ms / 2 ms | 0.5 ms / 2 ms\n",

@@ -13,8 +13,9 @@ import (
 )
 
 // printRepeated prints, for -runs N, one row per figure over every run of its program:
-// the runs' values in order, their minimum and median when each is one number (with its
-// unit), and how many runs met the aim.
+// the runs' values in order (with their ratio to the raw figure), the minimum and median
+// when each is one number with its unit (of the ratios when the aim is on the ratio),
+// and how many runs met the aim.
 func printRepeated(w io.Writer, runs []run) error {
 	var order []string
 	byName := map[string][]run{}
@@ -83,10 +84,20 @@ func summarize(tables []*benchkit.Table, i int) []string {
 	var nums []float64
 	unit := ""
 	met, judged := 0, 0
+	// An aim on the ratio to the raw figure ("≥ 0.85×") is judged on the ratio, so that
+	// is what the minimum and median are of.
+	onRatio := strings.HasSuffix(tables[0].Rows[i].Aim, "×")
 	for k, t := range tables {
 		r := t.Rows[i]
 		values[k] = r.Value
-		if v, u, ok := number(r.Value); ok && (k == 0 || u == unit) {
+		judgedValue := r.Value
+		if r.Ratio != "" {
+			values[k] += " (" + r.Ratio + ")"
+			if onRatio {
+				judgedValue = r.Ratio
+			}
+		}
+		if v, u, ok := number(judgedValue); ok && (k == 0 || u == unit) {
 			nums, unit = append(nums, v), u
 		}
 		if r.Verdict != "" {
@@ -113,8 +124,8 @@ func summarize(tables []*benchkit.Table, i int) []string {
 }
 
 // oneNumber is a value that is one number and at most a unit: "25.19 ms", "+0.157 ms",
-// "19339 req/s", "2956/s", "0".
-var oneNumber = regexp.MustCompile(`^([+-]?[0-9]+(?:\.[0-9]+)?)((?: [^ ]+)|(?:/[^ ]+))?$`)
+// "19339 req/s", "2956/s", "0.81×", "0".
+var oneNumber = regexp.MustCompile(`^([+-]?[0-9]+(?:\.[0-9]+)?)((?: [^ ]+)|(?:/[^ ]+)|×)?$`)
 
 func number(v string) (float64, string, bool) {
 	m := oneNumber.FindStringSubmatch(strings.TrimSpace(v))
