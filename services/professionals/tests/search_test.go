@@ -359,3 +359,32 @@ func destination(lat, lng, bearing, d float64) (float64, float64) {
 	λ2 := λ1 + math.Atan2(math.Sin(θ)*math.Sin(δ)*math.Cos(φ1), math.Cos(δ)-math.Sin(φ1)*math.Sin(φ2))
 	return φ2 * 180 / math.Pi, λ2 * 180 / math.Pi
 }
+
+// The radius search finds professionals across the antimeridian and around the poles,
+// where a longitude/latitude box of the circle needs every longitude: at 9,990 m in every
+// direction a professional is found, at 10,010 m not, whatever the order.
+func TestRadiusSearchAcrossTheAntimeridianAndThePoles(t *testing.T) {
+	h := newHarness(t)
+	plom := h.oficioID("Plomería")
+	wrap := func(lng float64) float64 { return math.Mod(lng+540, 360) - 180 }
+	for _, c := range []struct {
+		name     string
+		lat, lng float64
+	}{{"antimeridian", -16.5, 179.98}, {"west of it", -16.5, -179.99}, {"north pole", 89.97, 45}, {"south pole", -89.95, -120}} {
+		p := h.approved("Borde", c.name, plom, c.lat, c.lng, 5)
+		for bearing := 0.0; bearing < 360; bearing += 30 {
+			for _, d := range []struct {
+				m    float64
+				want bool
+			}{{9990, true}, {10010, false}} {
+				lat, lng := destination(c.lat, c.lng, bearing, d.m)
+				for _, sort := range []string{"distancia", "rating"} {
+					got := contains(h.postAll(map[string]any{"oficio_id": plom, "latitude": lat, "longitude": wrap(lng), "radio_km": 10, "ordenar_por": sort}), p.profID)
+					if got != d.want {
+						t.Fatalf("%s, bearing %.0f, %.0f m, by %s: found %v", c.name, bearing, d.m, sort, got)
+					}
+				}
+			}
+		}
+	}
+}
