@@ -115,11 +115,11 @@ func (t *transport) DoTimeout(req *fasthttp.Request, resp *fasthttp.Response, ti
 	if req.IsBodyStream() {
 		return t.network.DoTimeout(req, resp, timeout)
 	}
-	e := t.sb.acquire(t.name)
+	sb := t.sb
+	e := sb.acquire(t.name)
 	if e == nil {
 		return t.network.DoTimeout(req, resp, timeout)
 	}
-	sb := t.sb
 	call := sb.calls.Get().(*call)
 	call.ctx.Init2(peerConn{}, discard{}, false)
 	req.CopyTo(&call.ctx.Request)
@@ -173,7 +173,7 @@ type workers struct {
 
 type worker struct{ calls chan *call }
 
-// workerIdle is how long a worker waits for a call before it ends.
+// workerIdle is how long a worker waits without a call before it may end.
 const workerIdle = 10 * time.Second
 
 func (w *workers) run(c *call) {
@@ -192,17 +192,24 @@ func (w *workers) run(c *call) {
 }
 
 func (wk *worker) loop(w *workers) {
-	timer := time.NewTimer(workerIdle)
-	defer timer.Stop()
+	// A ticker rather than a timer reset after every call: the hot path stays free of
+	// timer work, and a worker leaves after one to two idle periods without a call.
+	tick := time.NewTicker(workerIdle)
+	defer tick.Stop()
+	served := false
 	for {
 		select {
 		case c := <-wk.calls:
 			c.run()
+			served = true
 			w.mu.Lock()
 			w.idle = append(w.idle, wk)
 			w.mu.Unlock()
-			timer.Reset(workerIdle)
-		case <-timer.C:
+		case <-tick.C:
+			if served {
+				served = false
+				continue
+			}
 			// Leave only while still idle: a caller that took this worker off the list
 			// has a call on its way.
 			w.mu.Lock()
@@ -214,7 +221,6 @@ func (wk *worker) loop(w *workers) {
 			if i >= 0 {
 				return
 			}
-			timer.Reset(workerIdle)
 		}
 	}
 }
