@@ -370,7 +370,7 @@ func (s *svc) searchRadius(c *fiber.Ctx) error {
 		}
 		p.OficioIDs = ids
 	}
-	res, total, err := Search(ctx, s.pool, p)
+	res, total, err := s.index.Search(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -429,7 +429,7 @@ func (s *svc) searchCoverage(c *fiber.Ctx) error {
 	if err := ck.Err(); err != nil {
 		return err
 	}
-	res, total, err := Search(c.UserContext(), s.pool, p)
+	res, total, err := s.index.Search(c.UserContext(), p)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ type svc struct {
 	// publicURL is the gateway's public base URL without a trailing slash: the prefix
 	// of every image and document link we answer.
 	publicURL string
+	index     *searchIndex
 }
 
 // New is the service's composition root.
@@ -53,7 +54,11 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("professionals: %w", err)
 	}
-	s := &svc{k: k, pool: d.Pool, docs: docs, images: images, now: k.Deps.Now, publicURL: strings.TrimRight(d.PublicURL, "/")}
+	// The index's rounds are timed by the wall clock, not the service's (tests move that
+	// one by days).
+	s := &svc{k: k, pool: d.Pool, docs: docs, images: images, now: k.Deps.Now, publicURL: strings.TrimRight(d.PublicURL, "/"),
+		index: newSearchIndex(d.Pool, d.Log, time.Now)}
+	k.Background = append(k.Background, s.index.Run)
 	if err := s.routes(); err != nil {
 		return nil, err
 	}

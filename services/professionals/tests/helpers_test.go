@@ -56,6 +56,8 @@ type harness struct {
 	base string
 	auth *fakeAuth
 	db   *pgx.Conn // superuser connection to the test database, search_path professionals
+	// authURL is the fake auth's address, for a second replica of the service.
+	authURL string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -80,7 +82,7 @@ func newHarness(t *testing.T) *harness {
 	if _, err := db.Exec(context.Background(), "SET search_path = professionals, public"); err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, env: env, base: base, auth: fa, db: db}
+	return &harness{t: t, env: env, base: base, auth: fa, db: db, authURL: authSrv.URL}
 }
 
 // resp is an answer read whole.
