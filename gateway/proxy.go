@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -30,6 +31,9 @@ type upstream struct {
 	network *fasthttp.HostClient
 	client  inmem.Doer
 	breaker *gobreaker.CircuitBreaker[struct{}]
+
+	duration  *prometheus.HistogramVec
+	observers [numOutcomes]atomic.Pointer[prometheus.Observer]
 }
 
 // Errors a client sees when a service cannot answer. Every breaker-open and transport
@@ -56,7 +60,7 @@ func newUpstream(name, rawURL string, transport func(string, inmem.Doer) inmem.D
 	if err != nil {
 		return nil, err
 	}
-	u := &upstream{name: name, base: base}
+	u := &upstream{name: name, base: base, duration: m.upstreamDuration}
 	u.network = &fasthttp.HostClient{
 		Addr:                   addr,
 		IsTLS:                  tls,
@@ -151,28 +155,35 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 	out := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(out)
 	in.Header.CopyTo(&out.Header)
-	out.SetRequestURI(u.base + string(in.URI().RequestURI()))
-	for _, h := range hopHeaders {
-		out.Header.Del(h)
+	// Joined on the stack: the URI is copied into out, and a string concatenation would
+	// allocate twice on every request.
+	var uri [256]byte
+	out.SetRequestURIBytes(append(append(uri[:0], u.base...), in.URI().RequestURI()...))
+	// Clients almost never send a hop header: one look over the headers spares the
+	// Del calls, each of which normalizes its key and scans every header.
+	if hasAnyHeader(&out.Header, hopHeaders) {
+		for _, h := range hopHeaders {
+			out.Header.Del(h)
+		}
 	}
 	// Behind a trusted proxy (ClientIPHeader set) its X-Forwarded-Host/Proto stand;
 	// otherwise the gateway is the first hop and states them itself.
 	trusted := g.cfg.ClientIPHeader != ""
 	if !trusted || len(in.Header.Peek(fiber.HeaderXForwardedHost)) == 0 {
-		out.Header.Set(fiber.HeaderXForwardedHost, string(in.Header.Host()))
+		out.Header.SetCanonical(keyXForwardedHost, in.Header.Host())
 	}
 	if !trusted || len(in.Header.Peek(fiber.HeaderXForwardedProto)) == 0 {
-		out.Header.Set(fiber.HeaderXForwardedProto, c.Protocol())
+		out.Header.SetCanonical(keyXForwardedProto, []byte(c.Protocol()))
 	}
 	ip := g.clientIP(c)
 	if prior := string(in.Header.Peek(fiber.HeaderXForwardedFor)); prior != "" && trusted {
 		// Only a trusted proxy's chain is kept; otherwise the peer address starts it.
 		out.Header.Set(fiber.HeaderXForwardedFor, prior+", "+c.Context().RemoteIP().String())
 	} else {
-		out.Header.Set(fiber.HeaderXForwardedFor, ip)
+		out.Header.SetCanonical(keyXForwardedFor, []byte(ip))
 	}
-	out.Header.Set("X-Real-Ip", ip)
-	if len(in.Header.Peek("Traceparent")) == 0 {
+	out.Header.SetCanonical(keyXRealIP, []byte(ip))
+	if len(in.Header.Peek(trace.Header)) == 0 {
 		out.Header.Set(trace.Header, trace.New())
 	}
 
@@ -214,7 +225,7 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 		}
 		return struct{}{}, err
 	})
-	g.metrics.observeUpstream(u.name, resp.StatusCode(), err, time.Since(start))
+	u.observe(resp.StatusCode(), err, time.Since(start))
 	if err != nil {
 		resp.Reset()
 		restoreHeaders(resp, &saved.Header)
@@ -233,17 +244,15 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 		}
 	}
 	// The gateway owns CORS and the connection to its client. Services rarely send
-	// CORS headers, so the slice is only allocated when one does.
-	var cors []string
-	resp.Header.VisitAll(func(k, _ []byte) {
-		if len(k) > len(corsPrefix) && bytes.EqualFold(k[:len(corsPrefix)], corsPrefix) {
-			cors = append(cors, string(k))
+	// CORS or hop headers, so one look over the answer's headers usually finds nothing
+	// to delete, and the slice is only allocated when a service sends one.
+	var drop []string
+	for k := range resp.Header.All() {
+		if (len(k) > len(corsPrefix) && bytes.EqualFold(k[:len(corsPrefix)], corsPrefix)) || oneOf(k, hopResponseHeaders) {
+			drop = append(drop, string(k))
 		}
-	})
-	for _, h := range cors {
-		resp.Header.Del(h)
 	}
-	for _, h := range hopResponseHeaders {
+	for _, h := range drop {
 		resp.Header.Del(h)
 	}
 	if !in.Header.ConnectionClose() {
@@ -256,15 +265,43 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 // restoreHeaders puts back the gateway's own headers (CORS, X-Request-Id) after the
 // upstream's answer replaced the response.
 func restoreHeaders(resp *fasthttp.Response, saved *fasthttp.ResponseHeader) {
-	saved.VisitAll(func(k, v []byte) {
-		for _, own := range upstreamOwned {
-			if bytes.EqualFold(k, own) {
-				return
-			}
+	for k, v := range saved.All() {
+		if oneOf(k, upstreamOwned) {
+			continue
 		}
-		resp.Header.SetBytesKV(k, v)
-	})
+		// The keys come out of a header that stored them normalized (or, when
+		// normalizing is off, as the gateway set them): no need to normalize again.
+		resp.Header.SetCanonical(k, v)
+	}
 }
+
+// hasAnyHeader reports whether h carries one of names, compared as header names are
+// (case-insensitively).
+func hasAnyHeader(h *fasthttp.RequestHeader, names []string) bool {
+	for k := range h.All() {
+		if oneOf(k, names) {
+			return true
+		}
+	}
+	return false
+}
+
+// oneOf reports whether the header name k is one of names, case-insensitively.
+func oneOf[S string | []byte](k []byte, names []S) bool {
+	for _, n := range names {
+		if len(k) == len(n) && bytes.EqualFold(k, []byte(n)) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	keyXForwardedHost  = []byte(fiber.HeaderXForwardedHost)
+	keyXForwardedProto = []byte(fiber.HeaderXForwardedProto)
+	keyXForwardedFor   = []byte(fiber.HeaderXForwardedFor)
+	keyXRealIP         = []byte("X-Real-Ip")
+)
 
 // upstreamOwned are the response headers the service's answer decides, never put back
 // from what the gateway had set before forwarding.
@@ -333,21 +370,47 @@ func registerBreakerGauges(reg prometheus.Registerer, ups map[string]*upstream) 
 	}
 }
 
-func (m *gwMetrics) observeUpstream(name string, status int, err error, d time.Duration) {
-	outcome := "error"
+// Outcomes of a call to a service, the outcome label of gateway_upstream_duration_seconds.
+const (
+	outcomeOK = iota
+	outcome4xx
+	outcome5xx
+	outcomeError
+	outcomeTimeout
+	outcomeBreakerOpen
+	numOutcomes
+)
+
+var outcomeLabels = [numOutcomes]string{"ok", "4xx", "5xx", "error", "timeout", "breaker_open"}
+
+func outcomeOf(status int, err error) int {
 	switch {
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
-		outcome = "breaker_open"
+		return outcomeBreakerOpen
 	case err != nil && isTimeout(err):
-		outcome = "timeout"
+		return outcomeTimeout
 	case err != nil:
-		outcome = "error"
+		return outcomeError
 	case status >= 500:
-		outcome = "5xx"
+		return outcome5xx
 	case status >= 400:
-		outcome = "4xx"
+		return outcome4xx
 	default:
-		outcome = "ok"
+		return outcomeOK
 	}
-	m.upstreamDuration.WithLabelValues(name, outcome).Observe(d.Seconds())
+}
+
+// observe records how long u took to answer. Each outcome's series is looked up once
+// and kept: a label lookup hashes both values on every call.
+func (u *upstream) observe(status int, err error, d time.Duration) {
+	i := outcomeOf(status, err)
+	o := u.observers[i].Load()
+	if o == nil {
+		// Made on first use, as WithLabelValues does: a series shows up with its first
+		// observation, not before.
+		h := u.duration.WithLabelValues(u.name, outcomeLabels[i])
+		o = &h
+		u.observers[i].Store(o)
+	}
+	(*o).Observe(d.Seconds())
 }
