@@ -152,8 +152,18 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 		return errBodyTooLarge
 	}
 
-	out := fasthttp.AcquireRequest()
-	defer fasthttp.ReleaseRequest(out)
+	// A service of this process lends the request its handler will read, so it is built
+	// once, in place, instead of here and again in the handler's context.
+	var out *fasthttp.Request
+	var loan inmem.Loan
+	if l, ok := u.client.(inmem.Lender); ok {
+		loan = l.Lend()
+		defer loan.Release()
+		out = loan.Request
+	} else {
+		out = fasthttp.AcquireRequest()
+		defer fasthttp.ReleaseRequest(out)
+	}
 	in.Header.CopyTo(&out.Header)
 	// Joined on the stack: the URI is copied into out, and a string concatenation would
 	// allocate twice on every request.
@@ -193,6 +203,10 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 		upload := cl < 0 || cl > maxWholeBody
 		stream := c.Context().RequestBodyStream()
 		switch {
+		case stream == nil && loan.Request != nil:
+			// A copy: a handler that outlives its timeout still reads it, after this
+			// connection's next request has reused in's buffer.
+			out.SetBody(in.Body())
 		case stream == nil:
 			out.SetBodyRaw(in.Body())
 		case upload:
@@ -219,7 +233,12 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 	resp := c.Response()
 	start := time.Now()
 	_, err := u.breaker.Execute(func() (struct{}, error) {
-		err := u.client.DoTimeout(out, resp, timeout)
+		var err error
+		if loan.Request != nil {
+			err = loan.DoTimeout(resp, timeout)
+		} else {
+			err = u.client.DoTimeout(out, resp, timeout)
+		}
 		if err != nil && body != nil && (body.tooBig || body.readErr != nil) {
 			return struct{}{}, &clientSideError{err: err}
 		}

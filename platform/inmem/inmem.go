@@ -115,14 +115,77 @@ func (t *transport) DoTimeout(req *fasthttp.Request, resp *fasthttp.Response, ti
 	if req.IsBodyStream() {
 		return t.network.DoTimeout(req, resp, timeout)
 	}
-	sb := t.sb
-	e := sb.acquire(t.name)
+	e := t.sb.acquire(t.name)
 	if e == nil {
 		return t.network.DoTimeout(req, resp, timeout)
 	}
-	call := sb.calls.Get().(*call)
-	call.ctx.Init2(peerConn{}, discard{}, false)
+	call := t.sb.calls.Get().(*call)
 	req.CopyTo(&call.ctx.Request)
+	return t.call(call, e, resp, timeout)
+}
+
+// Lend returns a request to fill in place and send with the loan's DoTimeout: a request
+// built elsewhere would be copied into the handler's context, which cost more than
+// anything else the transport does (issue #13).
+func (t *transport) Lend() Loan {
+	call := t.sb.calls.Get().(*call)
+	return Loan{Request: &call.ctx.Request, t: t, call: call}
+}
+
+// Lender is a Doer that lends the request it sends; the transports of a Switchboard are
+// Lenders.
+type Lender interface {
+	Doer
+	Lend() Loan
+}
+
+// Loan is a request lent by a transport. Fill Request, then either send it with
+// DoTimeout, once, which gives it back, or give it back unsent with Release. Request
+// must not be touched after either: a handler may still be reading it after a timeout,
+// and the next loan may already be filling it. A Loan is a value so that a Release
+// deferred by its holder sees only its own copy.
+type Loan struct {
+	Request *fasthttp.Request
+	t       *transport
+	call    *call // nil once sent or given back
+}
+
+// DoTimeout sends Request as the transport's DoTimeout would.
+func (l *Loan) DoTimeout(resp *fasthttp.Response, timeout time.Duration) error {
+	call, t := l.call, l.t
+	if call == nil {
+		return errLoanUsed
+	}
+	l.call = nil
+	if !call.ctx.Request.IsBodyStream() {
+		if e := t.sb.acquire(t.name); e != nil {
+			return t.call(call, e, resp, timeout)
+		}
+	}
+	err := t.network.DoTimeout(&call.ctx.Request, resp, timeout)
+	t.sb.giveBack(call)
+	return err
+}
+
+var errLoanUsed = errors.New("inmem: a loan was sent or given back already")
+
+// Release gives back a request that was not sent; after DoTimeout it does nothing.
+func (l *Loan) Release() {
+	if call := l.call; call != nil {
+		l.call = nil
+		l.t.sb.giveBack(call)
+	}
+}
+
+func (s *Switchboard) giveBack(call *call) {
+	call.ctx.Request.Reset()
+	s.calls.Put(call)
+}
+
+// call runs call.ctx.Request through e's handler and copies its answer into resp.
+func (t *transport) call(call *call, e *handler, resp *fasthttp.Response, timeout time.Duration) error {
+	sb := t.sb
+	call.ctx.Init2(peerConn{}, discard{}, false)
 	// The handler runs on a worker goroutine so that a slow one costs its caller no more
 	// than the timeout, as over the network: the caller answers, the handler finishes
 	// on its own and its context is dropped rather than reused.

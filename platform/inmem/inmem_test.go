@@ -157,3 +157,95 @@ func TestTimeout(t *testing.T) {
 		t.Fatal("withdraw did not return after the call finished")
 	}
 }
+
+// A lent request reaches the handler as filled, in process or over the network; one
+// given back unsent, or sent, cannot be sent again.
+func TestLoan(t *testing.T) {
+	sb := inmem.New()
+	net := &network{}
+	users := sb.Transport("users", net).(inmem.Lender)
+	send := func(body string) (string, error) {
+		loan := users.Lend()
+		defer loan.Release()
+		loan.Request.SetRequestURI("http://users/api/v1/users/me?x=1")
+		loan.Request.Header.Set("X-Probe", "probe")
+		if body != "" {
+			loan.Request.Header.SetMethod(fasthttp.MethodPost)
+			loan.Request.SetBodyString(body)
+		}
+		resp := fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseResponse(resp)
+		err := loan.DoTimeout(resp, time.Second)
+		if again := loan.DoTimeout(resp, time.Second); again == nil {
+			t.Fatal("a loan was sent twice")
+		}
+		return string(resp.Body()), err
+	}
+	if got, err := send(""); err != nil || got != "network" {
+		t.Fatalf("nothing handed in: %q %v; want the network", got, err)
+	}
+	defer sb.Handle("users", echo("lent"))(context.Background())
+	for i := range 3 { // the requests are reused: nothing of one loan reaches the next
+		body := ""
+		if i == 1 {
+			body = `{"a":1}`
+		}
+		if got, err := send(body); err != nil || got != "lent /api/v1/users/me 1 probe "+body {
+			t.Fatalf("loan %d in process: %q %v", i, got, err)
+		}
+	}
+	unsent := users.Lend()
+	unsent.Request.Header.Set("X-Probe", "left over")
+	unsent.Release()
+	unsent.Release()
+	if got, err := send(""); err != nil || got != "lent /api/v1/users/me 1 probe " {
+		t.Fatalf("after a loan given back unsent: %q %v", got, err)
+	}
+
+	// A streamed body goes over the network.
+	loan := users.Lend()
+	loan.Request.SetRequestURI("http://users/upload")
+	loan.Request.Header.SetMethod(fasthttp.MethodPost)
+	loan.Request.SetBodyStream(strings.NewReader("big file"), -1)
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	if err := loan.DoTimeout(resp, time.Second); err != nil || string(resp.Body()) != "network" {
+		t.Fatalf("streamed: %q %v; want the network", resp.Body(), err)
+	}
+	loan.Release()
+	if n := net.calls.Load(); n != 2 {
+		t.Fatalf("network calls %d, want 2", n)
+	}
+}
+
+// A handler slower than a loan's timeout costs its caller the timeout; the request it
+// reads stays its own until it returns.
+func TestLoanTimeout(t *testing.T) {
+	sb := inmem.New()
+	release, finished := make(chan struct{}), make(chan string)
+	defer sb.Handle("users", func(c *fasthttp.RequestCtx) {
+		<-release
+		finished <- string(c.Request.Header.Peek("X-Probe"))
+	})(context.Background())
+	users := sb.Transport("users", &network{}).(inmem.Lender)
+	loan := users.Lend()
+	loan.Request.SetRequestURI("http://users/slow")
+	loan.Request.Header.Set("X-Probe", "mine")
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	start := time.Now()
+	if err := loan.DoTimeout(resp, 50*time.Millisecond); err != inmem.ErrTimeout || time.Since(start) > 5*time.Second {
+		t.Fatalf("err %v after %s; want a timeout", err, time.Since(start))
+	}
+	loan.Release()
+	// Later loans must not be handed the request the handler still reads.
+	for range 3 {
+		l := users.Lend()
+		l.Request.Header.Set("X-Probe", "other")
+		l.Release()
+	}
+	close(release)
+	if got := <-finished; got != "mine" {
+		t.Fatalf("the timed-out handler read %q", got)
+	}
+}
