@@ -7,9 +7,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/conectarpro/conectar/platform/apperr"
-	"github.com/conectarpro/conectar/platform/authn"
 )
 
 // tokenExemptRoutes are paths where an Authorization header is not the request's
@@ -36,10 +36,25 @@ func tokenExemptRoutes() []Route {
 // and would stack a second limit with other numbers on top of auth's).
 var webhookLimited = []string{"/webhook"}
 
+// bearerView is authn.BearerToken without the copy of the header an immutable app
+// makes on every request (the header is most of a request's bytes): Verify clones a
+// token it remembers, and nothing keeps the view past edgeAuth.
+func bearerView(c *fiber.Ctx) string {
+	h := c.Request().Header.Peek(fiber.HeaderAuthorization)
+	if len(h) > 7 && (string(h[:7]) == "Bearer " || string(h[:7]) == "bearer ") {
+		return utils.UnsafeString(h[7:])
+	}
+	return ""
+}
+
 // cleanPath is the request's normalized path: dot segments resolved, duplicate slashes
 // removed, %xx decoded. Routing and rate limits both use it, so "/webhook/./x" cannot
 // dodge the webhook limit while still reaching the webhook handler.
 func cleanPath(c *fiber.Ctx) string { return string(c.Request().URI().Path()) }
+
+// cleanPathView is cleanPath without the copy, for a check or a lookup that keeps
+// nothing of it: it changes when the request's buffers are reused.
+func cleanPathView(c *fiber.Ctx) string { return utils.UnsafeString(c.Request().URI().Path()) }
 
 // apiPath returns the lower-cased path after /api/v1, or "" when path is not under it.
 func apiPath(path string) string {
@@ -79,7 +94,7 @@ func (g *Gateway) rateLimiters() []fiber.Handler {
 		return apperr.New(apperr.KindRateLimited, "rate_limited", "Demasiadas solicitudes, intentá más tarde")
 	}
 	webhook := limiter.New(limiter.Config{
-		Next:         func(c *fiber.Ctx) bool { return !underAny(apiPath(cleanPath(c)), webhookLimited) },
+		Next:         func(c *fiber.Ctx) bool { return !underAny(apiPath(cleanPathView(c)), webhookLimited) },
 		Max:          g.cfg.WebhookLimit,
 		Expiration:   g.cfg.RateWindow,
 		KeyGenerator: func(c *fiber.Ctx) string { return "webhook|" + g.clientIP(c) },
@@ -113,7 +128,7 @@ func (g *Gateway) corsMiddleware() (h fiber.Handler, err error) {
 // stops here with 401, before any service spends work on it. Requests without a token
 // go on; the services decide what is public.
 func (g *Gateway) edgeAuth(c *fiber.Ctx, path string) error {
-	tok := authn.BearerToken(c)
+	tok := bearerView(c)
 	if tok == "" {
 		return nil
 	}

@@ -135,8 +135,9 @@ func New(ctx context.Context, d Deps) (*Gateway, error) {
 // forward.
 func (g *Gateway) proxy(c *fiber.Ctx) error {
 	// Match the normalized path (dot segments resolved, %xx decoded): it is the one
-	// forwarded, so what is matched is what the service receives.
-	full := cleanPath(c)
+	// forwarded, so what is matched is what the service receives. A view: the route
+	// table's values are what outlives the request, never the path.
+	full := cleanPathView(c)
 	if !underAny(strings.ToLower(full), []string{APIPrefix}) {
 		return httpx.NotFound(c)
 	}
