@@ -11,7 +11,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/sony/gobreaker/v2"
 	"github.com/valyala/fasthttp"
 
 	"github.com/conectarpro/conectar/platform/apperr"
@@ -30,7 +29,7 @@ type upstream struct {
 	// in process and falls back to network.
 	network *fasthttp.HostClient
 	client  inmem.Doer
-	breaker *gobreaker.CircuitBreaker[struct{}]
+	breaker *breaker
 
 	duration  *prometheus.HistogramVec
 	observers [numOutcomes]atomic.Pointer[prometheus.Observer]
@@ -80,19 +79,19 @@ func newUpstream(name, rawURL string, transport func(string, inmem.Doer) inmem.D
 	if transport != nil {
 		u.client = transport(name, u.network)
 	}
-	u.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:        name,
-		MaxRequests: 1,
-		Timeout:     s.BreakerOpen,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(s.BreakerFailures) },
-		IsExcluded: func(err error) bool {
+	u.breaker = &breaker{
+		name:     name,
+		failures: uint32(s.BreakerFailures),
+		open:     s.BreakerOpen,
+		now:      time.Now,
+		excluded: func(err error) bool {
 			var ce *clientSideError
 			return errors.As(err, &ce)
 		},
-		OnStateChange: func(name string, from, to gobreaker.State) {
+		changed: func(name string, to breakerState) {
 			m.breakerChanges.WithLabelValues(name, to.String()).Inc()
 		},
-	})
+	}
 	return u, nil
 }
 
@@ -232,7 +231,7 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 
 	resp := c.Response()
 	start := time.Now()
-	_, err := u.breaker.Execute(func() (struct{}, error) {
+	err := u.breaker.Execute(func() error {
 		var err error
 		if loan.Request != nil {
 			err = loan.DoTimeout(resp, timeout)
@@ -240,9 +239,9 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 			err = u.client.DoTimeout(out, resp, timeout)
 		}
 		if err != nil && body != nil && (body.tooBig || body.readErr != nil) {
-			return struct{}{}, &clientSideError{err: err}
+			return &clientSideError{err: err}
 		}
-		return struct{}{}, err
+		return err
 	})
 	u.observe(resp.StatusCode(), err, time.Since(start))
 	if err != nil {
@@ -254,7 +253,7 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 			return errBodyTooLarge
 		case errors.As(err, &ce):
 			return apperr.Invalid("body_read_failed", "No se pudo leer el cuerpo de la solicitud")
-		case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		case errors.Is(err, errBreakerOpen), errors.Is(err, errProbeOut):
 			return errUnavailable(err)
 		case isTimeout(err):
 			return errUpstreamTimeout(err)
@@ -404,7 +403,7 @@ var outcomeLabels = [numOutcomes]string{"ok", "4xx", "5xx", "error", "timeout", 
 
 func outcomeOf(status int, err error) int {
 	switch {
-	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+	case errors.Is(err, errBreakerOpen), errors.Is(err, errProbeOut):
 		return outcomeBreakerOpen
 	case err != nil && isTimeout(err):
 		return outcomeTimeout
