@@ -60,17 +60,18 @@ type searchIndex struct {
 const (
 	staleAfter = 5 * time.Minute
 	pruneAfter = 10 * time.Minute
-	// defaultCellDeg is the side of a grid cell in degrees: ~28 km north–south, so a
-	// 10 km search or a typical coverage circle reads a handful of cells.
-	defaultCellDeg = 0.25
+	// defaultCellDeg is the side of a grid cell in degrees: ~11 km north–south, so a
+	// 10 km search reads about a dozen cells.
+	defaultCellDeg = 0.1
 	// earthRadiusM is earthRadius as a number: the sphere of ST_Distance(…, false) and <->.
 	earthRadiusM = 6371008.771415
 )
 
-// bandKm splits each trade's professionals by coverage radius, so a coverage search
-// reads the cells within 25 km for most of them and the wide ones' cells only for the few
-// that cover hundreds of kilometres.
-var bandKm = [...]int{25, 100}
+// bandKm splits each trade's professionals by coverage radius. A coverage search reads,
+// for each band, the cells within the band's widest radius of the point: with bands 5 km
+// apart it reads little more than the circles that may hold the point, and the cells of
+// the wide ones only for the few that cover hundreds of kilometres.
+var bandKm = [...]int{5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 200}
 
 type pruneMark struct {
 	at   time.Time
@@ -84,7 +85,8 @@ type syncRound struct {
 
 // perfil is one visible professional as the index keeps it: the columns of its busqueda
 // rows that are the same in each. It is never changed once built: a change replaces it,
-// so answers can be built from it after the lock is released.
+// so answers can be built from it after the lock is released. What every candidate is
+// tested and sorted on is copied into its entries too (entry).
 type perfil struct {
 	id               string
 	nombre, apellido string
@@ -106,19 +108,60 @@ type perfil struct {
 	puntos           int
 	shardKeys        []string // oficio ids of its rows, AnyOficio included
 	oficioNombres    []string // oficio_nombre of each row, in shardKeys' order
-	dead             bool     // replaced or removed; its entries are skipped until the cell is compacted
 }
 
+// entry is one busqueda row in a cell: the filters' columns and the sort keys, kept in
+// the entry itself so that the rows that pass the geographic test are judged without
+// chasing a pointer each.
 type entry struct {
-	p            *perfil
-	oficioNombre string
+	rating                   float64
+	tarifa                   int64
+	resenas, puntos          int32
+	nivelRank                int8
+	hasTarifa, aceptaInstant bool
+	dead                     bool   // replaced or removed: skipped until the cell is compacted
+	slot                     uint16 // index of the row in p.shardKeys
+	p                        *perfil
+}
+
+func newEntry(p *perfil, slot int) entry {
+	e := entry{rating: p.rating,
+		resenas: int32(p.resenas), puntos: int32(p.puntos), nivelRank: int8(p.nivelRank),
+		aceptaInstant: p.aceptaInstant, slot: uint16(slot), p: p}
+	if p.tarifa != nil {
+		e.hasTarifa, e.tarifa = true, *p.tarifa
+	}
+	return e
 }
 
 type cellKey struct{ lat, lng int32 }
 
+// cell holds its rows column-wise: a search tests thousands of rows per request on their
+// unit vector and coverage cosine alone, and reading those four arrays in order moves a
+// third of the memory that whole entries would.
 type cell struct {
-	entries []entry
-	dead    int
+	ux, uy, uz, cos []float64
+	entries         []entry
+	dead            int
+}
+
+func (c *cell) add(p *perfil, slot int) {
+	c.ux, c.uy, c.uz, c.cos = append(c.ux, p.ux), append(c.uy, p.uy), append(c.uz, p.uz), append(c.cos, p.cosCobertura)
+	c.entries = append(c.entries, newEntry(p, slot))
+}
+
+// compact drops the dead rows.
+func (c *cell) compact() {
+	n := 0
+	for i := range c.entries {
+		if !c.entries[i].dead {
+			c.ux[n], c.uy[n], c.uz[n], c.cos[n], c.entries[n] = c.ux[i], c.uy[i], c.uz[i], c.cos[i], c.entries[i]
+			n++
+		}
+	}
+	clear(c.entries[n:]) // let the removed perfils go
+	c.ux, c.uy, c.uz, c.cos, c.entries = c.ux[:n], c.uy[:n], c.uz[:n], c.cos[:n], c.entries[:n]
+	c.dead = 0
 }
 
 // grid holds the located professionals of one band by the cell of their base.
@@ -234,6 +277,11 @@ func (ix *searchIndex) sync(ctx context.Context) error {
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("search index: changes: %w", pg.Translate(err))
 		}
+	}
+	// Past an eighth of the index (a rebuild, a trade renamed) one read of the whole
+	// table is cheaper than finding each changed row in its cells.
+	if len(changed) > len(ix.pros)/8+64 {
+		full = true
 	}
 	switch {
 	case full:
@@ -375,13 +423,12 @@ func (ix *searchIndex) insert(shards map[string]*shard, p *perfil) {
 			shards[key] = sh
 		}
 		c := ix.cellOf(sh, p, true)
-		c.entries = append(c.entries, entry{p: p, oficioNombre: p.oficioNombres[i]})
+		c.add(p, i)
 	}
 }
 
-// remove marks p dead and compacts the cells it leaves mostly dead.
+// remove marks p's entries dead and compacts the cells it leaves mostly dead.
 func (ix *searchIndex) remove(p *perfil) {
-	p.dead = true
 	for _, key := range p.shardKeys {
 		sh := ix.shards[key]
 		if sh == nil {
@@ -391,10 +438,14 @@ func (ix *searchIndex) remove(p *perfil) {
 		if c == nil {
 			continue
 		}
-		c.dead++
+		for i := range c.entries {
+			if e := &c.entries[i]; e.p == p && !e.dead {
+				e.dead = true
+				c.dead++
+			}
+		}
 		if c.dead*2 > len(c.entries) {
-			c.entries = slices.DeleteFunc(c.entries, func(e entry) bool { return e.p.dead })
-			c.dead = 0
+			c.compact()
 		}
 	}
 }
@@ -496,30 +547,22 @@ func (ix *searchIndex) Search(ctx context.Context, p SearchParams) ([]SearchResu
 		return []SearchResult{}, 0, nil
 	}
 	ix.mu.RLock()
-	sh := ix.shards[m.shardKey]
-	if sh != nil {
+	defer ix.mu.RUnlock() // the hits point into the cells
+	if sh := ix.shards[m.shardKey]; sh != nil {
 		ix.scan(sh, m)
 	}
-	ix.mu.RUnlock()
 	return m.page(), m.total, nil
 }
 
-// scan offers m every live entry of sh that may match.
+// scan offers m every entry of sh that may match.
 func (ix *searchIndex) scan(sh *shard, m *matcher) {
-	visit := func(c *cell) {
-		for i := range c.entries {
-			if e := &c.entries[i]; !e.p.dead {
-				m.offer(e)
-			}
-		}
-	}
 	if !m.geo {
 		for i := range sh.bands {
 			for _, c := range sh.bands[i].cells {
-				visit(c)
+				m.scanCell(c)
 			}
 		}
-		visit(&sh.unlocated)
+		m.scanCell(&sh.unlocated)
 		return
 	}
 	for i := range sh.bands {
@@ -528,7 +571,7 @@ func (ix *searchIndex) scan(sh *shard, m *matcher) {
 		if m.coverage {
 			angle = float64(g.maxKm) * 1000 / earthRadiusM
 		}
-		ix.around(g, *m.p.Lat, *m.p.Lng, angle, visit)
+		ix.around(g, *m.p.Lat, *m.p.Lng, angle, m.scanCell)
 	}
 }
 
@@ -544,14 +587,15 @@ type matcher struct {
 	radioM   float64
 	cosRadio float64
 	x, y, z  float64
-	less     func(a, b *hit) bool
+	order    string // the sort, SortRating when distance has no point
 	k        int
 	total    int
 	heap     []hit
+	cand     hit
 }
 
 type hit struct {
-	e   entry
+	e   *entry  // valid while the index's read lock is held
 	dot float64 // cosine of the angle to the point: larger is nearer
 }
 
@@ -575,85 +619,92 @@ func newMatcher(p SearchParams, q string) *matcher {
 		m.radioM = p.RadioM
 		m.cosRadio = math.Cos(p.RadioM / earthRadiusM)
 	}
-	byID := func(a, b *hit) bool { return a.e.p.id < b.e.p.id }
-	switch {
-	case p.Sort == SortDistancia && m.geo:
-		m.less = func(a, b *hit) bool {
-			if a.dot != b.dot {
-				return a.dot > b.dot
-			}
-			return byID(a, b)
-		}
-	case p.Sort == SortPrecio:
-		m.less = func(a, b *hit) bool {
-			x, y := a.e.p.tarifa, b.e.p.tarifa
-			switch {
-			case x == nil && y == nil:
-			case x == nil:
-				return false // nulls last
-			case y == nil:
-				return true
-			case *x != *y:
-				return *x < *y
-			}
-			return byID(a, b)
-		}
-	case p.Sort == SortNivel:
-		m.less = func(a, b *hit) bool {
-			x, y := a.e.p, b.e.p
-			if x.nivelRank != y.nivelRank {
-				return x.nivelRank > y.nivelRank
-			}
-			if x.puntos != y.puntos {
-				return x.puntos > y.puntos
-			}
-			return byID(a, b)
-		}
-	default:
-		m.less = func(a, b *hit) bool {
-			x, y := a.e.p, b.e.p
-			if x.rating != y.rating {
-				return x.rating > y.rating
-			}
-			if x.resenas != y.resenas {
-				return x.resenas > y.resenas
-			}
-			return byID(a, b)
-		}
+	m.order = p.Sort
+	if p.Sort == SortDistancia && !m.geo {
+		m.order = SortRating // no point to measure from: the default order, as the SQL
 	}
 	return m
 }
 
-func (m *matcher) offer(e *entry) {
-	p := e.p
-	var dot float64
-	if m.geo {
-		if !p.located {
-			return
+// less says whether a sorts before b. A method, not a func value per order: a pointer
+// passed to a func value escapes, and the heap would allocate for every comparison.
+func (m *matcher) less(a, b *hit) bool {
+	x, y := a.e, b.e
+	switch m.order {
+	case SortDistancia:
+		if a.dot != b.dot {
+			return a.dot > b.dot
 		}
-		dot = p.ux*m.x + p.uy*m.y + p.uz*m.z
-		if m.coverage && dot < p.cosCobertura || !m.coverage && dot < m.cosRadio {
-			return
+	case SortPrecio:
+		switch {
+		case !x.hasTarifa && !y.hasTarifa:
+		case !x.hasTarifa:
+			return false // nulls last
+		case !y.hasTarifa:
+			return true
+		case x.tarifa != y.tarifa:
+			return x.tarifa < y.tarifa
+		}
+	case SortNivel:
+		if x.nivelRank != y.nivelRank {
+			return x.nivelRank > y.nivelRank
+		}
+		if x.puntos != y.puntos {
+			return x.puntos > y.puntos
+		}
+	default:
+		if x.rating != y.rating {
+			return x.rating > y.rating
+		}
+		if x.resenas != y.resenas {
+			return x.resenas > y.resenas
 		}
 	}
+	return x.p.id < y.p.id
+}
+
+// scanCell offers the live rows of c that pass the geographic test: the loop every
+// search spends its time in, kept free of calls and allocations until a row matches.
+func (m *matcher) scanCell(c *cell) {
+	if !m.geo {
+		for i := range c.entries {
+			if e := &c.entries[i]; !e.dead {
+				m.offer(e, 0)
+			}
+		}
+		return
+	}
+	ux, uy, uz, cos := c.ux, c.uy[:len(c.ux)], c.uz[:len(c.ux)], c.cos[:len(c.ux)]
+	for i := range ux {
+		dot := ux[i]*m.x + uy[i]*m.y + uz[i]*m.z
+		if m.coverage && dot < cos[i] || !m.coverage && dot < m.cosRadio {
+			continue
+		}
+		if e := &c.entries[i]; !e.dead {
+			m.offer(e, dot)
+		}
+	}
+}
+
+// offer applies the other filters to e and keeps it when it sorts among the first k.
+func (m *matcher) offer(e *entry, dot float64) {
 	f := &m.p
-	if f.RatingMin != nil && p.rating < *f.RatingMin ||
-		f.PrecioMin != nil && (p.tarifa == nil || *p.tarifa < *f.PrecioMin) ||
-		f.PrecioMax != nil && (p.tarifa == nil || *p.tarifa > *f.PrecioMax) ||
-		f.Nivel != "" && p.nivel != f.Nivel ||
-		f.AceptaInstant != nil && p.aceptaInstant != *f.AceptaInstant ||
-		m.q != "" && !strings.Contains(p.texto, m.q) ||
-		m.multi != nil && !slices.ContainsFunc(p.oficioIDs, func(id string) bool { return slices.Contains(m.multi, id) }) {
+	if f.RatingMin != nil && e.rating < *f.RatingMin ||
+		f.PrecioMin != nil && (!e.hasTarifa || e.tarifa < *f.PrecioMin) ||
+		f.PrecioMax != nil && (!e.hasTarifa || e.tarifa > *f.PrecioMax) ||
+		f.AceptaInstant != nil && e.aceptaInstant != *f.AceptaInstant ||
+		f.Nivel != "" && e.p.nivel != f.Nivel ||
+		m.q != "" && !strings.Contains(e.p.texto, m.q) ||
+		m.multi != nil && !slices.ContainsFunc(e.p.oficioIDs, func(id string) bool { return slices.Contains(m.multi, id) }) {
 		return
 	}
 	m.total++
-	h := hit{e: *e, dot: dot}
 	if len(m.heap) < m.k {
-		m.heap = append(m.heap, h)
+		m.heap = append(m.heap, hit{e: e, dot: dot})
 		m.up(len(m.heap) - 1)
 		return
 	}
-	if m.k > 0 && m.less(&h, &m.heap[0]) {
+	if h := (hit{e: e, dot: dot}); m.k > 0 && m.less(&h, &m.heap[0]) {
 		m.heap[0] = h
 		m.down(0)
 	}
@@ -703,7 +754,7 @@ func (m *matcher) page() []SearchResult {
 	for i := m.p.Skip; i < len(m.heap); i++ {
 		h := &m.heap[i]
 		p := h.e.p
-		r := SearchResult{ID: p.id, ProfesionalID: p.id, Nombre: p.nombre, Apellido: p.apellido, Oficio: h.e.oficioNombre,
+		r := SearchResult{ID: p.id, ProfesionalID: p.id, Nombre: p.nombre, Apellido: p.apellido, Oficio: p.oficioNombres[h.e.slot],
 			Oficios: p.oficios, TarifaPorHora: centavosPtr(p.tarifa), CalificacionPromedio: p.rating,
 			CantidadResenas: p.resenas, NivelProfesional: p.nivel, Nivel: p.nivel, PuntosExperiencia: p.puntos,
 			AvatarURL: p.avatarURL}
