@@ -58,9 +58,13 @@ type SearchParams struct {
 }
 
 // BuildSearch returns the SQL of p (one statement: the total in the first column, then
-// the page) and its arguments. It runs on the busqueda table, whose rows are only the visible (approved, active) professionals, one
-// per trade plus one under AnyOficio; the trade is the first column of both GiST
-// indexes, so each shape is one index scan.
+// the page) and its arguments. It runs on the busqueda table, whose rows are only the
+// visible (approved, active) professionals, one per trade plus one under AnyOficio; the
+// trade is the first column of both GiST indexes, so each shape is one index scan.
+//
+// The service answers from its in-memory index (searchIndex) instead; this is the same
+// search in SQL, what the professionals bench measures as the raw figure, for tools that
+// need it without a running service.
 func BuildSearch(p SearchParams) (sql string, args []any) {
 	arg := func(v any) string {
 		args = append(args, v)
@@ -204,7 +208,7 @@ type SearchResult struct {
 	AvatarURL            *string         `json:"avatar_url"`
 }
 
-// Search runs p and returns the page and the total.
+// Search runs p in SQL (BuildSearch) and returns the page and the total.
 func Search(ctx context.Context, db interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
 }, p SearchParams) ([]SearchResult, int, error) {

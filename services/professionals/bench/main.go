@@ -3,9 +3,11 @@
 // Greater Buenos Aires, starts the professionals service in-process, and prints for each
 // search form one table of requests/s and latency percentiles at a fixed concurrency
 // (closed loop): through the real gateway started in-process in front of the service,
-// next to the same SQL run directly on a pool (the raw figure), with the service called
-// directly shown too. The three alternate in short rounds so a drift of the machine hits
-// them alike.
+// next to the same search run in SQL directly on a pool (the raw figure: BuildSearch,
+// what the service ran before it answered from its in-memory index), with the service
+// called directly shown too. The service's figures include its per-search sync round
+// (one query). The three alternate in short rounds so a drift of the machine hits them
+// alike.
 //
 //	go run ./services/professionals/bench [-n 100000] [-c 16] [-d 3s] [-rounds 3] [-explain] [-json out.json]
 //	go run ./services/professionals/bench -quick   # 5,000 professionals, short rounds
@@ -158,7 +160,7 @@ func run() error {
 	table := &benchkit.Table{Title: fmt.Sprintf("Professionals search benchmark (%s)", time.Now().UTC().Format(time.RFC3339))}
 	table.Note("%d professionals, %d closed-loop clients, %d rounds × %s per target (SQL, service, gateway in turn) after %s warm-up each",
 		cfg.n, cfg.conc, cfg.rounds, cfg.dur, cfg.dur/2)
-	table.Note("raw = the same SQL run directly on a pool of %d, in the same rounds", cfg.poolSize)
+	table.Note("raw = the same search in SQL (BuildSearch) directly on a pool of %d, in the same rounds; the service answers from its in-memory index after a sync round", cfg.poolSize)
 	// The aims are stated for 100,000 professionals at 16 clients: a smaller table makes
 	// the SQL cheap and the HTTP hops a larger share, so elsewhere they are shown, not judged.
 	judged := cfg.n >= 100_000 && cfg.conc == 16
