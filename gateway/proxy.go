@@ -225,9 +225,9 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 
 	// The CORS and request-id headers already on the response would be wiped by the
 	// client's response reset: keep them and put them back after.
-	saved := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseResponse(saved)
-	c.Response().Header.CopyTo(&saved.Header)
+	var buf [512]byte
+	var spans [8][4]int
+	saved := saveOwn(&c.Response().Header, buf[:0], spans[:0])
 
 	resp := c.Response()
 	start := time.Now()
@@ -246,7 +246,7 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 	u.observe(resp.StatusCode(), err, time.Since(start))
 	if err != nil {
 		resp.Reset()
-		restoreHeaders(resp, &saved.Header)
+		saved.restore(resp)
 		var ce *clientSideError
 		switch {
 		case errors.As(err, &ce) && body != nil && body.tooBig:
@@ -276,20 +276,37 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 	if !in.Header.ConnectionClose() {
 		resp.Header.ResetConnectionClose()
 	}
-	restoreHeaders(resp, &saved.Header)
+	saved.restore(resp)
 	return nil
 }
 
-// restoreHeaders puts back the gateway's own headers (CORS, X-Request-Id) after the
-// upstream's answer replaced the response.
-func restoreHeaders(resp *fasthttp.Response, saved *fasthttp.ResponseHeader) {
-	for k, v := range saved.All() {
+// ownHeaders are the gateway's own response headers (CORS, X-Request-Id), kept while
+// the upstream's answer replaces the response and put back after. They are few and
+// short: the caller's stack holds them rather than a pooled response.
+type ownHeaders struct {
+	buf   []byte
+	spans [][4]int // key and value bounds in buf
+}
+
+// saveOwn appends h's headers, but those the upstream decides, to buf and spans. Not a
+// method: appending through a pointer would move the caller's buffers to the heap.
+func saveOwn(h *fasthttp.ResponseHeader, buf []byte, spans [][4]int) ownHeaders {
+	for k, v := range h.All() {
 		if oneOf(k, upstreamOwned) {
 			continue
 		}
+		start := len(buf)
+		buf = append(append(buf, k...), v...)
+		spans = append(spans, [4]int{start, start + len(k), start + len(k), len(buf)})
+	}
+	return ownHeaders{buf: buf, spans: spans}
+}
+
+func (o ownHeaders) restore(resp *fasthttp.Response) {
+	for _, s := range o.spans {
 		// The keys come out of a header that stored them normalized (or, when
 		// normalizing is off, as the gateway set them): no need to normalize again.
-		resp.Header.SetCanonical(k, v)
+		resp.Header.SetCanonical(o.buf[s[0]:s[1]], o.buf[s[2]:s[3]])
 	}
 }
 
