@@ -17,9 +17,9 @@ import (
 	"github.com/conectarpro/conectar/services/professionals"
 )
 
-// searchApp is the service's real composition root (routes, error handler, the PostGIS
-// search on a fresh migrated database). The search handlers parse their input inline,
-// so the fuzz targets drive them through the app: parsing and the SQL it feeds are
+// searchApp is the service's real composition root (routes, error handler, the search
+// index over a fresh migrated database). The search handlers parse their input inline,
+// so the fuzz targets drive them through the app: parsing and the index it feeds are
 // tested together, which is where a number that parses but does not fit fails.
 func searchApp(f *testing.F) *fiber.App {
 	env := testkit.NewEnv(f)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,6 +54,11 @@ type searchIndex struct {
 	rmu     sync.Mutex
 	running *syncRound // the round in flight
 	next    *syncRound // the round that starts when it ends
+
+	// synced is when the last round succeeded (unix nanoseconds), for the age metric.
+	synced atomic.Int64
+	// outcome counts rounds by what they did: unchanged, delta, full, failed.
+	outcome func(string)
 }
 
 // staleAfter: a process whose last successful round is older than this reloads the whole
@@ -178,7 +184,23 @@ type shard struct {
 
 func newSearchIndex(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time) *searchIndex {
 	return &searchIndex{pool: pool, log: log, now: now, cellDeg: defaultCellDeg,
-		shards: map[string]*shard{}, pros: map[string]*perfil{}, seen: map[int64]struct{}{}}
+		shards: map[string]*shard{}, pros: map[string]*perfil{}, seen: map[int64]struct{}{}, outcome: func(string) {}}
+}
+
+// Size is how many professionals the index holds.
+func (ix *searchIndex) Size() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.pros)
+}
+
+// Age is the time since the last successful sync round (0 before the first).
+func (ix *searchIndex) Age() time.Duration {
+	t := ix.synced.Load()
+	if t == 0 {
+		return 0
+	}
+	return ix.now().Sub(time.Unix(0, t))
 }
 
 // Run keeps the index fresh while no searches come (and so its change log pruned); it
@@ -218,8 +240,13 @@ func (ix *searchIndex) Fresh(ctx context.Context) error {
 func (ix *searchIndex) rounds(r *syncRound) {
 	for r != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		r.err = ix.sync(ctx)
+		what, err := ix.sync(ctx)
 		cancel()
+		if err != nil {
+			what = "failed"
+		}
+		ix.outcome(what)
+		r.err = err
 		close(r.done)
 		ix.rmu.Lock()
 		r, ix.next = ix.next, nil
@@ -230,14 +257,14 @@ func (ix *searchIndex) rounds(r *syncRound) {
 
 // sync is one round: reload the professionals changed since the last round, or all of
 // them on the first round, after a TRUNCATE or after staleAfter without a round.
-func (ix *searchIndex) sync(ctx context.Context) error {
+func (ix *searchIndex) sync(ctx context.Context) (string, error) {
 	full := !ix.loaded || ix.now().Sub(ix.lastRound) > staleAfter
 	var xmin int64
 	var changed []string
 	applied := map[int64]struct{}{}
 	if full {
 		if err := ix.pool.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&xmin); err != nil {
-			return fmt.Errorf("search index: snapshot: %w", pg.Translate(err))
+			return "", fmt.Errorf("search index: snapshot: %w", pg.Translate(err))
 		}
 	} else {
 		// Every transaction below the last round's xmin had finished then and is in the
@@ -247,7 +274,7 @@ func (ix *searchIndex) sync(ctx context.Context) error {
 				c.xid::text::bigint, c.profesional_id::text
 			FROM (SELECT 1) s LEFT JOIN busqueda_cambios c ON c.xid >= $1::bigint::text::xid8`, ix.watermark)
 		if err != nil {
-			return fmt.Errorf("search index: changes: %w", pg.Translate(err))
+			return "", fmt.Errorf("search index: changes: %w", pg.Translate(err))
 		}
 		dedupe := map[string]struct{}{}
 		for rows.Next() {
@@ -255,7 +282,7 @@ func (ix *searchIndex) sync(ctx context.Context) error {
 			var id *string
 			if err := rows.Scan(&xmin, &xid, &id); err != nil {
 				rows.Close()
-				return fmt.Errorf("search index: changes: %w", err)
+				return "", fmt.Errorf("search index: changes: %w", err)
 			}
 			if xid == nil {
 				continue // no change since the last round
@@ -275,7 +302,7 @@ func (ix *searchIndex) sync(ctx context.Context) error {
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("search index: changes: %w", pg.Translate(err))
+			return "", fmt.Errorf("search index: changes: %w", pg.Translate(err))
 		}
 	}
 	// Past an eighth of the index (a rebuild, a trade renamed) one read of the whole
@@ -283,17 +310,20 @@ func (ix *searchIndex) sync(ctx context.Context) error {
 	if len(changed) > len(ix.pros)/8+64 {
 		full = true
 	}
+	what := "unchanged"
 	switch {
 	case full:
+		what = "full"
 		pros, err := ix.load(ctx, nil)
 		if err != nil {
-			return err
+			return "", err
 		}
 		ix.replace(pros)
 	case len(changed) > 0:
+		what = "delta"
 		pros, err := ix.load(ctx, changed)
 		if err != nil {
-			return err
+			return "", err
 		}
 		ix.apply(changed, pros)
 	}
@@ -310,7 +340,8 @@ func (ix *searchIndex) sync(ctx context.Context) error {
 		}
 	}
 	ix.loaded, ix.watermark, ix.lastRound = true, xmin, ix.now()
-	return ix.prune(ctx, ix.lastRound)
+	ix.synced.Store(ix.lastRound.UnixNano())
+	return what, ix.prune(ctx, ix.lastRound)
 }
 
 // prune deletes the change log of transactions every process has read by now: those

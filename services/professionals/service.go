@@ -59,6 +59,11 @@ func New(ctx context.Context, d kit.Deps) (*kit.Service, error) {
 	s := &svc{k: k, pool: d.Pool, docs: docs, images: images, now: k.Deps.Now, publicURL: strings.TrimRight(d.PublicURL, "/"),
 		index: newSearchIndex(d.Pool, d.Log, time.Now)}
 	k.Background = append(k.Background, s.index.Run)
+	s.index.outcome = k.Metrics.Outcomes("search_index_round", "unchanged", "delta", "full", "failed")
+	k.Metrics.GaugeFunc("search_index_professionals", "Professionals in this process's in-memory search index.",
+		func(context.Context) (float64, error) { return float64(s.index.Size()), nil })
+	k.Metrics.GaugeFunc("search_index_age_seconds", "Seconds since this process's search index last synced with the busqueda table (0 before the first sync).",
+		func(context.Context) (float64, error) { return s.index.Age().Seconds(), nil })
 	if err := s.routes(); err != nil {
 		return nil, err
 	}
