@@ -168,9 +168,11 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 	// allocate twice on every request.
 	var uri [256]byte
 	out.SetRequestURIBytes(append(append(uri[:0], u.base...), in.URI().RequestURI()...))
-	// Clients almost never send a hop header: one look over the headers spares the
-	// Del calls, each of which normalizes its key and scans every header.
-	if hasAnyHeader(&out.Header, hopHeaders) {
+	// One look over the client's headers: clients almost never send a hop header (each
+	// Del normalizes its key and scans every header) nor a forwarding one (without one,
+	// the scheme fiber's Protocol looks for in every header is the connection's).
+	hop, forwarded := scanHeaders(&in.Header)
+	if hop {
 		for _, h := range hopHeaders {
 			out.Header.Del(h)
 		}
@@ -182,10 +184,21 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 		out.Header.SetCanonical(keyXForwardedHost, in.Header.Host())
 	}
 	if !trusted || len(in.Header.Peek(fiber.HeaderXForwardedProto)) == 0 {
-		out.Header.SetCanonical(keyXForwardedProto, []byte(c.Protocol()))
+		proto := "http"
+		switch {
+		case forwarded:
+			proto = c.Protocol()
+		case c.Context().IsTLS():
+			proto = "https"
+		}
+		out.Header.SetCanonical(keyXForwardedProto, []byte(proto))
 	}
 	ip := g.clientIP(c)
-	if prior := string(in.Header.Peek(fiber.HeaderXForwardedFor)); prior != "" && trusted {
+	prior := ""
+	if trusted {
+		prior = string(in.Header.Peek(fiber.HeaderXForwardedFor))
+	}
+	if prior != "" {
 		// Only a trusted proxy's chain is kept; otherwise the peer address starts it.
 		out.Header.Set(fiber.HeaderXForwardedFor, prior+", "+c.Context().RemoteIP().String())
 	} else {
@@ -310,16 +323,18 @@ func (o ownHeaders) restore(resp *fasthttp.Response) {
 	}
 }
 
-// hasAnyHeader reports whether h carries one of names, compared as header names are
-// (case-insensitively).
-func hasAnyHeader(h *fasthttp.RequestHeader, names []string) bool {
+// scanHeaders reports whether h carries a hop header, and whether it carries one of
+// the headers fiber's Protocol reads the scheme from (X-Forwarded-*, X-Url-Scheme).
+func scanHeaders(h *fasthttp.RequestHeader) (hop, forwarded bool) {
 	for k := range h.All() {
-		if oneOf(k, names) {
-			return true
-		}
+		hop = hop || oneOf(k, hopHeaders)
+		forwarded = forwarded || (len(k) > len(forwardedPrefix) && bytes.EqualFold(k[:len(forwardedPrefix)], forwardedPrefix)) ||
+			(len(k) == len(urlScheme) && bytes.EqualFold(k, urlScheme))
 	}
-	return false
+	return hop, forwarded
 }
+
+var forwardedPrefix, urlScheme = []byte("X-Forwarded-"), []byte("X-Url-Scheme")
 
 // oneOf reports whether the header name k is one of names, case-insensitively.
 func oneOf[S string | []byte](k []byte, names []S) bool {
