@@ -15,8 +15,8 @@ import (
 	"context"
 	"errors"
 	"net"
-	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -35,7 +35,6 @@ type Switchboard struct {
 	handlers map[string]*handler
 
 	calls   sync.Pool // *call
-	timers  sync.Pool // *time.Timer, stopped
 	workers workers
 }
 
@@ -47,12 +46,14 @@ type handler struct {
 // New returns an empty switchboard.
 func New() *Switchboard {
 	s := &Switchboard{handlers: map[string]*handler{}}
-	s.calls.New = func() any { return &call{done: make(chan struct{}, 1)} }
-	s.timers.New = func() any {
-		t := time.NewTimer(time.Hour)
-		t.Stop()
-		return t
+	s.calls.New = func() any {
+		c := &call{done: make(chan struct{}, 1)}
+		c.timer = time.AfterFunc(time.Hour, c.expire)
+		c.timer.Stop()
+		return c
 	}
+	s.workers.sweep = time.AfterFunc(time.Hour, s.workers.reap)
+	s.workers.sweep.Stop()
 	return s
 }
 
@@ -186,43 +187,60 @@ func (s *Switchboard) giveBack(call *call) {
 func (t *transport) call(call *call, e *handler, resp *fasthttp.Response, timeout time.Duration) error {
 	sb := t.sb
 	call.ctx.Init2(peerConn{}, discard{}, false)
+	call.h = e
+	call.state.Store(callRunning)
+	call.timer.Reset(timeout)
 	// The handler runs on a worker goroutine so that a slow one costs its caller no more
 	// than the timeout, as over the network: the caller answers, the handler finishes
-	// on its own and its context is dropped rather than reused.
-	call.h = e
+	// on its own and its context is dropped rather than reused. Whichever of the handler
+	// and the timer comes first signals done, so the caller waits on one channel.
 	sb.workers.run(call)
-	// Since Go 1.23 a stopped timer never delivers a stale tick, so one that fired or
-	// was stopped can go back to the pool as it is.
-	timer := sb.timers.Get().(*time.Timer)
-	timer.Reset(timeout)
-	select {
-	case <-call.done:
-		timer.Stop()
-		sb.timers.Put(timer)
-		call.ctx.Response.CopyTo(resp)
-		call.ctx.ResetUserValues()
-		call.ctx.Request.Reset()
-		call.ctx.Response.Reset()
-		sb.calls.Put(call)
-		return nil
-	case <-timer.C:
-		sb.timers.Put(timer)
+	<-call.done
+	if call.state.Load() == callTimedOut {
 		return ErrTimeout
 	}
+	call.ctx.Response.CopyTo(resp)
+	if !call.timer.Stop() {
+		// The timer fired as the handler finished: its function may still be about to
+		// look at the call's state, which must not be a later call's.
+		return nil
+	}
+	call.ctx.ResetUserValues()
+	call.ctx.Request.Reset()
+	call.ctx.Response.Reset()
+	sb.calls.Put(call)
+	return nil
 }
 
-// call is one in-process request: the handler, its context and the signal that it is
-// done.
+// call is one in-process request: the handler, its context, and the signal that the
+// handler finished or the timeout passed, whichever came first (state says which).
 type call struct {
-	h    *handler
-	ctx  fasthttp.RequestCtx
-	done chan struct{}
+	h     *handler
+	ctx   fasthttp.RequestCtx
+	done  chan struct{}
+	state atomic.Int32
+	timer *time.Timer // calls expire; made with the call and reused with it
+}
+
+// States of a call.
+const (
+	callRunning int32 = iota
+	callFinished
+	callTimedOut
+)
+
+func (c *call) expire() {
+	if c.state.CompareAndSwap(callRunning, callTimedOut) {
+		c.done <- struct{}{}
+	}
 }
 
 func (c *call) run() {
 	h := c.h
 	h.serve(&c.ctx)
-	c.done <- struct{}{}
+	if c.state.CompareAndSwap(callRunning, callFinished) {
+		c.done <- struct{}{}
+	}
 	h.inflight.Done()
 }
 
@@ -230,11 +248,18 @@ func (c *call) run() {
 // goroutine started per call would grow its stack through the handler's deep call
 // chain every time (a tenth of the process's CPU in the gateway benchmark).
 type workers struct {
-	mu   sync.Mutex
-	idle []*worker // most recently used last: its stack is the warmest
+	mu    sync.Mutex
+	idle  []*worker // most recently used last: its stack is the warmest
+	sweep *time.Timer
+	swept bool // sweep is due
 }
 
-type worker struct{ calls chan *call }
+// A worker waits on its channel alone: a nil call ends it. Its idle expiry is the
+// sweep's, which keeps timer and select work off the path of every call.
+type worker struct {
+	calls chan *call
+	used  bool // served a call since the last sweep; under workers.mu
+}
 
 // workerIdle is how long a worker waits without a call before it may end.
 const workerIdle = 10 * time.Second
@@ -255,36 +280,42 @@ func (w *workers) run(c *call) {
 }
 
 func (wk *worker) loop(w *workers) {
-	// A ticker rather than a timer reset after every call: the hot path stays free of
-	// timer work, and a worker leaves after one to two idle periods without a call.
-	tick := time.NewTicker(workerIdle)
-	defer tick.Stop()
-	served := false
-	for {
-		select {
-		case c := <-wk.calls:
-			c.run()
-			served = true
-			w.mu.Lock()
-			w.idle = append(w.idle, wk)
-			w.mu.Unlock()
-		case <-tick.C:
-			if served {
-				served = false
-				continue
-			}
-			// Leave only while still idle: a caller that took this worker off the list
-			// has a call on its way.
-			w.mu.Lock()
-			i := slices.Index(w.idle, wk)
-			if i >= 0 {
-				w.idle = slices.Delete(w.idle, i, i+1)
-			}
-			w.mu.Unlock()
-			if i >= 0 {
-				return
-			}
+	for c := range wk.calls {
+		if c == nil {
+			return
 		}
+		c.run()
+		w.mu.Lock()
+		wk.used = true
+		w.idle = append(w.idle, wk)
+		if !w.swept {
+			w.swept = true
+			w.sweep.Reset(workerIdle)
+		}
+		w.mu.Unlock()
+	}
+}
+
+// reap ends the workers that served no call since the previous sweep, so a worker
+// leaves after one to two idle periods, and sweeps again while any is idle.
+func (w *workers) reap() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	kept := w.idle[:0]
+	for _, wk := range w.idle {
+		if wk.used {
+			wk.used = false
+			kept = append(kept, wk)
+			continue
+		}
+		// An idle worker's channel is empty: this never blocks.
+		wk.calls <- nil
+	}
+	clear(w.idle[len(kept):])
+	w.idle = kept
+	w.swept = len(kept) > 0
+	if w.swept {
+		w.sweep.Reset(workerIdle)
 	}
 }
 

@@ -1,0 +1,68 @@
+package inmem
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+type noNetwork struct{}
+
+func (noNetwork) DoTimeout(*fasthttp.Request, *fasthttp.Response, time.Duration) error {
+	panic("called the network")
+}
+
+// A worker that served no call between two sweeps ends; one that did stays, and calls
+// after the sweeps are served.
+func TestIdleWorkersEnd(t *testing.T) {
+	sb := New()
+	defer sb.Handle("users", func(c *fasthttp.RequestCtx) { c.SetBodyString("ok") })(context.Background())
+	users := sb.Transport("users", noNetwork{})
+	call := func() {
+		t.Helper()
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		req.SetRequestURI("http://users/x")
+		if err := users.DoTimeout(req, resp, time.Second); err != nil || string(resp.Body()) != "ok" {
+			t.Fatalf("%q %v", resp.Body(), err)
+		}
+	}
+	idle := func() int {
+		// The worker puts itself back after signalling its caller.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			sb.workers.mu.Lock()
+			n, swept := len(sb.workers.idle), sb.workers.swept
+			sb.workers.mu.Unlock()
+			if n > 0 || time.Now().After(deadline) {
+				if n > 0 && !swept {
+					t.Fatal("an idle worker and no sweep due")
+				}
+				return n
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	call()
+	if n := idle(); n != 1 {
+		t.Fatalf("%d idle workers, want 1", n)
+	}
+	sb.workers.reap() // served since the last sweep: stays
+	if n := idle(); n != 1 {
+		t.Fatalf("after one sweep: %d idle workers, want 1", n)
+	}
+	sb.workers.reap()
+	sb.workers.mu.Lock()
+	n, swept := len(sb.workers.idle), sb.workers.swept
+	sb.workers.mu.Unlock()
+	if n != 0 || swept {
+		t.Fatalf("after two sweeps: %d idle workers, sweep due %v; want none", n, swept)
+	}
+	call()
+	if n := idle(); n != 1 {
+		t.Fatalf("after a new call: %d idle workers, want 1", n)
+	}
+}
