@@ -4,6 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -90,4 +93,63 @@ func TestSearchIndexPrunesOnlyWhatEveryProcessHasReadAndReloadsWhenStale(t *test
 		t.Fatalf("age %s", ix.Age())
 	}
 	round("full")
+}
+
+// around must visit every cell that may hold a base within the angle, across the
+// antimeridian and around the poles. The index is large enough here that it walks the
+// cells of the cap's box rather than every cell (the service tests' few professionals
+// take the every-cell path).
+func TestAroundVisitsEveryCellThatMayHoldAMatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	point := func(region int) (lat, lng float64) {
+		switch region {
+		case 0: // anywhere, uniform on the sphere
+			return math.Asin(2*r.Float64()-1) * 180 / math.Pi, r.Float64()*360 - 180
+		case 1: // astride the antimeridian
+			lng = 179 + 2*r.Float64()
+			if lng > 180 {
+				lng -= 360
+			}
+			return r.Float64()*20 - 10, lng
+		default: // around a pole
+			lat = 87 + 3*r.Float64()
+			if r.IntN(2) == 0 {
+				lat = -lat
+			}
+			return lat, r.Float64()*360 - 180
+		}
+	}
+	var pros []*perfil
+	for i := range 30_000 {
+		lat, lng := point(i % 3)
+		ux, uy, uz := unitVector(lat, lng)
+		pros = append(pros, &perfil{id: strconv.Itoa(i), located: true, lat: lat, lng: lng, ux: ux, uy: uy, uz: uz,
+			radioKm: 1, shardKeys: []string{AnyOficio}, oficioNombres: []string{""}})
+	}
+	ix := newSearchIndex(nil, nil, time.Now)
+	ix.replace(pros)
+	g := &ix.shards[AnyOficio].bands[0]
+	walked := 0
+	for q := range 3_000 {
+		lat, lng := point(q % 3)
+		km := []float64{1, 10, 50, 200, 500}[q%5]
+		if q%3 == 2 && km > 50 {
+			km = 20 // a wide cap at a pole covers every longitude: the every-cell path
+		}
+		angle := km * 1000 / earthRadiusM
+		visited := map[*cell]bool{}
+		ix.around(g, lat, lng, angle, func(c *cell) { visited[c] = true })
+		if len(visited) < len(g.cells) {
+			walked++
+		}
+		x, y, z := unitVector(lat, lng)
+		for _, p := range pros {
+			if p.ux*x+p.uy*y+p.uz*z >= math.Cos(angle) && !visited[g.cells[ix.key(p.lat, p.lng)]] {
+				t.Fatalf("query (%.4f, %.4f) %.0f km: base (%.4f, %.4f) is within it but its cell was not visited", lat, lng, km, p.lat, p.lng)
+			}
+		}
+	}
+	if walked < 2_000 {
+		t.Fatalf("only %d of 3,000 queries walked the box: the test does not exercise it", walked)
+	}
 }

@@ -372,6 +372,7 @@ func TestRadiusSearchAcrossTheAntimeridianAndThePoles(t *testing.T) {
 		lat, lng float64
 	}{{"antimeridian", -16.5, 179.98}, {"west of it", -16.5, -179.99}, {"north pole", 89.97, 45}, {"south pole", -89.95, -120}} {
 		p := h.approved("Borde", c.name, plom, c.lat, c.lng, 5)
+		cov := h.approved("Cobertura", c.name, plom, c.lat, c.lng, 10)
 		for bearing := 0.0; bearing < 360; bearing += 30 {
 			for _, d := range []struct {
 				m    float64
@@ -383,6 +384,10 @@ func TestRadiusSearchAcrossTheAntimeridianAndThePoles(t *testing.T) {
 					if got != d.want {
 						t.Fatalf("%s, bearing %.0f, %.0f m, by %s: found %v", c.name, bearing, d.m, sort, got)
 					}
+				}
+				// The coverage form: the professional's own 10 km circle holds the point.
+				if got := contains(h.getAll(plom, lat, wrap(lng), nil), cov.profID); got != d.want {
+					t.Fatalf("coverage %s, bearing %.0f, %.0f m: found %v", c.name, bearing, d.m, got)
 				}
 			}
 		}
