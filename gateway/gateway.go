@@ -142,13 +142,13 @@ func (g *Gateway) proxy(c *fiber.Ctx) error {
 		return httpx.NotFound(c)
 	}
 	path := full[len(APIPrefix):]
-	rt, ok := g.router.Match(path)
-	if !ok {
+	rt := g.router.match(path)
+	if rt == nil {
 		return httpx.NotFound(c)
 	}
 	// The route table's prefix is the template: every proxied request would otherwise be
 	// measured under the one catch-all route "/api/v1/*".
-	metrics.SetRoute(c, APIPrefix+rt.Prefix)
+	metrics.SetRoute(c, rt.label)
 	if err := g.edgeAuth(c, path); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -193,7 +194,14 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 		}
 		out.Header.SetCanonical(keyXForwardedProto, []byte(proto))
 	}
-	ip := g.clientIP(c)
+	// On the stack: the address is copied into both headers.
+	var ipBuf [64]byte
+	var ip []byte
+	if trusted {
+		ip = append(ipBuf[:0], g.clientIP(c)...)
+	} else {
+		ip = appendIP(ipBuf[:0], c.Context().RemoteIP())
+	}
 	prior := ""
 	if trusted {
 		prior = string(in.Header.Peek(fiber.HeaderXForwardedFor))
@@ -202,9 +210,9 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 		// Only a trusted proxy's chain is kept; otherwise the peer address starts it.
 		out.Header.Set(fiber.HeaderXForwardedFor, prior+", "+c.Context().RemoteIP().String())
 	} else {
-		out.Header.SetCanonical(keyXForwardedFor, []byte(ip))
+		out.Header.SetCanonical(keyXForwardedFor, ip)
 	}
-	out.Header.SetCanonical(keyXRealIP, []byte(ip))
+	out.Header.SetCanonical(keyXRealIP, ip)
 	if len(in.Header.Peek(trace.Header)) == 0 {
 		out.Header.Set(trace.Header, trace.New())
 	}
@@ -321,6 +329,17 @@ func (o ownHeaders) restore(resp *fasthttp.Response) {
 		// normalizing is off, as the gateway set them): no need to normalize again.
 		resp.Header.SetCanonical(o.buf[s[0]:s[1]], o.buf[s[2]:s[3]])
 	}
+}
+
+// appendIP appends ip as its String method writes it, without the allocation.
+func appendIP(dst []byte, ip net.IP) []byte {
+	if ip4 := ip.To4(); ip4 != nil {
+		return netip.AddrFrom4([4]byte(ip4)).AppendTo(dst)
+	}
+	if len(ip) == net.IPv6len {
+		return netip.AddrFrom16([16]byte(ip)).AppendTo(dst)
+	}
+	return append(dst, ip.String()...)
 }
 
 // scanHeaders reports whether h carries a hop header, and whether it carries one of

@@ -91,6 +91,7 @@ type compiledRoute struct {
 	Route
 	segs     []string
 	literals int
+	label    string // APIPrefix + Prefix, the route's metrics label, made once
 }
 
 // Router matches paths against a route table.
@@ -111,7 +112,7 @@ func NewRouter(routes []Route) (*Router, error) {
 			return nil, fmt.Errorf("route %q: prefix must start with / and name a service", rt.Prefix)
 		}
 		segs := strings.Split(strings.ToLower(rt.Prefix[1:]), "/")
-		cr := compiledRoute{Route: rt, segs: segs}
+		cr := compiledRoute{Route: rt, segs: segs, label: APIPrefix + rt.Prefix}
 		for i, s := range segs {
 			switch {
 			case s == "":
@@ -147,17 +148,24 @@ func (r *Router) Routes() []Route { return append([]Route(nil), r.routes...) }
 // "/auth/login"). Matching is by whole segments and ignores case, like the services'
 // own routers.
 func (r *Router) Match(path string) (Route, bool) {
+	if cr := r.match(path); cr != nil {
+		return cr.Route, true
+	}
+	return Route{}, false
+}
+
+func (r *Router) match(path string) *compiledRoute {
 	if len(path) < 2 || path[0] != '/' {
-		return Route{}, false
+		return nil
 	}
 	first, _, _ := strings.Cut(path[1:], "/")
 	group := r.byFirst[strings.ToLower(first)]
 	for i := range group {
 		if matchSegments(group[i].segs, path[1:]) {
-			return group[i].Route, true
+			return &group[i]
 		}
 	}
-	return Route{}, false
+	return nil
 }
 
 // matchSegments reports whether the pattern segments are a segment-wise prefix of rest
