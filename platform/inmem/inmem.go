@@ -199,7 +199,7 @@ func (t *transport) call(call *call, e *handler, resp *fasthttp.Response, timeou
 	if call.state.Load() == callTimedOut {
 		return ErrTimeout
 	}
-	call.ctx.Response.CopyTo(resp)
+	copyResponse(&call.ctx.Response, resp)
 	if !call.timer.Stop() {
 		// The timer fired as the handler finished: its function may still be about to
 		// look at the call's state, which must not be a later call's.
@@ -210,6 +210,21 @@ func (t *transport) call(call *call, e *handler, resp *fasthttp.Response, timeou
 	call.ctx.Response.Reset()
 	sb.calls.Put(call)
 	return nil
+}
+
+// copyResponse is src.CopyTo(dst) but for the body, which goes into dst's pooled
+// buffer: CopyTo appends a raw body (Fiber's JSON answers are raw) to a new slice on
+// every call. A streamed body is left to CopyTo, which does not read it: reading could
+// outlast the timeout.
+func copyResponse(src, dst *fasthttp.Response) {
+	if src.IsBodyStream() {
+		src.CopyTo(dst)
+		return
+	}
+	dst.Reset()
+	src.Header.CopyTo(&dst.Header)
+	dst.SkipBody = src.SkipBody
+	dst.SetBody(src.Body())
 }
 
 // call is one in-process request: the handler, its context, and the signal that the

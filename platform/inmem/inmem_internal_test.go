@@ -66,3 +66,48 @@ func TestIdleWorkersEnd(t *testing.T) {
 		t.Fatalf("after a new call: %d idle workers, want 1", n)
 	}
 }
+
+// copyResponse answers what CopyTo would, whatever held the body.
+func TestCopyResponseIsCopyTo(t *testing.T) {
+	for name, fill := range map[string]func(*fasthttp.Response){
+		"raw": func(r *fasthttp.Response) {
+			r.SetStatusCode(fasthttp.StatusCreated)
+			r.Header.SetContentType("application/json")
+			r.Header.Set("X-Total-Count", "7")
+			r.Header.SetCookie(cookie("a", "1"))
+			r.Header.SetCookie(cookie("b", "2"))
+			r.SetBodyRaw([]byte(`{"raw":true}`))
+		},
+		"buffer": func(r *fasthttp.Response) { r.SetBodyString("buffered") },
+		"empty":  func(r *fasthttp.Response) { r.SetStatusCode(fasthttp.StatusNoContent) },
+		"head": func(r *fasthttp.Response) {
+			r.SkipBody = true
+			r.Header.SetContentLength(42)
+		},
+	} {
+		src, got, want := fasthttp.AcquireResponse(), fasthttp.AcquireResponse(), fasthttp.AcquireResponse()
+		fill(src)
+		// What the gateway's response held before: it must not survive either.
+		got.SetBodyString("stale")
+		got.Header.Set("X-Stale", "1")
+		want.SetBodyString("stale")
+		want.Header.Set("X-Stale", "1")
+		copyResponse(src, got)
+		src.CopyTo(want)
+		if got.String() != want.String() || got.SkipBody != want.SkipBody {
+			t.Errorf("%s: copied\n%s\nCopyTo gives\n%s", name, got, want)
+		}
+		// The copy owns its body.
+		src.Reset()
+		if got.String() != want.String() {
+			t.Errorf("%s: the copy changed with its source", name)
+		}
+	}
+}
+
+func cookie(k, v string) *fasthttp.Cookie {
+	c := fasthttp.AcquireCookie()
+	c.SetKey(k)
+	c.SetValue(v)
+	return c
+}
