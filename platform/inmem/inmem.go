@@ -34,8 +34,9 @@ type Switchboard struct {
 	mu       sync.RWMutex
 	handlers map[string]*handler
 
-	calls   sync.Pool // *call
-	workers workers
+	calls     sync.Pool // *call
+	workers   workers
+	deadlines deadlines
 }
 
 type handler struct {
@@ -46,12 +47,9 @@ type handler struct {
 // New returns an empty switchboard.
 func New() *Switchboard {
 	s := &Switchboard{handlers: map[string]*handler{}}
-	s.calls.New = func() any {
-		c := &call{done: make(chan struct{}, 1)}
-		c.timer = time.AfterFunc(time.Hour, c.expire)
-		c.timer.Stop()
-		return c
-	}
+	s.calls.New = func() any { return &call{done: make(chan struct{}, 1)} }
+	s.deadlines.tick = time.AfterFunc(time.Hour, s.deadlines.sweep)
+	s.deadlines.tick.Stop()
 	s.workers.sweep = time.AfterFunc(time.Hour, s.workers.reap)
 	s.workers.sweep.Stop()
 	return s
@@ -189,22 +187,20 @@ func (t *transport) call(call *call, e *handler, resp *fasthttp.Response, timeou
 	call.ctx.Init2(peerConn{}, discard{}, false)
 	call.h = e
 	call.state.Store(callRunning)
-	call.timer.Reset(timeout)
+	// Init2 read the clock: the deadline costs no second reading.
+	call.deadline = call.ctx.ConnTime().Add(timeout)
+	sb.deadlines.add(call)
 	// The handler runs on a worker goroutine so that a slow one costs its caller no more
 	// than the timeout, as over the network: the caller answers, the handler finishes
 	// on its own and its context is dropped rather than reused. Whichever of the handler
-	// and the timer comes first signals done, so the caller waits on one channel.
+	// and the deadline sweep comes first signals done, so the caller waits on one channel.
 	sb.workers.run(call)
 	<-call.done
 	if call.state.Load() == callTimedOut {
 		return ErrTimeout
 	}
+	sb.deadlines.remove(call)
 	copyResponse(&call.ctx.Response, resp)
-	if !call.timer.Stop() {
-		// The timer fired as the handler finished: its function may still be about to
-		// look at the call's state, which must not be a later call's.
-		return nil
-	}
 	call.ctx.ResetUserValues()
 	call.ctx.Request.Reset()
 	call.ctx.Response.Reset()
@@ -234,7 +230,9 @@ type call struct {
 	ctx   fasthttp.RequestCtx
 	done  chan struct{}
 	state atomic.Int32
-	timer *time.Timer // calls expire; made with the call and reused with it
+
+	deadline time.Time
+	slot     int // index in deadlines.calls while there; under deadlines.mu
 }
 
 // States of a call.
@@ -244,9 +242,64 @@ const (
 	callTimedOut
 )
 
-func (c *call) expire() {
-	if c.state.CompareAndSwap(callRunning, callTimedOut) {
+// deadlines answers the calls whose timeout passed. One timer serves every call, firing
+// every deadlineTick while calls are in flight: a timer of each call's own, reset and
+// stopped around every call, cost more than the rest of the hand-off (issue #13).
+type deadlines struct {
+	mu      sync.Mutex
+	calls   []*call // in flight
+	ticking bool
+	tick    *time.Timer
+}
+
+// deadlineTick is how late past its timeout a call may be answered.
+const deadlineTick = 5 * time.Millisecond
+
+func (d *deadlines) add(c *call) {
+	d.mu.Lock()
+	c.slot = len(d.calls)
+	d.calls = append(d.calls, c)
+	if !d.ticking {
+		d.ticking = true
+		d.tick.Reset(deadlineTick)
+	}
+	d.mu.Unlock()
+}
+
+// remove takes a finished call off the list; one that timed out is off already.
+func (d *deadlines) remove(c *call) {
+	d.mu.Lock()
+	d.drop(c)
+	d.mu.Unlock()
+}
+
+// drop takes c off the list. d.mu is held.
+func (d *deadlines) drop(c *call) {
+	last := len(d.calls) - 1
+	moved := d.calls[last]
+	d.calls[c.slot], moved.slot = moved, c.slot
+	d.calls[last] = nil
+	d.calls = d.calls[:last]
+}
+
+// sweep answers the calls past their deadline, and comes again while any is in flight.
+func (d *deadlines) sweep() {
+	now := time.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := 0; i < len(d.calls); {
+		c := d.calls[i]
+		// A call that finished meanwhile stays for its caller to remove.
+		if now.Before(c.deadline) || !c.state.CompareAndSwap(callRunning, callTimedOut) {
+			i++
+			continue
+		}
+		d.drop(c) // brings the last call to i
 		c.done <- struct{}{}
+	}
+	d.ticking = len(d.calls) > 0
+	if d.ticking {
+		d.tick.Reset(deadlineTick)
 	}
 }
 

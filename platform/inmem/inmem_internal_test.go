@@ -2,6 +2,7 @@ package inmem
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -110,4 +111,53 @@ func cookie(k, v string) *fasthttp.Cookie {
 	c.SetKey(k)
 	c.SetValue(v)
 	return c
+}
+
+// Calls in flight together each get their own answer or their own timeout, and leave
+// the deadline list either way.
+func TestDeadlinesOfManyCalls(t *testing.T) {
+	sb := New()
+	release := make(chan struct{})
+	defer sb.Handle("users", func(c *fasthttp.RequestCtx) {
+		if string(c.Path()) == "/slow" {
+			<-release
+		}
+		c.SetBody(c.Path())
+	})(context.Background())
+	users := sb.Transport("users", noNetwork{})
+	errs := make(chan error, 40)
+	for i := range 40 {
+		path := "/fast"
+		if i%2 == 0 {
+			path = "/slow"
+		}
+		go func() {
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			req.SetRequestURI("http://users" + path)
+			start := time.Now()
+			err := users.DoTimeout(req, resp, 100*time.Millisecond)
+			switch {
+			case path == "/slow" && err != ErrTimeout:
+				errs <- fmt.Errorf("slow call: %v, %q", err, resp.Body())
+			case path == "/slow" && time.Since(start) > 2*time.Second:
+				errs <- fmt.Errorf("slow call timed out after %s", time.Since(start))
+			case path == "/fast" && (err != nil || string(resp.Body()) != "/fast"):
+				errs <- fmt.Errorf("fast call: %v, %q", err, resp.Body())
+			default:
+				errs <- nil
+			}
+		}()
+	}
+	for range 40 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	close(release)
+	sb.deadlines.mu.Lock()
+	n := len(sb.deadlines.calls)
+	sb.deadlines.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d calls left on the deadline list", n)
+	}
 }
