@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sony/gobreaker/v2"
 	"github.com/valyala/fasthttp"
 
 	"github.com/conectarpro/conectar/platform/apperr"
@@ -30,7 +31,7 @@ type upstream struct {
 	// in process and falls back to network.
 	network *fasthttp.HostClient
 	client  inmem.Doer
-	breaker *breaker
+	breaker *gobreaker.CircuitBreaker[struct{}]
 
 	duration  *prometheus.HistogramVec
 	observers [numOutcomes]atomic.Pointer[prometheus.Observer]
@@ -80,19 +81,19 @@ func newUpstream(name, rawURL string, transport func(string, inmem.Doer) inmem.D
 	if transport != nil {
 		u.client = transport(name, u.network)
 	}
-	u.breaker = &breaker{
-		name:     name,
-		failures: uint32(s.BreakerFailures),
-		open:     s.BreakerOpen,
-		now:      time.Now,
-		excluded: func(err error) bool {
+	u.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        name,
+		MaxRequests: 1,
+		Timeout:     s.BreakerOpen,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(s.BreakerFailures) },
+		IsExcluded: func(err error) bool {
 			var ce *clientSideError
 			return errors.As(err, &ce)
 		},
-		changed: func(name string, to breakerState) {
+		OnStateChange: func(name string, from, to gobreaker.State) {
 			m.breakerChanges.WithLabelValues(name, to.String()).Inc()
 		},
-	}
+	})
 	return u, nil
 }
 
@@ -169,11 +170,9 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 	// allocate twice on every request.
 	var uri [256]byte
 	out.SetRequestURIBytes(append(append(uri[:0], u.base...), in.URI().RequestURI()...))
-	// One look over the client's headers: clients almost never send a hop header (each
-	// Del normalizes its key and scans every header) nor a forwarding one (without one,
-	// the scheme fiber's Protocol looks for in every header is the connection's).
-	hop, forwarded := scanHeaders(&in.Header)
-	if hop {
+	// One look over the client's headers: clients almost never send a hop header, and
+	// each Del normalizes its key and scans every header.
+	if hasHopHeader(&in.Header) {
 		for _, h := range hopHeaders {
 			out.Header.Del(h)
 		}
@@ -185,11 +184,10 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 		out.Header.SetCanonical(keyXForwardedHost, in.Header.Host())
 	}
 	if !trusted || len(in.Header.Peek(fiber.HeaderXForwardedProto)) == 0 {
+		// The connection's scheme, not fiber's Protocol: that believes a client's own
+		// X-Forwarded-Proto, which only a trusted proxy may state.
 		proto := "http"
-		switch {
-		case forwarded:
-			proto = c.Protocol()
-		case c.Context().IsTLS():
+		if c.Context().IsTLS() {
 			proto = "https"
 		}
 		out.Header.SetCanonical(keyXForwardedProto, []byte(proto))
@@ -252,7 +250,7 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 
 	resp := c.Response()
 	start := time.Now()
-	err := u.breaker.Execute(func() error {
+	_, err := u.breaker.Execute(func() (struct{}, error) {
 		var err error
 		if loan.Request != nil {
 			err = loan.DoTimeout(resp, timeout)
@@ -260,9 +258,9 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 			err = u.client.DoTimeout(out, resp, timeout)
 		}
 		if err != nil && body != nil && (body.tooBig || body.readErr != nil) {
-			return &clientSideError{err: err}
+			return struct{}{}, &clientSideError{err: err}
 		}
-		return err
+		return struct{}{}, err
 	})
 	u.observe(resp.StatusCode(), err, time.Since(start))
 	if err != nil {
@@ -274,7 +272,7 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 			return errBodyTooLarge
 		case errors.As(err, &ce):
 			return apperr.Invalid("body_read_failed", "No se pudo leer el cuerpo de la solicitud")
-		case errors.Is(err, errBreakerOpen), errors.Is(err, errProbeOut):
+		case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 			return errUnavailable(err)
 		case isTimeout(err):
 			return errUpstreamTimeout(err)
@@ -342,18 +340,15 @@ func appendIP(dst []byte, ip net.IP) []byte {
 	return append(dst, ip.String()...)
 }
 
-// scanHeaders reports whether h carries a hop header, and whether it carries one of
-// the headers fiber's Protocol reads the scheme from (X-Forwarded-*, X-Url-Scheme).
-func scanHeaders(h *fasthttp.RequestHeader) (hop, forwarded bool) {
+// hasHopHeader reports whether h carries a hop-by-hop header.
+func hasHopHeader(h *fasthttp.RequestHeader) bool {
 	for k := range h.All() {
-		hop = hop || oneOf(k, hopHeaders)
-		forwarded = forwarded || (len(k) > len(forwardedPrefix) && bytes.EqualFold(k[:len(forwardedPrefix)], forwardedPrefix)) ||
-			(len(k) == len(urlScheme) && bytes.EqualFold(k, urlScheme))
+		if oneOf(k, hopHeaders) {
+			return true
+		}
 	}
-	return hop, forwarded
+	return false
 }
-
-var forwardedPrefix, urlScheme = []byte("X-Forwarded-"), []byte("X-Url-Scheme")
 
 // oneOf reports whether the header name k is one of names, case-insensitively.
 func oneOf[S string | []byte](k []byte, names []S) bool {
@@ -454,7 +449,7 @@ var outcomeLabels = [numOutcomes]string{"ok", "4xx", "5xx", "error", "timeout", 
 
 func outcomeOf(status int, err error) int {
 	switch {
-	case errors.Is(err, errBreakerOpen), errors.Is(err, errProbeOut):
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 		return outcomeBreakerOpen
 	case err != nil && isTimeout(err):
 		return outcomeTimeout

@@ -74,6 +74,15 @@ func testForwards(t *testing.T, inProcess bool) {
 		t.Errorf("HEAD: %d %v", r.StatusCode, r.Header)
 	}
 
+	// A client is not a trusted proxy: its own forwarding headers are replaced by what
+	// the gateway sees (a plain HTTP connection from 127.0.0.1), never passed on.
+	e = echo{}
+	s.do(http.MethodGet, "/api/v1/users/me", nil, map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.9.9.9",
+		"X-Forwarded-Host": "evil.example", "X-Url-Scheme": "https", "X-Forwarded-Ssl": "on"}, &e)
+	if h := e.Headers; h["x-forwarded-proto"] != "http" || h["x-forwarded-for"] != "127.0.0.1" || h["x-forwarded-host"] == "evil.example" {
+		t.Errorf("client-sent forwarding headers believed: %v", h)
+	}
+
 	// Without a request id or trace, the gateway makes both.
 	e = echo{}
 	resp = s.do(http.MethodGet, "/api/v1/users/me", nil, nil, &e)
