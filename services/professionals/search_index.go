@@ -288,7 +288,7 @@ func (ix *searchIndex) sync(ctx context.Context) (string, error) {
 				continue // no change since the last round
 			}
 			if _, done := ix.seen[*xid]; done {
-				continue // a transaction still below the xmin of a long one, already applied
+				continue // applied by an earlier round; a long transaction holds the xmin below it
 			}
 			applied[*xid] = struct{}{}
 			if id == nil {
