@@ -18,15 +18,7 @@ func benchIndex(n int) (*searchIndex, []string) {
 	pros := make([]*perfil, n)
 	for i := range pros {
 		lat, lng := -34.9+r.Float64()*0.5, -58.8+r.Float64()*0.6
-		var radio int
-		switch x := r.Float64(); {
-		case x < 0.10:
-			radio = 1 + r.IntN(4)
-		case x < 0.85:
-			radio = 5 + r.IntN(16)
-		default:
-			radio = 21 + r.IntN(30)
-		}
+		radio := seedRadius(r)
 		ux, uy, uz := unitVector(lat, lng)
 		t := int64(3000 + r.IntN(17000))
 		p := &perfil{id: strconv.Itoa(i), nombre: "N", located: true, lat: lat, lng: lng, ux: ux, uy: uy, uz: uz,

@@ -81,15 +81,7 @@ func SeedProfessionals(ctx context.Context, conn *pgx.Conn, n int, seed uint64) 
 			return nil, nil
 		}
 		i++
-		var radio int
-		switch x := r.Float64(); {
-		case x < 0.10:
-			radio = 1 + r.IntN(4)
-		case x < 0.85:
-			radio = 5 + r.IntN(16)
-		default:
-			radio = 21 + r.IntN(30)
-		}
+		radio := seedRadius(r)
 		xp := int(math.Pow(r.Float64(), 2) * 20000)
 		nivel, tasa := levelFor(xp)
 		o1 := oficios[r.IntN(len(oficios))]
@@ -139,4 +131,17 @@ func SeedProfessionals(ctx context.Context, conn *pgx.Conn, n int, seed uint64) 
 		return fmt.Errorf("seed: analyze: %w", err)
 	}
 	return nil
+}
+
+// seedRadius is a seeded professional's coverage radius in km: 10% 1–4, 75% 5–20 and
+// 15% 21–50 (the spread of the performance baselines' data set).
+func seedRadius(r *rand.Rand) int {
+	switch x := r.Float64(); {
+	case x < 0.10:
+		return 1 + r.IntN(4)
+	case x < 0.85:
+		return 5 + r.IntN(16)
+	default:
+		return 21 + r.IntN(30)
+	}
 }
