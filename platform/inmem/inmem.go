@@ -114,13 +114,9 @@ func (t *transport) DoTimeout(req *fasthttp.Request, resp *fasthttp.Response, ti
 	if req.IsBodyStream() {
 		return t.network.DoTimeout(req, resp, timeout)
 	}
-	e := t.sb.acquire(t.name)
-	if e == nil {
-		return t.network.DoTimeout(req, resp, timeout)
-	}
-	call := t.sb.calls.Get().(*call)
-	req.CopyTo(&call.ctx.Request)
-	return t.call(call, e, resp, timeout)
+	l := t.Lend()
+	req.CopyTo(l.Request)
+	return l.DoTimeout(resp, timeout)
 }
 
 // Lend returns a request to fill in place and send with the loan's DoTimeout: a request
