@@ -38,24 +38,22 @@ type searchIndex struct {
 	log  *slog.Logger
 	now  func() time.Time
 
-	mu      sync.RWMutex
-	shards  map[string]*shard  // by oficio_id; AnyOficio holds every visible professional
-	pros    map[string]*perfil // by profesional_id
-	cellDeg float64
+	mu     sync.RWMutex
+	shards map[string]*shard  // by oficio_id; AnyOficio holds every visible professional
+	pros   map[string]*perfil // by profesional_id
 
 	// State of the sync rounds, touched only by the round in flight (rounds run one at
 	// a time).
-	loaded    bool
 	watermark int64              // xmin of the snapshot of the last round
 	seen      map[int64]struct{} // transactions ≥ watermark already applied
-	lastRound time.Time          // when the last round succeeded
 	marks     []pruneMark        // watermarks of rounds a minute apart, for pruning the change log
 
 	rmu     sync.Mutex
 	running *syncRound // the round in flight
 	next    *syncRound // the round that starts when it ends
 
-	// synced is when the last round succeeded (unix nanoseconds), for the age metric.
+	// synced is when the last round succeeded (unix nanoseconds; 0 before the first): when
+	// to reload whole, and the age metric.
 	synced atomic.Int64
 	// outcome counts rounds by what they did: unchanged, delta, full, failed.
 	outcome func(string)
@@ -66,9 +64,12 @@ type searchIndex struct {
 const (
 	staleAfter = 5 * time.Minute
 	pruneAfter = 10 * time.Minute
-	// defaultCellDeg is the side of a grid cell in degrees: ~11 km north–south, so a
+	// cellDeg is the side of a grid cell in degrees: ~11 km north–south, so a
 	// 10 km search reads about a dozen cells.
-	defaultCellDeg = 0.1
+	cellDeg = 0.1
+	// gridCols is the number of cell columns around the globe: longitudes wrap, cell
+	// rows run from latitude -90 to 90.
+	gridCols int32 = 360 / cellDeg
 	// earthRadiusM is earthRadius as a number: the sphere of ST_Distance(…, false) and <->.
 	earthRadiusM = 6371008.771415
 )
@@ -183,7 +184,7 @@ type shard struct {
 }
 
 func newSearchIndex(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time) *searchIndex {
-	return &searchIndex{pool: pool, log: log, now: now, cellDeg: defaultCellDeg,
+	return &searchIndex{pool: pool, log: log, now: now,
 		shards: map[string]*shard{}, pros: map[string]*perfil{}, seen: map[int64]struct{}{}, outcome: func(string) {}}
 }
 
@@ -258,10 +259,11 @@ func (ix *searchIndex) rounds(r *syncRound) {
 // sync is one round: reload the professionals changed since the last round, or all of
 // them on the first round, after a TRUNCATE or after staleAfter without a round.
 func (ix *searchIndex) sync(ctx context.Context) (string, error) {
-	full := !ix.loaded || ix.now().Sub(ix.lastRound) > staleAfter
+	last := ix.synced.Load()
+	full := last == 0 || ix.now().Sub(time.Unix(0, last)) > staleAfter
 	var xmin int64
 	var changed []string
-	applied := map[int64]struct{}{}
+	var applied []int64
 	if full {
 		if err := ix.pool.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&xmin); err != nil {
 			return "", fmt.Errorf("search index: snapshot: %w", pg.Translate(err))
@@ -290,7 +292,7 @@ func (ix *searchIndex) sync(ctx context.Context) (string, error) {
 			if _, done := ix.seen[*xid]; done {
 				continue // applied by an earlier round; a long transaction holds the xmin below it
 			}
-			applied[*xid] = struct{}{}
+			applied = append(applied, *xid)
 			if id == nil {
 				full = true // the table was truncated
 				continue
@@ -334,14 +336,15 @@ func (ix *searchIndex) sync(ctx context.Context) (string, error) {
 			delete(ix.seen, x)
 		}
 	}
-	for x := range applied {
+	for _, x := range applied {
 		if x >= xmin {
 			ix.seen[x] = struct{}{}
 		}
 	}
-	ix.loaded, ix.watermark, ix.lastRound = true, xmin, ix.now()
-	ix.synced.Store(ix.lastRound.UnixNano())
-	return what, ix.prune(ctx, ix.lastRound)
+	now := ix.now()
+	ix.watermark = xmin
+	ix.synced.Store(now.UnixNano())
+	return what, ix.prune(ctx, now)
 }
 
 // prune deletes the change log of transactions every process has read by now: those
@@ -511,11 +514,8 @@ func band(radioKm int) int {
 	return len(bandKm)
 }
 
-// columns and rows of the grid: longitudes wrap, latitudes run from -90 to 90.
-func (ix *searchIndex) cols() int32 { return int32(math.Ceil(360 / ix.cellDeg)) }
-
 func (ix *searchIndex) key(lat, lng float64) cellKey {
-	return cellKey{lat: int32(math.Floor((lat + 90) / ix.cellDeg)), lng: wrap(int32(math.Floor((lng+180)/ix.cellDeg)), ix.cols())}
+	return cellKey{lat: int32(math.Floor((lat + 90) / cellDeg)), lng: wrap(int32(math.Floor((lng+180)/cellDeg)), gridCols)}
 }
 
 func wrap(i, n int32) int32 { return ((i % n) + n) % n }
@@ -536,11 +536,11 @@ func (ix *searchIndex) around(g *grid, lat, lng, angle float64, fn func(*cell)) 
 		dl := math.Asin(math.Sin(angle)/math.Cos(lat*math.Pi/180))*180/math.Pi + margin
 		lngLo, lngHi = lng-dl, lng+dl
 	}
-	r0, r1 := int32(math.Floor((max(latLo, -90)+90)/ix.cellDeg)), int32(math.Floor((min(latHi, 90)+90)/ix.cellDeg))
-	n := ix.cols()
+	r0, r1 := int32(math.Floor((max(latLo, -90)+90)/cellDeg)), int32(math.Floor((min(latHi, 90)+90)/cellDeg))
+	n := gridCols
 	c0, c1 := int32(0), n-1
 	if !allLng {
-		c0, c1 = int32(math.Floor((lngLo+180)/ix.cellDeg)), int32(math.Floor((lngHi+180)/ix.cellDeg))
+		c0, c1 = int32(math.Floor((lngLo+180)/cellDeg)), int32(math.Floor((lngHi+180)/cellDeg))
 		if c1-c0+1 >= n {
 			c0, c1 = 0, n-1
 		}
