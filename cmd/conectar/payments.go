@@ -63,7 +63,7 @@ func runPayments(ctx context.Context, args []string, getenv config.Getenv, stdou
 	if err != nil {
 		return err
 	}
-	pool, err := pg.Open(ctx, s.DatabaseURL, payments.Name, 2)
+	pool, err := pg.Open(ctx, s.DatabaseURL, payments.Name, pg.Size{Max: 2})
 	if err != nil {
 		return fmt.Errorf("check-ledger: %w", err)
 	}

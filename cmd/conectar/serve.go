@@ -140,7 +140,15 @@ func (in *infra) servicePool(ctx context.Context, s settings, getenv config.Gete
 	if err != nil {
 		return nil, err
 	}
-	pool, err := pg.Open(ctx, dsn, name, int32(config.NewReader(getenv).Int("DB_MAX_CONNS", 16)))
+	r := config.NewReader(getenv)
+	size := pg.Size{Max: int32(r.Int("DB_MAX_CONNS", 16))}
+	size.Min = int32(r.Int("DB_MIN_CONNS", int(min(pg.DefaultMinConns, size.Max))))
+	r.Check(size.Max <= 0, "DB_MAX_CONNS must be positive")
+	r.Check(size.Min < 0 || size.Min > size.Max, "DB_MIN_CONNS must be between 0 and DB_MAX_CONNS")
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	pool, err := pg.Open(ctx, dsn, name, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (did you run 'conectar migrate up'?)", name, err)
 	}

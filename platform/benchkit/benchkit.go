@@ -72,13 +72,14 @@ func DB(ctx context.Context, tag string, services ...string) (string, func(), er
 	return dsn, drop, nil
 }
 
-// Pool opens a pool on dsn as service's role, its schema on the search_path.
+// Pool opens a pool on dsn as service's role, its schema on the search_path, sized as a
+// service's (DefaultMinConns kept open) but for maxConns.
 func Pool(ctx context.Context, dsn, service string, maxConns int32) (*pgxpool.Pool, error) {
 	roleDSN, err := pg.WithUser(dsn, migrations.Role(service), "")
 	if err != nil {
 		return nil, err
 	}
-	return pg.Open(ctx, roleDSN, service, maxConns)
+	return pg.Open(ctx, roleDSN, service, pg.Size{Min: pg.DefaultMinConns, Max: maxConns})
 }
 
 // NATS is an embedded JetStream server with every stream created.

@@ -127,7 +127,7 @@ func ServicePool(t testing.TB, dsn, service string) *pgxpool.Pool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := pg.Open(context.Background(), roleDSN, service, 10)
+	pool, err := pg.Open(context.Background(), roleDSN, service, pg.Size{Max: 10})
 	if err != nil {
 		t.Fatalf("testkit: open %s pool: %v", service, err)
 	}
