@@ -163,7 +163,8 @@ func Build(ctx context.Context, d kit.Deps) (*App, error) {
 		// Checkouts call MercadoPago; they have their own consumer so a slow provider never
 		// delays releases and refunds.
 		consumer.Spec{Name: "payments-checkout", Stream: events.StreamMarketplace,
-			Subjects: []string{events.SubjOfferAccepted}, Handle: a.handleMarketplace},
+			// Each handler waits for MercadoPago (up to MP_CHECKOUT_TIMEOUT): more at once.
+			Subjects: []string{events.SubjOfferAccepted}, Workers: 8, Handle: a.handleMarketplace},
 		consumer.Spec{Name: "payments-escrow", Stream: events.StreamMarketplace,
 			Subjects: []string{events.SubjJobCompleted, events.SubjJobCancelled, events.SubjDisputeOpened, events.SubjDisputeResolved,
 				events.SubjDisputeCancelled},
