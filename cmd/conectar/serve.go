@@ -140,12 +140,8 @@ func (in *infra) servicePool(ctx context.Context, s settings, getenv config.Gete
 	if err != nil {
 		return nil, err
 	}
-	r := config.NewReader(getenv)
-	size := pg.Size{Max: int32(r.Int("DB_MAX_CONNS", 16))}
-	size.Min = int32(r.Int("DB_MIN_CONNS", int(min(pg.DefaultMinConns, size.Max))))
-	r.Check(size.Max <= 0, "DB_MAX_CONNS must be positive")
-	r.Check(size.Min < 0 || size.Min > size.Max, "DB_MIN_CONNS must be between 0 and DB_MAX_CONNS")
-	if err := r.Err(); err != nil {
+	size, err := poolSize(getenv)
+	if err != nil {
 		return nil, err
 	}
 	pool, err := pg.Open(ctx, dsn, name, size)
@@ -154,6 +150,17 @@ func (in *infra) servicePool(ctx context.Context, s settings, getenv config.Gete
 	}
 	in.pools = append(in.pools, pool)
 	return pool, nil
+}
+
+// poolSize is each service pool's size: DB_MAX_CONNS (default 16) and DB_MIN_CONNS
+// (default pg.DefaultMinConns, or DB_MAX_CONNS when that is smaller).
+func poolSize(getenv config.Getenv) (pg.Size, error) {
+	r := config.NewReader(getenv)
+	size := pg.Size{Max: int32(r.Int("DB_MAX_CONNS", 16))}
+	size.Min = int32(r.Int("DB_MIN_CONNS", int(min(pg.DefaultMinConns, size.Max))))
+	r.Check(size.Max <= 0, "DB_MAX_CONNS must be positive")
+	r.Check(size.Min < 0 || size.Min > size.Max, "DB_MIN_CONNS must be between 0 and DB_MAX_CONNS")
+	return size, r.Err()
 }
 
 // buildComponents creates the named components ("all", "gateway" or a service name).

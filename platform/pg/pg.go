@@ -21,8 +21,7 @@ import (
 // Size bounds a pool: at most Max connections (0: pgx's default), and Min kept open
 // while idle. A new PostgreSQL connection forks a backend, 17–23 ms on the two-core
 // machines the benchmarks run on and up to 190 ms while their cores are busy: without
-// Min, the first burst after a quiet spell (or after start) waited for that, and the
-// events bench's 8-writer p99 was those first events.
+// Min, the first requests after start or after a quiet spell waited for that.
 type Size struct{ Min, Max int32 }
 
 // DefaultMinConns is a service pool's Min unless DB_MIN_CONNS says otherwise: enough for
