@@ -622,7 +622,6 @@ type matcher struct {
 	k        int
 	total    int
 	heap     []hit
-	cand     hit
 }
 
 type hit struct {
