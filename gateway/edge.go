@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/conectarpro/conectar/platform/apperr"
+	"github.com/conectarpro/conectar/platform/authn"
 )
 
 // tokenExemptRoutes are paths where an Authorization header is not the request's
@@ -35,17 +36,6 @@ func tokenExemptRoutes() []Route {
 // address (a request count at the edge would refuse the 11th colleague behind one NAT
 // and would stack a second limit with other numbers on top of auth's).
 var webhookLimited = []string{"/webhook"}
-
-// bearerView is authn.BearerToken without the copy of the header an immutable app
-// makes on every request (the header is most of a request's bytes): Verify clones a
-// token it remembers, and nothing keeps the view past edgeAuth.
-func bearerView(c *fiber.Ctx) string {
-	h := c.Request().Header.Peek(fiber.HeaderAuthorization)
-	if len(h) > 7 && (string(h[:7]) == "Bearer " || string(h[:7]) == "bearer ") {
-		return utils.UnsafeString(h[7:])
-	}
-	return ""
-}
 
 // cleanPath is the request's normalized path: dot segments resolved, duplicate slashes
 // removed, %xx decoded. Routing and rate limits both use it, so "/webhook/./x" cannot
@@ -128,7 +118,8 @@ func (g *Gateway) corsMiddleware() (h fiber.Handler, err error) {
 // stops here with 401, before any service spends work on it. Requests without a token
 // go on; the services decide what is public.
 func (g *Gateway) edgeAuth(c *fiber.Ctx, path string) error {
-	tok := bearerView(c)
+	// A view: Verify clones a token it remembers, and nothing else keeps it past here.
+	tok := authn.BearerTokenView(c)
 	if tok == "" {
 		return nil
 	}

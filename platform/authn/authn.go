@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/conectarpro/conectar/platform/apperr"
@@ -236,8 +237,16 @@ func (v *Verifier) verify(ctx context.Context, token string, now func() time.Tim
 const localsKey = "authn.claims"
 
 // BearerToken extracts the token from "Authorization: Bearer …".
-func BearerToken(c *fiber.Ctx) string {
-	h := c.Get(fiber.HeaderAuthorization)
+func BearerToken(c *fiber.Ctx) string { return bearer(c.Get(fiber.HeaderAuthorization)) }
+
+// BearerTokenView is BearerToken without the copy of the header an immutable app makes
+// on every request (the header is most of a request's bytes). The token aliases the
+// request's buffer: it must not outlive the handler, nor be kept by what it is given to.
+func BearerTokenView(c *fiber.Ctx) string {
+	return bearer(utils.UnsafeString(c.Request().Header.Peek(fiber.HeaderAuthorization)))
+}
+
+func bearer(h string) string {
 	if len(h) > 7 && (h[:7] == "Bearer " || h[:7] == "bearer ") {
 		return h[7:]
 	}
