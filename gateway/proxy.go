@@ -195,14 +195,12 @@ func (g *Gateway) forward(c *fiber.Ctx, u *upstream) error {
 	// On the stack: the address is copied into both headers.
 	var ipBuf [64]byte
 	var ip []byte
-	if trusted {
-		ip = append(ipBuf[:0], g.clientIP(c)...)
-	} else {
-		ip = appendIP(ipBuf[:0], c.Context().RemoteIP())
-	}
 	prior := ""
 	if trusted {
+		ip = append(ipBuf[:0], g.clientIP(c)...)
 		prior = string(in.Header.Peek(fiber.HeaderXForwardedFor))
+	} else {
+		ip = appendIP(ipBuf[:0], c.Context().RemoteIP())
 	}
 	if prior != "" {
 		// Only a trusted proxy's chain is kept; otherwise the peer address starts it.
