@@ -78,8 +78,11 @@ func runPayments(ctx context.Context, args []string, getenv config.Getenv, stdou
 		_ = enc.Encode(rep)
 	} else {
 		fmt.Fprintf(stdout, "ledger: %d transactions, %d entries\n", rep.Transactions, rep.Entries)
-		for _, acc := range []string{"mp_balance", "escrow", "professional_payable", "platform_revenue", "chargeback_losses"} {
+		for _, acc := range []string{"mp_balance", "escrow", "professional_payable", "professional_reserved", "platform_revenue", "chargeback_losses"} {
 			fmt.Fprintf(stdout, "  %-22s %s\n", acc, centavos(rep.Balances[acc]))
+		}
+		for _, d := range rep.Debts {
+			fmt.Fprintf(stdout, "DEBT: professional %s owes %s after a chargeback\n", d.UsuarioID, centavos(d.Monto))
 		}
 		for _, p := range rep.Problems {
 			fmt.Fprintf(stdout, "PROBLEM: %s\n", p)

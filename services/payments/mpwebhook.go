@@ -553,7 +553,15 @@ func (a *App) onChargedBack(ctx context.Context, tx pgx.Tx, j job, p mp.Payment,
 	if j.PaymentID == p.ID {
 		held := j.Estado == EstadoEnEscrow
 		if held || j.Estado == EstadoLiberado {
-			if _, err := post(ctx, tx, j.ID, ledger.KindChargeback, p.ID, nil, ledger.Chargeback(j.Precio, held)); err != nil {
+			// Taking released money back from the professional's balance is ordered with
+			// their withdrawal requests, as every debit of that balance is.
+			if !held {
+				if err := lockProfessionalMoney(ctx, tx, j.ProfesionalID); err != nil {
+					return err
+				}
+			}
+			if _, err := post(ctx, tx, j.ID, ledger.KindChargeback, p.ID, map[string]string{ledger.ProfessionalPayable: j.ProfesionalID},
+				chargebackPostings(j, held)); err != nil {
 				return err
 			}
 		}
@@ -568,6 +576,19 @@ func (a *App) onChargedBack(ctx context.Context, tx pgx.Tx, j job, p mp.Payment,
 	}
 	a.svc.Deps.Log.Warn("payment charged back", "trabajo", j.ID, "payment", p.ID)
 	return a.emit(ctx, tx, j.ID, meta, events.PaymentChargedBackV1(st))
+}
+
+// chargebackPostings: held money comes out of the escrow; released money is taken back
+// from the commission and from the professional's balance, as recorded at release.
+func chargebackPostings(j job, held bool) []ledger.Posting {
+	switch {
+	case held:
+		return ledger.Chargeback(j.Precio)
+	case j.Comision != nil && j.Liberado != nil && *j.Comision+*j.Liberado == j.Precio:
+		return ledger.ChargebackReleased(ledger.Split{Price: j.Precio, Commission: *j.Comision, Net: *j.Liberado})
+	default:
+		return ledger.ChargebackLoss(j.Precio)
+	}
 }
 
 // reconcileLoop searches MercadoPago by external_reference for jobs still waiting for a

@@ -232,7 +232,7 @@ func (a *App) routes() error {
 		Params: payoutPath{}, Answers: []api.Answer{api.JSON(200, StatusMessage{}, "scheduled")},
 		Errors: []*apperr.Error{apperr.NotFound("payout_not_found", "")}, Handler: a.retryPayout})
 	reg.Add(api.Op{Method: "GET", Path: "/api/v1/escrow/ledger/check", Roles: admin, Summary: "Verify the escrow ledger",
-		Description: "Every transaction balances, the ledger sums to zero, no liability is overdrawn, each job's escrow matches its state.",
+		Description: "Every transaction balances, the ledger sums to zero, no liability is overdrawn, no withdrawal asked for more than the balance of its moment, each job's escrow matches its state; deudas lists what professionals owe after chargebacks of released money.",
 		Answers:     []api.Answer{api.JSON(200, LedgerReport{}, "problemas is empty when the ledger is sound")}, Handler: a.ledgerCheck})
 	return reg.Serve("/openapi.json")
 }

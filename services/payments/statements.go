@@ -41,7 +41,8 @@ const withdrawalEstadoSQL = `CASE w.estado WHEN 'PROCESADO' THEN 'completado' WH
 // estado_escrow, oferta_id, payment_id). $1 is the user (NULL for an admin, who sees all).
 // A client sees what they paid (egreso per paid job); a professional what they earned
 // (ingreso per paid job, gross, with the commission beside it), the commission the
-// platform kept on each release (comision) and their withdrawals (egreso); an admin the
+// platform kept on each release (comision), their withdrawals (egreso) and the share a
+// chargeback after release took back (egreso); an admin the
 // platform's view: ingreso per job, comision per release, egreso per withdrawal.
 func movementsSQL(role string) string {
 	jobCols := func(id, tipo, estado, desc, fecha, monto string) string {
@@ -55,6 +56,10 @@ func movementsSQL(role string) string {
 			NULL::text, w.usuario_id, w.monto_centavos, 0::bigint, NULL::text, NULL::text, '', '' FROM retiros w `
 	commissions := jobCols(`'comision-' || t.trabajo_id`, MovComision, `'completado'`, `'Comisión de la plataforma: ' || t.descripcion`,
 		`COALESCE(t.liberado_at, t.updated_at)`, `t.comision_centavos`)
+	// A chargeback of released money takes the professional's share back from their balance.
+	chargebacks := jobCols(`'contracargo-' || t.trabajo_id`, MovEgreso, `'completado'`, `'Contracargo: ' || t.descripcion`,
+		`l.created_at`, `t.liberado_centavos`) + `JOIN ledger_txns l ON l.trabajo_id = t.trabajo_id AND l.tipo = 'CHARGEBACK'
+			AND EXISTS (SELECT 1 FROM ledger_entries e WHERE e.txn_id = l.id AND e.cuenta = 'professional_payable') `
 	switch role {
 	case authn.RoleCliente:
 		return jobCols(`t.trabajo_id`, MovEgreso, movementEstadoSQL, `t.descripcion`, jobFecha, `t.precio_centavos`) +
@@ -63,6 +68,7 @@ func movementsSQL(role string) string {
 		return jobCols(`t.trabajo_id`, MovIngreso, movementEstadoSQL, `t.descripcion`, jobFecha, `t.precio_centavos`) +
 			`WHERE t.profesional_id = $1` + paid +
 			` UNION ALL ` + commissions + `WHERE t.profesional_id = $1 AND t.estado_escrow = 'LIBERADO' AND t.comision_centavos > 0` +
+			` UNION ALL ` + chargebacks + `WHERE t.profesional_id = $1` +
 			` UNION ALL ` + withdrawals + `WHERE w.usuario_id = $1`
 	}
 	return jobCols(`t.trabajo_id`, MovIngreso, movementEstadoSQL, `t.descripcion`, jobFecha, `t.precio_centavos`) +
@@ -238,6 +244,7 @@ const (
 // ledger (joined with the jobs it belongs to where the account is not per person).
 type professionalFigures struct {
 	Disponible          int64 // may be withdrawn now
+	Deuda               int64 // owed after a chargeback of released money; releases pay it first
 	Reservado           int64 // in withdrawals waiting for review or payout
 	EnEscrow            int64 // paid by clients, held until release
 	TotalGanado         int64 // credited by releases (net of commission), ever
@@ -275,6 +282,7 @@ func (a *App) figures(ctx context.Context, q querier, user string) (professional
 	}
 	// The same rule as a withdrawal request (available).
 	f.Disponible = max(payable-f.LegacyPendiente, 0)
+	f.Deuda = max(-payable, 0)
 	return f, nil
 }
 
@@ -291,7 +299,7 @@ func (a *App) balance(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(Balance{
-		Disponible: money.Centavos(f.Disponible), Pendiente: money.Centavos(f.EnEscrow),
+		Disponible: money.Centavos(f.Disponible), Deuda: money.Centavos(f.Deuda), Pendiente: money.Centavos(f.EnEscrow),
 		TotalGanado: money.Centavos(f.TotalGanado), TotalComisiones: money.Centavos(f.TotalComisiones),
 		TrabajosCompletados: f.TrabajosCompletados, EnRetiro: money.Centavos(f.Reservado),
 		Retirado: money.Centavos(f.Retirado),

@@ -166,15 +166,26 @@ type LedgerReport struct {
 	Entries      int64            `json:"asientos"`
 	Balances     map[string]int64 `json:"saldos"`
 	Problems     []string         `json:"problemas"`
+	// Debts are what professionals owe after chargebacks of released money; their next
+	// releases pay them first.
+	Debts []ProfessionalDebt `json:"deudas"`
+}
+
+// ProfessionalDebt is one professional's debt, in centavos.
+type ProfessionalDebt struct {
+	UsuarioID string `json:"usuario_id"`
+	Monto     int64  `json:"monto_centavos"`
 }
 
 // CheckLedger verifies the ledger: every transaction balances, the whole ledger sums to
-// zero, no liability is overdrawn, and each job's escrow matches its state.
+// zero, no liability is overdrawn (a professional's debt after a chargeback is listed
+// apart), no withdrawal took more than the balance of its moment, and each job's escrow
+// matches its state.
 func CheckLedger(ctx context.Context, q interface {
 	querier
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }) (LedgerReport, error) {
-	r := LedgerReport{Balances: map[string]int64{}, Problems: []string{}}
+	r := LedgerReport{Balances: map[string]int64{}, Problems: []string{}, Debts: []ProfessionalDebt{}}
 	if err := q.QueryRow(ctx, "SELECT count(*) FROM ledger_txns").Scan(&r.Transactions); err != nil {
 		return r, fmt.Errorf("check ledger: %w", err)
 	}
@@ -213,21 +224,55 @@ func CheckLedger(ctx context.Context, q interface {
 	if total != 0 {
 		r.Problems = append(r.Problems, fmt.Sprintf("el libro no suma cero: %d", total))
 	}
-	for _, liab := range []string{ledger.Escrow, ledger.ProfessionalPayable, ledger.ProfessionalReserved} {
+	// The professionals' accounts are checked one by one below: a chargeback after release
+	// may leave one of them owing money, which is a debt, not an overdraft.
+	for _, liab := range []string{ledger.Escrow, ledger.ProfessionalReserved} {
 		if r.Balances[liab] > 0 {
 			r.Problems = append(r.Problems, fmt.Sprintf("cuenta %s con saldo deudor %d", liab, r.Balances[liab]))
 		}
 	}
-	// Per professional: nobody withdrew more than they had, nor has more reserved than asked.
-	err = collect(`SELECT COALESCE(usuario_id,''), cuenta, sum(monto_centavos)::bigint FROM ledger_entries
-		WHERE cuenta IN ('professional_payable','professional_reserved') GROUP BY usuario_id, cuenta HAVING sum(monto_centavos) > 0`,
+	// Per professional: no withdrawal asked for more than the balance at the time (the
+	// running balance, in the order the entries were written under the professional's
+	// lock, stays a credit at every reservation), and nobody has more reserved than asked.
+	// A chargeback after release may leave a professional owing money: a debt, reported
+	// apart, which their next releases pay first.
+	err = collect(`WITH p AS (
+			SELECT e.usuario_id, t.tipo, e.monto_centavos,
+				sum(e.monto_centavos) OVER (PARTITION BY e.usuario_id ORDER BY e.id) AS running
+			FROM ledger_entries e JOIN ledger_txns t ON t.id = e.txn_id WHERE e.cuenta = 'professional_payable')
+		SELECT COALESCE(usuario_id,''), count(*) FILTER (WHERE tipo = 'RESERVE' AND running > 0),
+			sum(monto_centavos)::bigint, bool_or(tipo = 'CHARGEBACK')
+		FROM p GROUP BY usuario_id
+		HAVING count(*) FILTER (WHERE tipo = 'RESERVE' AND running > 0) > 0 OR sum(monto_centavos) > 0`,
 		func(rows pgx.Rows) error {
-			var u, c string
-			var s int64
-			if err := rows.Scan(&u, &c, &s); err != nil {
+			var u string
+			var overdrawn, owed int64
+			var chargedBack bool
+			if err := rows.Scan(&u, &overdrawn, &owed, &chargedBack); err != nil {
 				return err
 			}
-			r.Problems = append(r.Problems, fmt.Sprintf("profesional %q con saldo deudor %d en %s", u, s, c))
+			switch {
+			case overdrawn > 0:
+				r.Problems = append(r.Problems, fmt.Sprintf("profesional %q pidió %d retiros por encima de su saldo", u, overdrawn))
+			case owed > 0 && !chargedBack:
+				r.Problems = append(r.Problems, fmt.Sprintf("profesional %q con saldo deudor %d en %s", u, owed, ledger.ProfessionalPayable))
+			default:
+				r.Debts = append(r.Debts, ProfessionalDebt{UsuarioID: u, Monto: owed})
+			}
+			return nil
+		})
+	if err != nil {
+		return r, err
+	}
+	err = collect(`SELECT COALESCE(usuario_id,''), sum(monto_centavos)::bigint FROM ledger_entries
+		WHERE cuenta = 'professional_reserved' GROUP BY usuario_id HAVING sum(monto_centavos) > 0`,
+		func(rows pgx.Rows) error {
+			var u string
+			var s int64
+			if err := rows.Scan(&u, &s); err != nil {
+				return err
+			}
+			r.Problems = append(r.Problems, fmt.Sprintf("profesional %q con saldo deudor %d en %s", u, s, ledger.ProfessionalReserved))
 			return nil
 		})
 	if err != nil {

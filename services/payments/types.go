@@ -212,7 +212,10 @@ type ListedWithdrawal struct {
 // Balance is a professional's money: the frontend's cards and the earlier names beside
 // them, all from one computation.
 type Balance struct {
-	Disponible          money.Centavos `json:"disponible"`
+	Disponible money.Centavos `json:"disponible"`
+	// Deuda is what the professional owes after a card chargeback of money already released
+	// to them; it is taken from their next releases before anything becomes disponible.
+	Deuda               money.Centavos `json:"deuda"`
 	Pendiente           money.Centavos `json:"pendiente"`
 	TotalGanado         money.Centavos `json:"total_ganado"`
 	TotalComisiones     money.Centavos `json:"total_comisiones"`

@@ -9,7 +9,8 @@
 //	professional_payable  liability: owed to professionals and available to withdraw
 //	professional_reserved liability: asked for in a withdrawal, until its payout leaves
 //	platform_revenue      income: the commission
-//	chargeback_losses     expense: money taken back by a card dispute after release
+//	chargeback_losses     expense: money taken back by a card dispute after a release whose
+//	                      split is unknown (none since the split is recorded)
 package ledger
 
 import (
@@ -122,12 +123,25 @@ func Refund(price int64) []Posting {
 	return []Posting{{Escrow, price}, {MPBalance, -price}}
 }
 
-// Chargeback: the card issuer takes the money back. While held it comes out of the
-// escrow; after release it is a loss.
-func Chargeback(price int64, held bool) []Posting {
-	if held {
-		return []Posting{{Escrow, price}, {MPBalance, -price}}
-	}
+// Chargeback: the card issuer takes the money back while it is held: it comes out of the
+// escrow.
+func Chargeback(price int64) []Posting {
+	return []Posting{{Escrow, price}, {MPBalance, -price}}
+}
+
+// ChargebackReleased: the card issuer takes back money already released. The sale is
+// undone on both sides: the platform gives up its commission and the professional owes
+// their share, which is taken from their available balance (below zero, a debt that
+// their next releases pay first). Otherwise a professional and an accomplice paying
+// with a card could be paid, withdraw, dispute the charge and leave the platform to pay
+// twice.
+func ChargebackReleased(s Split) []Posting {
+	return nonZero([]Posting{{PlatformRevenue, s.Commission}, {ProfessionalPayable, s.Net}, {MPBalance, -s.Price}})
+}
+
+// ChargebackLoss: a chargeback after a release whose split was not recorded is the
+// platform's loss (kept for jobs released before the split was stored).
+func ChargebackLoss(price int64) []Posting {
 	return []Posting{{ChargebackLosses, price}, {MPBalance, -price}}
 }
 

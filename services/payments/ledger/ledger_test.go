@@ -46,7 +46,7 @@ func TestCommissionRejects(t *testing.T) {
 func TestTransactionsBalance(t *testing.T) {
 	for name, ps := range map[string][]Posting{
 		"hold": Hold(5000), "payout": Payout(4000), "refund": Refund(5000),
-		"chargeback held": Chargeback(5000, true), "chargeback released": Chargeback(5000, false),
+		"chargeback held": Chargeback(5000), "chargeback loss": ChargebackLoss(5000),
 		"reserve": Reserve(100000), "unreserve": Unreserve(100000), "withdrawal payout": WithdrawalPayout(100000),
 	} {
 		if err := Check(ps); err != nil {
@@ -60,6 +60,33 @@ func TestTransactionsBalance(t *testing.T) {
 	s, _ := Commission(100, 10000)
 	if err := Check(Release(s)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A chargeback after release undoes the release and the payment: the commission and the
+// professional's share go back and the money leaves, whatever the rate (a full-commission
+// split has no share line).
+func TestChargebackReleasedUndoesTheSale(t *testing.T) {
+	for _, bp := range []int{0, 1500, 2000, 10000} {
+		s, err := Commission(123457, bp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cb := ChargebackReleased(s)
+		if err := Check(cb); err != nil {
+			t.Fatalf("%d bp: %v", bp, err)
+		}
+		m := map[string]int64{}
+		for _, tx := range [][]Posting{Hold(s.Price), Release(s), cb} {
+			for _, p := range tx {
+				m[p.Account] += p.Amount
+			}
+		}
+		for acct, v := range m {
+			if v != 0 {
+				t.Errorf("%d bp: %s ends at %d after hold, release and chargeback", bp, acct, v)
+			}
+		}
 	}
 }
 

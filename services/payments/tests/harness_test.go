@@ -44,6 +44,8 @@ type harness struct {
 	// settings and services start further replicas like the first.
 	settings map[string]string
 	services map[string]string
+	// tampered: the test wrote a bad ledger on purpose, so the end-of-test check is off.
+	tampered bool
 
 	mu  sync.Mutex
 	evs []events.Envelope
@@ -217,6 +219,9 @@ func (h *harness) count(sql string, args ...any) int {
 }
 
 func (h *harness) assertLedgerBalanced() {
+	if h.tampered {
+		return
+	}
 	r, err := payments.CheckLedger(context.Background(), h.pool)
 	if err != nil {
 		h.t.Errorf("check ledger: %v", err)

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/platform/testkit"
+	"github.com/conectarpro/conectar/services/payments"
 	"github.com/conectarpro/conectar/services/payments/mp"
 	"github.com/conectarpro/conectar/services/payments/mpsim"
 )
@@ -391,5 +393,112 @@ func TestWithdrawalRefusedByMercadoPagoReturnsFunds(t *testing.T) {
 	time.Sleep(700 * time.Millisecond) // several retry periods (base 200ms)
 	if n := len(h.events("PayoutFailed", wid)); n != 1 || len(h.sim.Payouts()) != 0 {
 		t.Fatalf("%d PayoutFailed, %d transfers after a refusal", n, len(h.sim.Payouts()))
+	}
+}
+
+// A chargeback of money already released and withdrawn is taken back from the
+// professional: the commission is given up, their share becomes a debt that blocks
+// withdrawals and that their next release pays first, and redelivered notifications take
+// nothing twice.
+func TestChargebackAfterReleaseIsTheProfessionalsDebt(t *testing.T) {
+	h := newHarness(t, nil)
+	prof := uuid.NewString()
+	proTok := h.env.Keys.Token(prof, "PROFESIONAL", "p@x")
+	admin := h.env.Keys.Token(uuid.NewString(), "ADMIN", "a@x")
+	id, _ := h.released(prof, 200000) // net 1600.00, commission 400.00
+	if st, e := h.call("POST", "/api/v1/pagos/cuenta-bancaria", proTok, map[string]any{"tipo_cuenta": "cbu",
+		"cbu": validCBU, "titular": "Juan Pérez", "banco": "Macro"}, nil); st != 200 {
+		t.Fatalf("set account → %d %v", st, e)
+	}
+	var w map[string]any
+	if st, e := h.call("POST", "/api/v1/pagos/retiros", proTok, map[string]any{"monto": 1600}, &w); st != 201 {
+		t.Fatalf("withdraw → %d %v", st, e)
+	}
+	wid := w["id"].(string)
+	if st, e := h.call("POST", "/api/v1/admin/pagos/retiros/"+wid+"/aprobar", admin, nil, nil); st != 200 {
+		t.Fatalf("approve → %d %v", st, e)
+	}
+	h.waitEvent("PayoutSent", wid)
+
+	pay := h.paymentOf(id)
+	h.simCall("POST", "/_sim/payments/"+pay+"/chargeback", nil, nil)
+	h.waitEvent("PaymentChargedBack", id)
+	h.simCall("POST", "/_sim/payments/"+pay+"/webhook?times=2", nil, nil)
+	h.waitDeliveries(pay, 4)
+	h.quiesce()
+	if st := h.estado(id); st != "LIBERADO" {
+		t.Fatalf("estado after a chargeback of released money: %s", st)
+	}
+	if n := h.count("SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND congelado AND alerta = $2", id, "contracargo:"+pay); n != 1 {
+		t.Fatal("the job is not flagged for the admins")
+	}
+	if b := h.balanceOf(prof); fmt.Sprint(b["disponible"]) != "0" || fmt.Sprint(b["deuda"]) != "1600" || fmt.Sprint(b["total_comisiones"]) != "0" {
+		t.Fatalf("balance after the chargeback %v", b)
+	}
+	if n := h.count("SELECT count(*) FROM ledger_txns WHERE trabajo_id = $1 AND tipo = 'CHARGEBACK'", id); n != 1 {
+		t.Fatalf("%d chargeback transactions", n)
+	}
+	rep, err := payments.CheckLedger(context.Background(), h.pool)
+	if err != nil || len(rep.Problems) > 0 || len(rep.Debts) != 1 || rep.Debts[0].UsuarioID != prof || rep.Debts[0].Monto != 160000 ||
+		rep.Balances["chargeback_losses"] != 0 {
+		t.Fatalf("ledger after the chargeback %+v %v", rep, err)
+	}
+	var hist struct {
+		Movimientos []map[string]any `json:"movimientos"`
+	}
+	if st := h.api("GET", "/api/v1/pagos/historial?tipo=egreso", proTok, &hist); st != 200 {
+		t.Fatalf("historial → %d", st)
+	}
+	var back []map[string]any
+	for _, m := range hist.Movimientos {
+		if m["id"] == "contracargo-"+id {
+			back = append(back, m)
+		}
+	}
+	if len(back) != 1 || fmt.Sprint(back[0]["monto"]) != "1600" {
+		t.Fatalf("chargeback movements %v in %v", back, hist.Movimientos)
+	}
+
+	// Owing money, nothing can be withdrawn; the next release pays the debt first.
+	if st, e := h.call("POST", "/api/v1/pagos/retiros", proTok, map[string]any{"monto": 1000}, nil); st != 400 || e["code"] != "insufficient_funds" {
+		t.Fatalf("withdrawal while owing → %d %v", st, e)
+	}
+	h.released(prof, 300000) // net 2400.00
+	if b := h.balanceOf(prof); fmt.Sprint(b["disponible"]) != "800" || fmt.Sprint(b["deuda"]) != "0" {
+		t.Fatalf("balance after the next release %v", b)
+	}
+	h.assertLedgerBalanced()
+	if rep, err := payments.CheckLedger(context.Background(), h.pool); err != nil || len(rep.Debts) != 0 {
+		t.Fatalf("debts after the next release %+v %v", rep.Debts, err)
+	}
+}
+
+// The ledger check finds a withdrawal reserved beyond the balance of its moment, even when
+// a later release covers it (written straight into the ledger: the API refuses it).
+func TestLedgerCheckFindsAnOverdrawnWithdrawal(t *testing.T) {
+	h := newHarness(t, nil)
+	prof := uuid.NewString()
+	h.released(prof, 200000) // net 1600.00
+	ctx := context.Background()
+	txn, retiro := uuid.New(), uuid.New()
+	h.tampered = true
+	if _, err := h.pool.Exec(ctx, `INSERT INTO ledger_txns (id, retiro_id, tipo) VALUES ($1, $2, 'RESERVE')`, txn, retiro); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.pool.Exec(ctx, `INSERT INTO ledger_entries (txn_id, retiro_id, cuenta, usuario_id, monto_centavos)
+		VALUES ($1, $2, 'professional_payable', $3, 200000), ($1, $2, 'professional_reserved', $3, -200000)`, txn, retiro, prof); err != nil {
+		t.Fatal(err)
+	}
+	h.released(prof, 100000) // net 800.00: the balance is a credit again
+	rep, err := payments.CheckLedger(ctx, h.pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range rep.Problems {
+		found = found || strings.Contains(p, prof) && strings.Contains(p, "por encima de su saldo")
+	}
+	if !found || len(rep.Debts) != 0 {
+		t.Fatalf("overdrawn withdrawal not reported: %+v", rep)
 	}
 }
