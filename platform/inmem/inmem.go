@@ -196,7 +196,11 @@ func (t *transport) call(call *call, e *handler, resp *fasthttp.Response, timeou
 		return ErrTimeout
 	}
 	sb.deadlines.remove(call)
-	copyResponse(&call.ctx.Response, resp)
+	if !copyResponse(&call.ctx.Response, resp) {
+		// resp reads the handler's stream: its context stays with it and is dropped
+		// afterwards, as after a timeout, rather than reset and reused.
+		return nil
+	}
 	call.ctx.ResetUserValues()
 	call.ctx.Request.Reset()
 	call.ctx.Response.Reset()
@@ -206,17 +210,19 @@ func (t *transport) call(call *call, e *handler, resp *fasthttp.Response, timeou
 
 // copyResponse is src.CopyTo(dst) but for the body, which goes into dst's pooled
 // buffer: CopyTo appends a raw body (Fiber's JSON answers are raw) to a new slice on
-// every call. A streamed body is left to CopyTo, which does not read it: reading could
-// outlast the timeout.
-func copyResponse(src, dst *fasthttp.Response) {
-	if src.IsBodyStream() {
-		src.CopyTo(dst)
-		return
-	}
+// every call. A streamed body is handed over unread (CopyTo would drop it, and reading it
+// here could outlast the timeout): dst then reads src's stream, so copyResponse reports
+// that src must not be reset or reused.
+func copyResponse(src, dst *fasthttp.Response) (reusable bool) {
 	dst.Reset()
 	src.Header.CopyTo(&dst.Header)
 	dst.SkipBody = src.SkipBody
+	if src.IsBodyStream() {
+		dst.SetBodyStream(src.BodyStream(), src.Header.ContentLength())
+		return false
+	}
 	dst.SetBody(src.Body())
+	return true
 }
 
 // call is one in-process request: the handler, its context, and the signal that the

@@ -68,7 +68,8 @@ func TestIdleWorkersEnd(t *testing.T) {
 	}
 }
 
-// copyResponse answers what CopyTo would, whatever held the body.
+// copyResponse answers what CopyTo would, whatever held the body (a streamed body, which
+// CopyTo drops, is handed over: TestStreamedAnswer).
 func TestCopyResponseIsCopyTo(t *testing.T) {
 	for name, fill := range map[string]func(*fasthttp.Response){
 		"raw": func(r *fasthttp.Response) {

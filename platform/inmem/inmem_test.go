@@ -110,6 +110,33 @@ func TestStreamedBodyUsesNetwork(t *testing.T) {
 	}
 }
 
+// A handler's streamed answer reaches the caller whole, as over the network, whether its
+// length is known or not.
+func TestStreamedAnswer(t *testing.T) {
+	sb := inmem.New()
+	body := strings.Repeat("a line of a long export\n", 4096)
+	defer sb.Handle("users", func(c *fasthttp.RequestCtx) {
+		size := -1
+		if string(c.Path()) == "/sized" {
+			size = len(body)
+		}
+		c.SetContentType("text/csv")
+		c.SetBodyStream(strings.NewReader(body), size)
+	})(context.Background())
+	for _, path := range []string{"/sized", "/chunked"} {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		req.SetRequestURI("http://users" + path)
+		if err := sb.Transport("users", &network{}).DoTimeout(req, resp, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(resp.Body()); got != body || string(resp.Header.ContentType()) != "text/csv" {
+			t.Fatalf("%s: %d bytes of %d, type %q", path, len(got), len(body), resp.Header.ContentType())
+		}
+		fasthttp.ReleaseRequest(req)
+		fasthttp.ReleaseResponse(resp)
+	}
+}
+
 // A handler slower than the timeout costs its caller the timeout, as over the network;
 // it finishes on its own, and withdraw waits for it.
 func TestTimeout(t *testing.T) {
