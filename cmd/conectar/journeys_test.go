@@ -266,6 +266,38 @@ func TestJourneyHireAndPay(t *testing.T) {
 		_, g := sys.call(http.MethodGet, "/api/v1/gamification/user/"+proID, "", nil)
 		return g["puntos_experiencia"] == 150.0
 	})
+
+	// He withdraws his share; then the client's card issuer takes the payment back. The
+	// platform gives up its commission and he owes what he was paid.
+	if st, b := sys.call(http.MethodPost, "/api/v1/pagos/cuenta-bancaria", proTok, map[string]any{"tipo_cuenta": "cbu",
+		"cbu": "2850590940090418135201", "titular": "Juan Plomero", "banco": "Macro"}); st != 200 {
+		t.Fatalf("bank account → %d %v", st, b)
+	}
+	st, w := sys.call(http.MethodPost, "/api/v1/pagos/retiros", proTok, map[string]any{"monto": 20000.4})
+	if st != 201 {
+		t.Fatalf("withdrawal → %d %v", st, w)
+	}
+	if st, b := sys.call(http.MethodPost, "/api/v1/admin/pagos/retiros/"+fmt.Sprint(w["id"])+"/aprobar", adminTok, nil); st != 200 {
+		t.Fatalf("approve withdrawal → %d %v", st, b)
+	}
+	_, tx := sys.call(http.MethodGet, "/api/v1/pagos/transacciones/"+jobID, cliTok, nil)
+	payment, _ := tx["mercadopago_payment_id"].(string)
+	if payment == "" {
+		t.Fatalf("transaction without its payment: %v", tx)
+	}
+	simPost(t, sys.env["MP_BASE_URL"], "/_sim/payments/"+payment+"/chargeback", nil)
+	testkit.Eventually(t, 15*time.Second, "the chargeback owed by the professional", func() bool {
+		_, bal := sys.call(http.MethodGet, "/api/v1/pagos/balance", proTok, nil)
+		return bal["deuda"] == 20000.4 && bal["disponible"] == 0.0 && bal["total_comisiones"] == 0.0
+	})
+	if st, b := sys.call(http.MethodPost, "/api/v1/pagos/retiros", proTok, map[string]any{"monto": 1000}); st != 400 || b["code"] != "insufficient_funds" {
+		t.Fatalf("withdrawal while owing → %d %v", st, b)
+	}
+	_, check := sys.call(http.MethodGet, "/api/v1/escrow/ledger/check", adminTok, nil)
+	debts := listOf(check["deudas"])
+	if len(listOf(check["problemas"])) != 0 || len(debts) != 1 || debts[0].(map[string]any)["monto_centavos"] != 2000040.0 {
+		t.Fatalf("ledger check after the chargeback %v", check)
+	}
 }
 
 func listOf(v any) []any {
