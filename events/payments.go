@@ -78,6 +78,9 @@ type PaymentStatusV1 struct {
 	MontoCentavos int64  `json:"monto_centavos"`
 	ClienteID     string `json:"cliente_id,omitempty"`
 	ProfesionalID string `json:"profesional_id,omitempty"`
+	// DescontadoCentavos, on a chargeback of money already released, is the professional's
+	// share taken back from their balance (a debt if they had withdrawn it).
+	DescontadoCentavos int64 `json:"descontado_centavos,omitempty"`
 }
 
 // PaymentApprovedV1 is published once when MercadoPago reports the payment approved.

@@ -47,7 +47,7 @@ func (s *svc) consumers() []consumer.Spec {
 			events.SubjDisputeCancelled, events.SubjReviewReplied}},
 		{Name: consumerNotifyPayments, Stream: events.StreamPayments, Handle: s.onPayments, Subjects: []string{
 			events.SubjPaymentApproved, events.SubjPaymentCheckoutExpired, events.SubjPayoutSent, events.SubjEscrowReleased,
-			events.SubjWithdrawalApproved, events.SubjWithdrawalRejected}},
+			events.SubjWithdrawalApproved, events.SubjWithdrawalRejected, events.SubjPaymentChargedBack}},
 		{Name: consumerNotifyEngagement, Stream: events.StreamEngagement, Handle: s.onEngagement, Subjects: []string{
 			events.SubjLevelChanged, events.SubjMedalAwarded}},
 		{Name: consumerGamifyPayments, Stream: events.StreamPayments, Handle: s.gamifyPayments, Subjects: []string{
@@ -283,6 +283,19 @@ func (s *svc) onPayments(ctx context.Context, tx pgx.Tx, env events.Envelope) er
 			Mensaje: fmt.Sprintf("Sumamos %s a tu saldo disponible (comisión de la plataforma: %s). Podés pedir el retiro cuando quieras.",
 				formatARS(e.LiberadoCentavos), formatARS(e.ComisionCentavos)),
 			Link: "/dashboard/profesional/pagos", Data: map[string]any{"trabajo_id": e.TrabajoID},
+			InApp: true, Email: emailByPreference, Push: true})
+	case events.PaymentChargedBackV1{}.EventType():
+		// Only a chargeback that took released money back concerns the professional's
+		// balance; one of held money is the admins' and the client's bank's business.
+		e, err := decode[events.PaymentChargedBackV1](env)
+		if err != nil || e.DescontadoCentavos <= 0 || e.ProfesionalID == "" {
+			return err
+		}
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoPago, Evento: "contracargo",
+			Titulo: "Contracargo de un pago",
+			Mensaje: fmt.Sprintf("El banco del cliente anuló el pago de un trabajo ya liberado. Descontamos %s de tu saldo; "+
+				"si ya lo habías retirado, se descontará de tus próximos cobros.", formatARS(e.DescontadoCentavos)),
+			Link: "/dashboard/profesional/pagos", Data: map[string]any{"trabajo_id": e.TrabajoID, "payment_id": e.PaymentID},
 			InApp: true, Email: emailByPreference, Push: true})
 	case events.WithdrawalApprovedV1{}.EventType():
 		e, err := decode[events.WithdrawalApprovedV1](env)

@@ -560,9 +560,16 @@ func (a *App) onChargedBack(ctx context.Context, tx pgx.Tx, j job, p mp.Payment,
 					return err
 				}
 			}
-			if _, err := post(ctx, tx, j.ID, ledger.KindChargeback, p.ID, map[string]string{ledger.ProfessionalPayable: j.ProfesionalID},
-				chargebackPostings(j, held)); err != nil {
+			postings := chargebackPostings(j, held)
+			done, err := post(ctx, tx, j.ID, ledger.KindChargeback, p.ID, map[string]string{ledger.ProfessionalPayable: j.ProfesionalID}, postings)
+			if err != nil {
 				return err
+			}
+			for _, x := range postings {
+				// What the professional gives back, told once with the move itself.
+				if x.Account == ledger.ProfessionalPayable && done {
+					st.DescontadoCentavos = x.Amount
+				}
 			}
 		}
 		estado := j.Estado

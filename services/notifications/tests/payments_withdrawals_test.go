@@ -23,7 +23,12 @@ func TestWithdrawalNotifications(t *testing.T) {
 	h.publish(events.PayoutSentV1{PayoutID: uuid.NewString(), RetiroID: ok, ProfesionalID: prof, MontoCentavos: 100000, ExternalID: "PO-1"})
 	rej := h.publish(events.WithdrawalRejectedV1{RetiroID: bad, ProfesionalID: prof, MontoCentavos: 60000, Motivo: "La cuenta no es del titular", RechazadoPor: uuid.NewString()})
 	h.publishEnv(rej, rej.ID.String()) // a redelivery notifies nothing twice
-	want := []string{"pago_acreditado", "retiro_aprobado", "pago_enviado", "retiro_rechazado"}
+	// A chargeback of held money takes nothing from the professional: not theirs to hear.
+	h.publish(events.PaymentChargedBackV1{TrabajoID: uuid.NewString(), PaymentID: "PAY-1", Status: "charged_back", MontoCentavos: 50000,
+		ProfesionalID: prof})
+	h.publish(events.PaymentChargedBackV1{TrabajoID: job, PaymentID: "PAY-2", Status: "charged_back", MontoCentavos: 200000,
+		ProfesionalID: prof, DescontadoCentavos: 160000})
+	want := []string{"pago_acreditado", "retiro_aprobado", "pago_enviado", "retiro_rechazado", "contracargo"}
 	testkit.Eventually(t, 15*time.Second, "withdrawal notifications", func() bool {
 		for _, e := range want {
 			if len(h.withEvento(prof, e)) != 1 {
@@ -34,7 +39,7 @@ func TestWithdrawalNotifications(t *testing.T) {
 	})
 	h.settle()
 	checks := map[string]string{"pago_acreditado": "saldo disponible", "retiro_aprobado": "aprobado",
-		"pago_enviado": "retiro", "retiro_rechazado": "La cuenta no es del titular"}
+		"pago_enviado": "retiro", "retiro_rechazado": "La cuenta no es del titular", "contracargo": "Descontamos $ 1.600,00 de tu saldo"}
 	for evento, text := range checks {
 		n := h.withEvento(prof, evento)
 		if len(n) != 1 || n[0].Tipo != "pago" || !strings.Contains(n[0].Mensaje, text) {

@@ -414,7 +414,9 @@ func TestChargebackWhileHeld(t *testing.T) {
 	pay := h.simPay(id, "approved", "")
 	h.waitEstado(id, "PAGADO_EN_ESCROW")
 	h.simCall("POST", "/_sim/payments/"+pay+"/chargeback", nil, nil)
-	h.waitEvent("PaymentChargedBack", id)
+	if cb, err := events.Decode[events.PaymentChargedBackV1](h.waitEvent("PaymentChargedBack", id)); err != nil || cb.DescontadoCentavos != 0 {
+		t.Fatalf("PaymentChargedBack of held money %+v %v", cb, err)
+	}
 	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
 	h.simCall("POST", "/_sim/payments/"+pay+"/webhook?times=2", nil, nil)
 	h.waitDeliveries(pay, 4)

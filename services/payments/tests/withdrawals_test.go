@@ -422,10 +422,16 @@ func TestChargebackAfterReleaseIsTheProfessionalsDebt(t *testing.T) {
 
 	pay := h.paymentOf(id)
 	h.simCall("POST", "/_sim/payments/"+pay+"/chargeback", nil, nil)
-	h.waitEvent("PaymentChargedBack", id)
+	cb, err := events.Decode[events.PaymentChargedBackV1](h.waitEvent("PaymentChargedBack", id))
+	if err != nil || cb.DescontadoCentavos != 160000 || cb.ProfesionalID != prof {
+		t.Fatalf("PaymentChargedBack %+v %v", cb, err)
+	}
 	h.simCall("POST", "/_sim/payments/"+pay+"/webhook?times=2", nil, nil)
 	h.waitDeliveries(pay, 4)
 	h.quiesce()
+	if n := len(h.events("PaymentChargedBack", id)); n != 1 {
+		t.Fatalf("%d PaymentChargedBack", n)
+	}
 	if st := h.estado(id); st != "LIBERADO" {
 		t.Fatalf("estado after a chargeback of released money: %s", st)
 	}
