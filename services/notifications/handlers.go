@@ -288,8 +288,11 @@ func (s *svc) onPayments(ctx context.Context, tx pgx.Tx, env events.Envelope) er
 		// Only a chargeback that took released money back concerns the professional's
 		// balance; one of held money is the admins' and the client's bank's business.
 		e, err := decode[events.PaymentChargedBackV1](env)
-		if err != nil || e.DescontadoCentavos <= 0 || e.ProfesionalID == "" {
+		if err != nil {
 			return err
+		}
+		if e.DescontadoCentavos <= 0 || e.ProfesionalID == "" {
+			return nil
 		}
 		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoPago, Evento: "contracargo",
 			Titulo: "Contracargo de un pago",

@@ -560,16 +560,17 @@ func (a *App) onChargedBack(ctx context.Context, tx pgx.Tx, j job, p mp.Payment,
 					return err
 				}
 			}
-			postings := chargebackPostings(j, held)
+			postings, err := chargebackPostings(j, held)
+			if err != nil {
+				return err
+			}
 			done, err := post(ctx, tx, j.ID, ledger.KindChargeback, p.ID, map[string]string{ledger.ProfessionalPayable: j.ProfesionalID}, postings)
 			if err != nil {
 				return err
 			}
-			for _, x := range postings {
+			if done && !held {
 				// What the professional gives back, told once with the move itself.
-				if x.Account == ledger.ProfessionalPayable && done {
-					st.DescontadoCentavos = x.Amount
-				}
+				st.DescontadoCentavos = *j.Liberado
 			}
 		}
 		estado := j.Estado
@@ -586,16 +587,16 @@ func (a *App) onChargedBack(ctx context.Context, tx pgx.Tx, j job, p mp.Payment,
 }
 
 // chargebackPostings: held money comes out of the escrow; released money is taken back
-// from the commission and from the professional's balance, as recorded at release.
-func chargebackPostings(j job, held bool) []ledger.Posting {
-	switch {
-	case held:
-		return ledger.Chargeback(j.Precio)
-	case j.Comision != nil && j.Liberado != nil && *j.Comision+*j.Liberado == j.Precio:
-		return ledger.ChargebackReleased(ledger.Split{Price: j.Precio, Commission: *j.Comision, Net: *j.Liberado})
-	default:
-		return ledger.ChargebackLoss(j.Precio)
+// from the commission and from the professional's balance, as recorded at release (the
+// release writes the split with its ledger transaction, so a released job has it).
+func chargebackPostings(j job, held bool) ([]ledger.Posting, error) {
+	if held {
+		return ledger.Chargeback(j.Precio), nil
 	}
+	if j.Comision == nil || j.Liberado == nil {
+		return nil, fmt.Errorf("charge back job %s: released without its split recorded", j.ID)
+	}
+	return ledger.ChargebackReleased(ledger.Split{Price: j.Precio, Commission: *j.Comision, Net: *j.Liberado}), nil
 }
 
 // reconcileLoop searches MercadoPago by external_reference for jobs still waiting for a

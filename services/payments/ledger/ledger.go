@@ -9,8 +9,8 @@
 //	professional_payable  liability: owed to professionals and available to withdraw
 //	professional_reserved liability: asked for in a withdrawal, until its payout leaves
 //	platform_revenue      income: the commission
-//	chargeback_losses     expense: money taken back by a card dispute after a release whose
-//	                      split is unknown (none since the split is recorded)
+//	chargeback_losses     expense: money taken back by a card dispute after release, as
+//	                      booked before such a chargeback became the professional's debt
 package ledger
 
 import (
@@ -137,12 +137,6 @@ func Chargeback(price int64) []Posting {
 // twice.
 func ChargebackReleased(s Split) []Posting {
 	return nonZero([]Posting{{PlatformRevenue, s.Commission}, {ProfessionalPayable, s.Net}, {MPBalance, -s.Price}})
-}
-
-// ChargebackLoss: a chargeback after a release whose split was not recorded is the
-// platform's loss (kept for jobs released before the split was stored).
-func ChargebackLoss(price int64) []Posting {
-	return []Posting{{ChargebackLosses, price}, {MPBalance, -price}}
 }
 
 func nonZero(ps []Posting) []Posting {

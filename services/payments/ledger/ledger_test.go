@@ -46,8 +46,8 @@ func TestCommissionRejects(t *testing.T) {
 func TestTransactionsBalance(t *testing.T) {
 	for name, ps := range map[string][]Posting{
 		"hold": Hold(5000), "payout": Payout(4000), "refund": Refund(5000),
-		"chargeback held": Chargeback(5000), "chargeback loss": ChargebackLoss(5000),
-		"reserve": Reserve(100000), "unreserve": Unreserve(100000), "withdrawal payout": WithdrawalPayout(100000),
+		"chargeback held": Chargeback(5000),
+		"reserve":         Reserve(100000), "unreserve": Unreserve(100000), "withdrawal payout": WithdrawalPayout(100000),
 	} {
 		if err := Check(ps); err != nil {
 			t.Errorf("%s: %v", name, err)
