@@ -64,6 +64,12 @@ func (a *App) postWebhook(c *fiber.Ctx) error {
 // p50 ~650 ms instead of ~350 ms); at a steady 1,000/s batches are a few rows either way.
 const claimBatch = 128
 
+// fetchParallel is how many payment reads one worker's batch has in flight. Against the
+// real API a read takes 100–300 ms and the worker waits rather than works, so what
+// bounds a replica's processing rate is workers × fetchParallel reads in flight (32 with
+// the default workers), not the worker count itself.
+const fetchParallel = 16
+
 type inboxItem struct {
 	ID       int64
 	DataID   string
@@ -132,7 +138,7 @@ func (a *App) processWebhooks(ctx context.Context) (int, error) {
 	}
 	results := make([]fetched, len(order))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, fetchParallel)
 	for i, id := range order {
 		wg.Add(1)
 		sem <- struct{}{}

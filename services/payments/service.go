@@ -29,9 +29,12 @@ const Name = "payments"
 
 // DefaultWebhookWorkers is how many workers fetch and apply stored webhooks unless
 // MP_WEBHOOK_WORKERS says otherwise. More do not go faster on two cores: they compete
-// with the answers for the CPU (the webhooks bench: 8 workers processed fewer per second
-// than 4, with a higher answer p99).
-const DefaultWebhookWorkers = 4
+// with the answers for the CPU. In the webhooks bench (32 senders, interleaved runs) 8
+// workers processed fewer per second than 4, and 2 processed as many as 4 (1,900–3,100/s
+// either way) while the answer p99 at saturation fell from 19.7–20.5 ms to 12.7–16.8 ms;
+// 1 worker left the backlog of a steady 1,000/s waiting (received → applied p50 51 ms
+// instead of 8). Each worker keeps fetchParallel reads in flight.
+const DefaultWebhookWorkers = 2
 
 // Settings are the service's environment settings.
 type Settings struct {
