@@ -251,12 +251,15 @@ func CheckLedger(ctx context.Context, q interface {
 			if err := rows.Scan(&u, &overdrawn, &owed, &chargedBack); err != nil {
 				return err
 			}
-			switch {
-			case overdrawn > 0:
+			// An overdrawn withdrawal and what the professional owes now are reported apart:
+			// one does not hide the other.
+			if overdrawn > 0 {
 				r.Problems = append(r.Problems, fmt.Sprintf("profesional %q pidió %d retiros por encima de su saldo", u, overdrawn))
+			}
+			switch {
 			case owed > 0 && !chargedBack:
 				r.Problems = append(r.Problems, fmt.Sprintf("profesional %q con saldo deudor %d en %s", u, owed, ledger.ProfessionalPayable))
-			default:
+			case owed > 0:
 				r.Debts = append(r.Debts, ProfessionalDebt{UsuarioID: u, Monto: owed})
 			}
 			return nil
