@@ -14,7 +14,7 @@ func Catalog() []Event {
 		DisputeOpenedV1{}, DisputeResolvedV1{}, ReviewPostedV1{},
 		DisputeCancelledV1{}, ReviewUpdatedV1{}, ReviewDeletedV1{}, ReviewRepliedV1{},
 		PaymentCheckoutCreatedV1{}, PaymentCheckoutFailedV1{}, PaymentCheckoutExpiredV1{},
-		PaymentApprovedV1{}, PaymentRejectedV1{}, PaymentRefundedV1{}, PaymentChargedBackV1{},
+		PaymentApprovedV1{}, PaymentRejectedV1{}, PaymentRefundedV1{}, PaymentChargedBackV1{}, PaymentChargebackReversedV1{},
 		EscrowHeldV1{}, EscrowReleasedV1{}, PayoutSentV1{}, PayoutFailedV1{}, RefundIssuedV1{},
 		WithdrawalRequestedV1{}, WithdrawalApprovedV1{}, WithdrawalRejectedV1{},
 		XPAwardedV1{}, LevelChangedV1{}, MedalAwardedV1{},

@@ -4,21 +4,22 @@ import "time"
 
 // Subjects of the payments context.
 const (
-	SubjPaymentCheckoutCreated = "payments.checkout.created"
-	SubjPaymentCheckoutFailed  = "payments.checkout.failed"
-	SubjPaymentCheckoutExpired = "payments.checkout.expired"
-	SubjPaymentApproved        = "payments.payment.approved"
-	SubjPaymentRejected        = "payments.payment.rejected"
-	SubjPaymentRefunded        = "payments.payment.refunded"
-	SubjPaymentChargedBack     = "payments.payment.charged_back"
-	SubjEscrowHeld             = "payments.escrow.held"
-	SubjEscrowReleased         = "payments.escrow.released"
-	SubjPayoutSent             = "payments.payout.sent"
-	SubjPayoutFailed           = "payments.payout.failed"
-	SubjRefundIssued           = "payments.refund.issued"
-	SubjWithdrawalRequested    = "payments.withdrawal.requested"
-	SubjWithdrawalApproved     = "payments.withdrawal.approved"
-	SubjWithdrawalRejected     = "payments.withdrawal.rejected"
+	SubjPaymentCheckoutCreated    = "payments.checkout.created"
+	SubjPaymentCheckoutFailed     = "payments.checkout.failed"
+	SubjPaymentCheckoutExpired    = "payments.checkout.expired"
+	SubjPaymentApproved           = "payments.payment.approved"
+	SubjPaymentRejected           = "payments.payment.rejected"
+	SubjPaymentRefunded           = "payments.payment.refunded"
+	SubjPaymentChargedBack        = "payments.payment.charged_back"
+	SubjPaymentChargebackReversed = "payments.payment.chargeback_reversed"
+	SubjEscrowHeld                = "payments.escrow.held"
+	SubjEscrowReleased            = "payments.escrow.released"
+	SubjPayoutSent                = "payments.payout.sent"
+	SubjPayoutFailed              = "payments.payout.failed"
+	SubjRefundIssued              = "payments.refund.issued"
+	SubjWithdrawalRequested       = "payments.withdrawal.requested"
+	SubjWithdrawalApproved        = "payments.withdrawal.approved"
+	SubjWithdrawalRejected        = "payments.withdrawal.rejected"
 )
 
 // PaymentCheckoutCreatedV1 answers OfferAccepted: the client can pay at PaymentURL.
@@ -110,6 +111,30 @@ type PaymentChargedBackV1 PaymentStatusV1
 func (PaymentChargedBackV1) EventType() string { return "PaymentChargedBack" }
 func (PaymentChargedBackV1) EventVersion() int { return 1 }
 func (PaymentChargedBackV1) Subject() string   { return SubjPaymentChargedBack }
+
+// PaymentChargebackReversedV1 is published once when MercadoPago reports that a
+// chargeback was decided for the seller (status charged_back, status_detail reimbursed):
+// the money the chargeback took is back. Held money returns to the escrow, still frozen
+// for an admin to release or refund; released money returns to the commission and to the
+// professional's balance (ReintegradoCentavos).
+type PaymentChargebackReversedV1 struct {
+	TrabajoID     string `json:"trabajo_id"`
+	PaymentID     string `json:"payment_id"`
+	Status        string `json:"status"`
+	StatusDetail  string `json:"status_detail,omitempty"`
+	MontoCentavos int64  `json:"monto_centavos"`
+	ClienteID     string `json:"cliente_id,omitempty"`
+	ProfesionalID string `json:"profesional_id,omitempty"`
+	// Retenido is true when the money was held: it is back in the escrow, frozen.
+	Retenido bool `json:"retenido"`
+	// ReintegradoCentavos, when the money had been released, is the professional's share
+	// given back to their balance (it pays a debt the chargeback left first).
+	ReintegradoCentavos int64 `json:"reintegrado_centavos,omitempty"`
+}
+
+func (PaymentChargebackReversedV1) EventType() string { return "PaymentChargebackReversed" }
+func (PaymentChargebackReversedV1) EventVersion() int { return 1 }
+func (PaymentChargebackReversedV1) Subject() string   { return SubjPaymentChargebackReversed }
 
 // EscrowHeldV1 is published when the ledger holds a job's money.
 type EscrowHeldV1 struct {

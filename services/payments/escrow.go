@@ -42,7 +42,9 @@ func (a *App) onJobCompleted(ctx context.Context, tx pgx.Tx, meta events.Meta, i
 	switch {
 	case j.Estado == EstadoEnEscrow && !j.Congelado:
 		return a.release(ctx, tx, j, meta)
-	case j.Estado == EstadoEnEscrow || j.Estado == EstadoPendientePago:
+	case j.Estado == EstadoEnEscrow || j.Estado == EstadoPendientePago || j.Estado == EstadoReembolsado:
+		// Refunded (or taken by a chargeback): the release is remembered in case a
+		// chargeback decided for the seller brings the money back.
 		_, err := tx.Exec(ctx, `UPDATE trabajos SET liberacion_pendiente = true, updated_at = now() WHERE trabajo_id = $1`, j.ID)
 		return err
 	}
@@ -118,8 +120,21 @@ func (a *App) onJobCancelled(ctx context.Context, tx pgx.Tx, meta events.Meta, e
 		return err
 	case EstadoEnEscrow:
 		return a.startRefund(ctx, tx, j, e.Motivo)
+	case EstadoReembolsado:
+		return wantRefundIfBack(ctx, tx, j)
 	}
 	a.svc.Deps.Log.Info("job cancelled with nothing to refund", "trabajo", j.ID, "estado", j.Estado)
+	return nil
+}
+
+// wantRefundIfBack remembers that the client is owed the money of job j, which a
+// chargeback took (or a refund already returned): should a chargeback decided for the
+// seller bring it back, it is not released but flagged for an admin to refund.
+func wantRefundIfBack(ctx context.Context, tx pgx.Tx, j job) error {
+	if _, err := tx.Exec(ctx, `UPDATE trabajos SET reembolso_pendiente = true, liberacion_pendiente = false, updated_at = now()
+		WHERE trabajo_id = $1`, j.ID); err != nil {
+		return fmt.Errorf("remember refund of %s: %w", j.ID, err)
+	}
 	return nil
 }
 
@@ -176,7 +191,7 @@ func (a *App) onDisputeOpened(ctx context.Context, tx pgx.Tx, e events.DisputeOp
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `UPDATE trabajos SET congelado = true, disputa_id = $2, updated_at = now() WHERE trabajo_id = $1`, j.ID, e.DisputaID)
+	_, err = tx.Exec(ctx, `UPDATE trabajos SET congelado = true, disputa_id = $2, disputa_abierta = true, updated_at = now() WHERE trabajo_id = $1`, j.ID, e.DisputaID)
 	return err
 }
 
@@ -185,7 +200,7 @@ func (a *App) onDisputeResolved(ctx context.Context, tx pgx.Tx, meta events.Meta
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE trabajos SET congelado = false, updated_at = now() WHERE trabajo_id = $1`, j.ID); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE trabajos SET congelado = false, disputa_abierta = false, updated_at = now() WHERE trabajo_id = $1`, j.ID); err != nil {
 		return err
 	}
 	j.Congelado = false
@@ -197,6 +212,9 @@ func (a *App) onDisputeResolved(ctx context.Context, tx pgx.Tx, meta events.Meta
 		if j.Estado == EstadoPendientePago {
 			_, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = $2, updated_at = now() WHERE trabajo_id = $1`, j.ID, EstadoCancelado)
 			return err
+		}
+		if j.Estado == EstadoReembolsado {
+			return wantRefundIfBack(ctx, tx, j)
 		}
 	case "profesional":
 		var refunding bool
@@ -212,7 +230,7 @@ func (a *App) onDisputeResolved(ctx context.Context, tx pgx.Tx, meta events.Meta
 		if j.Estado == EstadoEnEscrow {
 			return a.release(ctx, tx, j, meta)
 		}
-		if j.Estado == EstadoPendientePago {
+		if j.Estado == EstadoPendientePago || j.Estado == EstadoReembolsado {
 			_, err := tx.Exec(ctx, `UPDATE trabajos SET liberacion_pendiente = true, updated_at = now() WHERE trabajo_id = $1`, j.ID)
 			return err
 		}

@@ -553,9 +553,22 @@ func (a *App) onRefunded(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, st
 }
 
 func (a *App) onChargedBack(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, st events.PaymentStatusV1, changed bool, meta events.Meta) error {
-	if !changed {
-		return nil
+	if changed {
+		if err := a.chargeBack(ctx, tx, j, p, st, meta); err != nil {
+			return err
+		}
 	}
+	// Decided for the seller: given back once, whether this is the first news of the
+	// chargeback or a later update of its status_detail.
+	if p.StatusDetail == statusReimbursed && j.PaymentID == p.ID {
+		return a.reverseChargeback(ctx, tx, j, p, meta)
+	}
+	return nil
+}
+
+// chargeBack takes back, once, what the card issuer took: held money out of the escrow,
+// released money from the commission and the professional's balance.
+func (a *App) chargeBack(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, st events.PaymentStatusV1, meta events.Meta) error {
 	if j.PaymentID == p.ID {
 		held := j.Estado == EstadoEnEscrow
 		if held || j.Estado == EstadoLiberado {
@@ -590,6 +603,98 @@ func (a *App) onChargedBack(ctx context.Context, tx pgx.Tx, j job, p mp.Payment,
 	}
 	a.svc.Deps.Log.Warn("payment charged back", "trabajo", j.ID, "payment", p.ID)
 	return a.emit(ctx, tx, j.ID, meta, events.PaymentChargedBackV1(st))
+}
+
+// statusReimbursed is the status_detail of a chargeback decided for the seller: the card
+// issuer gave the money back.
+const statusReimbursed = "reimbursed"
+
+// reverseChargeback gives back what the job's chargeback took, once, when MercadoPago
+// reports the dispute decided for the seller. The reversal is the chargeback's own lines
+// with their signs turned, so it returns exactly the split the chargeback recorded: held
+// money goes back to the escrow, released money to the commission and the professional's
+// balance (paying the debt the chargeback left first). A held job thaws unless a
+// marketplace dispute still holds it; a release decided meanwhile is carried out, and a
+// cancellation leaves the money frozen for an admin to refund.
+func (a *App) reverseChargeback(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, meta events.Meta) error {
+	rows, err := tx.Query(ctx, `SELECT e.cuenta, COALESCE(e.usuario_id,''), e.monto_centavos FROM ledger_entries e
+		JOIN ledger_txns t ON t.id = e.txn_id WHERE t.trabajo_id = $1 AND t.tipo = $2 ORDER BY e.id`, j.ID, ledger.KindChargeback)
+	if err != nil {
+		return fmt.Errorf("read chargeback of %s: %w", j.ID, err)
+	}
+	var taken []ledger.Posting
+	userOf := map[string]string{}
+	held, reintegrado := false, int64(0)
+	for rows.Next() {
+		var ps ledger.Posting
+		var user string
+		if err := rows.Scan(&ps.Account, &user, &ps.Amount); err != nil {
+			rows.Close()
+			return fmt.Errorf("read chargeback of %s: %w", j.ID, err)
+		}
+		taken = append(taken, ps)
+		if user != "" {
+			userOf[ps.Account] = user
+		}
+		switch ps.Account {
+		case ledger.Escrow:
+			held = true
+		case ledger.ProfessionalPayable:
+			reintegrado = ps.Amount
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read chargeback of %s: %w", j.ID, err)
+	}
+	if len(taken) == 0 {
+		// Nothing was taken (the chargeback came before the payment funded the job): there
+		// is nothing to give back.
+		return nil
+	}
+	if !held {
+		if err := lockProfessionalMoney(ctx, tx, j.ProfesionalID); err != nil {
+			return err
+		}
+	}
+	done, err := post(ctx, tx, j.ID, ledger.KindChargebackReversal, p.ID, userOf, ledger.Reverse(taken))
+	if err != nil || !done {
+		return err
+	}
+	var disputed, pendingRelease, pendingRefund bool
+	estado := EstadoLiberado
+	if held {
+		estado = EstadoEnEscrow
+	}
+	err = tx.QueryRow(ctx, `UPDATE trabajos SET estado_escrow = $2, congelado = disputa_abierta, alerta = $3, updated_at = now()
+		WHERE trabajo_id = $1 RETURNING disputa_abierta, liberacion_pendiente, reembolso_pendiente`,
+		j.ID, estado, "contracargo_revertido:"+p.ID).Scan(&disputed, &pendingRelease, &pendingRefund)
+	if err != nil {
+		return fmt.Errorf("reverse chargeback of %s: %w", j.ID, err)
+	}
+	a.svc.Deps.Log.Warn("chargeback reversed", "trabajo", j.ID, "payment", p.ID, "held", held)
+	if err := a.emit(ctx, tx, j.ID, meta, events.PaymentChargebackReversedV1{TrabajoID: j.ID, PaymentID: p.ID, Status: p.Status,
+		StatusDetail: p.StatusDetail, MontoCentavos: p.AmountCentavos, ClienteID: j.ClienteID, ProfesionalID: j.ProfesionalID,
+		Retenido: held, ReintegradoCentavos: reintegrado}); err != nil {
+		return err
+	}
+	switch {
+	case !held || disputed:
+		// Released money needs nothing more; an open dispute decides when it is resolved.
+	case pendingRefund:
+		// The job was cancelled (or its dispute decided for the client) while the card
+		// issuer had the money. MercadoPago refunds only approved payments, and this one
+		// stays charged_back: the money waits, frozen, for an admin to give it back.
+		if _, err := tx.Exec(ctx, `UPDATE trabajos SET congelado = true, alerta = $2, updated_at = now() WHERE trabajo_id = $1`,
+			j.ID, "reembolso_manual:"+p.ID); err != nil {
+			return fmt.Errorf("flag job %s: %w", j.ID, err)
+		}
+	case pendingRelease:
+		// Completed while the card issuer had the money: released now.
+		j.Estado, j.Congelado = EstadoEnEscrow, false
+		return a.release(ctx, tx, j, meta)
+	}
+	return nil
 }
 
 // chargebackPostings: held money comes out of the escrow; released money is taken back
@@ -653,10 +758,12 @@ func (a *App) Reconcile(ctx context.Context) error {
 }
 
 // reconcileHeld re-reads the funding payment of held jobs now and then, so a refund or
-// chargeback whose webhook was lost still freezes or reverses the escrow.
+// chargeback whose webhook was lost still freezes or reverses the escrow; and that of
+// charged-back jobs, so a chargeback decided for the seller gives the money back even if
+// that webhook was lost.
 func (a *App) reconcileHeld(ctx context.Context) error {
 	rows, err := a.svc.Deps.Pool.Query(ctx, `SELECT trabajo_id, payment_id FROM trabajos
-		WHERE estado_escrow = $1 AND payment_id IS NOT NULL AND updated_at < now() - $2::interval
+		WHERE (estado_escrow = $1 OR alerta LIKE 'contracargo:%') AND payment_id IS NOT NULL AND updated_at < now() - $2::interval
 		ORDER BY updated_at LIMIT 50`, EstadoEnEscrow, a.cfg.ReconcileHeldAge.String())
 	if err != nil {
 		return fmt.Errorf("reconcile held: %w", err)

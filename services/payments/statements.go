@@ -13,6 +13,7 @@ import (
 	"github.com/conectarpro/conectar/platform/authn"
 	"github.com/conectarpro/conectar/platform/httpx"
 	"github.com/conectarpro/conectar/platform/money"
+	"github.com/conectarpro/conectar/services/payments/ledger"
 )
 
 // Movement kinds and states of /pagos/historial (the frontend's lower-case vocabulary).
@@ -41,9 +42,10 @@ const withdrawalEstadoSQL = `CASE w.estado WHEN 'PROCESADO' THEN 'completado' WH
 // estado_escrow, oferta_id, payment_id). $1 is the user (NULL for an admin, who sees all).
 // A client sees what they paid (egreso per paid job); a professional what they earned
 // (ingreso per paid job, gross, with the commission beside it), the commission the
-// platform kept on each release (comision), their withdrawals (egreso) and the share a
-// chargeback after release took back (egreso); an admin the
-// platform's view: ingreso per job, comision per release, egreso per withdrawal.
+// platform kept on each release (comision), their withdrawals (egreso), the share a
+// chargeback after release took back (egreso) and, if the chargeback was reversed, gave
+// back (ingreso); an admin the platform's view: ingreso per job, comision per release,
+// egreso per withdrawal.
 func movementsSQL(role string) string {
 	jobCols := func(id, tipo, estado, desc, fecha, monto string) string {
 		return `SELECT ` + id + ` AS id, '` + tipo + `' AS tipo, ` + estado + ` AS estado, ` + desc + ` AS descripcion, ` + fecha + ` AS fecha,
@@ -56,10 +58,15 @@ func movementsSQL(role string) string {
 			NULL::text, w.usuario_id, w.monto_centavos, 0::bigint, NULL::text, NULL::text, '', '' FROM retiros w `
 	commissions := jobCols(`'comision-' || t.trabajo_id`, MovComision, `'completado'`, `'Comisión de la plataforma: ' || t.descripcion`,
 		`COALESCE(t.liberado_at, t.updated_at)`, `t.comision_centavos`)
-	// A chargeback of released money takes the professional's share back from their balance.
-	chargebacks := jobCols(`'contracargo-' || t.trabajo_id`, MovEgreso, `'completado'`, `'Contracargo: ' || t.descripcion`,
-		`l.created_at`, `t.liberado_centavos`) + `JOIN ledger_txns l ON l.trabajo_id = t.trabajo_id AND l.tipo = 'CHARGEBACK'
+	// A chargeback of released money takes the professional's share back from their
+	// balance; one decided for the seller gives it back.
+	balanceMove := func(id, tipo, desc, kind string) string {
+		return jobCols(`'`+id+`-' || t.trabajo_id`, tipo, `'completado'`, `'`+desc+`: ' || t.descripcion`,
+			`l.created_at`, `t.liberado_centavos`) + `JOIN ledger_txns l ON l.trabajo_id = t.trabajo_id AND l.tipo = '` + kind + `'
 			AND EXISTS (SELECT 1 FROM ledger_entries e WHERE e.txn_id = l.id AND e.cuenta = 'professional_payable') `
+	}
+	chargebacks := balanceMove("contracargo", MovEgreso, "Contracargo", ledger.KindChargeback)
+	reversals := balanceMove("contracargo-revertido", MovIngreso, "Contracargo revertido", ledger.KindChargebackReversal)
 	switch role {
 	case authn.RoleCliente:
 		return jobCols(`t.trabajo_id`, MovEgreso, movementEstadoSQL, `t.descripcion`, jobFecha, `t.precio_centavos`) +
@@ -69,6 +76,7 @@ func movementsSQL(role string) string {
 			`WHERE t.profesional_id = $1` + paid +
 			` UNION ALL ` + commissions + `WHERE t.profesional_id = $1 AND t.estado_escrow = 'LIBERADO' AND t.comision_centavos > 0` +
 			` UNION ALL ` + chargebacks + `WHERE t.profesional_id = $1` +
+			` UNION ALL ` + reversals + `WHERE t.profesional_id = $1` +
 			` UNION ALL ` + withdrawals + `WHERE w.usuario_id = $1`
 	}
 	return jobCols(`t.trabajo_id`, MovIngreso, movementEstadoSQL, `t.descripcion`, jobFecha, `t.precio_centavos`) +

@@ -37,8 +37,11 @@ const (
 	KindPayout     = "PAYOUT"
 	KindRefund     = "REFUND"
 	KindChargeback = "CHARGEBACK"
-	KindReserve    = "RESERVE"   // a withdrawal is requested
-	KindUnreserve  = "UNRESERVE" // a withdrawal is rejected
+	// KindChargebackReversal gives back what a chargeback took when the card dispute is
+	// decided for the seller.
+	KindChargebackReversal = "CHARGEBACK_REVERSAL"
+	KindReserve            = "RESERVE"   // a withdrawal is requested
+	KindUnreserve          = "UNRESERVE" // a withdrawal is rejected
 )
 
 // MinWithdrawal is the smallest withdrawal a professional may request (ARS 1000.00).
@@ -137,6 +140,17 @@ func Chargeback(price int64) []Posting {
 // twice.
 func ChargebackReleased(s Split) []Posting {
 	return nonZero([]Posting{{PlatformRevenue, s.Commission}, {ProfessionalPayable, s.Net}, {MPBalance, -s.Price}})
+}
+
+// Reverse is the transaction that undoes ps: every line with its sign turned. A
+// chargeback decided for the seller is undone this way, line for line, so whatever split
+// the chargeback recorded is exactly what comes back.
+func Reverse(ps []Posting) []Posting {
+	out := make([]Posting, len(ps))
+	for i, p := range ps {
+		out[i] = Posting{Account: p.Account, Amount: -p.Amount}
+	}
+	return out
 }
 
 func nonZero(ps []Posting) []Posting {

@@ -90,6 +90,40 @@ func TestChargebackReleasedUndoesTheSale(t *testing.T) {
 	}
 }
 
+// A chargeback decided for the seller puts every account back where release (or hold)
+// left it: reversing is exact for either kind of chargeback, and balanced.
+func TestReverseUndoesAChargeback(t *testing.T) {
+	s, err := Commission(123457, 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct{ before, cb []Posting }{
+		"held":     {Hold(s.Price), Chargeback(s.Price)},
+		"released": {append(Hold(s.Price), Release(s)...), ChargebackReleased(s)},
+	} {
+		rev := Reverse(c.cb)
+		if err := Check(rev); err != nil {
+			t.Fatalf("%s: reversal unbalanced: %v", name, err)
+		}
+		want, got := map[string]int64{}, map[string]int64{}
+		for _, p := range c.before {
+			want[p.Account] += p.Amount
+			got[p.Account] += p.Amount
+		}
+		for _, p := range append(append([]Posting{}, c.cb...), rev...) {
+			got[p.Account] += p.Amount
+		}
+		for acct, v := range got {
+			if v != want[acct] {
+				t.Errorf("%s: %s at %d after the reversal, %d before the chargeback", name, acct, v, want[acct])
+			}
+		}
+		if rev[0].Amount != -c.cb[0].Amount || rev[0].Account != c.cb[0].Account {
+			t.Errorf("%s: reversal %v of %v", name, rev, c.cb)
+		}
+	}
+}
+
 // A withdrawal's life leaves the professional's accounts where they started (rejected) or
 // moves exactly the amount out of the platform (paid).
 func TestWithdrawalFlows(t *testing.T) {

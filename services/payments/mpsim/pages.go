@@ -135,7 +135,7 @@ func (s *Server) simPay(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 201, map[string]any{"payment_id": id, "status": status})
 }
 
-// simAction: POST /_sim/payments/{id}/{approve|reject|refund|chargeback|cancel|webhook}
+// simAction: POST /_sim/payments/{id}/{approve|reject|refund|chargeback|reimburse|cancel|webhook}
 // webhook takes ?times=N (redeliver N times).
 func (s *Server) simAction(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathInt(r, "id")
@@ -153,6 +153,8 @@ func (s *Server) simAction(w http.ResponseWriter, r *http.Request) {
 		err = s.SetStatus(id, "refunded")
 	case "chargeback":
 		err = s.SetStatus(id, "charged_back")
+	case "reimburse":
+		err = s.SetStatus(id, "charged_back/reimbursed")
 	case "cancel":
 		err = s.SetStatus(id, "cancelled")
 	case "webhook":

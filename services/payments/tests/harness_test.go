@@ -213,6 +213,12 @@ func (h *harness) waitEstado(id, want string) {
 	testkit.Eventually(h.t, 10*time.Second, "estado "+want, func() bool { return h.estado(id) == want })
 }
 
+// waitFor waits until the count query sql finds a row.
+func (h *harness) waitFor(what, sql string, args ...any) {
+	h.t.Helper()
+	testkit.Eventually(h.t, 10*time.Second, what, func() bool { return h.count(sql, args...) > 0 })
+}
+
 func (h *harness) count(sql string, args ...any) int {
 	h.t.Helper()
 	return testkit.Count(h.t, h.pool, sql, args...)
