@@ -18,7 +18,7 @@ func (m *Market) consumers() []consumer.Spec {
 	return append(m.replicaConsumers(), consumer.Spec{
 		Name: "marketplace-payments", Stream: events.StreamPayments,
 		Subjects: []string{events.SubjPaymentCheckoutCreated, events.SubjPaymentCheckoutFailed, events.SubjPaymentCheckoutExpired, events.SubjPaymentApproved,
-			events.SubjPaymentRejected, events.SubjPaymentRefunded, events.SubjPaymentChargedBack, events.SubjEscrowHeld,
+			events.SubjPaymentRejected, events.SubjPaymentRefunded, events.SubjPaymentChargedBack, events.SubjPaymentChargebackReversed, events.SubjEscrowHeld,
 			events.SubjEscrowReleased, events.SubjRefundIssued},
 		Handle: m.onPayment,
 	})
@@ -217,14 +217,18 @@ func (m *Market) onPayment(ctx context.Context, tx pgx.Tx, env events.Envelope) 
 		}
 		changed = true
 
-	case events.PaymentRejectedV1{}.EventType(), events.PaymentRefundedV1{}.EventType(), events.PaymentChargedBackV1{}.EventType():
+	case events.PaymentRejectedV1{}.EventType(), events.PaymentRefundedV1{}.EventType(), events.PaymentChargedBackV1{}.EventType(),
+		events.PaymentChargebackReversedV1{}.EventType():
 		// Recorded for people to see; the money state follows the escrow events.
 		desc := map[string]string{
-			"PaymentRejected":    "Pago rechazado; el cliente puede volver a intentar",
-			"PaymentRefunded":    "MercadoPago informó un reembolso o cancelación del pago",
-			"PaymentChargedBack": "MercadoPago informó un contracargo del pago",
+			"PaymentRejected":           "Pago rechazado; el cliente puede volver a intentar",
+			"PaymentRefunded":           "MercadoPago informó un reembolso o cancelación del pago",
+			"PaymentChargedBack":        "MercadoPago informó un contracargo del pago",
+			"PaymentChargebackReversed": "El contracargo se resolvió a favor del vendedor: el dinero del pago volvió",
 		}[env.Type]
-		status := map[string]string{"PaymentRejected": "rejected", "PaymentRefunded": "refunded", "PaymentChargedBack": "charged_back"}[env.Type]
+		// MercadoPago's status: a reversed chargeback stays charged_back (detail reimbursed).
+		status := map[string]string{"PaymentRejected": "rejected", "PaymentRefunded": "refunded", "PaymentChargedBack": "charged_back",
+			"PaymentChargebackReversed": "charged_back"}[env.Type]
 		if _, err := tx.Exec(ctx, `UPDATE trabajos SET pago_estado = $2, fecha_actualizacion = $3 WHERE id = $1`, t.ID, status, now); err != nil {
 			return err
 		}
@@ -298,6 +302,12 @@ func paymentJobID(env events.Envelope) (string, error) {
 		}
 	case "PaymentApproved", "PaymentRejected", "PaymentRefunded", "PaymentChargedBack":
 		e, err := decodeStatus(env)
+		id = e.TrabajoID
+		if err != nil {
+			return "", err
+		}
+	case "PaymentChargebackReversed":
+		e, err := events.Decode[events.PaymentChargebackReversedV1](env)
 		id = e.TrabajoID
 		if err != nil {
 			return "", err

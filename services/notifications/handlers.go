@@ -47,7 +47,8 @@ func (s *svc) consumers() []consumer.Spec {
 			events.SubjDisputeCancelled, events.SubjReviewReplied}},
 		{Name: consumerNotifyPayments, Stream: events.StreamPayments, Handle: s.onPayments, Subjects: []string{
 			events.SubjPaymentApproved, events.SubjPaymentCheckoutExpired, events.SubjPayoutSent, events.SubjEscrowReleased,
-			events.SubjWithdrawalApproved, events.SubjWithdrawalRejected, events.SubjPaymentChargedBack}},
+			events.SubjWithdrawalApproved, events.SubjWithdrawalRejected, events.SubjPaymentChargedBack,
+			events.SubjPaymentChargebackReversed}},
 		{Name: consumerNotifyEngagement, Stream: events.StreamEngagement, Handle: s.onEngagement, Subjects: []string{
 			events.SubjLevelChanged, events.SubjMedalAwarded}},
 		{Name: consumerGamifyPayments, Stream: events.StreamPayments, Handle: s.gamifyPayments, Subjects: []string{
@@ -298,6 +299,22 @@ func (s *svc) onPayments(ctx context.Context, tx pgx.Tx, env events.Envelope) er
 			Titulo: "Contracargo de un pago",
 			Mensaje: fmt.Sprintf("El banco del cliente anuló el pago de un trabajo ya liberado. Descontamos %s de tu saldo; "+
 				"si ya lo habías retirado, se descontará de tus próximos cobros.", formatARS(e.DescontadoCentavos)),
+			Link: "/dashboard/profesional/pagos", Data: map[string]any{"trabajo_id": e.TrabajoID, "payment_id": e.PaymentID},
+			InApp: true, Email: emailByPreference, Push: true})
+	case events.PaymentChargebackReversedV1{}.EventType():
+		// The professional heard of the chargeback only if it took from their balance; so
+		// of its reversal.
+		e, err := decode[events.PaymentChargebackReversedV1](env)
+		if err != nil {
+			return err
+		}
+		if e.ReintegradoCentavos <= 0 || e.ProfesionalID == "" {
+			return nil
+		}
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoPago, Evento: "contracargo_revertido",
+			Titulo: "Se revirtió un contracargo",
+			Mensaje: fmt.Sprintf("El banco del cliente resolvió el contracargo a favor nuestro. Devolvimos %s a tu saldo "+
+				"(primero cubre lo que se te había descontado).", formatARS(e.ReintegradoCentavos)),
 			Link: "/dashboard/profesional/pagos", Data: map[string]any{"trabajo_id": e.TrabajoID, "payment_id": e.PaymentID},
 			InApp: true, Email: emailByPreference, Push: true})
 	case events.WithdrawalApprovedV1{}.EventType():

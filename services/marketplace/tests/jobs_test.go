@@ -386,3 +386,38 @@ func TestReleaseBeforePaymentAppliesForward(t *testing.T) {
 		}
 	}
 }
+
+// A chargeback and its reversal are recorded in the job's timeline, once each however
+// often they are delivered; the job's money state is left to the escrow events.
+func TestChargebackAndReversalInTheTimeline(t *testing.T) {
+	h := start(t, nil)
+	cli := h.newUser("CLIENTE", "Ana")
+	pro := h.newPro("Juan", "APROBADO", "")
+	jobID, _ := h.paidJob(cli, pro, 5000)
+	pay := "mp-" + jobID[:8]
+	cb := h.publish("payments", jobID, events.PaymentChargedBackV1{TrabajoID: jobID, PaymentID: pay, Status: "charged_back",
+		StatusDetail: "settled", MontoCentavos: 500000})
+	rev := h.publish("payments", jobID, events.PaymentChargebackReversedV1{TrabajoID: jobID, PaymentID: pay, Status: "charged_back",
+		StatusDetail: "reimbursed", MontoCentavos: 500000, Retenido: true})
+	publishEnv(t, h.env.NATS.JS, cb, cb.ID.String()+"-redelivered")
+	publishEnv(t, h.env.NATS.JS, rev, rev.ID.String()+"-redelivered")
+	conn := pgConn(t, h)
+	count := func(desc string) int {
+		var n int
+		if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM marketplace.trabajo_eventos WHERE trabajo_id = $1 AND descripcion = $2`,
+			jobID, desc).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	h.eventually("reversal in the timeline", func() bool {
+		return count("El contracargo se resolvió a favor del vendedor: el dinero del pago volvió") > 0
+	})
+	time.Sleep(300 * time.Millisecond) // let the redeliveries arrive
+	if a, b := count("MercadoPago informó un contracargo del pago"), count("El contracargo se resolvió a favor del vendedor: el dinero del pago volvió"); a != 1 || b != 1 {
+		t.Fatalf("timeline entries: chargeback %d, reversal %d", a, b)
+	}
+	if j := h.job(jobID, cli); j["estado_escrow"] != "PAGADO_EN_ESCROW" {
+		t.Fatalf("job after the reversal: %v", j)
+	}
+}

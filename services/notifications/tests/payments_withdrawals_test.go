@@ -28,7 +28,12 @@ func TestWithdrawalNotifications(t *testing.T) {
 		ProfesionalID: prof})
 	h.publish(events.PaymentChargedBackV1{TrabajoID: job, PaymentID: "PAY-2", Status: "charged_back", MontoCentavos: 200000,
 		ProfesionalID: prof, DescontadoCentavos: 160000})
-	want := []string{"pago_acreditado", "retiro_aprobado", "pago_enviado", "retiro_rechazado", "contracargo"}
+	// Its reversal gives the share back, and says so; one of held money, again, does not.
+	h.publish(events.PaymentChargebackReversedV1{TrabajoID: uuid.NewString(), PaymentID: "PAY-1", Status: "charged_back",
+		StatusDetail: "reimbursed", MontoCentavos: 50000, ProfesionalID: prof, Retenido: true})
+	h.publish(events.PaymentChargebackReversedV1{TrabajoID: job, PaymentID: "PAY-2", Status: "charged_back",
+		StatusDetail: "reimbursed", MontoCentavos: 200000, ProfesionalID: prof, ReintegradoCentavos: 160000})
+	want := []string{"pago_acreditado", "retiro_aprobado", "pago_enviado", "retiro_rechazado", "contracargo", "contracargo_revertido"}
 	testkit.Eventually(t, 15*time.Second, "withdrawal notifications", func() bool {
 		for _, e := range want {
 			if len(h.withEvento(prof, e)) != 1 {
@@ -39,7 +44,8 @@ func TestWithdrawalNotifications(t *testing.T) {
 	})
 	h.settle()
 	checks := map[string]string{"pago_acreditado": "saldo disponible", "retiro_aprobado": "aprobado",
-		"pago_enviado": "retiro", "retiro_rechazado": "La cuenta no es del titular", "contracargo": "Descontamos $ 1.600,00 de tu saldo"}
+		"pago_enviado": "retiro", "retiro_rechazado": "La cuenta no es del titular", "contracargo": "Descontamos $ 1.600,00 de tu saldo",
+		"contracargo_revertido": "Devolvimos $ 1.600,00 a tu saldo"}
 	for evento, text := range checks {
 		n := h.withEvento(prof, evento)
 		if len(n) != 1 || n[0].Tipo != "pago" || !strings.Contains(n[0].Mensaje, text) {
