@@ -298,6 +298,35 @@ func TestJourneyHireAndPay(t *testing.T) {
 	if len(listOf(check["problemas"])) != 0 || len(debts) != 1 || debts[0].(map[string]any)["monto_centavos"] != 2000040.0 {
 		t.Fatalf("ledger check after the chargeback %v", check)
 	}
+
+	// The card issuer decides for the seller: the money comes back, his debt is paid, the
+	// platform has its commission again, and he is told.
+	simPost(t, sys.env["MP_BASE_URL"], "/_sim/payments/"+payment+"/reimburse", nil)
+	testkit.Eventually(t, 15*time.Second, "the chargeback reversed", func() bool {
+		_, bal := sys.call(http.MethodGet, "/api/v1/pagos/balance", proTok, nil)
+		return bal["deuda"] == 0.0 && bal["disponible"] == 0.0 && bal["total_comisiones"] == 5000.1
+	})
+	testkit.Eventually(t, 15*time.Second, "the reversal in his notifications and the job's timeline", func() bool {
+		_, ns := sys.call(http.MethodGet, "/api/v1/notificaciones", proTok, nil)
+		told := false
+		for _, n := range listOf(ns["notificaciones"]) {
+			if m, ok := n.(map[string]any); ok && strings.Contains(fmt.Sprint(m["mensaje"]), "Devolvimos $ 20.000,40 a tu saldo") {
+				told = true
+			}
+		}
+		_, tl := sys.call(http.MethodGet, "/api/v1/trabajos/"+jobID+"/timeline", cliTok, nil)
+		recorded := false
+		for _, e := range listOf(tl) {
+			if m, ok := e.(map[string]any); ok && strings.HasPrefix(fmt.Sprint(m["descripcion"]), "El contracargo se resolvió a favor del vendedor") {
+				recorded = true
+			}
+		}
+		return told && recorded
+	})
+	_, check = sys.call(http.MethodGet, "/api/v1/escrow/ledger/check", adminTok, nil)
+	if len(listOf(check["problemas"])) != 0 || len(listOf(check["deudas"])) != 0 {
+		t.Fatalf("ledger check after the reversal %v", check)
+	}
 }
 
 func listOf(v any) []any {
