@@ -29,13 +29,13 @@ type JobView struct {
 	MercadopagoPaymentID *string         `json:"mercadopago_payment_id"`
 	PaymentPreferenceID  *string         `json:"payment_preference_id"`
 	PaymentURL           *string         `json:"payment_url"`
-	Congelado            bool            `json:"congelado" jsonschema_description:"a dispute froze the money"`
+	Congelado            bool            `json:"congelado" jsonschema_description:"the money may not move: a dispute, a refund under way or a card chargeback holds it"`
 	ComisionPlataforma   *money.Centavos `json:"comision_plataforma" jsonschema_description:"fixed at release; null before"`
 	MontoLiberado        *money.Centavos `json:"monto_liberado" jsonschema_description:"credited to the professional at release; null before"`
 	TasaComisionBP       *int            `json:"tasa_comision_bp" jsonschema_description:"the rate fixed at release, in basis points"`
 	FechaCreacion        time.Time       `json:"fecha_creacion"`
 	FechaActualizacion   time.Time       `json:"fecha_actualizacion"`
-	Alerta               string          `json:"alerta,omitempty" jsonschema_description:"a payment that did not match the job (amount, currency), for an admin to look at"`
+	Alerta               string          `json:"alerta,omitempty" jsonschema_description:"why an admin should look at the job: a payment that did not match it (amount, currency), a second payment, a chargeback (contracargo:<payment>), its reversal (contracargo_revertido:<payment>) or money to give back by hand (reembolso_manual:<payment>)"`
 }
 
 // EscrowMovement is one ledger entry of a job.
