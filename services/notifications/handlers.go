@@ -292,15 +292,9 @@ func (s *svc) onPayments(ctx context.Context, tx pgx.Tx, env events.Envelope) er
 		if err != nil {
 			return err
 		}
-		if e.DescontadoCentavos <= 0 || e.ProfesionalID == "" {
-			return nil
-		}
-		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoPago, Evento: "contracargo",
-			Titulo: "Contracargo de un pago",
-			Mensaje: fmt.Sprintf("El banco del cliente anuló el pago de un trabajo ya liberado. Descontamos %s de tu saldo; "+
-				"si ya lo habías retirado, se descontará de tus próximos cobros.", formatARS(e.DescontadoCentavos)),
-			Link: "/dashboard/profesional/pagos", Data: map[string]any{"trabajo_id": e.TrabajoID, "payment_id": e.PaymentID},
-			InApp: true, Email: emailByPreference, Push: true})
+		return s.deliverBalanceMove(ctx, tx, c, env, e.ProfesionalID, e.TrabajoID, e.PaymentID, e.DescontadoCentavos,
+			"contracargo", "Contracargo de un pago", "El banco del cliente anuló el pago de un trabajo ya liberado. Descontamos %s de tu saldo; "+
+				"si ya lo habías retirado, se descontará de tus próximos cobros.")
 	case events.PaymentChargebackReversedV1{}.EventType():
 		// The professional heard of the chargeback only if it took from their balance; so
 		// of its reversal.
@@ -308,15 +302,9 @@ func (s *svc) onPayments(ctx context.Context, tx pgx.Tx, env events.Envelope) er
 		if err != nil {
 			return err
 		}
-		if e.ReintegradoCentavos <= 0 || e.ProfesionalID == "" {
-			return nil
-		}
-		return s.deliver(ctx, tx, c, env, notice{UserID: e.ProfesionalID, Tipo: TipoPago, Evento: "contracargo_revertido",
-			Titulo: "Se revirtió un contracargo",
-			Mensaje: fmt.Sprintf("El banco del cliente resolvió el contracargo a favor nuestro. Devolvimos %s a tu saldo "+
-				"(primero cubre lo que se te había descontado).", formatARS(e.ReintegradoCentavos)),
-			Link: "/dashboard/profesional/pagos", Data: map[string]any{"trabajo_id": e.TrabajoID, "payment_id": e.PaymentID},
-			InApp: true, Email: emailByPreference, Push: true})
+		return s.deliverBalanceMove(ctx, tx, c, env, e.ProfesionalID, e.TrabajoID, e.PaymentID, e.ReintegradoCentavos,
+			"contracargo_revertido", "Se revirtió un contracargo", "El banco del cliente resolvió el contracargo a favor nuestro. "+
+				"Devolvimos %s a tu saldo (primero cubre lo que se te había descontado).")
 	case events.WithdrawalApprovedV1{}.EventType():
 		e, err := decode[events.WithdrawalApprovedV1](env)
 		if err != nil {
@@ -339,6 +327,20 @@ func (s *svc) onPayments(ctx context.Context, tx pgx.Tx, env events.Envelope) er
 			InApp: true, Email: emailByPreference, Push: true})
 	}
 	return nil
+}
+
+// deliverBalanceMove tells professional prof that a chargeback of job trabajo's payment
+// took centavos from their balance or gave them back; nothing when it moved nothing of
+// theirs. mensaje has one %s, the amount.
+func (s *svc) deliverBalanceMove(ctx context.Context, tx pgx.Tx, consumerName string, env events.Envelope,
+	prof, trabajo, payment string, centavos int64, evento, titulo, mensaje string) error {
+	if centavos <= 0 || prof == "" {
+		return nil
+	}
+	return s.deliver(ctx, tx, consumerName, env, notice{UserID: prof, Tipo: TipoPago, Evento: evento, Titulo: titulo,
+		Mensaje: fmt.Sprintf(mensaje, formatARS(centavos)), Link: "/dashboard/profesional/pagos",
+		Data:  map[string]any{"trabajo_id": trabajo, "payment_id": payment},
+		InApp: true, Email: emailByPreference, Push: true})
 }
 
 func (s *svc) onEngagement(ctx context.Context, tx pgx.Tx, env events.Envelope) error {

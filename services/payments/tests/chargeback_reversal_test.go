@@ -72,24 +72,11 @@ func TestChargebackAfterReleaseReversed(t *testing.T) {
 }
 
 // A professional who withdrew the money before the chargeback owed it; the reversal pays
-// that debt and withdrawals open again.
+// that debt.
 func TestChargebackReversalPaysTheDebt(t *testing.T) {
 	h := newHarness(t, nil)
 	prof := uuid.NewString()
-	proTok := h.env.Keys.Token(prof, "PROFESIONAL", "p@x")
-	admin := h.env.Keys.Token(uuid.NewString(), "ADMIN", "a@x")
-	id, _ := h.released(prof, 200000)
-	if st, e := h.call("POST", "/api/v1/pagos/cuenta-bancaria", proTok, map[string]any{"tipo_cuenta": "cbu",
-		"cbu": validCBU, "titular": "Juan Pérez", "banco": "Macro"}, nil); st != 200 {
-		t.Fatalf("set account → %d %v", st, e)
-	}
-	var w map[string]any
-	if st, e := h.call("POST", "/api/v1/pagos/retiros", proTok, map[string]any{"monto": 1600}, &w); st != 201 {
-		t.Fatalf("withdraw → %d %v", st, e)
-	}
-	if st, e := h.call("POST", "/api/v1/admin/pagos/retiros/"+w["id"].(string)+"/aprobar", admin, nil, nil); st != 200 {
-		t.Fatalf("approve → %d %v", st, e)
-	}
+	id := h.releasedAndWithdrawn(prof)
 	pay := h.paymentOf(id)
 	h.simCall("POST", "/_sim/payments/"+pay+"/chargeback", nil, nil)
 	h.waitEvent("PaymentChargedBack", id)
@@ -101,10 +88,7 @@ func TestChargebackReversalPaysTheDebt(t *testing.T) {
 	if b := h.balanceOf(prof); fmt.Sprint(b["deuda"]) != "0" || fmt.Sprint(b["disponible"]) != "0" {
 		t.Fatalf("balance after the reversal %v", b)
 	}
-	h.assertLedgerBalanced()
-	if rep, err := payments.CheckLedger(context.Background(), h.pool); err != nil || len(rep.Debts) != 0 {
-		t.Fatalf("debts after the reversal %+v %v", rep.Debts, err)
-	}
+	h.assertNoDebts("after the reversal")
 }
 
 // Held money a chargeback took comes back to the escrow; the job was completed meanwhile,
@@ -112,9 +96,7 @@ func TestChargebackReversalPaysTheDebt(t *testing.T) {
 func TestChargebackWhileHeldReversedReleasesACompletedJob(t *testing.T) {
 	h := newHarness(t, nil)
 	prof := uuid.NewString()
-	id, cliente, _ := h.accept(200000, prof)
-	pay := h.simPay(id, "approved", "")
-	h.waitEstado(id, "PAGADO_EN_ESCROW")
+	id, cliente, pay := h.held(200000, prof)
 	h.simCall("POST", "/_sim/payments/"+pay+"/chargeback", nil, nil)
 	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
 	h.publish(events.JobCompletedV1{TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, PrecioCentavos: 200000}, id)
@@ -151,9 +133,7 @@ func TestChargebackWhileHeldReversedReleasesACompletedJob(t *testing.T) {
 func TestChargebackWhileHeldReversedAfterCancellationWaitsForAnAdmin(t *testing.T) {
 	h := newHarness(t, nil)
 	prof := uuid.NewString()
-	id, cliente, _ := h.accept(150000, prof)
-	pay := h.simPay(id, "approved", "")
-	h.waitEstado(id, "PAGADO_EN_ESCROW")
+	id, cliente, pay := h.held(150000, prof)
 	h.simCall("POST", "/_sim/payments/"+pay+"/chargeback", nil, nil)
 	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
 	h.publish(events.JobCancelledV1{TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, PrecioCentavos: 150000, Paid: true,
@@ -177,9 +157,7 @@ func TestChargebackWhileHeldReversedAfterCancellationWaitsForAnAdmin(t *testing.
 // chargeback and its reversal are both recorded, once, and the held job goes on.
 func TestChargebackFirstSeenReversed(t *testing.T) {
 	h := newHarness(t, nil)
-	id, _, _ := h.accept(90000, uuid.NewString())
-	pay := h.simPay(id, "approved", "")
-	h.waitEstado(id, "PAGADO_EN_ESCROW")
+	id, _, pay := h.held(90000, uuid.NewString())
 	h.simCall("POST", "/_sim/payments/"+pay+"/reimburse", nil, nil)
 	h.waitEvent("PaymentChargebackReversed", id)
 	h.quiesce()

@@ -200,6 +200,16 @@ func (h *harness) accept(precio int64, profesional string) (trabajoID, cliente, 
 	return trabajoID, cliente, p.PaymentURL
 }
 
+// held accepts a job of precio for profesional and pays it at the simulator; it returns
+// once the money is held, with the job, its client and the payment.
+func (h *harness) held(precio int64, profesional string) (trabajoID, cliente, payment string) {
+	h.t.Helper()
+	trabajoID, cliente, _ = h.accept(precio, profesional)
+	payment = h.simPay(trabajoID, "approved", "")
+	h.waitEstado(trabajoID, "PAGADO_EN_ESCROW")
+	return trabajoID, cliente, payment
+}
+
 func (h *harness) estado(id string) string {
 	var s string
 	if err := h.pool.QueryRow(context.Background(), "SELECT estado_escrow FROM trabajos WHERE trabajo_id=$1", id).Scan(&s); err != nil {

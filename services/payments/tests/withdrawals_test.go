@@ -404,22 +404,7 @@ func TestChargebackAfterReleaseIsTheProfessionalsDebt(t *testing.T) {
 	h := newHarness(t, nil)
 	prof := uuid.NewString()
 	proTok := h.env.Keys.Token(prof, "PROFESIONAL", "p@x")
-	admin := h.env.Keys.Token(uuid.NewString(), "ADMIN", "a@x")
-	id, _ := h.released(prof, 200000) // net 1600.00, commission 400.00
-	if st, e := h.call("POST", "/api/v1/pagos/cuenta-bancaria", proTok, map[string]any{"tipo_cuenta": "cbu",
-		"cbu": validCBU, "titular": "Juan Pérez", "banco": "Macro"}, nil); st != 200 {
-		t.Fatalf("set account → %d %v", st, e)
-	}
-	var w map[string]any
-	if st, e := h.call("POST", "/api/v1/pagos/retiros", proTok, map[string]any{"monto": 1600}, &w); st != 201 {
-		t.Fatalf("withdraw → %d %v", st, e)
-	}
-	wid := w["id"].(string)
-	if st, e := h.call("POST", "/api/v1/admin/pagos/retiros/"+wid+"/aprobar", admin, nil, nil); st != 200 {
-		t.Fatalf("approve → %d %v", st, e)
-	}
-	h.waitEvent("PayoutSent", wid)
-
+	id := h.releasedAndWithdrawn(prof)
 	pay := h.paymentOf(id)
 	h.simCall("POST", "/_sim/payments/"+pay+"/chargeback", nil, nil)
 	cb, err := events.Decode[events.PaymentChargedBackV1](h.waitEvent("PaymentChargedBack", id))
@@ -473,9 +458,39 @@ func TestChargebackAfterReleaseIsTheProfessionalsDebt(t *testing.T) {
 	if b := h.balanceOf(prof); fmt.Sprint(b["disponible"]) != "800" || fmt.Sprint(b["deuda"]) != "0" {
 		t.Fatalf("balance after the next release %v", b)
 	}
+	h.assertNoDebts("after the next release")
+}
+
+// releasedAndWithdrawn releases a job of ARS 2000.00 for prof (net 1600.00, commission
+// 400.00) and has prof withdraw the whole 1600.00, approved and paid out; it returns the
+// job.
+func (h *harness) releasedAndWithdrawn(prof string) string {
+	h.t.Helper()
+	proTok := h.env.Keys.Token(prof, "PROFESIONAL", "p@x")
+	admin := h.env.Keys.Token(uuid.NewString(), "ADMIN", "a@x")
+	id, _ := h.released(prof, 200000)
+	if st, e := h.call("POST", "/api/v1/pagos/cuenta-bancaria", proTok, map[string]any{"tipo_cuenta": "cbu",
+		"cbu": validCBU, "titular": "Juan Pérez", "banco": "Macro"}, nil); st != 200 {
+		h.t.Fatalf("set account → %d %v", st, e)
+	}
+	var w map[string]any
+	if st, e := h.call("POST", "/api/v1/pagos/retiros", proTok, map[string]any{"monto": 1600}, &w); st != 201 {
+		h.t.Fatalf("withdraw → %d %v", st, e)
+	}
+	wid := w["id"].(string)
+	if st, e := h.call("POST", "/api/v1/admin/pagos/retiros/"+wid+"/aprobar", admin, nil, nil); st != 200 {
+		h.t.Fatalf("approve → %d %v", st, e)
+	}
+	h.waitEvent("PayoutSent", wid)
+	return id
+}
+
+// assertNoDebts checks that the ledger balances and nobody owes anything.
+func (h *harness) assertNoDebts(when string) {
+	h.t.Helper()
 	h.assertLedgerBalanced()
 	if rep, err := payments.CheckLedger(context.Background(), h.pool); err != nil || len(rep.Debts) != 0 {
-		t.Fatalf("debts after the next release %+v %v", rep.Debts, err)
+		h.t.Fatalf("debts %s: %+v %v", when, rep.Debts, err)
 	}
 }
 
