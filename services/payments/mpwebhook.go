@@ -237,7 +237,7 @@ func (a *App) applyBatch(ctx context.Context, ok []fetched, byID map[string][]in
 // order of their ids, the order ok is sorted in and every worker locks jobs in, so two
 // batches never wait on each other crosswise; a job's payment row is only ever locked
 // by whoever holds the job.
-func lockBatch(ctx context.Context, tx pgx.Tx, ok []fetched) (map[string]job, map[string]string, error) {
+func lockBatch(ctx context.Context, tx pgx.Tx, ok []fetched) (map[string]job, map[string]recorded, error) {
 	refs, payIDs := make([]string, 0, len(ok)), make([]string, 0, len(ok))
 	for _, r := range ok {
 		refs, payIDs = append(refs, r.p.ExternalReference), append(payIDs, r.p.ID)
@@ -245,7 +245,7 @@ func lockBatch(ctx context.Context, tx pgx.Tx, ok []fetched) (map[string]job, ma
 	// Both statements in one round trip; they still run (and lock) in this order.
 	b := &pgx.Batch{}
 	b.Queue("SELECT "+jobCols+` FROM trabajos WHERE trabajo_id = ANY($1) ORDER BY trabajo_id COLLATE "C" FOR UPDATE`, refs)
-	b.Queue(`SELECT payment_id, status FROM pagos_mp WHERE payment_id = ANY($1) ORDER BY payment_id COLLATE "C" FOR UPDATE`, payIDs)
+	b.Queue(`SELECT payment_id, status, date_last_updated FROM pagos_mp WHERE payment_id = ANY($1) ORDER BY payment_id COLLATE "C" FOR UPDATE`, payIDs)
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
 	rows, err := br.Query()
@@ -268,14 +268,15 @@ func lockBatch(ctx context.Context, tx pgx.Tx, ok []fetched) (map[string]job, ma
 	if err != nil {
 		return nil, nil, fmt.Errorf("lock payments: %w", err)
 	}
-	prevs := map[string]string{}
+	prevs := map[string]recorded{}
 	for rows.Next() {
-		var id, st string
-		if err := rows.Scan(&id, &st); err != nil {
+		var id string
+		var r recorded
+		if err := rows.Scan(&id, &r.status, &r.updated); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("lock payments: %w", err)
 		}
-		prevs[id] = st
+		prevs[id] = r
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("lock payments: %w", err)
@@ -399,8 +400,8 @@ func (a *App) applyPayment(ctx context.Context, tx pgx.Tx, p mp.Payment, meta ev
 	if err != nil {
 		return err
 	}
-	var prev string
-	err = tx.QueryRow(ctx, `SELECT status FROM pagos_mp WHERE payment_id = $1 FOR UPDATE`, p.ID).Scan(&prev)
+	var prev recorded
+	err = tx.QueryRow(ctx, `SELECT status, date_last_updated FROM pagos_mp WHERE payment_id = $1 FOR UPDATE`, p.ID).Scan(&prev.status, &prev.updated)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("read payment %s: %w", p.ID, err)
 	}
@@ -409,19 +410,32 @@ func (a *App) applyPayment(ctx context.Context, tx pgx.Tx, p mp.Payment, meta ev
 
 // paymentState is what applying a payment starts from, read under lock in its
 // transaction: the job the payment's external_reference names (found false when none)
-// and the payment's status as last recorded ("" when never seen).
+// and the payment as last recorded (zero when never seen).
 type paymentState struct {
 	j     job
 	found bool
-	prev  string
+	prev  recorded
+}
+
+// recorded is a payment as pagos_mp last recorded it.
+type recorded struct {
+	status  string     // "" when never seen
+	updated *time.Time // MercadoPago's date_last_updated, when it gave one
+}
+
+// mediationClosed reports whether p, approved, ends the mediation prev recorded: a claim
+// decided for the seller puts the payment back to approved, which is otherwise a step
+// backwards. Only a later date_last_updated proves it is not a stale read.
+func mediationClosed(prev recorded, p mp.Payment) bool {
+	return prev.status == "in_mediation" && p.Status == "approved" && prev.updated != nil && p.DateLastUpdated.After(*prev.updated)
 }
 
 // applyPaymentRead is applyPayment once the job and the payment's row are locked and read.
 func (a *App) applyPaymentRead(ctx context.Context, tx pgx.Tx, p mp.Payment, s paymentState, meta events.Meta) error {
-	j, found, prev := s.j, s.found, s.prev
+	j, found, prev := s.j, s.found, s.prev.status
 	var err error
 	log := a.svc.Deps.Log.With("payment", p.ID, "trabajo", p.ExternalReference, "status", p.Status)
-	if prev != "" && statusRank(p.Status) < statusRank(prev) {
+	if prev != "" && statusRank(p.Status) < statusRank(prev) && !mediationClosed(s.prev, p) {
 		log.Info("stale payment status ignored", "known", prev)
 		return nil
 	}
@@ -460,6 +474,9 @@ func (a *App) applyPaymentRead(ctx context.Context, tx pgx.Tx, p mp.Payment, s p
 		MontoCentavos: p.AmountCentavos, ClienteID: j.ClienteID, ProfesionalID: j.ProfesionalID}
 	switch p.Status {
 	case "approved":
+		if changed && prev == "in_mediation" && j.PaymentID == p.ID {
+			return a.endMediation(ctx, tx, j, p, meta)
+		}
 		return a.onApproved(ctx, tx, j, p, st, changed, meta)
 	case "rejected", "cancelled":
 		if changed && (prev == "" || statusRank(prev) < statusRank(p.Status)) && j.PaymentID != p.ID {
@@ -661,16 +678,13 @@ func (a *App) reverseChargeback(ctx context.Context, tx pgx.Tx, j job, p mp.Paym
 	if err != nil || !done {
 		return err
 	}
-	var disputed, pendingRelease, pendingRefund bool
 	estado := EstadoLiberado
 	if held {
 		estado = EstadoEnEscrow
 	}
-	err = tx.QueryRow(ctx, `UPDATE trabajos SET estado_escrow = $2, congelado = disputa_abierta, alerta = $3, updated_at = now()
-		WHERE trabajo_id = $1 RETURNING disputa_abierta, liberacion_pendiente, reembolso_pendiente`,
-		j.ID, estado, "contracargo_revertido:"+p.ID).Scan(&disputed, &pendingRelease, &pendingRefund)
+	t, err := thaw(ctx, tx, j.ID, estado, "contracargo_revertido:"+p.ID)
 	if err != nil {
-		return fmt.Errorf("reverse chargeback of %s: %w", j.ID, err)
+		return err
 	}
 	a.svc.Deps.Log.Warn("chargeback reversed", "trabajo", j.ID, "payment", p.ID, "held", held)
 	if err := a.emit(ctx, tx, j.ID, meta, events.PaymentChargebackReversedV1{TrabajoID: j.ID, PaymentID: p.ID, Status: p.Status,
@@ -679,22 +693,62 @@ func (a *App) reverseChargeback(ctx context.Context, tx pgx.Tx, j job, p mp.Paym
 		return err
 	}
 	switch {
-	case !held || disputed:
+	case !held || (t.frozen && !t.refunding):
 		// Released money needs nothing more; an open dispute decides when it is resolved.
-	case pendingRefund:
+	case t.pendingRefund || t.refunding:
 		// The job was cancelled (or its dispute decided for the client) while the card
-		// issuer had the money. MercadoPago refunds only approved payments, and this one
-		// stays charged_back: the money waits, frozen, for an admin to give it back.
+		// issuer had the money, or its refund had started. MercadoPago refunds only
+		// approved payments, and this one stays charged_back: the money waits, frozen,
+		// for an admin to give it back.
 		if _, err := tx.Exec(ctx, `UPDATE trabajos SET congelado = true, alerta = $2, updated_at = now() WHERE trabajo_id = $1`,
 			j.ID, "reembolso_manual:"+p.ID); err != nil {
 			return fmt.Errorf("flag job %s: %w", j.ID, err)
 		}
-	case pendingRelease:
+	case t.pendingRelease:
 		// Completed while the card issuer had the money: released now.
 		j.Estado, j.Congelado = EstadoEnEscrow, false
 		return a.release(ctx, tx, j, meta)
 	}
 	return nil
+}
+
+// endMediation thaws job j when MercadoPago closes a claim for the seller (the payment
+// is approved again): the freeze was the claim's. A release asked for while it lasted is
+// carried out; a refund under way goes on, now that the payment can be refunded.
+func (a *App) endMediation(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, meta events.Meta) error {
+	t, err := thaw(ctx, tx, j.ID, j.Estado, "mediacion_cerrada:"+p.ID)
+	if err != nil {
+		return err
+	}
+	a.svc.Deps.Log.Info("mediation closed for the seller", "trabajo", j.ID, "payment", p.ID)
+	if j.Estado == EstadoEnEscrow && !t.frozen && t.pendingRelease {
+		j.Congelado = false
+		return a.release(ctx, tx, j, meta)
+	}
+	return nil
+}
+
+// thawed is a job after thaw: still frozen (a marketplace dispute or a refund under way
+// holds it), and what was decided while it was frozen.
+type thawed struct {
+	frozen, refunding             bool
+	pendingRelease, pendingRefund bool
+}
+
+// thaw sets job id's money state to estado and lifts the freeze a card dispute (a
+// chargeback, a claim) put on it, now decided for the seller, noting alerta for the
+// admins. A marketplace dispute still open or a refund under way keeps it frozen.
+func thaw(ctx context.Context, tx pgx.Tx, id, estado, alerta string) (thawed, error) {
+	var t thawed
+	err := tx.QueryRow(ctx, `UPDATE trabajos t SET estado_escrow = $2, alerta = $3, updated_at = now(),
+			congelado = t.disputa_abierta OR EXISTS (SELECT 1 FROM refunds r WHERE r.trabajo_id = t.trabajo_id AND r.estado <> 'EMITIDO')
+		WHERE trabajo_id = $1
+		RETURNING congelado, EXISTS (SELECT 1 FROM refunds r WHERE r.trabajo_id = t.trabajo_id AND r.estado <> 'EMITIDO'),
+			liberacion_pendiente, reembolso_pendiente`, id, estado, alerta).Scan(&t.frozen, &t.refunding, &t.pendingRelease, &t.pendingRefund)
+	if err != nil {
+		return t, fmt.Errorf("thaw job %s: %w", id, err)
+	}
+	return t, nil
 }
 
 // chargebackPostings: held money comes out of the escrow; released money is taken back

@@ -18,7 +18,7 @@
 // Control endpoints (tests, demos; no token needed):
 //
 //	POST /_sim/preferences/{id}/pay?status=approved|rejected|pending|in_process&amount=N  pay a preference
-//	POST /_sim/payments/{id}/approve|reject|refund|chargeback|reimburse|cancel          change a payment (webhook sent)
+//	POST /_sim/payments/{id}/approve|reject|refund|chargeback|reimburse|mediate|cancel  change a payment (webhook sent)
 //	POST /_sim/payments/{id}/webhook?times=N                                             redeliver N webhooks
 //	POST /_sim/faults {"drop_next_webhooks":1,"fail_next_preferences":3,"fail_next_payouts":1,
 //	                   "fail_next_refunds":1,"fail_next_payment_gets":1,"fail_next_searches":1,
@@ -689,6 +689,10 @@ func setStatus(p *Payment, status string, now time.Time) error {
 		p.Status, p.StatusDetail = "cancelled", "by_collector"
 	case "charged_back":
 		p.Status, p.StatusDetail = "charged_back", "settled"
+	case "in_mediation":
+		// A claim is open; MercadoPago answers it with approved again (decided for the
+		// seller) or refunded.
+		p.Status, p.StatusDetail = "in_mediation", ""
 	case "charged_back/reimbursed":
 		// The card dispute decided for the seller: the status stays, the detail changes.
 		p.Status, p.StatusDetail = "charged_back", "reimbursed"

@@ -135,7 +135,7 @@ func (s *Server) simPay(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 201, map[string]any{"payment_id": id, "status": status})
 }
 
-// simAction: POST /_sim/payments/{id}/{approve|reject|refund|chargeback|reimburse|cancel|webhook}
+// simAction: POST /_sim/payments/{id}/{approve|reject|refund|chargeback|reimburse|mediate|cancel|webhook}
 // webhook takes ?times=N (redeliver N times).
 func (s *Server) simAction(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathInt(r, "id")
@@ -155,6 +155,8 @@ func (s *Server) simAction(w http.ResponseWriter, r *http.Request) {
 		err = s.SetStatus(id, "charged_back")
 	case "reimburse":
 		err = s.SetStatus(id, "charged_back/reimbursed")
+	case "mediate":
+		err = s.SetStatus(id, "in_mediation")
 	case "cancel":
 		err = s.SetStatus(id, "cancelled")
 	case "webhook":

@@ -175,3 +175,46 @@ func TestChargebackFirstSeenReversed(t *testing.T) {
 	}
 	h.assertLedgerBalanced()
 }
+
+// A claim (in_mediation) freezes held money; closed for the seller, the payment is
+// approved again and the job thaws, releasing what was completed meanwhile, once.
+func TestMediationClosedForTheSellerThaws(t *testing.T) {
+	h := newHarness(t, nil)
+	prof := uuid.NewString()
+	id, cliente, pay := h.held(200000, prof)
+	h.simCall("POST", "/_sim/payments/"+pay+"/mediate", nil, nil)
+	h.waitFor("the claim freezes the job", "SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND congelado AND alerta = $2", id, "en_mediacion:"+pay)
+	h.publish(events.JobCompletedV1{TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, PrecioCentavos: 200000}, id)
+	h.waitFor("the completion remembered", "SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND liberacion_pendiente", id)
+	if n := len(h.events("EscrowReleased", id)); n != 0 {
+		t.Fatalf("released during the claim: %d", n)
+	}
+
+	h.simCall("POST", "/_sim/payments/"+pay+"/approve", nil, nil)
+	h.waitEstado(id, "LIBERADO")
+	h.simCall("POST", "/_sim/payments/"+pay+"/webhook?times=2", nil, nil)
+	h.waitDeliveries(pay, 5)
+	h.quiesce()
+	if n := len(h.events("EscrowReleased", id)); n != 1 {
+		t.Fatalf("%d EscrowReleased", n)
+	}
+	if n := h.count("SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND NOT congelado AND alerta = $2", id, "mediacion_cerrada:"+pay); n != 1 {
+		t.Fatal("the job is not thawed and flagged as closed")
+	}
+	h.assertLedgerBalanced()
+}
+
+// A claim decided for the buyer refunds the payment: the escrow goes back to the client.
+func TestMediationClosedForTheBuyerRefunds(t *testing.T) {
+	h := newHarness(t, nil)
+	id, _, pay := h.held(120000, uuid.NewString())
+	h.simCall("POST", "/_sim/payments/"+pay+"/mediate", nil, nil)
+	h.waitFor("the claim freezes the job", "SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND congelado", id)
+	h.simCall("POST", "/_sim/payments/"+pay+"/refund", nil, nil)
+	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
+	h.waitEvent("RefundIssued", id)
+	if n := len(h.events("EscrowReleased", id)); n != 0 {
+		t.Fatalf("%d EscrowReleased", n)
+	}
+	h.assertLedgerBalanced()
+}
