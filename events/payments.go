@@ -114,8 +114,9 @@ func (PaymentChargedBackV1) Subject() string   { return SubjPaymentChargedBack }
 
 // PaymentChargebackReversedV1 is published once when MercadoPago reports that a
 // chargeback was decided for the seller (status charged_back, status_detail reimbursed):
-// the money the chargeback took is back. Held money returns to the escrow, still frozen
-// for an admin to release or refund; released money returns to the commission and to the
+// the money the chargeback took is back. Held money returns to the escrow (the job thaws
+// unless a dispute holds it; a completion that waited is released, a cancellation leaves
+// it frozen for an admin to refund); released money returns to the commission and to the
 // professional's balance (ReintegradoCentavos).
 type PaymentChargebackReversedV1 struct {
 	TrabajoID     string `json:"trabajo_id"`
@@ -125,7 +126,7 @@ type PaymentChargebackReversedV1 struct {
 	MontoCentavos int64  `json:"monto_centavos"`
 	ClienteID     string `json:"cliente_id,omitempty"`
 	ProfesionalID string `json:"profesional_id,omitempty"`
-	// Retenido is true when the money was held: it is back in the escrow, frozen.
+	// Retenido is true when the money was held: it is back in the escrow.
 	Retenido bool `json:"retenido"`
 	// ReintegradoCentavos, when the money had been released, is the professional's share
 	// given back to their balance (it pays a debt the chargeback left first).
