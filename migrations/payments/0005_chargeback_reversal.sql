@@ -16,3 +16,9 @@ UPDATE trabajos SET disputa_abierta = true
 -- chargeback had its money: if the chargeback is reversed, the money that comes back is
 -- owed to the client, not released. liberacion_pendiente is the same for a release.
 ALTER TABLE trabajos ADD COLUMN reembolso_pendiente boolean NOT NULL DEFAULT false;
+
+-- The jobs reconciliation re-reads now and then: held ones, and charged-back ones whose
+-- chargeback may still be decided for the seller. A handful among all jobs; without this
+-- each pass read the whole table.
+CREATE INDEX trabajos_reread ON trabajos (updated_at)
+    WHERE payment_id IS NOT NULL AND (estado_escrow = 'PAGADO_EN_ESCROW' OR alerta LIKE 'contracargo:%');

@@ -816,9 +816,12 @@ func (a *App) Reconcile(ctx context.Context) error {
 // charged-back jobs, so a chargeback decided for the seller gives the money back even if
 // that webhook was lost.
 func (a *App) reconcileHeld(ctx context.Context) error {
+	// The condition is written out as the partial index trabajos_reread states it, so
+	// the planner can use the index instead of reading every job.
 	rows, err := a.svc.Deps.Pool.Query(ctx, `SELECT trabajo_id, payment_id FROM trabajos
-		WHERE (estado_escrow = $1 OR alerta LIKE 'contracargo:%') AND payment_id IS NOT NULL AND updated_at < now() - $2::interval
-		ORDER BY updated_at LIMIT 50`, EstadoEnEscrow, a.cfg.ReconcileHeldAge.String())
+		WHERE payment_id IS NOT NULL AND (estado_escrow = 'PAGADO_EN_ESCROW' OR alerta LIKE 'contracargo:%')
+			AND updated_at < now() - $1::interval
+		ORDER BY updated_at LIMIT 50`, a.cfg.ReconcileHeldAge.String())
 	if err != nil {
 		return fmt.Errorf("reconcile held: %w", err)
 	}

@@ -320,6 +320,11 @@ func TestLostWebhookReconciled(t *testing.T) {
 	h.simCall("POST", "/_sim/payments/"+h.paymentOf(id)+"/chargeback", nil, nil)
 	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
 	h.waitEvent("PaymentChargedBack", id)
+	// So is the chargeback's decision for the seller: charged-back jobs are re-read too.
+	h.simCall("POST", "/_sim/faults", mpsim.Faults{DropNextWebhooks: 1}, nil)
+	h.simCall("POST", "/_sim/payments/"+h.paymentOf(id)+"/reimburse", nil, nil)
+	h.waitEstado(id, "PAGADO_EN_ESCROW")
+	h.waitEvent("PaymentChargebackReversed", id)
 }
 
 // MercadoPago down: after the bounded retries PaymentCheckoutFailed goes out quickly;
