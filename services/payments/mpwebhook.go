@@ -741,10 +741,11 @@ type thawed struct {
 func thaw(ctx context.Context, tx pgx.Tx, id, estado, alerta string) (thawed, error) {
 	var t thawed
 	err := tx.QueryRow(ctx, `UPDATE trabajos t SET estado_escrow = $2, alerta = $3, updated_at = now(),
-			congelado = t.disputa_abierta OR EXISTS (SELECT 1 FROM refunds r WHERE r.trabajo_id = t.trabajo_id AND r.estado <> 'EMITIDO')
-		WHERE trabajo_id = $1
-		RETURNING congelado, EXISTS (SELECT 1 FROM refunds r WHERE r.trabajo_id = t.trabajo_id AND r.estado <> 'EMITIDO'),
-			liberacion_pendiente, reembolso_pendiente`, id, estado, alerta).Scan(&t.frozen, &t.refunding, &t.pendingRelease, &t.pendingRefund)
+			congelado = t.disputa_abierta OR r.pending
+		FROM (SELECT EXISTS (SELECT 1 FROM refunds WHERE trabajo_id = $1 AND estado <> 'EMITIDO') AS pending) r
+		WHERE t.trabajo_id = $1
+		RETURNING t.congelado, r.pending, t.liberacion_pendiente, t.reembolso_pendiente`, id, estado, alerta).
+		Scan(&t.frozen, &t.refunding, &t.pendingRelease, &t.pendingRefund)
 	if err != nil {
 		return t, fmt.Errorf("thaw job %s: %w", id, err)
 	}

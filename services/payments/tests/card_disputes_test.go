@@ -99,11 +99,7 @@ func TestChargebackWhileHeldReversedReleasesACompletedJob(t *testing.T) {
 	id, cliente, pay := h.held(200000, prof)
 	h.simCall("POST", "/_sim/payments/"+pay+"/chargeback", nil, nil)
 	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
-	h.publish(events.JobCompletedV1{TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, PrecioCentavos: 200000}, id)
-	h.waitFor("the completion remembered", "SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND liberacion_pendiente", id)
-	if n := len(h.events("EscrowReleased", id)); n != 0 {
-		t.Fatalf("released while the card issuer had the money: %d", n)
-	}
+	h.completeWhileFrozen(id, cliente, prof, 200000)
 
 	h.simCall("POST", "/_sim/payments/"+pay+"/reimburse", nil, nil)
 	rev, err := events.Decode[events.PaymentChargebackReversedV1](h.waitEvent("PaymentChargebackReversed", id))
@@ -184,11 +180,7 @@ func TestMediationClosedForTheSellerThaws(t *testing.T) {
 	id, cliente, pay := h.held(200000, prof)
 	h.simCall("POST", "/_sim/payments/"+pay+"/mediate", nil, nil)
 	h.waitFor("the claim freezes the job", "SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND congelado AND alerta = $2", id, "en_mediacion:"+pay)
-	h.publish(events.JobCompletedV1{TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, PrecioCentavos: 200000}, id)
-	h.waitFor("the completion remembered", "SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND liberacion_pendiente", id)
-	if n := len(h.events("EscrowReleased", id)); n != 0 {
-		t.Fatalf("released during the claim: %d", n)
-	}
+	h.completeWhileFrozen(id, cliente, prof, 200000)
 
 	h.simCall("POST", "/_sim/payments/"+pay+"/approve", nil, nil)
 	h.waitEstado(id, "LIBERADO")
@@ -217,4 +209,15 @@ func TestMediationClosedForTheBuyerRefunds(t *testing.T) {
 		t.Fatalf("%d EscrowReleased", n)
 	}
 	h.assertLedgerBalanced()
+}
+
+// completeWhileFrozen completes job id while a card dispute holds its money: the release
+// is remembered, not carried out.
+func (h *harness) completeWhileFrozen(id, cliente, prof string, precio int64) {
+	h.t.Helper()
+	h.publish(events.JobCompletedV1{TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, PrecioCentavos: precio}, id)
+	h.waitFor("the completion remembered", "SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND liberacion_pendiente", id)
+	if n := len(h.events("EscrowReleased", id)); n != 0 {
+		h.t.Fatalf("released while a card dispute held the money: %d", n)
+	}
 }
