@@ -139,18 +139,39 @@ func wantRefundIfBack(ctx context.Context, tx pgx.Tx, j job) error {
 }
 
 // startRefund freezes the job and queues its full refund; the payout loop calls the API.
+// A payment a chargeback took stays charged_back even after the card issuer gives the
+// money back, and MercadoPago refunds only approved payments: such a refund is queued for
+// an admin (MANUAL), who sends it by transfer and records it, and one already queued is
+// turned into that instead of being retried at MercadoPago for ever.
 func (a *App) startRefund(ctx context.Context, tx pgx.Tx, j job, motivo string) error {
-	if _, err := tx.Exec(ctx, `UPDATE trabajos SET congelado = true, liberacion_pendiente = false, updated_at = now() WHERE trabajo_id = $1`, j.ID); err != nil {
+	var manual bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pagos_mp WHERE payment_id = $1 AND status = 'charged_back')`,
+		j.PaymentID).Scan(&manual); err != nil {
+		return fmt.Errorf("read payment of %s: %w", j.ID, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE trabajos SET congelado = true, liberacion_pendiente = false, updated_at = now(),
+		alerta = CASE WHEN $2 THEN 'reembolso_manual:' || payment_id ELSE alerta END WHERE trabajo_id = $1`, j.ID, manual); err != nil {
 		return fmt.Errorf("freeze job %s: %w", j.ID, err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO refunds (id, trabajo_id, payment_id, cliente_id, monto_centavos, motivo)
-		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (trabajo_id) DO NOTHING`,
-		uuid.Must(uuid.NewV7()), j.ID, j.PaymentID, j.ClienteID, j.Precio, motivo); err != nil {
+	estado, porQue := RefundPendiente, ""
+	if manual {
+		estado, porQue = RefundManual, msgRefundManual
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO refunds (id, trabajo_id, payment_id, cliente_id, monto_centavos, motivo, estado, ultimo_error)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,NULLIF($8,''))
+		ON CONFLICT (trabajo_id) DO UPDATE SET estado = EXCLUDED.estado, ultimo_error = EXCLUDED.ultimo_error, updated_at = now()
+		WHERE EXCLUDED.estado = 'MANUAL' AND refunds.estado <> 'EMITIDO'`,
+		uuid.Must(uuid.NewV7()), j.ID, j.PaymentID, j.ClienteID, j.Precio, motivo, estado, porQue); err != nil {
 		return fmt.Errorf("queue refund of %s: %w", j.ID, err)
 	}
-	consumer.AfterCommit(ctx, func() { wake(a.payoutWake) })
+	if !manual {
+		consumer.AfterCommit(ctx, func() { wake(a.payoutWake) })
+	}
 	return nil
 }
+
+// msgRefundManual is why a refund waits for an admin.
+const msgRefundManual = "MercadoPago no reembolsa un pago con contracargo: devolvé el dinero por transferencia y registralo"
 
 // completeRefund records that the job's money went back to the client (idempotent: the
 // refunds API answer and the "refunded" webhook may both arrive, in any order).
@@ -442,7 +463,7 @@ type refundRow struct {
 
 func (a *App) processRefunds(ctx context.Context) int {
 	rows, err := a.svc.Deps.Pool.Query(ctx, `UPDATE refunds SET next_attempt_at = now() + interval '1 minute', intentos = intentos + 1, updated_at = now()
-		WHERE id IN (SELECT id FROM refunds WHERE estado <> 'EMITIDO' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 8 FOR UPDATE SKIP LOCKED)
+		WHERE id IN (SELECT id FROM refunds WHERE estado NOT IN ('EMITIDO','MANUAL','CONTRACARGO') AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 8 FOR UPDATE SKIP LOCKED)
 		RETURNING id, trabajo_id, payment_id, intentos`)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -485,7 +506,9 @@ func (a *App) sendRefund(ctx context.Context, r refundRow) {
 	ctx, after := a.svc.AfterCommit(ctx)
 	txErr := pg.WithTx(ctx, a.svc.Deps.Pool, func(tx pgx.Tx) error {
 		if err != nil {
-			_, e := tx.Exec(ctx, `UPDATE refunds SET estado = 'FALLIDO', ultimo_error = $2, next_attempt_at = now() + $3::interval, updated_at = now() WHERE id = $1`,
+			// A chargeback met meanwhile (MANUAL, CONTRACARGO) keeps its own state.
+			_, e := tx.Exec(ctx, `UPDATE refunds SET estado = 'FALLIDO', ultimo_error = $2, next_attempt_at = now() + $3::interval, updated_at = now()
+				WHERE id = $1 AND estado IN ('PENDIENTE','FALLIDO')`,
 				r.ID, err.Error(), a.retryDelay(r.Intentos).String())
 			return e
 		}

@@ -612,6 +612,12 @@ func (a *App) chargeBack(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, st
 		estado := j.Estado
 		if held {
 			estado = EstadoReembolsado
+			// The card issuer gave the client the money: a refund under way stops (MercadoPago
+			// would refuse it), and waits in case the chargeback is reversed.
+			if _, err := tx.Exec(ctx, `UPDATE refunds SET estado = $2, ultimo_error = $3, updated_at = now()
+				WHERE trabajo_id = $1 AND estado IN ('PENDIENTE','FALLIDO')`, j.ID, RefundContracargo, msgRefundChargedBack); err != nil {
+				return fmt.Errorf("stop refund of %s: %w", j.ID, err)
+			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE trabajos SET estado_escrow = $2, congelado = true, alerta = $3, updated_at = now() WHERE trabajo_id = $1`,
 			j.ID, estado, "contracargo:"+p.ID); err != nil {
@@ -621,6 +627,9 @@ func (a *App) chargeBack(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, st
 	a.svc.Deps.Log.Warn("payment charged back", "trabajo", j.ID, "payment", p.ID)
 	return a.emit(ctx, tx, j.ID, meta, events.PaymentChargedBackV1(st))
 }
+
+// msgRefundChargedBack is why a refund stopped when a chargeback took its money.
+const msgRefundChargedBack = "El contracargo devolvió el dinero al cliente; si se revierte, el reembolso queda para un admin (MANUAL)"
 
 // statusReimbursed is the status_detail of a chargeback decided for the seller: the card
 // issuer gave the money back.
@@ -697,13 +706,10 @@ func (a *App) reverseChargeback(ctx context.Context, tx pgx.Tx, j job, p mp.Paym
 		// Released money needs nothing more; an open dispute decides when it is resolved.
 	case t.pendingRefund || t.refunding:
 		// The job was cancelled (or its dispute decided for the client) while the card
-		// issuer had the money, or its refund had started. MercadoPago refunds only
-		// approved payments, and this one stays charged_back: the money waits, frozen,
-		// for an admin to give it back.
-		if _, err := tx.Exec(ctx, `UPDATE trabajos SET congelado = true, alerta = $2, updated_at = now() WHERE trabajo_id = $1`,
-			j.ID, "reembolso_manual:"+p.ID); err != nil {
-			return fmt.Errorf("flag job %s: %w", j.ID, err)
-		}
+		// issuer had the money, or its refund had started: the client is owed it, and
+		// startRefund queues it for an admin, as the payment stays charged_back.
+		j.Estado = EstadoEnEscrow
+		return a.startRefund(ctx, tx, j, "cancelado mientras un contracargo retenía el dinero")
 	case t.pendingRelease:
 		// Completed while the card issuer had the money: released now.
 		j.Estado, j.Congelado = EstadoEnEscrow, false

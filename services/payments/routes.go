@@ -209,6 +209,16 @@ func (a *App) routes() error {
 	ad.Add(api.Op{Method: "POST", Path: "/pagos/retiros/:id/rechazar", Roles: admin, Summary: "Reject a withdrawal: the amount is available again",
 		Params: withdrawalPath{}, Body: rejectBody{}, BodyOptional: true, Answers: []api.Answer{api.JSON(200, Withdrawal{}, "")},
 		Errors: append([]*apperr.Error{apperr.Invalid("motivo_required", "")}, review...), Handler: a.rejectWithdrawal})
+	ad.Add(api.Op{Method: "GET", Path: "/pagos/reembolsos", Roles: admin, Summary: "Refunds to clients not issued yet, oldest first",
+		Description: "Without estado, every refund that is not EMITIDO; MANUAL ones wait for an admin to transfer the money and record it.",
+		Params:      refundsQuery{}, Answers: []api.Answer{api.JSON(200, Refunds{}, "")},
+		Errors: withdrawalsQ, Handler: a.listRefunds})
+	ad.Add(api.Op{Method: "POST", Path: "/pagos/reembolsos/:trabajo_id/manual", Roles: admin,
+		Summary:     "Record a MANUAL refund the admin transferred to the client",
+		Description: "The job becomes CANCELADO_REEMBOLSADO, the ledger and the client's statement show the refund, and RefundIssued tells the client.",
+		Params:      refundPath{}, Body: manualRefundBody{}, Answers: []api.Answer{api.JSON(200, Refund{}, "the refund, EMITIDO")},
+		Errors: []*apperr.Error{apperr.Invalid("referencia_required", ""), apperr.NotFound("refund_not_found", ""),
+			apperr.Conflict("refund_not_manual", "")}, Handler: a.recordManualRefund})
 	ad.Add(api.Op{Method: "GET", Path: "/pagos/dashboard", Roles: admin, Summary: "Payments processed, pending and kept as commission",
 		Answers: []api.Answer{api.JSON(200, AdminPaymentsDashboard{}, "")}, Handler: a.adminPaymentsDashboard})
 	ad.Add(api.Op{Method: "GET", Path: "/metrics/financials", Roles: admin, Summary: "Released totals and the money held in escrow",

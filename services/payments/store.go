@@ -24,6 +24,19 @@ const (
 	EstadoCancelado     = "CANCELADO"
 )
 
+// Refund states (refunds.estado).
+const (
+	RefundPendiente = "PENDIENTE" // queued for MercadoPago's refunds API
+	RefundFallido   = "FALLIDO"   // the API failed or refused; tried again with a growing delay
+	RefundEmitido   = "EMITIDO"   // the money went back to the client
+	// RefundManual cannot go through MercadoPago (the payment was charged back, then
+	// given back): an admin transfers the money and records it.
+	RefundManual = "MANUAL"
+	// RefundContracargo was under way when a chargeback gave the client the money; it
+	// waits, and becomes MANUAL should the chargeback be reversed.
+	RefundContracargo = "CONTRACARGO"
+)
+
 // Checkout states (trabajos.checkout_estado).
 const (
 	CheckoutPendiente = "PENDIENTE"

@@ -35,7 +35,7 @@ type JobView struct {
 	TasaComisionBP       *int            `json:"tasa_comision_bp" jsonschema_description:"the rate fixed at release, in basis points"`
 	FechaCreacion        time.Time       `json:"fecha_creacion"`
 	FechaActualizacion   time.Time       `json:"fecha_actualizacion"`
-	Alerta               string          `json:"alerta,omitempty" jsonschema_description:"why an admin should look at the job: a payment that did not match it (amount, currency), a second payment, a chargeback (contracargo:<payment>), its reversal (contracargo_revertido:<payment>) or money to give back by hand (reembolso_manual:<payment>)"`
+	Alerta               string          `json:"alerta,omitempty" jsonschema_description:"why an admin should look at the job: a payment that did not match it (amount, currency), a second payment, a chargeback (contracargo:<payment>), its reversal (contracargo_revertido:<payment>) money to give back by hand (reembolso_manual:<payment>) and its transfer recorded (reembolso_manual_registrado:<payment>)"`
 }
 
 // EscrowMovement is one ledger entry of a job.

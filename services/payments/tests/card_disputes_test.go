@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/services/payments"
+	"github.com/conectarpro/conectar/services/payments/mpsim"
 )
 
 // A chargeback of released money decided for the seller gives back exactly what it took:
@@ -124,8 +126,9 @@ func TestChargebackWhileHeldReversedReleasesACompletedJob(t *testing.T) {
 }
 
 // A job cancelled while a chargeback had its money is owed to the client: when the money
-// comes back it is not released (nor refunded through MercadoPago, which refunds only
-// approved payments) but frozen and flagged for an admin.
+// comes back it is not released, nor refunded through MercadoPago (which refunds only
+// approved payments), but frozen and queued as a MANUAL refund, which an admin transfers
+// and records.
 func TestChargebackWhileHeldReversedAfterCancellationWaitsForAnAdmin(t *testing.T) {
 	h := newHarness(t, nil)
 	prof := uuid.NewString()
@@ -140,13 +143,150 @@ func TestChargebackWhileHeldReversedAfterCancellationWaitsForAnAdmin(t *testing.
 	h.waitEvent("PaymentChargebackReversed", id)
 	h.waitEstado(id, "PAGADO_EN_ESCROW")
 	h.quiesce()
-	if n := h.count("SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND congelado AND alerta = $2", id, "reembolso_manual:"+pay); n != 1 {
-		t.Fatal("the job is not frozen and flagged for a manual refund")
+	h.assertWaitsForAnAdmin(id, cliente, pay, 150000)
+}
+
+// A refund under way when a chargeback gives the client the money stops rather than
+// being retried at MercadoPago, which refuses it; the chargeback reversed, the client is
+// still owed the money, and the refund waits for an admin.
+func TestRefundUnderWayStopsAtAChargebackAndWaitsForAnAdminAfterItsReversal(t *testing.T) {
+	// A failed refund waits an hour before its next try: the chargeback comes first.
+	h := newHarness(t, map[string]string{"MP_PAYOUT_RETRY_BASE": "1h"})
+	prof := uuid.NewString()
+	id, cliente, pay := h.held(130000, prof)
+	h.sim.SetFaults(mpsim.Faults{FailNextRefunds: 100}) // every attempt of the client fails: no refund goes through here
+	h.publish(events.JobCancelledV1{TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, PrecioCentavos: 130000, Paid: true,
+		Motivo: "cancelado", By: "cliente"}, id)
+	h.waitFor("the refund failed once", "SELECT count(*) FROM refunds WHERE trabajo_id = $1 AND estado = 'FALLIDO'", id)
+
+	h.simCall("POST", "/_sim/payments/"+pay+"/chargeback", nil, nil)
+	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
+	h.waitFor("the refund stopped", "SELECT count(*) FROM refunds WHERE trabajo_id = $1 AND estado = 'CONTRACARGO'", id)
+	// Due now: were it still retried, the payout loop would take it within its tick.
+	calls := h.refundCalls()
+	if _, err := h.pool.Exec(context.Background(), "UPDATE refunds SET next_attempt_at = now() WHERE trabajo_id = $1", id); err != nil {
+		t.Fatal(err)
 	}
-	if n, m := len(h.events("EscrowReleased", id)), h.count("SELECT count(*) FROM refunds WHERE trabajo_id = $1", id); n != 0 || m != 0 {
-		t.Fatalf("%d releases, %d refunds queued", n, m)
+	time.Sleep(1500 * time.Millisecond)
+	if n := h.refundCalls(); n != calls {
+		t.Fatalf("a stopped refund was tried at MercadoPago: %d calls, %d before", n, calls)
+	}
+	if n := h.count("SELECT count(*) FROM refunds WHERE trabajo_id = $1 AND estado = 'CONTRACARGO' AND intentos = 1", id); n != 1 {
+		t.Fatal("the stopped refund changed")
+	}
+
+	h.simCall("POST", "/_sim/payments/"+pay+"/reimburse", nil, nil)
+	h.waitEvent("PaymentChargebackReversed", id)
+	h.waitEstado(id, "PAGADO_EN_ESCROW")
+	h.quiesce()
+	h.assertWaitsForAnAdmin(id, cliente, pay, 130000)
+}
+
+// A dispute still open when the chargeback is reversed keeps the money frozen; decided
+// for the client, the refund it asks for cannot go through MercadoPago either and waits
+// for an admin.
+func TestDisputeOpenAtReversalDecidedForTheClientWaitsForAnAdmin(t *testing.T) {
+	h := newHarness(t, nil)
+	prof := uuid.NewString()
+	id, cliente, pay := h.held(110000, prof)
+	disputa := uuid.NewString()
+	h.publish(events.DisputeOpenedV1{DisputaID: disputa, TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, AbiertaPor: cliente, Tipo: "OTRO"}, id)
+	h.waitFor("the dispute freezes the job", "SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND disputa_abierta", id)
+	h.simCall("POST", "/_sim/payments/"+pay+"/chargeback", nil, nil)
+	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
+	h.simCall("POST", "/_sim/payments/"+pay+"/reimburse", nil, nil)
+	h.waitEvent("PaymentChargebackReversed", id)
+	h.waitEstado(id, "PAGADO_EN_ESCROW")
+	if n := h.count("SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND congelado", id); n != 1 {
+		t.Fatal("the open dispute no longer holds the money")
+	}
+
+	h.publish(events.DisputeResolvedV1{DisputaID: disputa, TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, AFavor: "cliente"}, id)
+	h.waitFor("the refund queued", "SELECT count(*) FROM refunds WHERE trabajo_id = $1", id)
+	h.assertWaitsForAnAdmin(id, cliente, pay, 110000)
+}
+
+// assertWaitsForAnAdmin checks that job id, whose payment pay was charged back and given
+// back, waits frozen for a MANUAL refund that MercadoPago is never asked for; then records
+// it as an admin would, with the refusals a careless call meets on the way.
+func (h *harness) assertWaitsForAnAdmin(id, cliente, pay string, precio int64) {
+	h.t.Helper()
+	calls := h.refundCalls()
+	time.Sleep(1200 * time.Millisecond) // a payout loop tick: a queued refund would be tried
+	if n := h.refundCalls(); n != calls {
+		h.t.Fatalf("MercadoPago was asked to refund a charged-back payment: %d calls, %d before", n, calls)
+	}
+	if n := h.count("SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND congelado AND alerta = $2", id, "reembolso_manual:"+pay); n != 1 {
+		h.t.Fatal("the job is not frozen and flagged for a manual refund")
+	}
+	if n := len(h.events("EscrowReleased", id)); n != 0 {
+		h.t.Fatalf("%d releases", n)
+	}
+	adminID := uuid.NewString()
+	admin := h.env.Keys.Token(adminID, "ADMIN", "a@x")
+	var list payments.Refunds
+	if st := h.api("GET", "/api/v1/admin/pagos/reembolsos", admin, &list); st != 200 {
+		h.t.Fatalf("reembolsos → %d", st)
+	}
+	var r *payments.Refund
+	for i := range list.Reembolsos {
+		if list.Reembolsos[i].TrabajoID == id {
+			r = &list.Reembolsos[i]
+		}
+	}
+	if r == nil || r.Estado != "MANUAL" || r.PaymentID != pay || r.ClienteID != cliente || int64(r.Monto) != precio || r.UltimoError == "" {
+		h.t.Fatalf("the refund as admins see it: %+v", r)
+	}
+	path := "/api/v1/admin/pagos/reembolsos/" + id + "/manual"
+	if st, body := h.call("POST", path, h.env.Keys.Token(cliente, "CLIENTE", "c@x"), map[string]string{"referencia": "TRF-1"}, nil); st != 403 {
+		h.t.Fatalf("a client recording a refund → %d %v", st, body)
+	}
+	if st, body := h.call("POST", path, admin, map[string]string{"referencia": " x "}, nil); st != 400 || body["code"] != "referencia_required" {
+		h.t.Fatalf("no reference → %d %v", st, body)
+	}
+	if st, body := h.call("POST", "/api/v1/admin/pagos/reembolsos/"+uuid.NewString()+"/manual", admin, map[string]string{"referencia": "TRF-1"}, nil); st != 404 {
+		h.t.Fatalf("an unknown job → %d %v", st, body)
+	}
+	if st := h.estado(id); st != "PAGADO_EN_ESCROW" || len(h.events("RefundIssued", id)) != 0 {
+		h.t.Fatalf("a refused call changed the job: %s", st)
+	}
+	var done payments.Refund
+	if st, body := h.call("POST", path, admin, map[string]string{"referencia": "TRF-000123"}, &done); st != 200 {
+		h.t.Fatalf("record the manual refund → %d %v", st, body)
+	}
+	if done.Estado != "EMITIDO" || done.ExternalID == nil || *done.ExternalID != "manual:TRF-000123" || done.RegistradoPor == nil || *done.RegistradoPor != adminID {
+		h.t.Fatalf("the recorded refund %+v", done)
+	}
+	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
+	ri, err := events.Decode[events.RefundIssuedV1](h.waitEvent("RefundIssued", id))
+	if err != nil || ri.ClienteID != cliente || ri.MontoCentavos != precio {
+		h.t.Fatalf("RefundIssued %+v %v", ri, err)
+	}
+	if st, body := h.call("POST", path, admin, map[string]string{"referencia": "TRF-000124"}, nil); st != 409 || body["code"] != "refund_not_manual" {
+		h.t.Fatalf("recording it twice → %d %v", st, body)
+	}
+	if n := h.count("SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND NOT congelado", id); n != 1 {
+		h.t.Fatal("the refunded job stays frozen")
+	}
+	if n := h.count("SELECT count(*) FROM ledger_txns WHERE trabajo_id = $1 AND tipo = 'REFUND'", id); n != 1 {
+		h.t.Fatalf("%d refund transactions", n)
+	}
+	if n := h.refundCalls(); n != calls {
+		h.t.Fatalf("MercadoPago was asked to refund: %d calls, %d before", n, calls)
+	}
+	h.quiesce()
+	if n := len(h.events("RefundIssued", id)); n != 1 {
+		h.t.Fatalf("%d RefundIssued", n)
 	}
 	h.assertLedgerBalanced()
+}
+
+// refundCalls is how many refunds MercadoPago (the simulator) was asked for.
+func (h *harness) refundCalls() int {
+	h.t.Helper()
+	var calls map[string]int
+	h.simCall("GET", "/_sim/calls", nil, &calls)
+	return calls["POST POST /v1/payments/{id}/refunds"]
 }
 
 // The first news may already be the decision (the chargeback's own webhook lost): the
