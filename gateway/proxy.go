@@ -87,6 +87,9 @@ func newUpstream(name, rawURL string, transport func(string, inmem.Doer) inmem.D
 		Timeout:     s.BreakerOpen,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(s.BreakerFailures) },
 		IsExcluded: func(err error) bool {
+			if err == nil {
+				return false // before the target: errors.As's would be allocated on every call
+			}
 			var ce *clientSideError
 			return errors.As(err, &ce)
 		},

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"github.com/conectarpro/conectar/platform/apperr"
 	"github.com/conectarpro/conectar/platform/httpx"
@@ -164,5 +165,30 @@ func TestRequestLineTooLong(t *testing.T) {
 		if resp.StatusCode != want || eb.Code != code || eb.Detail == "" {
 			t.Errorf("query of %d escapes → %d %+v; want %d %s", n, resp.StatusCode, eb, want, code)
 		}
+	}
+}
+
+// A request without an id gets a fresh random (version 4) UUID, echoed; one that brings
+// an id keeps it.
+func TestRequestID(t *testing.T) {
+	a := app()
+	seen := map[string]bool{}
+	for range 50 {
+		resp, err := a.Test(httptest.NewRequest("GET", "/missing", nil), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := resp.Header.Get(httpx.HeaderRequestID)
+		u, err := uuid.Parse(id)
+		if err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 || seen[id] {
+			t.Fatalf("request id %q: %v, version %d, variant %v, repeated %v", id, err, u.Version(), u.Variant(), seen[id])
+		}
+		seen[id] = true
+	}
+	req := httptest.NewRequest("GET", "/missing", nil)
+	req.Header.Set(httpx.HeaderRequestID, "caller-id-1")
+	resp, err := a.Test(req, -1)
+	if err != nil || resp.Header.Get(httpx.HeaderRequestID) != "caller-id-1" {
+		t.Fatalf("the caller's id was not kept: %q %v", resp.Header.Get(httpx.HeaderRequestID), err)
 	}
 }

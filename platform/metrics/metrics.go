@@ -137,7 +137,7 @@ func (r *Registry) FiberMiddleware() fiber.Handler {
 		observed := false
 		observe := func(status int) {
 			observed = true
-			r.HTTPDuration.WithLabelValues(method, routeLabel(c), strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+			r.HTTPDuration.WithLabelValues(method, routeLabel(c), StatusLabel(status)).Observe(time.Since(start).Seconds())
 		}
 		defer func() {
 			// A panic unwinds to the recover middleware above: count it as the 500 it becomes.
@@ -153,6 +153,23 @@ func (r *Registry) FiberMiddleware() fiber.Handler {
 		observe(c.Response().StatusCode())
 		return nil
 	}
+}
+
+// statusLabels are the status codes' labels, made once: strconv.Itoa allocates the
+// label of every code above 99 on every request.
+var statusLabels = func() (l [600]string) {
+	for i := range l {
+		l[i] = strconv.Itoa(i)
+	}
+	return l
+}()
+
+// StatusLabel is status's label.
+func StatusLabel(status int) string {
+	if status >= 0 && status < len(statusLabels) {
+		return statusLabels[status]
+	}
+	return strconv.Itoa(status)
 }
 
 func routeLabel(c *fiber.Ctx) string {
