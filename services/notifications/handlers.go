@@ -48,7 +48,7 @@ func (s *svc) consumers() []consumer.Spec {
 		{Name: consumerNotifyPayments, Stream: events.StreamPayments, Handle: s.onPayments, Subjects: []string{
 			events.SubjPaymentApproved, events.SubjPaymentCheckoutExpired, events.SubjPayoutSent, events.SubjEscrowReleased,
 			events.SubjWithdrawalApproved, events.SubjWithdrawalRejected, events.SubjPaymentChargedBack,
-			events.SubjPaymentChargebackReversed}},
+			events.SubjPaymentChargebackReversed, events.SubjRefundIssued}},
 		{Name: consumerNotifyEngagement, Stream: events.StreamEngagement, Handle: s.onEngagement, Subjects: []string{
 			events.SubjLevelChanged, events.SubjMedalAwarded}},
 		{Name: consumerGamifyPayments, Stream: events.StreamPayments, Handle: s.gamifyPayments, Subjects: []string{
@@ -305,6 +305,22 @@ func (s *svc) onPayments(ctx context.Context, tx pgx.Tx, env events.Envelope) er
 		return s.deliverBalanceMove(ctx, tx, c, env, e.ProfesionalID, e.TrabajoID, e.PaymentID, e.ReintegradoCentavos,
 			"contracargo_revertido", "Se revirtió un contracargo", "El banco del cliente resolvió el contracargo a favor nuestro. "+
 				"Devolvimos %s a tu saldo (primero cubre lo que se te había descontado).")
+	case events.RefundIssuedV1{}.EventType():
+		// The money went back (through MercadoPago, or by a transfer an admin recorded):
+		// the client was told at the cancellation that it would; now that it did.
+		e, err := decode[events.RefundIssuedV1](env)
+		if err != nil {
+			return err
+		}
+		if e.ClienteID == "" {
+			return apperr.Permanent("bad_payload", "RefundIssued sin cliente", fmt.Errorf("job %s", e.TrabajoID))
+		}
+		return s.deliver(ctx, tx, c, env, notice{UserID: e.ClienteID, Tipo: TipoPago, Evento: "reembolso_emitido",
+			Titulo: "Te devolvimos tu pago",
+			Mensaje: fmt.Sprintf("Te devolvimos %s del trabajo cancelado. Según tu medio de pago, puede tardar unos días hábiles en verse en tu cuenta.",
+				formatARS(e.MontoCentavos)),
+			Link: "/trabajos/" + e.TrabajoID, Data: map[string]any{"trabajo_id": e.TrabajoID, "refund_id": e.RefundID},
+			InApp: true, Email: emailByPreference, Push: true})
 	case events.WithdrawalApprovedV1{}.EventType():
 		e, err := decode[events.WithdrawalApprovedV1](env)
 		if err != nil {

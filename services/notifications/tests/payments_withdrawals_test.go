@@ -53,3 +53,23 @@ func TestWithdrawalNotifications(t *testing.T) {
 		}
 	}
 }
+
+// A refund that went back (through MercadoPago or by a transfer an admin recorded) tells
+// the client once, however often the event is delivered; nobody else hears of it.
+func TestRefundIssuedTellsTheClient(t *testing.T) {
+	h := start(t, nil)
+	cli, _ := h.register("CLIENTE", "Carla")
+	prof, _ := h.register("PROFESIONAL", "Pablo")
+	job := uuid.NewString()
+	env := h.publish(events.RefundIssuedV1{RefundID: uuid.NewString(), TrabajoID: job, ClienteID: cli, MontoCentavos: 1500050})
+	h.publishEnv(env, env.ID.String()) // a redelivery notifies nothing twice
+	testkit.Eventually(t, 15*time.Second, "the refund notification", func() bool { return len(h.withEvento(cli, "reembolso_emitido")) == 1 })
+	h.settle()
+	n := h.withEvento(cli, "reembolso_emitido")
+	if len(n) != 1 || n[0].Tipo != "pago" || !strings.Contains(n[0].Mensaje, "Te devolvimos $ 15.000,50") || n[0].Data["trabajo_id"] != job {
+		t.Fatalf("refund notification %+v", n)
+	}
+	if got := h.withEvento(prof, "reembolso_emitido"); len(got) != 0 {
+		t.Fatalf("the professional was told of the client's refund: %+v", got)
+	}
+}
