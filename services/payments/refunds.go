@@ -37,14 +37,9 @@ func (a *App) listRefunds(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var estado *string
-	if v := strings.ToUpper(strings.TrimSpace(c.Query("estado"))); v != "" {
-		switch v {
-		case RefundPendiente, RefundFallido, RefundManual, RefundContracargo, RefundEmitido:
-			estado = &v
-		default:
-			return apperr.Invalid("invalid_state", "El estado debe ser PENDIENTE, FALLIDO, MANUAL, CONTRACARGO o EMITIDO")
-		}
+	estado, err := estadoQuery(c, RefundPendiente, RefundFallido, RefundManual, RefundContracargo, RefundEmitido)
+	if err != nil {
+		return err
 	}
 	rows, err := a.svc.Deps.Pool.Query(c.Context(), `SELECT `+refundCols+` FROM refunds
 		WHERE CASE WHEN $1::text IS NULL THEN estado <> 'EMITIDO' ELSE estado = $1 END

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -167,19 +168,27 @@ func (a *App) listMyWithdrawals(c *fiber.Ctx) error {
 // listAdminWithdrawals answers GET /admin/pagos/retiros?estado: every request, newest first.
 func (a *App) listAdminWithdrawals(c *fiber.Ctx) error { return a.listWithdrawals(c, nil) }
 
+// estadoQuery reads a list's estado filter: one of allowed, in any case; nil when absent.
+func estadoQuery(c *fiber.Ctx, allowed ...string) (*string, error) {
+	v := strings.ToUpper(strings.TrimSpace(c.Query("estado")))
+	switch {
+	case v == "":
+		return nil, nil
+	case slices.Contains(allowed, v):
+		return &v, nil
+	}
+	last := len(allowed) - 1
+	return nil, apperr.Invalid("invalid_state", "El estado debe ser "+strings.Join(allowed[:last], ", ")+" o "+allowed[last])
+}
+
 func (a *App) listWithdrawals(c *fiber.Ctx, usuarioID *string) error {
 	page, err := httpx.Paging(c, 100)
 	if err != nil {
 		return err
 	}
-	var estado *string
-	if v := strings.ToUpper(strings.TrimSpace(c.Query("estado"))); v != "" {
-		switch v {
-		case RetiroPendiente, RetiroAprobado, RetiroRechazado, RetiroProcesado:
-			estado = &v
-		default:
-			return apperr.Invalid("invalid_state", "El estado debe ser PENDIENTE, APROBADO, RECHAZADO o PROCESADO")
-		}
+	estado, err := estadoQuery(c, RetiroPendiente, RetiroAprobado, RetiroRechazado, RetiroProcesado)
+	if err != nil {
+		return err
 	}
 	rows, err := a.svc.Deps.Pool.Query(c.Context(), `SELECT `+retiroCols+`,
 		COALESCE((SELECT btrim(u.nombre || ' ' || u.apellido) FROM usuarios u WHERE u.usuario_id = retiros.usuario_id),'')

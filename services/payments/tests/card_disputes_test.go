@@ -139,9 +139,7 @@ func TestChargebackWhileHeldReversedAfterCancellationWaitsForAnAdmin(t *testing.
 		Motivo: "cancelado", By: "cliente"}, id)
 	h.waitFor("the cancellation remembered", "SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND reembolso_pendiente", id)
 
-	h.simCall("POST", "/_sim/payments/"+pay+"/reimburse", nil, nil)
-	h.waitEvent("PaymentChargebackReversed", id)
-	h.waitEstado(id, "PAGADO_EN_ESCROW")
+	h.reverseHeldChargeback(id, pay)
 	h.quiesce()
 	h.assertWaitsForAnAdmin(id, cliente, pay, 150000)
 }
@@ -175,9 +173,7 @@ func TestRefundUnderWayStopsAtAChargebackAndWaitsForAnAdminAfterItsReversal(t *t
 		t.Fatal("the stopped refund changed")
 	}
 
-	h.simCall("POST", "/_sim/payments/"+pay+"/reimburse", nil, nil)
-	h.waitEvent("PaymentChargebackReversed", id)
-	h.waitEstado(id, "PAGADO_EN_ESCROW")
+	h.reverseHeldChargeback(id, pay)
 	h.quiesce()
 	h.assertWaitsForAnAdmin(id, cliente, pay, 130000)
 }
@@ -194,9 +190,7 @@ func TestDisputeOpenAtReversalDecidedForTheClientWaitsForAnAdmin(t *testing.T) {
 	h.waitFor("the dispute freezes the job", "SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND disputa_abierta", id)
 	h.simCall("POST", "/_sim/payments/"+pay+"/chargeback", nil, nil)
 	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
-	h.simCall("POST", "/_sim/payments/"+pay+"/reimburse", nil, nil)
-	h.waitEvent("PaymentChargebackReversed", id)
-	h.waitEstado(id, "PAGADO_EN_ESCROW")
+	h.reverseHeldChargeback(id, pay)
 	if n := h.count("SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND congelado", id); n != 1 {
 		t.Fatal("the open dispute no longer holds the money")
 	}
@@ -279,6 +273,15 @@ func (h *harness) assertWaitsForAnAdmin(id, cliente, pay string, precio int64) {
 		h.t.Fatalf("%d RefundIssued", n)
 	}
 	h.assertLedgerBalanced()
+}
+
+// reverseHeldChargeback has the card issuer decide job id's chargeback for the seller and
+// waits until its held money is back in escrow.
+func (h *harness) reverseHeldChargeback(id, pay string) {
+	h.t.Helper()
+	h.simCall("POST", "/_sim/payments/"+pay+"/reimburse", nil, nil)
+	h.waitEvent("PaymentChargebackReversed", id)
+	h.waitEstado(id, "PAGADO_EN_ESCROW")
 }
 
 // refundCalls is how many refunds MercadoPago (the simulator) was asked for.
