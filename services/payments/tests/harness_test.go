@@ -335,6 +335,15 @@ func (h *harness) waitDeliveries(paymentID string, n int) {
 	})
 }
 
+// redeliver has the simulator repeat payment pay's notification twice, as MercadoPago
+// does, and waits until total deliveries of it were answered and the inbox is drained.
+func (h *harness) redeliver(pay string, total int) {
+	h.t.Helper()
+	h.simCall("POST", "/_sim/payments/"+pay+"/webhook?times=2", nil, nil)
+	h.waitDeliveries(pay, total)
+	h.quiesce()
+}
+
 // quiesce waits until the webhook inbox is drained.
 func (h *harness) quiesce() {
 	h.t.Helper()

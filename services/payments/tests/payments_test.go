@@ -169,9 +169,7 @@ func TestRefundAndNoRegression(t *testing.T) {
 	}
 	// Approved after refunded: stale or replayed, it must not hold again.
 	h.simCall("POST", "/_sim/payments/"+pay+"/approve", nil, nil)
-	h.simCall("POST", "/_sim/payments/"+pay+"/webhook?times=2", nil, nil)
-	h.waitDeliveries(pay, 5)
-	h.quiesce()
+	h.redeliver(pay, 5)
 	if e := h.estado(id); e != "CANCELADO_REEMBOLSADO" {
 		t.Fatalf("estado %s after a late approval", e)
 	}
@@ -423,9 +421,7 @@ func TestChargebackWhileHeld(t *testing.T) {
 		t.Fatalf("PaymentChargedBack of held money %+v %v", cb, err)
 	}
 	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
-	h.simCall("POST", "/_sim/payments/"+pay+"/webhook?times=2", nil, nil)
-	h.waitDeliveries(pay, 4)
-	h.quiesce()
+	h.redeliver(pay, 4)
 	if n := len(h.events("PaymentChargedBack", id)); n != 1 {
 		t.Fatalf("%d PaymentChargedBack", n)
 	}

@@ -411,9 +411,7 @@ func TestChargebackAfterReleaseIsTheProfessionalsDebt(t *testing.T) {
 	if err != nil || cb.DescontadoCentavos != 160000 || cb.ProfesionalID != prof {
 		t.Fatalf("PaymentChargedBack %+v %v", cb, err)
 	}
-	h.simCall("POST", "/_sim/payments/"+pay+"/webhook?times=2", nil, nil)
-	h.waitDeliveries(pay, 4)
-	h.quiesce()
+	h.redeliver(pay, 4)
 	if n := len(h.events("PaymentChargedBack", id)); n != 1 {
 		t.Fatalf("%d PaymentChargedBack", n)
 	}
