@@ -115,9 +115,9 @@ func (PaymentChargedBackV1) Subject() string   { return SubjPaymentChargedBack }
 // PaymentChargebackReversedV1 is published once when MercadoPago reports that a
 // chargeback was decided for the seller (status charged_back, status_detail reimbursed):
 // the money the chargeback took is back. Held money returns to the escrow (the job thaws
-// unless a dispute holds it; a completion that waited is released, a cancellation leaves
-// it frozen for an admin to refund); released money returns to the commission and to the
-// professional's balance (ReintegradoCentavos).
+// unless a dispute holds it; a completion that waited is released, a refund owed to the
+// client waits, frozen, for an admin to transfer it); released money returns to the
+// commission and to the professional's balance (ReintegradoCentavos).
 type PaymentChargebackReversedV1 struct {
 	TrabajoID     string `json:"trabajo_id"`
 	PaymentID     string `json:"payment_id"`

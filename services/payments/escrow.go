@@ -121,18 +121,24 @@ func (a *App) onJobCancelled(ctx context.Context, tx pgx.Tx, meta events.Meta, e
 	case EstadoEnEscrow:
 		return a.startRefund(ctx, tx, j, e.Motivo)
 	case EstadoReembolsado:
-		return wantRefundIfBack(ctx, tx, j)
+		return owedWhileChargedBack(ctx, tx, j, e.Motivo)
 	}
 	a.svc.Deps.Log.Info("job cancelled with nothing to refund", "trabajo", j.ID, "estado", j.Estado)
 	return nil
 }
 
-// wantRefundIfBack remembers that the client is owed the money of job j, which a
-// chargeback took (or a refund already returned): should a chargeback decided for the
-// seller bring it back, it is not released but flagged for an admin to refund.
-func wantRefundIfBack(ctx context.Context, tx pgx.Tx, j job) error {
-	if _, err := tx.Exec(ctx, `UPDATE trabajos SET reembolso_pendiente = true, liberacion_pendiente = false, updated_at = now()
-		WHERE trabajo_id = $1`, j.ID); err != nil {
+// owedWhileChargedBack records that the client is owed job j's money, which a chargeback
+// took (or a refund already returned), as a refund waiting in CONTRACARGO, the state a
+// refund under way takes when a chargeback comes: nothing is sent, and should a
+// chargeback decided for the seller bring the money back, the reversal turns it into a
+// refund for an admin rather than releasing it.
+func owedWhileChargedBack(ctx context.Context, tx pgx.Tx, j job, motivo string) error {
+	if _, err := tx.Exec(ctx, `UPDATE trabajos SET liberacion_pendiente = false, updated_at = now() WHERE trabajo_id = $1`, j.ID); err != nil {
+		return fmt.Errorf("remember refund of %s: %w", j.ID, err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO refunds (id, trabajo_id, payment_id, cliente_id, monto_centavos, motivo, estado, ultimo_error)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (trabajo_id) DO NOTHING`,
+		uuid.Must(uuid.NewV7()), j.ID, j.PaymentID, j.ClienteID, j.Precio, motivo, RefundContracargo, msgRefundChargedBack); err != nil {
 		return fmt.Errorf("remember refund of %s: %w", j.ID, err)
 	}
 	return nil
@@ -235,7 +241,7 @@ func (a *App) onDisputeResolved(ctx context.Context, tx pgx.Tx, meta events.Meta
 			return err
 		}
 		if j.Estado == EstadoReembolsado {
-			return wantRefundIfBack(ctx, tx, j)
+			return owedWhileChargedBack(ctx, tx, j, "disputa resuelta a favor del cliente")
 		}
 	case "profesional":
 		var refunding bool

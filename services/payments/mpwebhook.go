@@ -628,7 +628,7 @@ func (a *App) chargeBack(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, st
 	return a.emit(ctx, tx, j.ID, meta, events.PaymentChargedBackV1(st))
 }
 
-// msgRefundChargedBack is why a refund stopped when a chargeback took its money.
+// msgRefundChargedBack is why a refund waits while a chargeback has its money.
 const msgRefundChargedBack = "El contracargo devolvió el dinero al cliente; si se revierte, el reembolso queda para un admin (MANUAL)"
 
 // statusReimbursed is the status_detail of a chargeback decided for the seller: the card
@@ -641,7 +641,8 @@ const statusReimbursed = "reimbursed"
 // money goes back to the escrow, released money to the commission and the professional's
 // balance (paying the debt the chargeback left first). A held job thaws unless a
 // marketplace dispute still holds it; a release decided meanwhile is carried out, and a
-// cancellation leaves the money frozen for an admin to refund.
+// refund owed to the client is queued for an admin (MercadoPago refunds only approved
+// payments).
 func (a *App) reverseChargeback(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, meta events.Meta) error {
 	rows, err := tx.Query(ctx, `SELECT e.cuenta, COALESCE(e.usuario_id,''), e.monto_centavos FROM ledger_entries e
 		JOIN ledger_txns t ON t.id = e.txn_id WHERE t.trabajo_id = $1 AND t.tipo = $2 ORDER BY e.id`, j.ID, ledger.KindChargeback)
@@ -704,10 +705,10 @@ func (a *App) reverseChargeback(ctx context.Context, tx pgx.Tx, j job, p mp.Paym
 	switch {
 	case !held || (t.frozen && !t.refunding):
 		// Released money needs nothing more; an open dispute decides when it is resolved.
-	case t.pendingRefund || t.refunding:
-		// The job was cancelled (or its dispute decided for the client) while the card
-		// issuer had the money, or its refund had started: the client is owed it, and
-		// startRefund queues it for an admin, as the payment stays charged_back.
+	case t.refunding:
+		// The client is owed the money (the job was cancelled, or its dispute decided for
+		// the client, before or while the card issuer had it): startRefund queues it for
+		// an admin, as the payment stays charged_back.
 		j.Estado = EstadoEnEscrow
 		return a.startRefund(ctx, tx, j, "cancelado mientras un contracargo retenía el dinero")
 	case t.pendingRelease:
@@ -734,11 +735,10 @@ func (a *App) endMediation(ctx context.Context, tx pgx.Tx, j job, p mp.Payment, 
 	return nil
 }
 
-// thawed is a job after thaw: still frozen (a marketplace dispute or a refund under way
-// holds it), and what was decided while it was frozen.
+// thawed is a job after thaw: still frozen (a marketplace dispute or a refund owed to
+// the client holds it), whether a refund is owed, and whether a release waited.
 type thawed struct {
-	frozen, refunding             bool
-	pendingRelease, pendingRefund bool
+	frozen, refunding, pendingRelease bool
 }
 
 // thaw sets job id's money state to estado and lifts the freeze a card dispute (a
@@ -750,8 +750,8 @@ func thaw(ctx context.Context, tx pgx.Tx, id, estado, alerta string) (thawed, er
 			congelado = t.disputa_abierta OR r.pending
 		FROM (SELECT EXISTS (SELECT 1 FROM refunds WHERE trabajo_id = $1 AND estado <> 'EMITIDO') AS pending) r
 		WHERE t.trabajo_id = $1
-		RETURNING t.congelado, r.pending, t.liberacion_pendiente, t.reembolso_pendiente`, id, estado, alerta).
-		Scan(&t.frozen, &t.refunding, &t.pendingRelease, &t.pendingRefund)
+		RETURNING t.congelado, r.pending, t.liberacion_pendiente`, id, estado, alerta).
+		Scan(&t.frozen, &t.refunding, &t.pendingRelease)
 	if err != nil {
 		return t, fmt.Errorf("thaw job %s: %w", id, err)
 	}

@@ -122,7 +122,7 @@ type Refund struct {
 	PaymentID string         `json:"payment_id" jsonschema_description:"the MercadoPago payment refunded"`
 	ClienteID string         `json:"cliente_id"`
 	Monto     money.Centavos `json:"monto"`
-	Estado    string         `json:"estado" jsonschema:"enum=PENDIENTE,enum=FALLIDO,enum=MANUAL,enum=CONTRACARGO,enum=EMITIDO" jsonschema_description:"PENDIENTE and FALLIDO go through MercadoPago's refunds API (FALLIDO is retried with a growing delay); MANUAL cannot (the payment was charged back, then given back) and waits for an admin to transfer the money and record it; CONTRACARGO was under way when a chargeback gave the client the money, and becomes MANUAL should the chargeback be reversed"`
+	Estado    string         `json:"estado" jsonschema:"enum=PENDIENTE,enum=FALLIDO,enum=MANUAL,enum=CONTRACARGO,enum=EMITIDO" jsonschema_description:"PENDIENTE and FALLIDO go through MercadoPago's refunds API (FALLIDO is retried with a growing delay); MANUAL cannot (the payment was charged back, then given back) and waits for an admin to transfer the money and record it; CONTRACARGO is owed while a chargeback has the money (a refund under way when it came, or a cancellation during it): nothing is sent, and it becomes MANUAL should the chargeback be reversed"`
 	Motivo    string         `json:"motivo"`
 	Intentos  int            `json:"intentos" jsonschema_description:"calls made to MercadoPago's refunds API"`
 	// UltimoError is MercadoPago's last refusal, or why the refund waits.

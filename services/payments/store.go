@@ -32,8 +32,9 @@ const (
 	// RefundManual cannot go through MercadoPago (the payment was charged back, then
 	// given back): an admin transfers the money and records it.
 	RefundManual = "MANUAL"
-	// RefundContracargo was under way when a chargeback gave the client the money; it
-	// waits, and becomes MANUAL should the chargeback be reversed.
+	// RefundContracargo is owed while a chargeback has the money (a refund under way when
+	// it came, or a cancellation during it): nothing is sent, and it becomes MANUAL should
+	// the chargeback be reversed.
 	RefundContracargo = "CONTRACARGO"
 )
 

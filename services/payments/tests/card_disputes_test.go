@@ -33,9 +33,7 @@ func TestChargebackAfterReleaseReversed(t *testing.T) {
 	if err != nil || rev.ReintegradoCentavos != 160000 || rev.Retenido || rev.ProfesionalID != prof || rev.StatusDetail != "reimbursed" {
 		t.Fatalf("PaymentChargebackReversed %+v %v", rev, err)
 	}
-	h.simCall("POST", "/_sim/payments/"+pay+"/webhook?times=2", nil, nil)
-	h.waitDeliveries(pay, 5)
-	h.quiesce()
+	h.redeliver(pay, 5)
 	if n := len(h.events("PaymentChargebackReversed", id)); n != 1 {
 		t.Fatalf("%d PaymentChargebackReversed", n)
 	}
@@ -113,9 +111,7 @@ func TestChargebackWhileHeldReversedReleasesACompletedJob(t *testing.T) {
 		t.Fatalf("EscrowReleased %+v %v", rel, err)
 	}
 	h.waitEstado(id, "LIBERADO")
-	h.simCall("POST", "/_sim/payments/"+pay+"/webhook?times=2", nil, nil)
-	h.waitDeliveries(pay, 5)
-	h.quiesce()
+	h.redeliver(pay, 5)
 	if n, m := len(h.events("EscrowReleased", id)), len(h.events("PaymentChargebackReversed", id)); n != 1 || m != 1 {
 		t.Fatalf("%d EscrowReleased, %d PaymentChargebackReversed", n, m)
 	}
@@ -137,7 +133,7 @@ func TestChargebackWhileHeldReversedAfterCancellationWaitsForAnAdmin(t *testing.
 	h.waitEstado(id, "CANCELADO_REEMBOLSADO")
 	h.publish(events.JobCancelledV1{TrabajoID: id, ClienteID: cliente, ProfesionalID: prof, PrecioCentavos: 150000, Paid: true,
 		Motivo: "cancelado", By: "cliente"}, id)
-	h.waitFor("the cancellation remembered", "SELECT count(*) FROM trabajos WHERE trabajo_id = $1 AND reembolso_pendiente", id)
+	h.waitFor("the refund owed, waiting", "SELECT count(*) FROM refunds WHERE trabajo_id = $1 AND estado = 'CONTRACARGO'", id)
 
 	h.reverseHeldChargeback(id, pay)
 	h.quiesce()
@@ -327,9 +323,7 @@ func TestMediationClosedForTheSellerThaws(t *testing.T) {
 
 	h.simCall("POST", "/_sim/payments/"+pay+"/approve", nil, nil)
 	h.waitEstado(id, "LIBERADO")
-	h.simCall("POST", "/_sim/payments/"+pay+"/webhook?times=2", nil, nil)
-	h.waitDeliveries(pay, 5)
-	h.quiesce()
+	h.redeliver(pay, 5)
 	if n := len(h.events("EscrowReleased", id)); n != 1 {
 		t.Fatalf("%d EscrowReleased", n)
 	}
