@@ -292,8 +292,9 @@ func (j *journey) hire() error {
 			return err
 		}
 	}
-	// The offer needs the professional verified in marketplace's replica, which the
-	// KYCApproved event feeds: retry the refusal until it has arrived.
+	// The offer needs the professional verified; marketplace confirms its replica's "not
+	// yet" with professionals, which may be the service down right now: retry until it
+	// answers.
 	var oferta map[string]any
 	deadline := time.Now().Add(faultRetry)
 	for {

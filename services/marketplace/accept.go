@@ -172,11 +172,11 @@ func (m *Market) hireService(c *fiber.Ctx) error {
 	if sv.ProfesionalUsuarioID == a.ID {
 		return apperr.Invalid("contratar_propio", "No podés contratar tu propio servicio")
 	}
-	pro, err := m.professional(ctx, sv.ProfesionalUsuarioID)
+	pro, err := m.professionalWhere(ctx, sv.ProfesionalUsuarioID, kycApproved)
 	if err != nil {
 		return err
 	}
-	if pro.EstadoVerificacion != "APROBADO" {
+	if !kycApproved(pro) {
 		return apperr.Invalid("profesional_no_verificado", "El profesional todavía no está verificado")
 	}
 	email, err := m.clientEmail(ctx, cl)

@@ -309,11 +309,11 @@ func (m *Market) approve(ctx context.Context, id string, a domain.Actor, onlyDel
 	if err := domain.CanApprove(t.rules(), a, onlyDelivered); err != nil {
 		return t, false, err
 	}
-	pro, err := m.professional(ctx, t.ProfesionalID)
+	pro, err := m.professionalWhere(ctx, t.ProfesionalID, hasPayout)
 	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
 		return t, false, err
 	}
-	if strings.TrimSpace(pro.PayoutAccount) == "" {
+	if !hasPayout(pro) {
 		return t, false, apperr.Invalid("sin_cuenta_de_pago", "El profesional no ha configurado su cuenta de pago. No se pueden liberar los fondos.")
 	}
 	err = m.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {

@@ -60,11 +60,11 @@ func (m *Market) createOffer(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	// No profile yet counts as not verified.
-	pro, err := m.professional(ctx, a.ID)
+	pro, err := m.professionalWhere(ctx, a.ID, kycApproved)
 	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
 		return err
 	}
-	if err != nil || pro.EstadoVerificacion != "APROBADO" {
+	if err != nil || !kycApproved(pro) {
 		return apperr.Forbidden("kyc_no_aprobado", "Tu perfil profesional debe estar verificado (KYC aprobado) para enviar ofertas")
 	}
 	cv, err := m.participantConv(ctx, chatID, a.ID)

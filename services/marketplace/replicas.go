@@ -91,6 +91,40 @@ func (m *Market) professional(ctx context.Context, userID string) (proRow, error
 	if err != pgx.ErrNoRows {
 		return p, fmt.Errorf("read professional %s: %w", userID, err)
 	}
+	if p, err = m.fetchProfessional(ctx, userID); err != nil {
+		return p, err
+	}
+	var pid any
+	if p.ProfesionalID != "" {
+		pid = p.ProfesionalID
+	}
+	_, err = m.pool.Exec(ctx, `INSERT INTO profesionales (usuario_id, profesional_id, estado_verificacion, payout_account) VALUES ($1,$2,$3,$4)
+		ON CONFLICT (usuario_id) DO NOTHING`, userID, pid, p.EstadoVerificacion, p.PayoutAccount)
+	if err != nil {
+		return p, fmt.Errorf("store professional %s: %w", userID, err)
+	}
+	return p, nil
+}
+
+// professionalWhere reads the professional like professional, but a replica that fails
+// want (no payout account, KYC not approved yet) is confirmed with professionals before
+// anyone is refused: the replica trails the owner by an event, and an account set or a
+// KYC approved a moment ago (or whose event waits on a restarted consumer) must already
+// count.
+func (m *Market) professionalWhere(ctx context.Context, userID string, want func(proRow) bool) (proRow, error) {
+	p, err := m.professional(ctx, userID)
+	if err != nil || want(p) {
+		return p, err
+	}
+	return m.fetchProfessional(ctx, userID)
+}
+
+func hasPayout(p proRow) bool { return strings.TrimSpace(p.PayoutAccount) != "" }
+
+func kycApproved(p proRow) bool { return p.EstadoVerificacion == "APROBADO" }
+
+// fetchProfessional asks professionals, the owner, for the professional with user id.
+func (m *Market) fetchProfessional(ctx context.Context, userID string) (proRow, error) {
 	var out struct {
 		ID                 string `json:"id"`
 		UsuarioID          string `json:"usuario_id"`
@@ -99,18 +133,9 @@ func (m *Market) professional(ctx context.Context, userID string) (proRow, error
 	}
 	if err := m.s.InternalGet(ctx, "professionals", "/internal/professionals/by-user/"+userID, &out); err != nil {
 		if apperr.KindOf(err) == apperr.KindNotFound {
-			return p, apperr.NotFound("profesional_no_encontrado", "Profesional no encontrado")
+			return proRow{}, apperr.NotFound("profesional_no_encontrado", "Profesional no encontrado")
 		}
-		return p, err
-	}
-	var pid any
-	if out.ID != "" {
-		pid = out.ID
-	}
-	_, err = m.pool.Exec(ctx, `INSERT INTO profesionales (usuario_id, profesional_id, estado_verificacion, payout_account) VALUES ($1,$2,$3,$4)
-		ON CONFLICT (usuario_id) DO NOTHING`, userID, pid, out.EstadoVerificacion, out.PayoutAccount)
-	if err != nil {
-		return p, fmt.Errorf("store professional %s: %w", userID, err)
+		return proRow{}, err
 	}
 	return proRow{UsuarioID: userID, ProfesionalID: out.ID, EstadoVerificacion: out.EstadoVerificacion, PayoutAccount: out.PayoutAccount}, nil
 }

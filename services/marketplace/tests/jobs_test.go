@@ -387,6 +387,31 @@ func TestReleaseBeforePaymentAppliesForward(t *testing.T) {
 	}
 }
 
+// TestApprovalConfirmsMissingPayoutWithTheOwner: the professional set a payout account in
+// professionals, but its event has not reached this replica yet (it waits on a consumer
+// that restarted). The client's approval asks professionals before refusing, so it is
+// not turned away with sin_cuenta_de_pago; with no account there either, it still is.
+func TestApprovalConfirmsMissingPayoutWithTheOwner(t *testing.T) {
+	h := start(t, nil)
+	cli := h.newUser("CLIENTE", "Ana")
+	pro := h.newPro("Juan", "APROBADO", "")
+	jobID := h.deliveredJob(cli, pro)
+	finalizar := "/api/v1/cliente/trabajo/" + jobID + "/finalizar"
+	if r := h.want(400, "POST", finalizar, cli.Token, nil).Map(t); r["code"] != "sin_cuenta_de_pago" {
+		t.Fatalf("no account anywhere: %v", r)
+	}
+	if j := h.job(jobID, cli); j["estado"] != "COMPLETADO" {
+		t.Fatalf("a refused approval moved the job: %v", j)
+	}
+	h.dir.mu.Lock()
+	h.dir.pros[pro.ID]["payout_account"] = "juan.mp"
+	h.dir.mu.Unlock()
+	fin := h.want(200, "POST", finalizar, cli.Token, nil).Map(t)
+	if tr := fin["trabajo"].(map[string]any); tr["estado"] != "APROBADO" || tr["estado_escrow"] != "LIBERADO" {
+		t.Fatalf("finalizar with the account only at the owner: %v", fin)
+	}
+}
+
 // A chargeback and its reversal are recorded in the job's timeline, once each however
 // often they are delivered; the job's money state is left to the escrow events.
 func TestChargebackAndReversalInTheTimeline(t *testing.T) {
