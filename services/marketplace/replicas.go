@@ -78,32 +78,8 @@ func (m *Market) user(ctx context.Context, id string) (userRow, error) {
 // professional reads the replica of the professional with user id; on a miss it asks
 // professionals once and stores the answer.
 func (m *Market) professional(ctx context.Context, userID string) (proRow, error) {
-	var p proRow
-	var profID *string
-	err := m.pool.QueryRow(ctx, `SELECT usuario_id, profesional_id, estado_verificacion, payout_account FROM profesionales WHERE usuario_id = $1`, userID).
-		Scan(&p.UsuarioID, &profID, &p.EstadoVerificacion, &p.PayoutAccount)
-	if err == nil {
-		if profID != nil {
-			p.ProfesionalID = *profID
-		}
-		return p, nil
-	}
-	if err != pgx.ErrNoRows {
-		return p, fmt.Errorf("read professional %s: %w", userID, err)
-	}
-	if p, err = m.fetchProfessional(ctx, userID); err != nil {
-		return p, err
-	}
-	var pid any
-	if p.ProfesionalID != "" {
-		pid = p.ProfesionalID
-	}
-	_, err = m.pool.Exec(ctx, `INSERT INTO profesionales (usuario_id, profesional_id, estado_verificacion, payout_account) VALUES ($1,$2,$3,$4)
-		ON CONFLICT (usuario_id) DO NOTHING`, userID, pid, p.EstadoVerificacion, p.PayoutAccount)
-	if err != nil {
-		return p, fmt.Errorf("store professional %s: %w", userID, err)
-	}
-	return p, nil
+	p, _, err := m.lookupProfessional(ctx, userID)
+	return p, err
 }
 
 // professionalWhere reads the professional like professional, but a replica that fails
@@ -112,8 +88,8 @@ func (m *Market) professional(ctx context.Context, userID string) (proRow, error
 // KYC approved a moment ago (or whose event waits on a restarted consumer) must already
 // count.
 func (m *Market) professionalWhere(ctx context.Context, userID string, want func(proRow) bool) (proRow, error) {
-	p, err := m.professional(ctx, userID)
-	if err != nil || want(p) {
+	p, fromOwner, err := m.lookupProfessional(ctx, userID)
+	if err != nil || fromOwner || want(p) {
 		return p, err
 	}
 	return m.fetchProfessional(ctx, userID)
@@ -122,6 +98,35 @@ func (m *Market) professionalWhere(ctx context.Context, userID string, want func
 func hasPayout(p proRow) bool { return strings.TrimSpace(p.PayoutAccount) != "" }
 
 func kycApproved(p proRow) bool { return p.EstadoVerificacion == "APROBADO" }
+
+// lookupProfessional is professional, and says whether the answer came from the owner.
+func (m *Market) lookupProfessional(ctx context.Context, userID string) (p proRow, fromOwner bool, err error) {
+	var profID *string
+	err = m.pool.QueryRow(ctx, `SELECT usuario_id, profesional_id, estado_verificacion, payout_account FROM profesionales WHERE usuario_id = $1`, userID).
+		Scan(&p.UsuarioID, &profID, &p.EstadoVerificacion, &p.PayoutAccount)
+	if err == nil {
+		if profID != nil {
+			p.ProfesionalID = *profID
+		}
+		return p, false, nil
+	}
+	if err != pgx.ErrNoRows {
+		return p, false, fmt.Errorf("read professional %s: %w", userID, err)
+	}
+	if p, err = m.fetchProfessional(ctx, userID); err != nil {
+		return p, true, err
+	}
+	var pid any
+	if p.ProfesionalID != "" {
+		pid = p.ProfesionalID
+	}
+	_, err = m.pool.Exec(ctx, `INSERT INTO profesionales (usuario_id, profesional_id, estado_verificacion, payout_account) VALUES ($1,$2,$3,$4)
+		ON CONFLICT (usuario_id) DO NOTHING`, userID, pid, p.EstadoVerificacion, p.PayoutAccount)
+	if err != nil {
+		return p, true, fmt.Errorf("store professional %s: %w", userID, err)
+	}
+	return p, true, nil
+}
 
 // fetchProfessional asks professionals, the owner, for the professional with user id.
 func (m *Market) fetchProfessional(ctx context.Context, userID string) (proRow, error) {
