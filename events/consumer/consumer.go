@@ -63,9 +63,10 @@ type Spec struct {
 	// that queued up share one inbox claim and one commit instead of paying each. The
 	// default is sized for catching up: after the disk stalls a commit for tens of
 	// milliseconds, a worker has 50–100 events waiting, and taking them in one commit
-	// instead of three or four fsync-bound ones is what keeps the p99 down. With 32 (and
-	// a queue of 64) the events bench's 8-writer p99 was 21–37 ms over six runs on a
-	// machine with a slow disk, with 128 21–24 ms but for one 111 ms stall.
+	// instead of three or four fsync-bound ones is what keeps the p99 down. On a machine
+	// with a slow disk, nine interleaved pairs of events bench runs gave an 8-writer p99
+	// of median 31 ms (22–56) with 32 and a queue of 64, median 24 ms (21–31, and one
+	// 111 ms stall) with 128.
 	Batch int
 }
 
