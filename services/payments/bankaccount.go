@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -107,6 +108,16 @@ func deref(s *string) string {
 		return ""
 	}
 	return strings.TrimSpace(*s)
+}
+
+// requiredText is the trimmed text of an admin's required field (a reason, a
+// reference), or a 400 with code and msg when it is missing or not lo to hi characters.
+func requiredText(s *string, lo, hi int, code, msg string) (string, error) {
+	v := deref(s)
+	if n := utf8.RuneCountInString(v); n < lo || n > hi {
+		return "", apperr.Invalid(code, msg)
+	}
+	return v, nil
 }
 
 // normalize validates the input with the CBU/CVU and alias rules professionals also use

@@ -67,9 +67,9 @@ func (a *App) recordManualRefund(c *fiber.Ctx) error {
 	if err := httpx.BindJSON(c, &in); err != nil {
 		return err
 	}
-	ref := deref(in.Referencia)
-	if n := len([]rune(ref)); n < 3 || n > 200 {
-		return apperr.Invalid("referencia_required", "Indicá la referencia de la transferencia al cliente (de 3 a 200 caracteres)")
+	ref, err := requiredText(in.Referencia, 3, 200, "referencia_required", "Indicá la referencia de la transferencia al cliente (de 3 a 200 caracteres)")
+	if err != nil {
+		return err
 	}
 	id := strings.Clone(c.Params("trabajo_id"))
 	ctx, after := a.svc.AfterCommit(c.Context())

@@ -275,9 +275,9 @@ func (a *App) rejectWithdrawal(c *fiber.Ctx) error {
 	if err := httpx.BindOptionalJSON(c, &in); err != nil {
 		return err
 	}
-	motivo := deref(in.Motivo)
-	if n := len([]rune(motivo)); n < 3 || n > 500 {
-		return apperr.Invalid("motivo_required", "Indicá el motivo del rechazo (de 3 a 500 caracteres)")
+	motivo, err := requiredText(in.Motivo, 3, 500, "motivo_required", "Indicá el motivo del rechazo (de 3 a 500 caracteres)")
+	if err != nil {
+		return err
 	}
 	ctx, after := a.svc.AfterCommit(c.Context())
 	var out retiro
