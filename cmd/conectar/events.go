@@ -230,7 +230,7 @@ func replay(ctx context.Context, s settings, getenv config.Getenv, rebuild bool,
 			return err
 		}
 		svc, err = d.new(ctx, kit.Deps{Log: log, Pool: pool, NC: in.nc, JS: in.js, Verifier: in.verifier, Env: getenv,
-			Now: time.Now, PublicURL: s.PublicURL, ServiceURLs: s.ServiceURLs})
+			PublicURL: s.PublicURL, ServiceURLs: s.ServiceURLs})
 		if err != nil {
 			return err
 		}

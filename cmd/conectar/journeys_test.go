@@ -85,6 +85,18 @@ func TestJourneyIdentity(t *testing.T) {
 	sys := startSystem(t, nil)
 	token, refresh, id := sys.register("ana@example.com", "Ana", "CLIENTE", nil)
 
+	// The time the sign-up answers is the one every later read answers: PostgreSQL
+	// keeps microseconds, so an answer with nanoseconds would never be seen again.
+	st, reg := sys.call(http.MethodPost, "/api/v1/auth/register", "", map[string]any{"email": "bea@example.com",
+		"password": "password-123", "nombre": "Bea", "apellido": "Prueba", "rol": "CLIENTE"})
+	if st != 201 {
+		t.Fatalf("register bea → %d %v", st, reg)
+	}
+	beaTok, _, _ := sys.login("bea@example.com", "password-123")
+	if _, me := sys.call(http.MethodGet, "/api/v1/users/me", beaTok, nil); me["fecha_creacion"] != reg["fecha_creacion"] {
+		t.Errorf("fecha_creacion: register answered %v, /users/me answers %v", reg["fecha_creacion"], me["fecha_creacion"])
+	}
+
 	// Refresh rotates: the new pair works, the old refresh token is refused.
 	st, pair := sys.call(http.MethodPost, "/api/v1/auth/refresh", "", map[string]any{"refresh_token": refresh})
 	if st != 200 || pair["access_token"] == "" {

@@ -188,7 +188,7 @@ func buildComponents(ctx context.Context, s settings, getenv config.Getenv, in *
 		}
 		svc, err := d.new(ctx, kit.Deps{
 			Log: in.log.With("service", d.name), Pool: pool, NC: in.nc, JS: in.js, Verifier: in.verifier,
-			Env: getenv, Now: time.Now, PublicURL: s.PublicURL, ServiceURLs: s.ServiceURLs,
+			Env: getenv, PublicURL: s.PublicURL, ServiceURLs: s.ServiceURLs,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", d.name, err)

@@ -160,7 +160,7 @@ func Stack(ctx context.Context, cfg StackConfig) (*Running, func(), error) {
 		}
 		cleanup = append(cleanup, pool.Close)
 		svc, err := s.New(ctx, kit.Deps{Log: log, Pool: pool, NC: cfg.NATS.NC, JS: cfg.NATS.JS, Verifier: verifier,
-			Env: env, Now: time.Now, PublicURL: run.Gateway, ServiceURLs: serviceURLs})
+			Env: env, PublicURL: run.Gateway, ServiceURLs: serviceURLs})
 		if err != nil {
 			return fail(fmt.Errorf("build %s: %w", s.Name, err))
 		}

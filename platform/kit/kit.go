@@ -37,7 +37,7 @@ type Deps struct {
 	JS       jetstream.JetStream
 	Verifier *authn.Verifier // nil for auth itself, which verifies with its own keys
 	Env      config.Getenv
-	Now      func() time.Time
+	Now      func() time.Time // nil: Now
 	// PublicURL is the gateway's public base URL (links in emails, avatar URLs, webhooks).
 	PublicURL string
 	// ServiceURLs maps service names to their internal base URLs (read-your-writes misses).
@@ -61,6 +61,12 @@ type Service struct {
 	done   chan struct{}
 }
 
+// Now is the services' clock: the time to the microsecond, as PostgreSQL keeps it. A
+// time a service answers as it writes a row (an account's fecha_creacion, an event's
+// occurred_at) is then the one every later read of that row returns; time.Now's
+// nanoseconds would be answered once and never again.
+func Now() time.Time { return time.Now().Truncate(time.Microsecond) }
+
 // New builds the common parts. Routes under the returned App are served as is; the
 // composition root adds /health and /metrics.
 func New(name, schema string, d Deps) (*Service, error) {
@@ -68,7 +74,7 @@ func New(name, schema string, d Deps) (*Service, error) {
 		return nil, errors.New("kit: Log, Pool, NC and JS are required")
 	}
 	if d.Now == nil {
-		d.Now = time.Now
+		d.Now = Now
 	}
 	if d.Env == nil {
 		d.Env = func(string) string { return "" }

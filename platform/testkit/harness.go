@@ -55,7 +55,6 @@ func (e *Env) Deps(t testing.TB, service string, env map[string]string) kit.Deps
 		JS:       e.NATS.JS,
 		Verifier: e.Verifier(),
 		Env:      func(k string) string { return env[k] },
-		Now:      time.Now,
 	}
 }
 

@@ -163,7 +163,7 @@ func bench(ctx context.Context, o options) error {
 		"MP_RECONCILE_INTERVAL": "1h"}
 	none := authn.StaticKeys(func(string) (ed25519.PublicKey, bool) { return nil, false })
 	svc, err := payments.New(ctx, kit.Deps{Log: log, Pool: pool, NC: nc, JS: js, Verifier: &authn.Verifier{Keys: none},
-		Env: func(k string) string { return settings[k] }, Now: time.Now})
+		Env: func(k string) string { return settings[k] }})
 	if err != nil {
 		return err
 	}
