@@ -134,7 +134,7 @@ func (a *App) onJobCancelled(ctx context.Context, tx pgx.Tx, meta events.Meta, e
 // refund for an admin rather than releasing it.
 func owedWhileChargedBack(ctx context.Context, tx pgx.Tx, j job, motivo string) error {
 	if _, err := tx.Exec(ctx, `UPDATE trabajos SET liberacion_pendiente = false, updated_at = now() WHERE trabajo_id = $1`, j.ID); err != nil {
-		return fmt.Errorf("remember refund of %s: %w", j.ID, err)
+		return fmt.Errorf("drop the waiting release of %s: %w", j.ID, err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO refunds (id, trabajo_id, payment_id, cliente_id, monto_centavos, motivo, estado, ultimo_error)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (trabajo_id) DO NOTHING`,
