@@ -11,6 +11,7 @@ import (
 
 	"github.com/conectarpro/conectar/events"
 	"github.com/conectarpro/conectar/events/consumer"
+	"github.com/conectarpro/conectar/platform/apperr"
 	"github.com/conectarpro/conectar/platform/testkit"
 )
 
@@ -125,5 +126,65 @@ func TestOneFailingEventDoesNotHoldBackOrDuplicateItsBatch(t *testing.T) {
 	checkLog(t, r, want)
 	if n := testkit.Count(t, r.pool, `SELECT count(*) FROM applied_log WHERE event_id = $1`, bad.ID); n != 0 {
 		t.Fatalf("failing event applied %d times", n)
+	}
+}
+
+// A handler learns which delivery it is applying and when the stream stored it, in a
+// batch and alone: every event its own sequence, in publication order, and one whose
+// first delivery failed its second delivery.
+func TestHandlersSeeTheirDelivery(t *testing.T) {
+	r := newRig(t)
+	if _, err := r.pool.Exec(r.ctx, `CREATE TABLE seen_deliveries (event_id uuid NOT NULL, seq bigint NOT NULL,
+		delivered bigint NOT NULL, stored_at timestamptz NOT NULL, tx bigint NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := consumer.Delivery(r.ctx); ok {
+		t.Fatal("Delivery reported a message outside a handler")
+	}
+	start := time.Now()
+	envs := publishBacklog(t, r, 40, 4, 0)
+	retried := envs[9]
+	s := spec("test-delivery", func(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+		meta, ok := consumer.Delivery(ctx)
+		if !ok {
+			return apperr.Permanent("no_delivery", "no delivery in the handler's context", nil)
+		}
+		if env.ID == retried.ID && meta.NumDelivered == 1 {
+			return errors.New("the first delivery fails")
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO seen_deliveries VALUES ($1, $2, $3, $4, txid_current())`,
+			env.ID, meta.Sequence.Stream, meta.NumDelivered, meta.Timestamp)
+		return err
+	})
+	s.Workers, s.Batch = 2, 16
+	r.startConsumer(t, s)
+	testkit.Eventually(t, 20*time.Second, "every event applied", func() bool {
+		return testkit.Count(t, r.pool, `SELECT count(*) FROM seen_deliveries`) == len(envs)
+	})
+	if n := testkit.Count(t, r.pool, `SELECT count(*) FROM (SELECT tx FROM seen_deliveries GROUP BY tx HAVING count(*) > 1) x`); n == 0 {
+		t.Fatal("no transaction applied more than one event: the test did not exercise batching")
+	}
+	var prev int64
+	for i, env := range envs {
+		var seq, delivered int64
+		var stored time.Time
+		if err := r.pool.QueryRow(r.ctx, `SELECT seq, delivered, stored_at FROM seen_deliveries WHERE event_id = $1`, env.ID).
+			Scan(&seq, &delivered, &stored); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		if seq <= prev {
+			t.Fatalf("event %d has stream sequence %d after %d", i, seq, prev)
+		}
+		prev = seq
+		want := int64(1)
+		if env.ID == retried.ID {
+			want = 2
+		}
+		if delivered != want {
+			t.Fatalf("event %d applied on delivery %d, want %d", i, delivered, want)
+		}
+		if stored.Before(start.Add(-time.Second)) || stored.After(time.Now()) {
+			t.Fatalf("event %d stored at %s, outside the test (from %s)", i, stored, start)
+		}
 	}
 }

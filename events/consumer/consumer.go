@@ -131,6 +131,17 @@ func DefaultBackoff(n uint64) time.Duration {
 
 type afterKey struct{}
 
+type deliveryKey struct{}
+
+// Delivery returns the JetStream metadata of the message a handler is applying: when the
+// stream stored it, its stream sequence, which delivery this is. ok is false outside a
+// handler. The events benchmark splits its latency with it (relay: commit → stored;
+// consumer: stored → consumer commit).
+func Delivery(ctx context.Context) (meta *jetstream.MsgMetadata, ok bool) {
+	meta, ok = ctx.Value(deliveryKey{}).(*jetstream.MsgMetadata)
+	return meta, ok
+}
+
 // AfterCommit registers fn to run after the handler's transaction commits (realtime
 // pushes, in-process signals). Outside a runner-managed context it runs fn at once.
 func AfterCommit(ctx context.Context, fn func()) {
@@ -390,9 +401,9 @@ func (r *Runner) applyBatch(ctx context.Context, s Spec, items []item) {
 			if !fresh[i] {
 				continue
 			}
-			hctx := bctx
+			hctx := context.WithValue(bctx, deliveryKey{}, it.meta)
 			if tp := it.env.Trace[trace.Header]; tp != "" {
-				hctx = trace.With(bctx, tp)
+				hctx = trace.With(hctx, tp)
 			}
 			if err := s.Handle(hctx, tx, it.env); err != nil {
 				return fmt.Errorf("event %s: %w", it.env.ID, err)
@@ -472,7 +483,7 @@ func (r *Runner) handle(ctx context.Context, s Spec, m jetstream.Msg) {
 			}
 		}
 	}()
-	hctx, runAfter := WithAfterCommit(ctx)
+	hctx, runAfter := WithAfterCommit(context.WithValue(ctx, deliveryKey{}, meta))
 	if tp := env.Trace[trace.Header]; tp != "" {
 		hctx = trace.With(hctx, tp)
 	}
