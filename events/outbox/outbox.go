@@ -277,9 +277,19 @@ type row struct {
 	payload []byte
 }
 
-// drain publishes in id order, batch after batch. The rows acknowledged by JetStream are
-// marked published in the same round trip that selects the next batch (one implicit
-// transaction, so the select already sees the marks).
+// drain publishes in id order, batch after batch, with one batch's acknowledgements on
+// their way while the round trip that marks the batch before it selects the next one
+// (one implicit transaction, so the select sees the marks; the batch in flight is left
+// out by id). A cycle then costs the longer of the two waits rather than their sum: in
+// interleaved events-bench runs with 8 writers, the relay's part (commit → stored) fell
+// from p50 1.9 to 1.3 ms and p99 7–10 to 5–7 ms.
+//
+// Batches leave one after another on one connection, so the stream stores them in id
+// order. A failure stops the pipeline: what is in flight is awaited and its acknowledged
+// prefix marked, and the next drain starts from the oldest unpublished row again; copies
+// of rows that were stored after all are dropped by their Nats-Msg-Id. JetStream answers
+// each publish on its own, so one refused in flight while later ones are stored goes to
+// the stream after them on the retry.
 func (r *Relay) drain(ctx context.Context) error {
 	rows, err := r.conn.Query(ctx, selectPending, r.Batch)
 	if err != nil {
@@ -289,37 +299,62 @@ func (r *Relay) drain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for len(batch) > 0 {
-		done := r.publish(ctx, batch)
-		if done == 0 {
-			return fmt.Errorf("published 0 of %d events", len(batch))
-		}
-		ids := make([]int64, done)
-		for i := range ids {
-			ids[i] = batch[i].id
-		}
+	var prev flight // sent, acknowledgements awaited
+	for len(batch) > 0 || len(prev.rows) > 0 {
+		cur := r.send(batch)
+		acked := r.await(ctx, prev)
+		failed := acked < len(prev.rows) || len(cur.rows) < len(batch)
 		b := &pgx.Batch{}
-		b.Queue("UPDATE outbox SET published_at = now() WHERE id = ANY($1)", ids)
+		if acked > 0 {
+			b.Queue(markPublished, ids(prev.rows[:acked]))
+		}
 		var next []row
-		if done == len(batch) {
-			b.Queue(selectPending, r.Batch).Query(func(rows pgx.Rows) error {
+		if !failed && len(cur.rows) > 0 {
+			b.Queue(selectPendingExcept, r.Batch, ids(cur.rows)).Query(func(rows pgx.Rows) error {
 				var serr error
 				next, serr = scanRows(rows)
 				return serr
 			})
 		}
-		if err := r.conn.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("mark published: %w", err)
+		if b.Len() > 0 {
+			if err := r.conn.SendBatch(ctx, b).Close(); err != nil {
+				return fmt.Errorf("mark published: %w", err)
+			}
 		}
-		if r.Metrics.Published != nil {
-			r.Metrics.Published(float64(done))
+		r.published(acked)
+		if failed {
+			n := r.await(ctx, cur)
+			if n > 0 {
+				if _, err := r.conn.Exec(ctx, markPublished, ids(cur.rows[:n])); err != nil {
+					return fmt.Errorf("mark published: %w", err)
+				}
+			}
+			r.published(n)
+			return fmt.Errorf("%d events left unpublished", len(prev.rows)-acked+len(batch)-n)
 		}
-		if done < len(batch) {
-			return fmt.Errorf("published %d of %d events", done, len(batch))
-		}
-		batch = next
+		prev, batch = cur, next
 	}
 	return nil
+}
+
+const (
+	markPublished       = `UPDATE outbox SET published_at = now() WHERE id = ANY($1)`
+	selectPendingExcept = `SELECT id, event_id::text, subject, payload::text FROM outbox
+	WHERE published_at IS NULL AND id <> ALL($2) ORDER BY id LIMIT $1`
+)
+
+func ids(rows []row) []int64 {
+	out := make([]int64, len(rows))
+	for i, x := range rows {
+		out[i] = x.id
+	}
+	return out
+}
+
+func (r *Relay) published(n int) {
+	if n > 0 && r.Metrics.Published != nil {
+		r.Metrics.Published(float64(n))
+	}
 }
 
 func scanRows(rows pgx.Rows) ([]row, error) {
@@ -340,29 +375,42 @@ func scanRows(rows pgx.Rows) ([]row, error) {
 	return batch, nil
 }
 
-// publish sends the batch asynchronously (one connection keeps the order) and returns
-// how many leading rows were acknowledged; rows after the first failure are sent again
-// next time and deduplicated by their Nats-Msg-Id.
-func (r *Relay) publish(ctx context.Context, batch []row) int {
-	futures := make([]jetstream.PubAckFuture, len(batch))
-	sent := 0
-	for i, x := range batch {
+// flight is a batch sent to JetStream whose acknowledgements are awaited.
+type flight struct {
+	rows    []row
+	futures []jetstream.PubAckFuture
+}
+
+// send publishes batch asynchronously (one connection keeps the order) up to the first
+// publish refused; the rows from there on are sent again next time.
+func (r *Relay) send(batch []row) flight {
+	f := flight{futures: make([]jetstream.PubAckFuture, 0, len(batch))}
+	for _, x := range batch {
 		msg := &nats.Msg{Subject: x.subject, Data: x.payload}
-		f, err := r.JS.PublishMsgAsync(msg, jetstream.WithMsgID(x.eventID))
+		fut, err := r.JS.PublishMsgAsync(msg, jetstream.WithMsgID(x.eventID))
 		if err != nil {
 			r.Log.Warn("outbox relay: publish", "subject", x.subject, "err", err)
 			break
 		}
-		futures[i] = f
-		sent++
+		f.futures = append(f.futures, fut)
+	}
+	f.rows = batch[:len(f.futures)]
+	return f
+}
+
+// await returns how many leading rows of f JetStream acknowledged; rows after the first
+// failure are sent again next time and deduplicated by their Nats-Msg-Id.
+func (r *Relay) await(ctx context.Context, f flight) int {
+	if len(f.futures) == 0 {
+		return 0
 	}
 	timeout := time.NewTimer(5 * time.Second)
 	defer timeout.Stop()
-	for i := 0; i < sent; i++ {
+	for i, fut := range f.futures {
 		select {
-		case <-futures[i].Ok():
-		case err := <-futures[i].Err():
-			r.Log.Warn("outbox relay: publish not acknowledged", "subject", batch[i].subject, "err", err)
+		case <-fut.Ok():
+		case err := <-fut.Err():
+			r.Log.Warn("outbox relay: publish not acknowledged", "subject", f.rows[i].subject, "err", err)
 			return i
 		case <-timeout.C:
 			return i
@@ -370,7 +418,7 @@ func (r *Relay) publish(ctx context.Context, batch []row) int {
 			return i
 		}
 	}
-	return sent
+	return len(f.futures)
 }
 
 func (r *Relay) reportBacklog(ctx context.Context) {

@@ -21,12 +21,14 @@ import (
 
 // flakyJS fails chosen publishes: "refuse" ones are rejected before they reach NATS,
 // "lose" ones reach the stream but their acknowledgement is reported as failed, as when
-// a PubAck is lost. Each failure happens once per event id.
+// a PubAck is lost, and "drop" ones are accepted but never stored, their acknowledgement
+// reporting the failure. Each failure happens once per event id.
 type flakyJS struct {
 	jetstream.JetStream
 	mu     sync.Mutex
 	refuse map[string]bool
 	lose   map[string]bool
+	drop   map[string]bool
 	calls  int
 }
 
@@ -47,12 +49,18 @@ func (j *flakyJS) PublishMsgAsync(m *nats.Msg, opts ...jetstream.PublishOpt) (je
 	id := env.ID.String()
 	j.mu.Lock()
 	j.calls++
-	refuse, lose := j.refuse[id], j.lose[id]
+	refuse, lose, drop := j.refuse[id], j.lose[id], j.drop[id]
 	delete(j.refuse, id)
 	delete(j.lose, id)
+	delete(j.drop, id)
 	j.mu.Unlock()
 	if refuse {
 		return nil, errors.New("injected: publish refused")
+	}
+	if drop {
+		ff := failedFuture{msg: m, err: make(chan error, 1)}
+		ff.err <- errors.New("injected: not stored")
+		return ff, nil
 	}
 	f, err := j.JetStream.PublishMsgAsync(m, opts...)
 	if err != nil || !lose {
@@ -248,5 +256,112 @@ func TestRelayReportsItsBacklogAtStart(t *testing.T) {
 	case <-reported:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no backlog reported before the first poll")
+	}
+}
+
+// Writers keep committing while the relay drains in small batches, so rows arrive behind
+// the batches in flight and commit out of id order, and some acknowledgements are lost:
+// every event reaches the stream once, each aggregate's in its commit order.
+func TestRelayPipelineKeepsEachAggregatesOrderWhileWritersCommit(t *testing.T) {
+	env := testkit.NewEnv(t)
+	pool := testkit.ServicePool(t, env.DSN, "notifications")
+	ctx := context.Background()
+	js := &flakyJS{JetStream: env.NATS.JS, lose: map[string]bool{}}
+	relay := outbox.NewRelay(pool, js, "notifications", env.Log)
+	relay.Batch = 8
+	relay.Poll = 50 * time.Millisecond
+	run(t, ctx, relay)
+
+	const writers, each = 4, 60
+	var mu sync.Mutex
+	byAgg := map[string][]events.Envelope{}
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		agg := fmt.Sprintf("u-writer-%d", w)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				e, err := events.New("test", agg, events.UserBannedV1{UserID: agg, By: fmt.Sprint(i)}, events.Meta{}, time.Now())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if i%17 == 5 {
+					js.mu.Lock()
+					js.lose[e.ID.String()] = true
+					js.mu.Unlock()
+				}
+				wctx := outbox.WithLocalRelay(ctx, relay)
+				if err := pg.WithTx(wctx, pool, func(tx pgx.Tx) error { return outbox.Append(wctx, tx, e) }); err != nil {
+					t.Error(err)
+					return
+				}
+				relay.Notify()
+				mu.Lock()
+				byAgg[agg] = append(byAgg[agg], e)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	testkit.Eventually(t, 20*time.Second, "outbox drained", func() bool { return pending(t, ctx, pool) == 0 })
+	got := testkit.StreamEvents(t, env.NATS.JS, events.StreamAuth, events.SubjUserBanned, writers*each, 10*time.Second)
+	time.Sleep(200 * time.Millisecond) // a late duplicate would show up now
+	got = testkit.StreamEvents(t, env.NATS.JS, events.StreamAuth, events.SubjUserBanned, writers*each, time.Second)
+	if len(got) != writers*each {
+		t.Fatalf("stream holds %d events, want %d (each once)", len(got), writers*each)
+	}
+	pos := map[string]int{}
+	for _, e := range got {
+		want := byAgg[e.AggregateID]
+		i := pos[e.AggregateID]
+		if i >= len(want) || want[i].ID != e.ID {
+			t.Fatalf("aggregate %s: stream position %d holds %s, out of commit order or repeated", e.AggregateID, i, e.ID)
+		}
+		pos[e.AggregateID] = i + 1
+	}
+	js.mu.Lock()
+	left := len(js.lose)
+	js.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("%d lost acknowledgements were never exercised", left)
+	}
+}
+
+// Publishes that JetStream answers with a failure, in batches that are in flight while
+// the next is selected, are published again: nothing the stream did not store is marked
+// published. (Their order against the later events already stored is not kept:
+// JetStream answers each publish on its own.)
+func TestRelayRepublishesWhatTheStreamDidNotStore(t *testing.T) {
+	env := testkit.NewEnv(t)
+	pool := testkit.ServicePool(t, env.DSN, "notifications")
+	ctx := context.Background()
+	envs := commit(t, ctx, pool, "u-drop", 50)
+	js := &flakyJS{JetStream: env.NATS.JS, drop: map[string]bool{}}
+	for _, i := range []int{2, 9, 10, 27, 44} {
+		js.drop[envs[i].ID.String()] = true
+	}
+	relay := outbox.NewRelay(pool, js, "notifications", env.Log)
+	relay.Batch = 8
+	relay.Poll = 50 * time.Millisecond
+	run(t, ctx, relay)
+	testkit.Eventually(t, 10*time.Second, "outbox drained", func() bool { return pending(t, ctx, pool) == 0 })
+	time.Sleep(200 * time.Millisecond) // a late duplicate would show up now
+	got := testkit.StreamEvents(t, env.NATS.JS, events.StreamAuth, events.SubjUserBanned, len(envs), 10*time.Second)
+	seen := map[string]int{}
+	for _, e := range got {
+		seen[e.ID.String()]++
+	}
+	for i, e := range envs {
+		if n := seen[e.ID.String()]; n != 1 {
+			t.Fatalf("event %d is in the stream %d times, want once", i, n)
+		}
+	}
+	if len(got) != len(envs) {
+		t.Fatalf("stream holds %d events, want %d", len(got), len(envs))
 	}
 }
