@@ -103,8 +103,8 @@ type Metrics struct {
 // It works on one dedicated connection that holds a session advisory lock: only the
 // holder publishes, which is what preserves per-aggregate order when several replicas
 // run. Keeping the lock (rather than taking a transaction-scoped lock per batch) makes
-// a cycle one round trip to select the pending rows, the publishes, and one round trip
-// that marks them and selects the next ones; before, every cycle paid BEGIN, the lock,
+// a cycle the publishes and one round trip that marks the batch before and selects the
+// next (drain overlaps the two); before, every cycle paid BEGIN, the lock,
 // the select, the update and a COMMIT that waited for fsync, and at a few hundred events
 // per second the relay spent its time there while new events waited behind it.
 //
