@@ -58,9 +58,7 @@ func (j *flakyJS) PublishMsgAsync(m *nats.Msg, opts ...jetstream.PublishOpt) (je
 		return nil, errors.New("injected: publish refused")
 	}
 	if drop {
-		ff := failedFuture{msg: m, err: make(chan error, 1)}
-		ff.err <- errors.New("injected: not stored")
-		return ff, nil
+		return failed(m, "injected: not stored"), nil
 	}
 	f, err := j.JetStream.PublishMsgAsync(m, opts...)
 	if err != nil || !lose {
@@ -72,9 +70,14 @@ func (j *flakyJS) PublishMsgAsync(m *nats.Msg, opts ...jetstream.PublishOpt) (je
 	case err := <-f.Err():
 		return nil, err
 	}
+	return failed(m, "injected: ack lost"), nil
+}
+
+// failed is a future whose publish of m failed with reason.
+func failed(m *nats.Msg, reason string) failedFuture {
 	ff := failedFuture{msg: m, err: make(chan error, 1)}
-	ff.err <- errors.New("injected: ack lost")
-	return ff, nil
+	ff.err <- errors.New(reason)
+	return ff
 }
 
 func commit(t *testing.T, ctx context.Context, pool *pgxpool.Pool, agg string, n int) []events.Envelope {
