@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,5 +187,56 @@ func TestHandlersSeeTheirDelivery(t *testing.T) {
 		if stored.Before(start.Add(-time.Second)) || stored.After(time.Now()) {
 			t.Fatalf("event %d stored at %s, outside the test (from %s)", i, stored, start)
 		}
+	}
+}
+
+// A transaction that outlasts AckWait is not redelivered meanwhile, alone or as a batch,
+// and neither are the messages queued behind it: the worker tells the server every
+// AckWait/3 that everything it holds is still in progress.
+func TestLongTransactionsAreNotRedelivered(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		batch int
+	}{{"alone", 1}, {"batch", 16}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			logTable(t, r)
+			envs := publishBacklog(t, r, 20, 2, 0)
+			const ackWait = 900 * time.Millisecond
+			var slept atomic.Bool
+			s := spec("test-long-"+tc.name, func(ctx context.Context, tx pgx.Tx, env events.Envelope) error {
+				// Sleeps once, in a transaction that already applied an event when batching:
+				// the keep-alive under test is then the batch's.
+				var before int
+				if err := tx.QueryRow(ctx, `SELECT count(*) FROM applied_log WHERE tx = txid_current()`).Scan(&before); err != nil {
+					return err
+				}
+				if (tc.batch == 1 || before > 0) && slept.CompareAndSwap(false, true) {
+					time.Sleep(3 * ackWait)
+				}
+				return loggingHandler(nil)(ctx, tx, env)
+			})
+			s.Workers, s.Batch, s.AckWait = 1, tc.batch, ackWait
+			var redelivered atomic.Int64
+			run := &consumer.Runner{Pool: r.pool, JS: r.env.NATS.JS, Log: r.env.Log, Specs: []consumer.Spec{s},
+				Metrics: consumer.Metrics{Redelivered: func(string) { redelivered.Add(1) }}}
+			if err := run.Start(r.ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(run.Stop)
+			testkit.Eventually(t, 20*time.Second, "every event applied", func() bool {
+				return testkit.Count(t, r.pool, `SELECT count(DISTINCT event_id) FROM applied_log`) == len(envs)
+			})
+			if !slept.Load() {
+				t.Fatal("no handler slept: the test did not exercise a long transaction")
+			}
+			time.Sleep(ackWait) // a redelivery queued behind the long transaction would be handled now
+			if n := redelivered.Load(); n != 0 {
+				t.Fatalf("%d messages redelivered while their worker still held them", n)
+			}
+			if tc.batch > 1 {
+				checkLog(t, r, envs)
+			}
+		})
 	}
 }

@@ -289,14 +289,23 @@ func (r *Runner) Stop() {
 // an undecodable message still reaches a worker, which dead-letters it.
 func (r *Runner) startWorkers(ctx context.Context, s Spec) func(jetstream.Msg) {
 	qs := make([]chan jetstream.Msg, s.Workers)
+	hs := make([]*held, s.Workers)
 	for i := range qs {
-		// Room for two batches: a full queue blocks the consume callback, which starves
-		// the other workers too.
-		q := make(chan jetstream.Msg, 2*s.Batch)
-		qs[i] = q
-		r.workers.Add(1)
+		// Room for two batches, and for every message the server lets the consumer hold
+		// unacknowledged: a full queue would block the consume callback, which starves the
+		// other workers, and leave the messages behind it in the client's buffer, where
+		// no keep-alive reaches them.
+		q, h := make(chan jetstream.Msg, max(2*s.Batch, s.MaxAckPending)), &held{}
+		qs[i], hs[i] = q, h
+		r.workers.Add(2)
+		stop := make(chan struct{})
 		go func() {
 			defer r.workers.Done()
+			h.keepAlive(s.AckWait/3, stop)
+		}()
+		go func() {
+			defer r.workers.Done()
+			defer close(stop)
 			batch := make([]jetstream.Msg, 0, s.Batch)
 			for m := range q {
 				// Take what else is already queued, without waiting for more.
@@ -314,6 +323,8 @@ func (r *Runner) startWorkers(ctx context.Context, s Spec) func(jetstream.Msg) {
 					}
 				}
 				r.handleBatch(ctx, s, batch)
+				// Every message of the batch was acked, nacked or terminated.
+				h.release(len(batch))
 			}
 		}()
 	}
@@ -321,7 +332,56 @@ func (r *Runner) startWorkers(ctx context.Context, s Spec) func(jetstream.Msg) {
 	r.queues = append(r.queues, qs...)
 	r.mu.Unlock()
 	return func(m jetstream.Msg) {
-		qs[partition(m.Data(), len(qs))] <- m
+		i := partition(m.Data(), len(qs))
+		hs[i].hold(m)
+		qs[i] <- m
+	}
+}
+
+// held is what one worker holds and has not answered yet: its current batch and its
+// queue, in queue order (one consume callback appends, the one worker releases from the
+// front). A message waiting behind a long transaction counts against AckWait as much as
+// the transaction's own messages: without a keep-alive for it too, the server would
+// redeliver it meanwhile, to this process or another replica, and count a delivery.
+type held struct {
+	mu   sync.Mutex
+	msgs []jetstream.Msg
+	buf  []jetstream.Msg // keepAlive's copy, so the lock is not held while it publishes
+}
+
+func (h *held) hold(m jetstream.Msg) {
+	h.mu.Lock()
+	h.msgs = append(h.msgs, m)
+	h.mu.Unlock()
+}
+
+// release drops the n oldest messages: the batch the worker just answered.
+func (h *held) release(n int) {
+	h.mu.Lock()
+	k := copy(h.msgs, h.msgs[n:])
+	clear(h.msgs[k:])
+	h.msgs = h.msgs[:k]
+	h.mu.Unlock()
+}
+
+// keepAlive tells the server every interval, until stop closes, that the held messages
+// are still being worked on.
+func (h *held) keepAlive(interval time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			h.mu.Lock()
+			h.buf = append(h.buf[:0], h.msgs...)
+			h.mu.Unlock()
+			for _, m := range h.buf {
+				_ = m.InProgress() // one acked meanwhile answers ErrMsgAlreadyAckd, unsent
+			}
+			clear(h.buf)
+		}
 	}
 }
 
@@ -363,7 +423,7 @@ func (r *Runner) handleBatch(ctx context.Context, s Spec, msgs []jetstream.Msg) 
 		}
 		if err != nil || meta.NumDelivered != 1 {
 			r.applyBatch(ctx, s, items)
-			items = nil // not reused: the batch's keep-alive may still be reading it
+			items = items[:0]
 			r.handle(ctx, s, m)
 			continue
 		}
@@ -385,7 +445,6 @@ func (r *Runner) applyBatch(ctx context.Context, s Spec, items []item) {
 		r.handle(ctx, s, items[0].m)
 		return
 	}
-	stop := keepAlive(s, items)
 	bctx, runAfter := WithAfterCommit(ctx)
 	ids := make([]uuid.UUID, len(items))
 	for i, it := range items {
@@ -411,7 +470,6 @@ func (r *Runner) applyBatch(ctx context.Context, s Spec, items []item) {
 		}
 		return nil
 	})
-	close(stop)
 	if err != nil {
 		r.Log.Debug("batch failed; applying its events one by one", "consumer", s.Name, "events", len(items), "err", err)
 		for _, it := range items {
@@ -433,27 +491,6 @@ func (r *Runner) applyBatch(ctx context.Context, s Spec, items []item) {
 	}
 }
 
-// keepAlive tells the server every AckWait/3 that the batch is still being worked on, so
-// a long batch is not redelivered meanwhile. Close the returned channel to stop it.
-func keepAlive(s Spec, items []item) chan struct{} {
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(s.AckWait / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				for _, it := range items {
-					_ = it.m.InProgress()
-				}
-			}
-		}
-	}()
-	return stop
-}
-
 func (r *Runner) handle(ctx context.Context, s Spec, m jetstream.Msg) {
 	meta, err := m.Metadata()
 	if err != nil {
@@ -469,20 +506,6 @@ func (r *Runner) handle(ctx context.Context, s Spec, m jetstream.Msg) {
 		r.deadLetter(ctx, s, m, meta, "undecodable envelope: "+err.Error())
 		return
 	}
-	// Long handlers keep the message from being redelivered while they work.
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(s.AckWait / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				_ = m.InProgress()
-			}
-		}
-	}()
 	hctx, runAfter := WithAfterCommit(context.WithValue(ctx, deliveryKey{}, meta))
 	if tp := env.Trace[trace.Header]; tp != "" {
 		hctx = trace.With(hctx, tp)
@@ -497,7 +520,6 @@ func (r *Runner) handle(ctx context.Context, s Spec, m jetstream.Msg) {
 		}
 		return s.Handle(hctx, tx, env)
 	})
-	close(stop)
 	log := r.Log.With("consumer", s.Name, "event_id", env.ID, "type", env.Type, "delivery", meta.NumDelivered,
 		"trace_id", trace.ID(env.Trace[trace.Header]))
 	switch {
