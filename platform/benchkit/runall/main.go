@@ -1,7 +1,7 @@
 // Command runall runs every benchmark program in turn and prints their figures as one
 // table: `task bench`, or from anywhere in the repository
 //
-//	go run ./platform/benchkit/runall [-quick] [-only events,search,...] [-runs 3] [-out bench.json]
+//	go run ./platform/benchkit/runall [-quick] [-only events,search,...] [-runs 3] [-out bench.json] [-settle 5s]
 //
 // Each program runs as `go run <package> -json <temporary file> [-quick]` with its own
 // output streamed through, so a long run shows progress. Then the combined table
@@ -18,7 +18,9 @@
 // The figures mean something only on a quiet machine: the programs run their load
 // generators, services, PostgreSQL and NATS on the same cores, and another process
 // competing for them moves every figure. bench.json records the load average at the
-// start for that reason.
+// start for that reason. Between programs it also lets the last one's leftovers settle
+// (-settle, default 5s): a PostgreSQL CHECKPOINT, which waits for a checkpoint the last
+// program's writes set off, then a pause.
 package main
 
 import (
@@ -36,6 +38,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/conectarpro/conectar/platform/benchkit"
 )
@@ -100,6 +104,7 @@ func main1() error {
 	quick := flag.Bool("quick", false, "pass -quick to every program: smaller sizes, shorter runs")
 	out := flag.String("out", "bench.json", "where to write the combined report")
 	runs := flag.Int("runs", 1, "run every program this many times, in rounds, and report each figure's runs, minimum and median")
+	settle := flag.Duration("settle", 5*time.Second, "before each program after the first: a PostgreSQL CHECKPOINT, then this pause (0: neither)")
 	flag.Parse()
 	if *runs < 1 {
 		return fmt.Errorf("-runs %d: want at least 1", *runs)
@@ -126,11 +131,16 @@ func main1() error {
 	if busy != "" {
 		fmt.Println(busy)
 	}
+	first := true
 	for round := 1; round <= *runs; round++ {
 		for _, p := range selected {
 			if ctx.Err() != nil {
 				break
 			}
+			if !first && *settle > 0 {
+				settleMachine(ctx, benchkit.BaseDSN(), *settle)
+			}
+			first = false
 			r := runProgram(ctx, root, tmp, p, *quick)
 			if *runs > 1 {
 				r.Round = round
@@ -228,6 +238,38 @@ func repoRoot() (string, error) {
 }
 
 // runProgram runs p with its output streamed through and reads back its table.
+// settleMachine lets what one program left behind finish before the next one measures:
+// the search program's 100k-row seed sets off a WAL checkpoint that writes for about a
+// minute and ends with it, and then its database is dropped; a CHECKPOINT (which waits
+// for any running one) and a pause keep that I/O out of the next program's figures.
+// Failing to checkpoint (a server that does not allow it) only pauses.
+func settleMachine(ctx context.Context, dsn string, pause time.Duration) {
+	start := time.Now()
+	if err := checkpoint(ctx, dsn); err != nil {
+		fmt.Printf("\n=== settling: no CHECKPOINT (%v); pausing %s\n", err, pause)
+	} else {
+		fmt.Printf("\n=== settling: CHECKPOINT took %s; pausing %s\n", time.Since(start).Round(time.Millisecond), pause)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(pause):
+	}
+}
+
+func checkpoint(ctx context.Context, dsn string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
 func runProgram(ctx context.Context, root, tmp string, p program, quick bool) run {
 	r := run{program: p}
 	jsonPath := filepath.Join(tmp, p.Name+".json")
