@@ -237,7 +237,6 @@ func repoRoot() (string, error) {
 	}
 }
 
-// runProgram runs p with its output streamed through and reads back its table.
 // settleMachine lets what one program left behind finish before the next one measures:
 // the search program's 100k-row seed sets off a WAL checkpoint that writes for about a
 // minute and ends with it, and then its database is dropped; a CHECKPOINT (which waits
@@ -270,6 +269,7 @@ func checkpoint(ctx context.Context, dsn string) error {
 	return nil
 }
 
+// runProgram runs p with its output streamed through and reads back its table.
 func runProgram(ctx context.Context, root, tmp string, p program, quick bool) run {
 	r := run{program: p}
 	jsonPath := filepath.Join(tmp, p.Name+".json")
