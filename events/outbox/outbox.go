@@ -218,8 +218,9 @@ func (r *Relay) listen(ctx context.Context) {
 // rolling deploy.
 const lockKey = "SELECT pg_try_advisory_lock(hashtext('outbox.' || current_schema()))"
 
+// selectPending selects the oldest unpublished rows but those in flight ($2).
 const selectPending = `SELECT id, event_id::text, subject, payload::text FROM outbox
-	WHERE published_at IS NULL ORDER BY id LIMIT $1`
+	WHERE published_at IS NULL AND id <> ALL($2) ORDER BY id LIMIT $1`
 
 // lead makes sure the relay has its connection and the lock, and reports whether it
 // holds the lock. A relay that does not hold it keeps its connection and retries on every
@@ -291,7 +292,7 @@ type row struct {
 // each publish on its own, so one refused in flight while later ones are stored goes to
 // the stream after them on the retry.
 func (r *Relay) drain(ctx context.Context) error {
-	rows, err := r.conn.Query(ctx, selectPending, r.Batch)
+	rows, err := r.conn.Query(ctx, selectPending, r.Batch, []int64{})
 	if err != nil {
 		return fmt.Errorf("select pending: %w", err)
 	}
@@ -310,7 +311,7 @@ func (r *Relay) drain(ctx context.Context) error {
 		}
 		var next []row
 		if !failed && len(cur.rows) > 0 {
-			b.Queue(selectPendingExcept, r.Batch, ids(cur.rows)).Query(func(rows pgx.Rows) error {
+			b.Queue(selectPending, r.Batch, ids(cur.rows)).Query(func(rows pgx.Rows) error {
 				var serr error
 				next, serr = scanRows(rows)
 				return serr
@@ -337,11 +338,7 @@ func (r *Relay) drain(ctx context.Context) error {
 	return nil
 }
 
-const (
-	markPublished       = `UPDATE outbox SET published_at = now() WHERE id = ANY($1)`
-	selectPendingExcept = `SELECT id, event_id::text, subject, payload::text FROM outbox
-	WHERE published_at IS NULL AND id <> ALL($2) ORDER BY id LIMIT $1`
-)
+const markPublished = `UPDATE outbox SET published_at = now() WHERE id = ANY($1)`
 
 func ids(rows []row) []int64 {
 	out := make([]int64, len(rows))
