@@ -7,6 +7,7 @@
 //
 //	go run ./events/bench [-rate 500] [-seconds 10] [-writers 8] [-json bench-events.json]
 //	go run ./events/bench -quick    # smoke run, 2 s each
+//	go run ./events/bench -cpuprofile ev.pprof   # where this process's time goes under the writers
 //
 // Latency runs from the moment the writer's transaction has committed (its COMMIT
 // returned) to the moment the consumer's transaction has committed (the runner's
@@ -61,6 +62,7 @@ func run() error {
 	writers := flag.Int("writers", 8, "concurrent committing writers in the loaded run")
 	jsonPath := flag.String("json", "", "also write the table as JSON to this file")
 	quick := flag.Bool("quick", false, "short runs (2 s each) for a combined quick pass")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the loaded run (the writers' measured seconds) to this file")
 	flag.Parse()
 	if *quick {
 		*seconds = 2
@@ -190,7 +192,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	stopProfile, err := benchkit.CPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
 	lr, err := loadedRun(st, commit, *writers, time.Duration(*seconds)*time.Second)
+	stopProfile()
 	if err != nil {
 		return err
 	}
