@@ -17,7 +17,7 @@ import (
 func TestPostForWritesEachMoveOnce(t *testing.T) {
 	ctx := context.Background()
 	pool := testkit.ServicePool(t, testkit.DB(t), Name)
-	post := func(owner ledgerOwner, kind string, ps []ledger.Posting) bool {
+	move := func(owner ledgerOwner, kind string, ps []ledger.Posting) bool {
 		t.Helper()
 		var took bool
 		err := pg.WithTx(ctx, pool, func(tx pgx.Tx) error {
@@ -34,20 +34,21 @@ func TestPostForWritesEachMoveOnce(t *testing.T) {
 	var zero uuid.UUID // an all-zero id is an id like any other
 	withdrawal := ledgerOwner{Retiro: &zero}
 	release := ledger.Release(ledger.Split{Price: 150000, Commission: 30000, Net: 120000})
+	reserve := []ledger.Posting{{Account: ledger.ProfessionalPayable, Amount: 1000}, {Account: ledger.ProfessionalReserved, Amount: -1000}}
 
-	if !post(job, ledger.KindHold, ledger.Hold(150000)) {
+	if !move(job, ledger.KindHold, ledger.Hold(150000)) {
 		t.Fatal("first HOLD of the job reported as already made")
 	}
-	if post(job, ledger.KindHold, ledger.Hold(150000)) {
+	if move(job, ledger.KindHold, ledger.Hold(150000)) {
 		t.Fatal("second HOLD of the job reported as made")
 	}
-	if !post(job, ledger.KindRelease, release) {
+	if !move(job, ledger.KindRelease, release) {
 		t.Fatal("RELEASE of the job reported as already made")
 	}
-	if !post(withdrawal, ledger.KindReserve, []ledger.Posting{{Account: ledger.ProfessionalPayable, Amount: 1000}, {Account: ledger.ProfessionalReserved, Amount: -1000}}) {
+	if !move(withdrawal, ledger.KindReserve, reserve) {
 		t.Fatal("RESERVE of the withdrawal reported as already made")
 	}
-	if post(withdrawal, ledger.KindReserve, []ledger.Posting{{Account: ledger.ProfessionalPayable, Amount: 1000}, {Account: ledger.ProfessionalReserved, Amount: -1000}}) {
+	if move(withdrawal, ledger.KindReserve, reserve) {
 		t.Fatal("second RESERVE of the withdrawal reported as made")
 	}
 
