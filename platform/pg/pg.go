@@ -94,26 +94,13 @@ type Beginner interface {
 }
 
 // WithTx runs fn in a transaction, committing when it returns nil and rolling back
-// otherwise (and on panic).
+// otherwise (and on panic). On a pool the BEGIN travels with fn's first statement (see
+// lazyTx); on anything else it is a round trip of its own.
 func WithTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) (err error) {
-	// A pooled connection the server closed while it sat idle (a failover, backends
-	// terminated) fails at its first statement, BEGIN. Nothing has run yet, so another
-	// connection is tried. The server rarely closes just one: the pool's other idle
-	// connections are dropped too, since it checks only those idle for over a second and
-	// a busy service (a worker ticking every second) would otherwise hand out one dead
-	// connection per attempt until a consumer had spent its whole redelivery budget and
-	// dead-lettered the event (found by the PostgreSQL fault test).
 	var tx pgx.Tx
-	for attempt := 1; ; attempt++ {
-		tx, err = db.Begin(ctx)
-		if err == nil || attempt == beginAttempts || !connectionLost(err) || ctx.Err() != nil {
-			break
-		}
-		if p, ok := db.(*pgxpool.Pool); ok && attempt == 1 {
-			p.Reset()
-		}
-	}
-	if err != nil {
+	if p, ok := db.(*pgxpool.Pool); ok {
+		tx = &lazyTx{pool: p}
+	} else if tx, err = beginRetrying(ctx, db); err != nil {
 		return Translate(fmt.Errorf("begin: %w", err))
 	}
 	defer func() {
@@ -130,7 +117,14 @@ func WithTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) (err err
 		// work was rolled back with it and may be retried, which a 5xx or a consumer's
 		// nak should say as Unavailable rather than as an unexplained failure.
 		var ae *apperr.Error
-		if !errors.As(err, &ae) && tx.Conn().IsClosed() {
+		if errors.As(err, &ae) {
+			return err
+		}
+		lazy, isLazy := tx.(*lazyTx)
+		if isLazy && lazy.beginErr != nil {
+			return Translate(err) // the transaction never began: as a failed BEGIN says
+		}
+		if (isLazy && lazy.connClosed()) || (!isLazy && tx.Conn().IsClosed()) {
 			return &apperr.Error{Kind: apperr.KindUnavailable, Code: "db_unavailable", Msg: "Base de datos no disponible", Wrapped: err}
 		}
 		return err
@@ -139,6 +133,35 @@ func WithTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) (err err
 		return Translate(fmt.Errorf("commit: %w", err))
 	}
 	return nil
+}
+
+// beginRetrying begins a transaction on db. A pooled connection the server closed while
+// it sat idle (a failover, backends terminated) fails at its first statement, BEGIN.
+// Nothing has run yet, so another connection is tried. The server rarely closes just
+// one: the pool's other idle connections are dropped too, since it checks only those
+// idle for over a second and a busy service (a worker ticking every second) would
+// otherwise hand out one dead connection per attempt until a consumer had spent its
+// whole redelivery budget and dead-lettered the event (found by the PostgreSQL fault
+// test).
+func beginRetrying(ctx context.Context, db Beginner) (tx pgx.Tx, err error) {
+	for attempt := 1; ; attempt++ {
+		tx, err = db.Begin(ctx)
+		if err == nil || !retryBegin(ctx, db, attempt, err) {
+			return tx, err
+		}
+	}
+}
+
+// retryBegin reports whether a failed BEGIN (alone or with a first statement) is tried
+// again on another connection, and drops the pool's idle connections after the first.
+func retryBegin(ctx context.Context, db Beginner, attempt int, err error) bool {
+	if attempt == beginAttempts || !connectionLost(err) || ctx.Err() != nil {
+		return false
+	}
+	if p, ok := db.(*pgxpool.Pool); ok && attempt == 1 {
+		p.Reset()
+	}
+	return true
 }
 
 // beginAttempts bounds the connections WithTx tries to begin on.
