@@ -18,10 +18,10 @@ import (
 // transaction (an outbox write, a consumer's inbox claim and its effect) was three
 // round trips of which BEGIN was one.
 //
-// Only the first statement is special. Exec and Query with arguments go in the batch;
-// anything else (an Exec without arguments, which pgx sends in the simple protocol
-// that allows several statements in one string; a query-mode option; CopyFrom,
-// SendBatch, Prepare, savepoints, Conn) first begins the ordinary way.
+// Only the first statement is special. Exec and Query with arguments, and a batch, go
+// with the BEGIN; anything else (an Exec without arguments, which pgx sends in the
+// simple protocol that allows several statements in one string; a query-mode option;
+// CopyFrom, Prepare, savepoints, Conn) first begins the ordinary way.
 type lazyTx struct {
 	pool     *pgxpool.Pool
 	tx       pgx.Tx // nil until begun
@@ -56,14 +56,18 @@ func batchable(args []any) bool {
 	return !mode
 }
 
-// start sends BEGIN and sql in one batch and returns the batch's results positioned at
-// sql's. A connection the server closed while idle fails before anything ran, as the
-// ordinary BEGIN does, and is replaced the same way.
-func (l *lazyTx) start(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+// start sends BEGIN and queries in one batch and returns the batch's results positioned
+// after the BEGIN's. A connection the server closed while idle fails before anything
+// ran, as the ordinary BEGIN does, and is replaced the same way.
+func (l *lazyTx) start(ctx context.Context, queries ...*pgx.QueuedQuery) (pgx.BatchResults, error) {
 	for attempt := 1; ; attempt++ {
 		b := &pgx.Batch{}
 		b.BeginTx(pgx.TxOptions{})
-		b.Queue(sql, args...)
+		for _, q := range queries {
+			// Copies: pgx keeps what it learned of a query on the connection it was sent
+			// on in the query, and a retry goes to another.
+			b.QueuedQueries = append(b.QueuedQueries, &pgx.QueuedQuery{SQL: q.SQL, Arguments: q.Arguments, Fn: q.Fn})
+		}
 		br := l.pool.SendBatch(ctx, b)
 		_, err := br.Exec()
 		if err == nil {
@@ -91,7 +95,7 @@ func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 		}
 		return tx.Exec(ctx, sql, args...)
 	}
-	br, err := l.start(ctx, sql, args)
+	br, err := l.start(ctx, &pgx.QueuedQuery{SQL: sql, Arguments: args})
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
@@ -110,7 +114,7 @@ func (l *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 		}
 		return tx.Query(ctx, sql, args...)
 	}
-	br, err := l.start(ctx, sql, args)
+	br, err := l.start(ctx, &pgx.QueuedQuery{SQL: sql, Arguments: args})
 	if err != nil {
 		return errRows{err: err}, err
 	}
@@ -168,12 +172,21 @@ func (l *lazyTx) CopyFrom(ctx context.Context, table pgx.Identifier, cols []stri
 	return tx.CopyFrom(ctx, table, cols, src)
 }
 
+// SendBatch as the first statement sends the BEGIN ahead of b's queries; its results
+// start at b's first.
 func (l *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	tx, err := l.begun(ctx)
+	if l.tx != nil || l.done || b.Len() == 0 {
+		tx, err := l.begun(ctx)
+		if err != nil {
+			return pgx.FailedBatchResults(b, err)
+		}
+		return tx.SendBatch(ctx, b)
+	}
+	br, err := l.start(ctx, b.QueuedQueries...)
 	if err != nil {
 		return pgx.FailedBatchResults(b, err)
 	}
-	return tx.SendBatch(ctx, b)
+	return br
 }
 
 func (l *lazyTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {

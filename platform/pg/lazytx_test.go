@@ -170,6 +170,35 @@ func TestWithTxFirstStatementKinds(t *testing.T) {
 			}
 			return nil
 		}},
+		{"batch with callbacks", func(tx pgx.Tx) error {
+			b := &pgx.Batch{}
+			b.Queue(ins, "first", 0)
+			var n int
+			b.Queue("SELECT count(*) FROM "+table+" WHERE k = $1", "first").QueryRow(func(r pgx.Row) error { return r.Scan(&n) })
+			if err := tx.SendBatch(ctx, b).Close(); err != nil {
+				return err
+			}
+			if n != 1 {
+				return fmt.Errorf("the batch's second query saw %d rows of its first", n)
+			}
+			return nil
+		}},
+		{"batch read in order", func(tx pgx.Tx) error {
+			b := &pgx.Batch{}
+			b.Queue(ins, "first", 0)
+			b.Queue("SELECT v + $2 FROM "+table+" WHERE k = $1", "first", 5)
+			br := tx.SendBatch(ctx, b)
+			if tag, err := br.Exec(); err != nil || tag.RowsAffected() != 1 {
+				br.Close()
+				return fmt.Errorf("first result: %v, %v", tag, err)
+			}
+			var v int
+			if err := br.QueryRow().Scan(&v); err != nil || v != 5 {
+				br.Close()
+				return fmt.Errorf("second result: %d, %v", v, err)
+			}
+			return br.Close()
+		}},
 		{"savepoint", func(tx pgx.Tx) error {
 			sp, err := tx.Begin(ctx)
 			if err != nil {
