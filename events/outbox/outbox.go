@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/conectarpro/conectar/events"
+	"github.com/conectarpro/conectar/platform/pg"
 	"github.com/conectarpro/conectar/platform/trace"
 )
 
@@ -53,7 +54,9 @@ func WithLocalRelay(ctx context.Context, r *Relay) context.Context {
 }
 
 // Append stores envs in the outbox of the transaction's schema (the first entry of the
-// search_path) and notifies the relay, which runs once the transaction commits.
+// search_path) and notifies the relay, which runs once the transaction commits. In a
+// transaction of pg.WithTx's the rows are sent with the transaction's next statement
+// or its COMMIT (pg.ExecLater), and an error is reported there.
 func Append(ctx context.Context, tx pgx.Tx, envs ...events.Envelope) error {
 	if len(envs) == 0 || ctx.Value(mutedKey{}) != nil {
 		return nil
@@ -76,7 +79,9 @@ func Append(ctx context.Context, tx pgx.Tx, envs ...events.Envelope) error {
 	if r, ok := ctx.Value(localKey{}).(*Relay); ok && r != nil && r.leading.Load() {
 		sql = appendQuiet
 	}
-	if _, err := tx.Exec(ctx, sql, ids, subjects, aggs, payloads, times); err != nil {
+	// Nothing reads the insert's result: it rides with the transaction's next round trip
+	// (usually its COMMIT), and should it fail, the transaction fails there.
+	if err := pg.ExecLater(ctx, tx, sql, ids, subjects, aggs, payloads, times); err != nil {
 		return fmt.Errorf("outbox: append: %w", err)
 	}
 	return nil

@@ -358,3 +358,140 @@ func keys(m map[uint32]bool) []int32 {
 	}
 	return out
 }
+
+// ExecLater's statements ride with the next statement or the COMMIT: a transaction of
+// one statement and an outbox-like insert is two round trips, or one when the insert is
+// all it does; a rolled-back one never sends them.
+func TestExecLaterRidesWithTheNextRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	pool, rec, table := lazyPool(t)
+	ins := "INSERT INTO " + table + " (k, v) VALUES ($1, $2)"
+	lins := strings.ToLower(ins)
+	sel := "SELECT count(*) FROM " + table + " WHERE v = $1"
+	cases := []struct {
+		name string
+		fn   func(tx pgx.Tx) error
+		trip []string
+		rows int
+	}{
+		{"with the commit", func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, ins, "a", 1); err != nil {
+				return err
+			}
+			return pg.ExecLater(ctx, tx, ins, "b", 1)
+		}, []string{"begin + " + lins, lins + " + commit"}, 2},
+		{"alone, with the begin and the commit", func(tx pgx.Tx) error {
+			return pg.ExecLater(ctx, tx, ins, "a", 1)
+		}, []string{"begin + " + lins + " + commit"}, 1},
+		{"ahead of the next statement, which sees it", func(tx pgx.Tx) error {
+			if err := pg.ExecLater(ctx, tx, ins, "a", 1); err != nil {
+				return err
+			}
+			if err := pg.ExecLater(ctx, tx, ins, "b", 1); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRow(ctx, sel, 1).Scan(&n); err != nil || n != 2 {
+				return fmt.Errorf("the next statement saw %d rows (%v)", n, err)
+			}
+			return nil
+		}, []string{"begin + " + lins + " + " + lins + " + " + strings.ToLower(sel), "commit"}, 2},
+		{"ahead of a statement without arguments", func(tx pgx.Tx) error {
+			if err := pg.ExecLater(ctx, tx, ins, "a", 1); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "UPDATE "+table+" SET v = 1")
+			return err
+		}, []string{"begin + " + lins, "update " + table + " set v = 1", "commit"}, 1},
+		{"dropped by a rollback", func(tx pgx.Tx) error {
+			if err := pg.ExecLater(ctx, tx, ins, "a", 1); err != nil {
+				return err
+			}
+			return errors.New("changed my mind")
+		}, nil, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := pool.Exec(ctx, "TRUNCATE "+table); err != nil {
+				t.Fatal(err)
+			}
+			rec.take()
+			err := pg.WithTx(ctx, pool, c.fn)
+			if (err != nil) != (c.rows == 0) {
+				t.Fatalf("WithTx: %v", err)
+			}
+			if got := rec.take(); strings.Join(got, " | ") != strings.Join(c.trip, " | ") {
+				t.Fatalf("round trips:\n got %q\nwant %q", got, c.trip)
+			}
+			if n := count(t, pool, table); n != c.rows {
+				t.Fatalf("%d rows, want %d", n, c.rows)
+			}
+		})
+	}
+}
+
+// A statement held back that fails fails the transaction: at the COMMIT (with its own
+// error, translated) or at the next statement, and nothing of the transaction stays.
+func TestExecLaterFailureFailsTheTransaction(t *testing.T) {
+	ctx := context.Background()
+	pool, _, table := lazyPool(t)
+	ins := "INSERT INTO " + table + " (k, v) VALUES ($1, $2)"
+	if _, err := pool.Exec(ctx, ins, "taken", 0); err != nil {
+		t.Fatal(err)
+	}
+	opened := pool.Stat().NewConnsCount()
+	err := pg.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, ins, "mine", 1); err != nil {
+			return err
+		}
+		return pg.ExecLater(ctx, tx, ins, "taken", 1)
+	})
+	if apperr.KindOf(err) != apperr.KindConflict {
+		t.Fatalf("at the commit: want a conflict, got %v", err)
+	}
+	err = pg.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		if err := pg.ExecLater(ctx, tx, ins, "taken", 1); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, ins, "mine", 1)
+		return pg.Translate(err)
+	})
+	if apperr.KindOf(err) != apperr.KindConflict {
+		t.Fatalf("at the next statement: want a conflict, got %v", err)
+	}
+	if n := count(t, pool, table); n != 1 {
+		t.Fatalf("%d rows, want only the one taken before", n)
+	}
+	s := pool.Stat()
+	if s.AcquiredConns() != 0 {
+		t.Fatalf("%d connections still held", s.AcquiredConns())
+	}
+	// The failed transactions were ended, not their connections thrown away.
+	if err := pg.WithTx(ctx, pool, func(tx pgx.Tx) error { return pg.ExecLater(ctx, tx, ins, "later", 2) }); err != nil {
+		t.Fatal(err)
+	}
+	if s := pool.Stat(); s.AcquiredConns() != 0 || s.NewConnsCount() != opened {
+		t.Fatalf("%d connections still held, %d opened meanwhile", s.AcquiredConns(), s.NewConnsCount()-opened)
+	}
+}
+
+// Outside WithTx's transactions ExecLater runs at once.
+func TestExecLaterElsewhereRunsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	pool, _, table := lazyPool(t)
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if err := pg.ExecLater(ctx, tx, "INSERT INTO "+table+" (k, v) VALUES ($1, $2)", "a", 1); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d rows (%v), want 1", n, err)
+	}
+	if err := pg.ExecLater(ctx, tx, "INSERT INTO "+table+" (k, v) VALUES ($1, $2)", "a", 1); err == nil {
+		t.Fatal("a duplicate key run at once did not fail at once")
+	}
+}

@@ -218,8 +218,8 @@ func (a *App) applyBatch(ctx context.Context, ok []fetched, byID map[string][]in
 			}
 			seenJob[r.p.ExternalReference], seenPay[r.p.ID] = true, true
 		}
-		// Last, so processed_at is when the payments were applied.
-		if _, err := tx.Exec(actx, `UPDATE webhook_inbox SET processed_at = clock_timestamp(), last_error = NULL WHERE id = ANY($1)`,
+		// Last, so processed_at is when the payments were applied; sent with the COMMIT.
+		if err := pg.ExecLater(actx, tx, `UPDATE webhook_inbox SET processed_at = clock_timestamp(), last_error = NULL WHERE id = ANY($1)`,
 			inboxIDs(ok, byID)); err != nil {
 			return fmt.Errorf("mark webhooks processed: %w", err)
 		}
