@@ -13,7 +13,8 @@ import (
 // of the transaction's next statement, or with its COMMIT, in the same round trip; in
 // any other transaction it runs at once. Its error is then the error of that statement
 // or of the commit, and the transaction is rolled back: use it for statements whose
-// result nothing reads (appending to the outbox, marking rows done).
+// result nothing reads (appending to the outbox, marking rows done). args are encoded
+// when the statement is sent, so they must not change until then.
 func ExecLater(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
 	if l, ok := tx.(*lazyTx); ok && !l.done {
 		l.later = append(l.later, &pgx.QueuedQuery{SQL: sql, Arguments: args})

@@ -18,7 +18,8 @@ import (
 )
 
 // sent records what a pool sends, one entry per round trip: a statement alone, or a
-// batch's statements joined by " + ".
+// batch's statements joined by " + ". (A statement's first use on a connection also
+// prepares it, in a round trip pgx does not trace and this does not count.)
 type sent struct {
 	mu   sync.Mutex
 	trip []string
