@@ -89,10 +89,14 @@ func (l *lazyTx) send(ctx context.Context, queries ...*pgx.QueuedQuery) (pgx.Bat
 	return br, nil
 }
 
+// direct reports whether the transaction has begun and nothing waits to be sent, so a
+// statement can go straight to it.
+func (l *lazyTx) direct() bool { return l.tx != nil && len(l.later) == 0 }
+
 // flush sends what waits, beginning the transaction if it has not, so that the
 // transaction can be used directly.
 func (l *lazyTx) flush(ctx context.Context) (pgx.Tx, error) {
-	if l.tx != nil && len(l.later) == 0 {
+	if l.direct() {
 		return l.tx, nil
 	}
 	br, err := l.send(ctx)
@@ -149,7 +153,7 @@ func (l *lazyTx) end() {
 }
 
 func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if len(args) == 0 || hasMode(args) || (l.tx != nil && len(l.later) == 0) {
+	if len(args) == 0 || hasMode(args) || l.direct() {
 		tx, err := l.flush(ctx)
 		if err != nil {
 			return pgconn.CommandTag{}, err
@@ -168,7 +172,7 @@ func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 }
 
 func (l *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if hasMode(args) || (l.tx != nil && len(l.later) == 0) {
+	if hasMode(args) || l.direct() {
 		tx, err := l.flush(ctx)
 		if err != nil {
 			return errRows{err: err}, err
@@ -188,16 +192,13 @@ func (l *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 }
 
 func (l *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	rows, err := l.Query(ctx, sql, args...)
-	if err != nil {
-		return errRow{err: err}
-	}
+	rows, _ := l.Query(ctx, sql, args...) // the rows carry the error, as pgx's do
 	return firstRow{rows: rows}
 }
 
 // SendBatch sends what waits ahead of b's queries; the results start at b's first.
 func (l *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	if b.Len() == 0 || (l.tx != nil && len(l.later) == 0) {
+	if b.Len() == 0 || l.direct() {
 		tx, err := l.flush(ctx)
 		if err != nil {
 			return pgx.FailedBatchResults(b, err)
@@ -355,10 +356,6 @@ func (r firstRow) Scan(dest ...any) error {
 	r.rows.Close()
 	return r.rows.Err()
 }
-
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }
 
 // errRows are the rows of a query that failed before it ran.
 type errRows struct{ err error }
