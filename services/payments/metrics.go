@@ -16,6 +16,12 @@ const (
 	webhookHintLimited = "hint_limited" // an unsigned hint refused by the rate limit
 )
 
+// Webhook worker outcomes, as business_outcomes_total{what="webhook_worker"} counts them.
+const (
+	workerDeferred = "burst_deferred" // a worker began leaving a burst of deliveries to the answers
+	workerBounded  = "burst_bounded"  // it did so for maxBurstDefer while the burst went on, and applied anyway
+)
+
 // registerMetrics adds the operator's payment series to the service's registry: webhook
 // outcomes (counted as they happen), and, read from the database at scrape time, the
 // money held in escrow and MercadoPago payments, payouts and refunds by state. Reading
@@ -24,6 +30,7 @@ func (a *App) registerMetrics() {
 	m := a.svc.Metrics
 	a.webhookOutcome = m.Outcomes("webhook", webhookStored, webhookRefused, webhookInvalid, webhookIgnored, webhookStoreFailed,
 		webhookHint, webhookHintLimited)
+	a.workerOutcome = m.Outcomes("webhook_worker", workerDeferred, workerBounded)
 	pool := a.svc.Deps.Pool
 	m.GaugeFunc("escrow_held_centavos", "Money held in escrow (ARS centavos), the escrow account's ledger balance.",
 		func(ctx context.Context) (float64, error) {

@@ -76,11 +76,41 @@ type inboxItem struct {
 	Attempts int
 }
 
+// Answering comes first during a burst of deliveries (webhook.Inbox.Burst): the workers
+// leave the cores to the answers for up to maxBurstDefer, looking again every
+// burstPoll, then work until the backlog is empty. Deliveries arriving faster than they
+// can be applied pile up whatever the workers do, so applying during the burst would
+// not end the backlog sooner; it would only slow the answers, and a slow answer is one
+// MercadoPago may deliver again. The bound keeps a payment from waiting longer than that
+// for a burst that does not end.
+const (
+	maxBurstDefer = time.Second
+	burstPoll     = 5 * time.Millisecond
+)
+
 // webhookWorker processes stored notifications: fetch the payment, apply it.
 func (a *App) webhookWorker(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var deferring time.Time // since when this worker leaves a burst to the answers
+	bounded := false        // it did so for maxBurstDefer: it works until the backlog is done
 	for {
+		if a.cfg.WebhookBurstRate > 0 && !bounded && a.inbox.Burst() {
+			if deferring.IsZero() {
+				deferring = time.Now()
+				a.workerOutcome(workerDeferred)
+			}
+			if time.Since(deferring) < maxBurstDefer {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(burstPoll):
+				}
+				continue
+			}
+			bounded = true
+			a.workerOutcome(workerBounded)
+		}
 		n, err := a.processWebhooks(ctx)
 		if err != nil && ctx.Err() == nil {
 			a.svc.Deps.Log.Warn("webhook worker", "err", err)
@@ -88,6 +118,8 @@ func (a *App) webhookWorker(ctx context.Context) {
 		if n > 0 {
 			continue
 		}
+		// The backlog is done: the next burst may be deferred to again.
+		deferring, bounded = time.Time{}, false
 		select {
 		case <-ctx.Done():
 			return

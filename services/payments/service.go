@@ -50,6 +50,7 @@ type Settings struct {
 	ReconcileHeldAge  time.Duration // MP_RECONCILE_HELD_EVERY: re-read a held job's payment this often
 	PayoutRetryBase   time.Duration // MP_PAYOUT_RETRY_BASE: first retry delay of failed payouts/refunds
 	WebhookWorkers    int           // MP_WEBHOOK_WORKERS
+	WebhookBurstRate  int           // MP_WEBHOOK_BURST_RATE: deliveries/s from which the workers leave the cores to the answers; 0 never
 	CheckoutTimeout   time.Duration // MP_CHECKOUT_TIMEOUT: bound of the checkout creation (with retries)
 	HintRate          float64       // MP_HINT_RATE: unsigned payment hints per second (whole service)
 	HintBurst         int           // MP_HINT_BURST
@@ -72,6 +73,7 @@ func loadSettings(getenv config.Getenv, publicURL string) (Settings, error) {
 		ReconcileHeldAge:  r.Duration("MP_RECONCILE_HELD_EVERY", time.Hour),
 		PayoutRetryBase:   r.Duration("MP_PAYOUT_RETRY_BASE", 5*time.Second),
 		WebhookWorkers:    r.Int("MP_WEBHOOK_WORKERS", DefaultWebhookWorkers),
+		WebhookBurstRate:  r.Int("MP_WEBHOOK_BURST_RATE", webhook.DefaultBurstRate),
 		CheckoutTimeout:   r.Duration("MP_CHECKOUT_TIMEOUT", 2*time.Second),
 		HintRate:          float64(r.Int("MP_HINT_RATE", 2)),
 		HintBurst:         r.Int("MP_HINT_BURST", 20),
@@ -116,6 +118,8 @@ type App struct {
 	inbox       *webhook.Inbox // stores signed webhooks (group commit)
 	// webhookOutcome counts a webhook by outcome (metrics.go).
 	webhookOutcome func(outcome string)
+	// workerOutcome counts what the webhook workers do during bursts (metrics.go).
+	workerOutcome func(outcome string)
 	// hintLimit bounds the unsigned payment hints (hint.go) for the whole service.
 	hintLimit *rate.Limiter
 }
@@ -146,7 +150,7 @@ func Build(ctx context.Context, d kit.Deps) (*App, error) {
 		return nil, fmt.Errorf("payments: settings: %w", err)
 	}
 	a := &App{svc: s, cfg: cfg, webhookWake: make(chan struct{}, 1), payoutWake: make(chan struct{}, 1),
-		hintLimit: rate.NewLimiter(rate.Limit(cfg.HintRate), cfg.HintBurst), inbox: webhook.NewInbox(d.Pool, webhook.InboxConfig{})}
+		hintLimit: rate.NewLimiter(rate.Limit(cfg.HintRate), cfg.HintBurst), inbox: webhook.NewInbox(d.Pool, webhook.InboxConfig{BurstRate: cfg.WebhookBurstRate})}
 	if cfg.AccessToken != "" {
 		a.mp, err = mp.New(mp.Config{AccessToken: cfg.AccessToken, BaseURL: cfg.BaseURL})
 		if err != nil {

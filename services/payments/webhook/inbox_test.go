@@ -171,3 +171,52 @@ func waitFor(t *testing.T, cond func() bool) {
 
 // unsafeString aliases b the way fasthttp's byte-slice-to-string conversions do.
 func unsafeString(b []byte) string { return unsafe.String(&b[0], len(b)) }
+
+// Burst: arrivals at or above the rate within the current or the previous window, not
+// below it, not across a gap, and not once a quiet window has passed.
+func TestInboxBurst(t *testing.T) {
+	now := time.Unix(1_000_000, 0) // on a window boundary
+	in := NewInbox(&fakeDB{}, InboxConfig{BurstRate: 200, now: func() time.Time { return now }})
+	limit := 200 * int(burstWindow) / int(time.Second) // arrivals per window
+	store := func(k int) {
+		t.Helper()
+		for i := range k {
+			if err := in.Store(context.Background(), Notification{Type: "payment", DataID: fmt.Sprint(i), RequestID: "r"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if in.Burst() {
+		t.Fatal("a burst before any delivery")
+	}
+	store(limit - 1)
+	if in.Burst() {
+		t.Fatalf("%d arrivals in a window (limit %d) are a burst", limit-1, limit)
+	}
+	store(1)
+	if !in.Burst() {
+		t.Fatalf("%d arrivals in a window are not a burst", limit)
+	}
+	now = now.Add(burstWindow) // the next window: the last one's count still says burst
+	if !in.Burst() {
+		t.Fatal("the burst ended as its window did")
+	}
+	store(1)
+	now = now.Add(burstWindow) // a quiet window after the burst's
+	if in.Burst() {
+		t.Fatal("a burst one quiet window after it ended")
+	}
+	store(limit)
+	now = now.Add(3 * burstWindow) // a gap: windows with no arrivals
+	if in.Burst() {
+		t.Fatal("a burst after a gap of quiet windows")
+	}
+	// A paced rate just below the limit never is one, however its windows fall.
+	for range 10 {
+		store(limit - 1)
+		if in.Burst() {
+			t.Fatal("a paced rate below the limit is a burst")
+		}
+		now = now.Add(burstWindow)
+	}
+}
