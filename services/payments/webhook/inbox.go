@@ -59,9 +59,9 @@ type Inbox struct {
 	mu       sync.Mutex
 	queue    []*pending
 	flushers int // flushes running; at most cfg.Flushers
-	// Arrivals in the current burstWindow (number window) and in the one before it.
-	window          int64
-	arrived, before int
+	// Arrivals in the current burstWindow (number window) and in the two before it.
+	window                   int64
+	arrived, before, before2 int
 }
 
 type pending struct {
@@ -120,14 +120,17 @@ func (in *Inbox) Store(ctx context.Context, n Notification) error {
 	}
 }
 
-// Burst reports whether deliveries are arriving faster than cfg.BurstRate, judged over
-// the current and the previous burstWindow.
+// Burst reports whether deliveries have been arriving at cfg.BurstRate or faster for the
+// last two whole burstWindows. Two, because senders that fell behind for a moment catch
+// up at once: a paced 1,000/s whose answers stalled for 50 ms arrives at twice that for
+// the next 50, and taking that for a burst made the workers stop and then catch up in
+// turn, which slowed the answers more.
 func (in *Inbox) Burst() bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.count()
 	limit := max(1, int(int64(in.cfg.BurstRate)*int64(burstWindow)/int64(time.Second)))
-	return in.arrived >= limit || in.before >= limit
+	return in.before >= limit && in.before2 >= limit
 }
 
 // count moves the arrival counts to the current window. The caller holds mu.
@@ -137,9 +140,9 @@ func (in *Inbox) count() {
 	case w == in.window:
 		return
 	case w == in.window+1:
-		in.before = in.arrived
+		in.before, in.before2 = in.arrived, in.before
 	default:
-		in.before = 0
+		in.before, in.before2 = 0, 0
 	}
 	in.window, in.arrived = w, 0
 }

@@ -172,8 +172,8 @@ func waitFor(t *testing.T, cond func() bool) {
 // unsafeString aliases b the way fasthttp's byte-slice-to-string conversions do.
 func unsafeString(b []byte) string { return unsafe.String(&b[0], len(b)) }
 
-// Burst: arrivals at or above the rate within the current or the previous window, not
-// below it, not across a gap, and not once a quiet window has passed.
+// Burst: arrivals at or above the rate in each of the last two whole windows; not in one
+// window alone (a catch-up after a stall), not below the rate, not after a gap.
 func TestInboxBurst(t *testing.T) {
 	now := time.Unix(1_000_000, 0) // on a window boundary
 	in := NewInbox(&fakeDB{}, InboxConfig{BurstRate: 200, now: func() time.Time { return now }})
@@ -186,37 +186,58 @@ func TestInboxBurst(t *testing.T) {
 			}
 		}
 	}
+	next := func() { now = now.Add(burstWindow) }
 	if in.Burst() {
 		t.Fatal("a burst before any delivery")
 	}
-	store(limit - 1)
+	store(limit)
 	if in.Burst() {
-		t.Fatalf("%d arrivals in a window (limit %d) are a burst", limit-1, limit)
+		t.Fatal("a burst judged on a window not yet whole")
 	}
-	store(1)
-	if !in.Burst() {
-		t.Fatalf("%d arrivals in a window are not a burst", limit)
-	}
-	now = now.Add(burstWindow) // the next window: the last one's count still says burst
-	if !in.Burst() {
-		t.Fatal("the burst ended as its window did")
-	}
-	store(1)
-	now = now.Add(burstWindow) // a quiet window after the burst's
+	next()
 	if in.Burst() {
-		t.Fatal("a burst one quiet window after it ended")
+		t.Fatal("one whole window at the rate is a burst")
 	}
 	store(limit)
-	now = now.Add(3 * burstWindow) // a gap: windows with no arrivals
+	next()
+	if !in.Burst() {
+		t.Fatalf("two whole windows of %d arrivals are not a burst", limit)
+	}
+	store(limit - 1)
+	next()
+	if in.Burst() {
+		t.Fatal("still a burst after a whole window below the rate")
+	}
+	// A catch-up: twice the rate for one window, then the rate's half.
+	store(2 * limit)
+	next()
+	store(limit / 2)
+	next()
+	if in.Burst() {
+		t.Fatal("a catch-up of one window is a burst")
+	}
+	// A gap: two windows at the rate, then nothing for a while.
+	store(limit)
+	next()
+	store(limit)
+	now = now.Add(3 * burstWindow)
 	if in.Burst() {
 		t.Fatal("a burst after a gap of quiet windows")
 	}
-	// A paced rate just below the limit never is one, however its windows fall.
+	// A paced rate just below the limit never is one.
 	for range 10 {
 		store(limit - 1)
+		next()
 		if in.Burst() {
 			t.Fatal("a paced rate below the limit is a burst")
 		}
-		now = now.Add(burstWindow)
+	}
+	// Nor is one window with no arrivals between two at the rate.
+	store(limit)
+	now = now.Add(2 * burstWindow)
+	store(limit)
+	next()
+	if in.Burst() {
+		t.Fatal("windows at the rate around a quiet one are a burst")
 	}
 }
