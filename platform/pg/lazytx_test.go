@@ -56,6 +56,18 @@ func (s *sent) take() []string {
 	return out
 }
 
+// poolWithTakenKey is lazyPool with the key "taken" already in its table, and the INSERT
+// (k, v) that conflicts when given that key again.
+func poolWithTakenKey(t *testing.T) (pool *pgxpool.Pool, table, ins string) {
+	t.Helper()
+	pool, _, table = lazyPool(t)
+	ins = "INSERT INTO " + table + " (k, v) VALUES ($1, $2)"
+	if _, err := pool.Exec(context.Background(), ins, "taken", 0); err != nil {
+		t.Fatal(err)
+	}
+	return pool, table, ins
+}
+
 // lazyPool opens a pool that records what it sends, with a table of its own.
 func lazyPool(t *testing.T) (*pgxpool.Pool, *sent, string) {
 	t.Helper()
@@ -272,11 +284,7 @@ func TestWithTxFirstStatementKinds(t *testing.T) {
 // kind), and the connection goes back to the pool usable.
 func TestWithTxFirstStatementFails(t *testing.T) {
 	ctx := context.Background()
-	pool, _, table := lazyPool(t)
-	ins := "INSERT INTO " + table + " (k, v) VALUES ($1, $2)"
-	if _, err := pool.Exec(ctx, ins, "taken", 1); err != nil {
-		t.Fatal(err)
-	}
+	pool, table, ins := poolWithTakenKey(t)
 	err := pg.WithTx(ctx, pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, ins, "taken", 2)
 		return pg.Translate(err)
@@ -435,11 +443,7 @@ func TestExecLaterRidesWithTheNextRoundTrip(t *testing.T) {
 // error, translated) or at the next statement, and nothing of the transaction stays.
 func TestExecLaterFailureFailsTheTransaction(t *testing.T) {
 	ctx := context.Background()
-	pool, _, table := lazyPool(t)
-	ins := "INSERT INTO " + table + " (k, v) VALUES ($1, $2)"
-	if _, err := pool.Exec(ctx, ins, "taken", 0); err != nil {
-		t.Fatal(err)
-	}
+	pool, table, ins := poolWithTakenKey(t)
 	opened := pool.Stat().NewConnsCount()
 	err := pg.WithTx(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, ins, "mine", 1); err != nil {
